@@ -1,0 +1,276 @@
+// Package sqlstore is ltipub's one SQL implementation of the domain stores, for SQLite (the embedded default) and
+// PostgreSQL (for several instances). Queries are written once in the PostgreSQL dialect; the SQLite flavour only
+// rewrites placeholders. Migrations for both engines are embedded and applied with goose.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/ltipub/ltipub/internal/store"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Engine names the database engine behind a Store.
+type Engine string
+
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// Store is the SQL store. It is safe for concurrent use.
+type Store struct {
+	db     *sql.DB
+	engine Engine
+	dsn    string
+	now    func() time.Time
+
+	rebound sync.Map // PostgreSQL query text → SQLite query text
+}
+
+// IsPostgresDSN reports whether dsn names a PostgreSQL database rather than a SQLite file.
+func IsPostgresDSN(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens the database named by dsn: a postgres:// URL, or else a SQLite file path (its folder is created).
+// It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	s := &Store{dsn: dsn, now: time.Now}
+	if IsPostgresDSN(dsn) {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(10)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		s.db, s.engine = db, Postgres
+	} else {
+		path := strings.TrimPrefix(dsn, "file:")
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+		if path != ":memory:" && path != "" {
+			if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+				return nil, fmt.Errorf("create database folder: %w", err)
+			}
+		}
+		db, err := sql.Open("sqlite", sqliteDSN(path))
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		// WAL lets readers run beside the one writer; writers queue on the busy timeout, and _txlock=immediate takes
+		// the write lock at BEGIN, so a transaction never fails halfway with "database is locked" when it upgrades.
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+		s.db, s.engine = db, SQLite
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", s.engine, err)
+	}
+	return s, nil
+}
+
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// Engine reports which database engine the store runs on.
+func (s *Store) Engine() Engine { return s.engine }
+
+// DB gives the underlying pool, for the parts that bring their own SQL (the session store, the job queue).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// DSN is the data source the store was opened with.
+func (s *Store) DSN() string { return s.dsn }
+
+// SetClock replaces the store's clock; tests use it.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers; /readyz uses it.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Migrate applies every embedded migration that the database lacks.
+func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
+	dialect := goose.DialectSQLite3
+	if s.engine == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	sub, err := fs.Sub(migrations, "migrations/"+string(s.engine))
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(dialect, s.db, sub)
+	if err != nil {
+		return fmt.Errorf("prepare migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate %s database: %w", s.engine, err)
+	}
+	for _, r := range results {
+		if log != nil {
+			log.InfoContext(ctx, "migration applied", slog.String("migration", r.Source.Path), slog.Duration("took", r.Duration))
+		}
+	}
+	return nil
+}
+
+// q turns a query written for PostgreSQL into the store's dialect. SQLite understands numbered parameters as ?N,
+// so $N becomes ?N and the arguments keep their order and reuse.
+func (s *Store) q(query string) string {
+	if s.engine == Postgres {
+		return query
+	}
+	if v, ok := s.rebound.Load(query); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	b.Grow(len(query))
+	inString := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		if c == '\'' {
+			inString = !inString
+		}
+		if c == '$' && !inString && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9' {
+			b.WriteByte('?')
+			continue
+		}
+		b.WriteByte(c)
+	}
+	out := b.String()
+	s.rebound.Store(query, out)
+	return out
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn runs queries in the store's dialect, on the pool or inside a transaction.
+type conn struct {
+	s *Store
+	q querier
+}
+
+func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := c.q.ExecContext(ctx, c.s.q(query), args...)
+	return res, mapErr(err)
+}
+
+func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := c.q.QueryContext(ctx, c.s.q(query), args...)
+	return rows, mapErr(err)
+}
+
+func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.q.QueryRowContext(ctx, c.s.q(query), args...)
+}
+
+// insertID runs an INSERT … RETURNING id and gives the new id.
+func (c conn) insertID(ctx context.Context, query string, args ...any) (int64, error) {
+	var id int64
+	if err := c.row(ctx, query, args...).Scan(&id); err != nil {
+		return 0, mapErr(err)
+	}
+	return id, nil
+}
+
+func (s *Store) c() conn { return conn{s: s, q: s.db} }
+
+// inTx runs fn in a transaction and commits when fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(c conn) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", mapErr(err))
+	}
+	if err := fn(conn{s: s, q: tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// mapErr turns driver errors into the store's sentinels so that callers never see driver types.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return fmt.Errorf("%w: %s", store.ErrAlreadyExists, pgErr.ConstraintName)
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %s", store.ErrAlreadyExists, sqErr.Error())
+		}
+	}
+	return err
+}
+
+// Times are kept as Unix microseconds (see the first migration).
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func nullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func fromNullMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicros(v.Int64)
+}
+
+// placeholders gives "$from, $from+1, …" for n values.
+func placeholders(from, n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = "$" + strconv.Itoa(from+i)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,16 @@
+// Package storetest is the conformance suite every store implementation passes, on every engine. Each domain adds
+// its own file of checks; Run runs them all.
+package storetest
+
+import (
+	"testing"
+
+	"github.com/ltipub/ltipub/internal/store/sqlstore"
+)
+
+// Run runs the whole suite; open gives a fresh, empty, migrated store for each check.
+func Run(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
+	t.Run("Users", func(t *testing.T) { testUsers(t, open(t)) })
+	t.Run("Settings", func(t *testing.T) { testSettings(t, open(t)) })
+	t.Run("ConcurrentWrites", func(t *testing.T) { testConcurrentWrites(t, open(t)) })
+}

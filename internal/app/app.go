@@ -1,0 +1,190 @@
+// Package app wires ltipub together: it opens the store, builds the domain services and the web server, and runs
+// them until the context ends. It holds no logic of its own.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/postgresstore"
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/site"
+	"github.com/ltipub/ltipub/internal/store/sqlstore"
+	"github.com/ltipub/ltipub/internal/web"
+)
+
+// Version is set at build time with -ldflags "-X github.com/ltipub/ltipub/internal/app.Version=…".
+var Version = "dev"
+
+// OpenStore opens and migrates the database named by dsn.
+func OpenStore(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, error) {
+	s, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx, log); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// App is a wired instance of ltipub.
+type App struct {
+	Config   config.Config
+	Store    *sqlstore.Store
+	Accounts *account.Service
+	Site     *site.Service
+	Web      *web.Server
+	Log      *slog.Logger
+
+	stopSessions func()
+}
+
+// New builds an App on an open store.
+func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
+	a := &App{Config: cfg, Store: st, Log: log}
+	a.Accounts = &account.Service{Store: st}
+	a.Site = site.NewService(st, nil)
+
+	sessions := scs.New()
+	switch st.Engine() {
+	case sqlstore.Postgres:
+		ps := postgresstore.NewWithCleanupInterval(st.DB(), 10*time.Minute)
+		sessions.Store, a.stopSessions = ps, ps.StopCleanup
+	default:
+		ss := sqlite3store.NewWithCleanupInterval(st.DB(), 10*time.Minute)
+		sessions.Store, a.stopSessions = ss, ss.StopCleanup
+	}
+	sessions.Lifetime = 12 * time.Hour
+	sessions.IdleTimeout = 4 * time.Hour
+	sessions.Cookie.Name = "ltipub_session"
+	sessions.Cookie.HttpOnly = true
+	sessions.Cookie.Path = "/"
+	if cfg.Development() {
+		// Plain http: a Secure cookie would never come back, and SameSite=None requires Secure.
+		sessions.Cookie.Secure = false
+		sessions.Cookie.SameSite = http.SameSiteLaxMode
+	} else {
+		// Platforms show ltipub in an iframe on their own site, where only SameSite=None cookies are sent.
+		sessions.Cookie.Secure = true
+		sessions.Cookie.SameSite = http.SameSiteNoneMode
+	}
+	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		log.ErrorContext(r.Context(), "session store failed", slog.Any("error", err))
+		http.Error(w, "The session store is not answering; try again in a moment.", http.StatusInternalServerError)
+	}
+
+	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Site: a.Site, Sessions: sessions, Logger: log,
+		BaseURL: cfg.BaseURL, Version: Version})
+	if err != nil {
+		return nil, err
+	}
+	a.Web = w
+	return a, nil
+}
+
+// Close stops background work; it does not close the store, which the caller opened.
+func (a *App) Close() {
+	if a.stopSessions != nil {
+		a.stopSessions()
+		a.stopSessions = nil
+	}
+}
+
+// BootstrapAdmin creates the first admin on an empty database and prints its password once to out.
+func (a *App) BootstrapAdmin(ctx context.Context, out io.Writer) error {
+	n, err := a.Store.CountUsers(ctx)
+	if err != nil {
+		return fmt.Errorf("count users: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	pw := account.RandomPassword()
+	u, err := a.Accounts.Create(ctx, account.NewUser{Username: "admin", FullName: "Site administrator", Password: pw, IsAdmin: true})
+	if errors.Is(err, account.ErrUsernameTaken) {
+		return nil // another instance made it first
+	}
+	if err != nil {
+		return fmt.Errorf("create first admin: %w", err)
+	}
+	fmt.Fprintf(out, "\n  First start: created the site administrator.\n    username: %s\n    password: %s\n"+
+		"  This password is shown only once. Sign in and change it under your name (top right).\n\n", u.Username, pw)
+	a.Log.InfoContext(ctx, "created the first site administrator", slog.String("username", u.Username))
+	return nil
+}
+
+// Serve runs the HTTP server on ln until ctx ends, then shuts down gracefully.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Web,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	a.Log.Info("shutting down")
+	return srv.Shutdown(shutdownCtx)
+}
+
+// Run is `ltipub serve`: open and migrate the store, bootstrap, listen, serve until ctx ends.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) error {
+	start := time.Now()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	st, err := OpenStore(ctx, cfg.DB, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	a, err := New(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if cfg.Development() {
+		log.Warn("development mode: the base URL is plain http, so cookies cannot be Secure and platforms embedding " +
+			"ltipub in an iframe will not keep its session; use an https base URL in production")
+	}
+	if cfg.AllowPrivateURLs {
+		log.Warn("outgoing requests to loopback and private addresses are allowed (--allow-private-urls); never in production")
+	}
+	if err := a.BootstrapAdmin(ctx, out); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another server using the port? choose another with --addr)", cfg.Addr, err)
+	}
+	log.Info("ltipub serving", slog.String("addr", ln.Addr().String()), slog.String("base_url", cfg.BaseURL),
+		slog.String("db_engine", string(st.Engine())), slog.String("version", Version),
+		slog.Duration("startup", time.Since(start)))
+	if !strings.HasPrefix(cfg.BaseURL, "http://"+ln.Addr().String()) && cfg.Development() {
+		log.Info("open the site at " + cfg.BaseURL)
+	}
+	return a.Serve(ctx, ln)
+}

@@ -1,0 +1,197 @@
+// Package apptest starts whole ltipub instances for tests: the real wiring, a real HTTP server, a real database
+// on either engine. Browser tests, HTTP tests and the LTI flows all start from here.
+package apptest
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/app"
+	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/logging"
+	"github.com/ltipub/ltipub/internal/store/sqlstore"
+	"github.com/ltipub/ltipub/internal/store/sqlstore/sqltest"
+)
+
+// AdminPassword is the password of the admin every Start creates.
+const AdminPassword = "correct horse battery"
+
+// Options tune an instance.
+type Options struct {
+	// DSN is the database; a fresh SQLite file when empty.
+	DSN string
+	// Engine picks a fresh database of that engine when DSN is empty.
+	Engine sqlstore.Engine
+	// Listener, when set, is used instead of a new loopback one (to restart on the same address).
+	Listener net.Listener
+	// Host replaces 127.0.0.1 in the base URL (for example "localhost", to be another site than the platform).
+	Host string
+	// NoAdmin skips creating the admin account.
+	NoAdmin bool
+	// Configure may change the configuration before the app is built.
+	Configure func(*config.Config)
+}
+
+// Instance is a running ltipub.
+type Instance struct {
+	URL    string
+	App    *app.App
+	Store  *sqlstore.Store
+	DSN    string
+	Admin  account.User
+	server *httptest.Server
+}
+
+// Start runs an instance until t ends.
+func Start(t testing.TB, opts Options) *Instance {
+	t.Helper()
+	dsn := opts.DSN
+	if dsn == "" {
+		e := opts.Engine
+		if e == "" {
+			e = sqlstore.SQLite
+		}
+		dsn = sqltest.DSN(t, e)
+	}
+	ln := opts.Listener
+	if ln == nil {
+		var err error
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	host := opts.Host
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	base := "http://" + host + ":" + port
+	cfg := config.Config{Addr: ln.Addr().String(), BaseURL: base, DB: dsn, AllowPrivateURLs: true,
+		LogLevel: "info", LogFormat: "text"}
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := app.OpenStore(ctx, dsn, logging.Discard())
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	log := logging.New(testWriter{t}, "warn", "text")
+	a, err := app.New(cfg, st, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := &Instance{URL: base, App: a, Store: st, DSN: dsn}
+	if !opts.NoAdmin {
+		inst.Admin = inst.EnsureUser(t, account.NewUser{Username: "admin", FullName: "Site Admin", Password: AdminPassword, IsAdmin: true})
+	}
+	srv := httptest.NewUnstartedServer(a.Web)
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
+	inst.server = srv
+	t.Cleanup(inst.Close)
+	return inst
+}
+
+// Close stops the server and closes the store; safe to call twice.
+func (i *Instance) Close() {
+	if i.server == nil {
+		return
+	}
+	i.server.Close()
+	i.App.Close()
+	i.Store.Close()
+	i.server = nil
+}
+
+// EnsureUser creates an account unless its username exists, and returns it.
+func (i *Instance) EnsureUser(t testing.TB, n account.NewUser) account.User {
+	t.Helper()
+	if u, err := i.Store.UserByUsername(context.Background(), n.Username); err == nil {
+		return u
+	}
+	u, err := i.App.Accounts.Create(context.Background(), n)
+	if err != nil {
+		t.Fatalf("create user %s: %v", n.Username, err)
+	}
+	return u
+}
+
+// Client is an HTTP client with its own cookie jar that does not follow redirects, so tests see every hop.
+func (i *Instance) Client(t testing.TB) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Login signs c in as username; it fails the test on anything but a redirect.
+func (i *Instance) Login(t testing.TB, c *http.Client, username, password string) {
+	t.Helper()
+	resp := i.PostForm(t, c, "/login", url.Values{"username": {username}, "password": {password}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login as %s: status %d: %s", username, resp.StatusCode, resp.Body)
+	}
+}
+
+// Response is a read response.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       string
+}
+
+// Get fetches path with c.
+func (i *Instance) Get(t testing.TB, c *http.Client, path string) Response {
+	t.Helper()
+	return i.Do(t, c, mustRequest(t, http.MethodGet, i.URL+path, nil))
+}
+
+// PostForm posts a form to path as a same-origin browser would.
+func (i *Instance) PostForm(t testing.TB, c *http.Client, path string, form url.Values) Response {
+	t.Helper()
+	req := mustRequest(t, http.MethodPost, i.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", i.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return i.Do(t, c, req)
+}
+
+// Do sends req with c and reads the whole response.
+func (i *Instance) Do(t testing.TB, c *http.Client, req *http.Request) Response {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: string(b)}
+}
+
+func mustRequest(t testing.TB, method, u string, body io.Reader) *http.Request {
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// testWriter sends server logs to the test log, so a failing test shows what the server said.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

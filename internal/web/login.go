@@ -1,0 +1,103 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/ltipub/ltipub/internal/account"
+)
+
+type loginPage struct {
+	Page
+	Username string
+	Next     string
+	Error    string
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	next := localRedirect(r.URL.Query().Get("next"), "/")
+	if currentUser(r) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "login", &loginPage{Page: Page{Title: "Sign in", Embedded: isEmbedded(r)}, Next: next})
+}
+
+func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	username, password := r.PostFormValue("username"), r.PostFormValue("password")
+	next := localRedirect(r.PostFormValue("next"), "/")
+	u, err := s.cfg.Accounts.Authenticate(r.Context(), username, password)
+	if errors.Is(err, account.ErrBadCredentials) {
+		s.log.WarnContext(r.Context(), "login failed", slog.String("username", username))
+		s.render(w, r, http.StatusUnauthorized, "login", &loginPage{Page: Page{Title: "Sign in", Embedded: isEmbedded(r)},
+			Username: username, Next: next, Error: "The username or password is wrong. Check both and try again; " +
+				"passwords are case-sensitive."})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// A new session token on every sign-in defeats session fixation.
+	if err := s.sessions.RenewToken(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sessions.Put(r.Context(), sessionUserID, u.ID)
+	s.log.InfoContext(r.Context(), "login", slog.Int64("user_id", u.ID), slog.String("username", u.Username))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if u := currentUser(r); u != nil {
+		s.log.InfoContext(r.Context(), "logout", slog.Int64("user_id", u.ID))
+	}
+	if err := s.sessions.Destroy(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+type passwordPage struct {
+	Page
+	Error string
+}
+
+func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "password", &passwordPage{Page: Page{Title: "Change password"}})
+}
+
+func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
+	u := currentUser(r)
+	page := &passwordPage{Page: Page{Title: "Change password"}}
+	if u.PasswordHash != "" {
+		if err := account.CheckPassword(u.PasswordHash, r.PostFormValue("current")); err != nil {
+			page.Error = "Your current password is wrong."
+			s.render(w, r, http.StatusBadRequest, "password", page)
+			return
+		}
+	}
+	if r.PostFormValue("new") != r.PostFormValue("confirm") {
+		page.Error = "The new password and its confirmation differ. Type the same password twice."
+		s.render(w, r, http.StatusBadRequest, "password", page)
+		return
+	}
+	if err := s.cfg.Accounts.SetPassword(r.Context(), u.ID, r.PostFormValue("new")); err != nil {
+		var ve *account.ValidationError
+		if errors.As(err, &ve) {
+			page.Error = "The new password " + ve.Message + "."
+			s.render(w, r, http.StatusBadRequest, "password", page)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.sessions.RenewToken(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sessions.Put(r.Context(), "flash", "Your password has been changed.")
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}

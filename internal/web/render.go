@@ -1,0 +1,189 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/logging"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// templates holds one parsed template set per page: the layouts plus the page's own file.
+type templates struct {
+	pages map[string]*template.Template
+}
+
+func parseTemplates() (*templates, error) {
+	funcs := template.FuncMap{
+		"static": staticURL,
+	}
+	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layouts: %w", err)
+	}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	t := &templates{pages: map[string]*template.Template{}}
+	for _, f := range files {
+		clone, err := base.Clone()
+		if err != nil {
+			return nil, err
+		}
+		page, err := clone.ParseFS(templateFS, f)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", f, err)
+		}
+		t.pages[strings.TrimSuffix(path.Base(f), ".html")] = page
+	}
+	return t, nil
+}
+
+// Page is what every page's data carries: the layout reads it.
+type Page struct {
+	Title    string
+	User     *account.User
+	Embedded bool
+	Nonce    string
+	Flash    string
+	Path     string
+}
+
+func (p *Page) page() *Page { return p }
+
+// pageData is implemented by every page's typed data struct through its embedded Page.
+type pageData interface{ page() *Page }
+
+// render writes the named page. A page name that has no template is a programming error: it panics, which the
+// recovery middleware turns into a 500, and which the page tests catch first.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data pageData) {
+	t, ok := s.tmpl.pages[name]
+	if !ok {
+		panic("web: no template for page " + name)
+	}
+	p := data.page()
+	p.User = currentUser(r)
+	p.Nonce, _ = r.Context().Value(nonceKey).(string)
+	p.Path = r.URL.Path
+	if flash := s.sessions.PopString(r.Context(), "flash"); flash != "" && p.Flash == "" {
+		p.Flash = flash
+	}
+	layout := "layout"
+	if p.Embedded {
+		layout = "embedded"
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, layout, data); err != nil {
+		s.log.ErrorContext(r.Context(), "render page", slog.String("page", name), slog.Any("error", err))
+		http.Error(w, "The page could not be shown. Request id: "+logging.RequestID(r.Context()), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// Problem is an error that a person reads: what went wrong (Cause) and what to do about it (Fix).
+type Problem struct {
+	Status int
+	Code   string // a short machine-readable code for JSON clients
+	Title  string
+	Cause  string
+	Fix    string
+	Err    error // the internal cause, logged and never shown
+}
+
+func (p *Problem) Error() string {
+	if p.Err != nil {
+		return p.Title + ": " + p.Err.Error()
+	}
+	return p.Title
+}
+
+func (p *Problem) Unwrap() error { return p.Err }
+
+var errSignInRequired = &Problem{Status: http.StatusUnauthorized, Code: "sign_in_required", Title: "Please sign in",
+	Cause: "This action needs a signed-in account.", Fix: "Sign in and try again."}
+
+type problemPage struct {
+	Page
+	Problem   *Problem
+	RequestID string
+}
+
+// fail is the one place where an error becomes a response: a Problem is shown as it is; anything else is an
+// internal error, logged with its whole chain and shown as a generic page with the request id.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var p *Problem
+	if !errors.As(err, &p) {
+		s.log.ErrorContext(r.Context(), "request failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+		p = &Problem{Status: http.StatusInternalServerError, Code: "internal_error", Title: "Something went wrong on our side",
+			Cause: "The server could not finish this request.",
+			Fix:   "Try again in a moment. If it keeps happening, give the site admin the request id below."}
+	}
+	s.renderProblem(w, r, p)
+}
+
+// renderProblem shows p as a page, or as JSON to API clients, and logs client mistakes at Warn.
+func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
+	if p.Status == 0 {
+		p.Status = http.StatusBadRequest
+	}
+	if p.Status < 500 {
+		attrs := []any{slog.String("path", r.URL.Path), slog.Int("status", p.Status), slog.String("problem", p.Title)}
+		if p.Err != nil {
+			attrs = append(attrs, slog.Any("error", p.Err))
+		}
+		s.log.WarnContext(r.Context(), "request refused", attrs...)
+	}
+	if wantsJSON(r) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(p.Status)
+		code := p.Code
+		if code == "" {
+			code = strings.ReplaceAll(strings.ToLower(http.StatusText(p.Status)), " ", "_")
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{
+			"code": code, "title": p.Title, "cause": p.Cause, "fix": p.Fix, "request_id": logging.RequestID(r.Context())}})
+		return
+	}
+	s.render(w, r, p.Status, "problem", &problemPage{Page: Page{Title: p.Title, Embedded: isEmbedded(r)}, Problem: p,
+		RequestID: logging.RequestID(r.Context())})
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.Contains(r.Header.Get("Accept"), "application/json") &&
+		!strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// isEmbedded reports whether the request should get the embedded layout (no navigation), for pages inside a
+// platform's iframe. Later, launches decide this per session; ?embed=1 forces it.
+func isEmbedded(r *http.Request) bool {
+	return r.URL.Query().Get("embed") == "1"
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// localRedirect returns next when it is a path on this site, and fallback otherwise, so that ?next= cannot send
+// people to another site.
+func localRedirect(next, fallback string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return fallback
+	}
+	return next
+}

@@ -1,0 +1,41 @@
+package web
+
+import (
+	"net/http"
+)
+
+// routes is the one list of every route ltipub serves.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	// Probes and assets: no session, no CSRF.
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /static/", staticHandler())
+
+	// Pages.
+	app := http.NewServeMux()
+	app.HandleFunc("GET /{$}", s.home)
+	app.HandleFunc("GET /login", s.loginForm)
+	app.HandleFunc("POST /login", s.loginSubmit)
+	app.HandleFunc("POST /logout", s.logout)
+	app.Handle("GET /account/password", s.requireUser(http.HandlerFunc(s.passwordForm)))
+	app.Handle("POST /account/password", s.requireUser(http.HandlerFunc(s.passwordSubmit)))
+	app.Handle("GET /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsForm)))
+	app.Handle("POST /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsSubmit)))
+
+	// LTI endpoints: the platform posts to them cross-site, so they bypass the cross-origin check (they carry
+	// their own proofs: state, nonce, signatures), and the site switch can turn them all off.
+	lti := http.NewServeMux()
+	lti.HandleFunc("/lti/", s.ltiNotFound)
+	app.Handle("/lti/", s.requirePublishing(lti))
+
+	app.HandleFunc("/", s.notFound)
+
+	csrf := http.NewCrossOriginProtection()
+	csrf.AddInsecureBypassPattern("/lti/")
+	csrf.SetDenyHandler(http.HandlerFunc(s.csrfDenied))
+
+	mux.Handle("/", s.sessions.LoadAndSave(s.loadUser(csrf.Handler(app))))
+	return s.requestContext(s.securityHeaders(mux))
+}

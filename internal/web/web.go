@@ -1,0 +1,78 @@
+// Package web is ltipub's HTTP face: routes, middleware, typed pages and the one place where errors become
+// responses. Handlers stay thin: they decode the request, call a domain service, and render.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/site"
+)
+
+// Store is the storage the web layer reads directly (the rest goes through domain services).
+type Store interface {
+	account.Store
+	Ping(ctx context.Context) error
+}
+
+// Config wires the web server's dependencies.
+type Config struct {
+	Store    Store
+	Accounts *account.Service
+	Site     *site.Service
+	Sessions *scs.SessionManager
+	Logger   *slog.Logger
+	// BaseURL is the public URL (no trailing slash) every absolute link is built from.
+	BaseURL string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Version is shown on the health endpoint and in the footer.
+	Version string
+}
+
+// Server serves ltipub's pages and endpoints.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	tmpl     *templates
+	sessions *scs.SessionManager
+	handler  http.Handler
+}
+
+// New checks cfg and builds the server; it fails at start-up rather than at the first request.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("web: Config.Store is required")
+	case cfg.Accounts == nil:
+		return nil, errors.New("web: Config.Accounts is required")
+	case cfg.Site == nil:
+		return nil, errors.New("web: Config.Site is required")
+	case cfg.Sessions == nil:
+		return nil, errors.New("web: Config.Sessions is required")
+	case cfg.Logger == nil:
+		return nil, errors.New("web: Config.Logger is required")
+	case cfg.BaseURL == "":
+		return nil, errors.New("web: Config.BaseURL is required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	tmpl, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, tmpl: tmpl, sessions: cfg.Sessions}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

@@ -32,8 +32,8 @@ type signingKey struct {
 	priv *rsa.PrivateKey
 }
 
-// jwk is the JSON form of a public RSA key.
-type jwk struct {
+// rsaJWK is the JSON form of a public RSA key.
+type rsaJWK struct {
 	Kty string `json:"kty"`
 	Alg string `json:"alg,omitempty"`
 	Use string `json:"use,omitempty"`
@@ -43,12 +43,12 @@ type jwk struct {
 }
 
 type jwkSet struct {
-	Keys []jwk `json:"keys"`
+	Keys []rsaJWK `json:"keys"`
 }
 
-func publicJWK(kid string, pub *rsa.PublicKey) jwk {
+func publicJWK(kid string, pub *rsa.PublicKey) rsaJWK {
 	e := big.NewInt(int64(pub.E)).Bytes()
-	return jwk{Kty: "RSA", Alg: "RS256", Use: "sig", Kid: kid, N: b64.EncodeToString(pub.N.Bytes()), E: b64.EncodeToString(e)}
+	return rsaJWK{Kty: "RSA", Alg: "RS256", Use: "sig", Kid: kid, N: b64.EncodeToString(pub.N.Bytes()), E: b64.EncodeToString(e)}
 }
 
 // thumbprint is the RFC 7638 JWK thumbprint of an RSA public key.
@@ -59,7 +59,7 @@ func thumbprint(pub *rsa.PublicKey) string {
 	return b64.EncodeToString(sum[:])
 }
 
-func (k jwk) rsaPublicKey() (*rsa.PublicKey, error) {
+func (k rsaJWK) rsaPublicKey() (*rsa.PublicKey, error) {
 	if k.Kty != "RSA" {
 		return nil, fmt.Errorf("kty %q is not RSA", k.Kty)
 	}

@@ -279,7 +279,7 @@ func (p *Platform) foreignKey() *signingKey {
 func (p *Platform) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	p.jwksFetches.Add(1)
 	p.mu.Lock()
-	set := jwkSet{Keys: []jwk{}}
+	set := jwkSet{Keys: []rsaJWK{}}
 	for _, k := range p.keys {
 		set.Keys = append(set.Keys, publicJWK(k.kid, &k.priv.PublicKey))
 	}

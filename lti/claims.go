@@ -3,7 +3,7 @@ package lti
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -283,7 +283,7 @@ func (b *FlexBool) UnmarshalJSON(data []byte) error {
 	case "false", "0", "", "null":
 		*b = false
 	default:
-		return fmt.Errorf("not a boolean: %.40s", data)
+		return &json.UnmarshalTypeError{Value: "value " + truncate(string(data)), Type: reflect.TypeFor[FlexBool]()}
 	}
 	return nil
 }
@@ -342,7 +342,7 @@ func (d *NumericDate) UnmarshalJSON(data []byte) error {
 	}
 	f, err := strconv.ParseFloat(string(data), 64)
 	if err != nil || f < 0 || f > 1<<53 {
-		return fmt.Errorf("not a NumericDate: %.40s", data)
+		return &json.UnmarshalTypeError{Value: "value " + truncate(string(data)), Type: reflect.TypeFor[NumericDate]()}
 	}
 	*d = NumericDate(int64(f))
 	return nil

@@ -235,7 +235,10 @@ func (r *RemoteKeySets) ttl(cacheControl string) time.Duration {
 // kid, keys whose use is not "sig", and keys that are neither RSA nor EC are
 // skipped (symmetric keys in particular are never accepted).
 func ParseJWKS(data []byte) (map[string]*PublicKey, error) {
-	set, err := jwk.Parse(data)
+	// Ignore keys jwx cannot parse: one odd key in a platform's set (an
+	// encryption key, an unsupported kty, a retired short RSA key) must not
+	// make its good signing keys unusable. JSON syntax errors still fail.
+	set, err := jwk.Parse(data, jwk.WithIgnoreParseError(true))
 	if err != nil {
 		return nil, fmt.Errorf("parse JWKS: %w", err)
 	}

@@ -308,10 +308,15 @@ func decodeClaims(seg string) (*Message, error) {
 	w := messageJSON{messageAlias: (*messageAlias)(m)}
 	if err := json.Unmarshal(payload, &w); err != nil {
 		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return nil, newErr(CodeClaimInvalid, err, "the id_token claim %s has the wrong type (%s)", te.Field, te.Value)
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te) && te.Field != "":
+			return nil, newErr(CodeClaimInvalid, err, "the id_token claim %s has the wrong type (%s)", truncate(te.Field), te.Value)
+		case errors.As(err, &se), errors.As(err, &te):
+			return nil, NewError(CodeTokenMalformed, "the id_token payload is not a JSON object of claims", err)
+		default:
+			return nil, NewError(CodeClaimInvalid, "a claim in the id_token has an invalid value", err)
 		}
-		return nil, NewError(CodeTokenMalformed, "the id_token payload is not a JSON object of claims", err)
 	}
 	if w.Sub == nil {
 		m.anonymous = true

@@ -1,0 +1,94 @@
+// Package browsertest drives Debian's Chromium with chromedp for the flows a person clicks through. It fails
+// (rather than skips) under CI when Chromium is missing, so a green CI run always means the browser tests ran.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Options tune the browser.
+type Options struct {
+	// AllowThirdPartyCookies lets framed sites on other origins keep unpartitioned cookies (a fresh headless
+	// profile blocks them).
+	AllowThirdPartyCookies bool
+	// Timeout bounds the whole browser session; 60 s when zero.
+	Timeout time.Duration
+}
+
+// New starts a headless Chromium for t and returns a chromedp context; the browser stops when t ends.
+func New(t testing.TB, opts Options) context.Context {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("Chromium is required under CI: install Debian's chromium package (.ci/run does)")
+		}
+		t.Skip("SKIPPING browser test: no chromium found; install Debian's chromium package or set LTIPUB_CHROMIUM")
+	}
+	dir := t.TempDir()
+	if opts.AllowThirdPartyCookies {
+		_ = os.MkdirAll(filepath.Join(dir, "Default"), 0o755)
+		_ = os.WriteFile(filepath.Join(dir, "Default", "Preferences"), []byte(`{"profile":{"cookie_controls_mode":0}}`), 0o644)
+	}
+	allocOpts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.UserDataDir(dir),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), timeout)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, allocOpts...)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+		cancelTimeout()
+	})
+	return bctx
+}
+
+// Screenshot saves a PNG of the current page to $LTIPUB_SCREENSHOTS/name.png when that variable is set, for a
+// person to look at what a test saw.
+func Screenshot(t testing.TB, ctx context.Context, name string) {
+	dir := os.Getenv("LTIPUB_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	_ = os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+}
+
+func chromiumPath() string {
+	if p := os.Getenv("LTIPUB_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}

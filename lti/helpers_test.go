@@ -32,13 +32,13 @@ var testNow = time.Unix(1_800_000_000, 0)
 
 // Keys are generated once per test binary: RSA generation is slow.
 var (
-	keysOnce              sync.Once
-	rsaKey1, rsaKey2      *rsa.PrivateKey
-	rsaOther, rsaSmall    *rsa.PrivateKey
-	ecKey                 *ecdsa.PrivateKey
-	jwkKey1, jwkKey2      jwk.Key
-	jwkOther, jwkEC       jwk.Key
-	jwkRS512Alg          jwk.Key
+	keysOnce           sync.Once
+	rsaKey1, rsaKey2   *rsa.PrivateKey
+	rsaOther, rsaSmall *rsa.PrivateKey
+	ecKey              *ecdsa.PrivateKey
+	jwkKey1, jwkKey2   jwk.Key
+	jwkOther, jwkEC    jwk.Key
+	jwkRS512Alg        jwk.Key
 )
 
 func loadKeys(t testing.TB) {
@@ -168,14 +168,14 @@ func (nopNonces) UseNonce(context.Context, string, string, time.Time) error { re
 // baseClaims is a valid Moodle-like resource link launch.
 func baseClaims() map[string]any {
 	return map[string]any{
-		"iss":   testIssuer,
-		"sub":   "2",
-		"aud":   testClientID,
-		"exp":   testNow.Add(60 * time.Second).Unix(),
-		"iat":   testNow.Unix(),
-		"nonce": testNonce,
-		"name":  "Ada Lovelace",
-		"email": "ada@example.edu",
+		"iss":              testIssuer,
+		"sub":              "2",
+		"aud":              testClientID,
+		"exp":              testNow.Add(60 * time.Second).Unix(),
+		"iat":              testNow.Unix(),
+		"nonce":            testNonce,
+		"name":             "Ada Lovelace",
+		"email":            "ada@example.edu",
 		ClaimMessageType:   "LtiResourceLinkRequest",
 		ClaimVersion:       "1.3.0",
 		ClaimDeploymentID:  testDeploy,

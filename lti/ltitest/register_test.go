@@ -43,7 +43,7 @@ func TestDynamicRegistration(t *testing.T) {
 			ltiToolConfigKey: map[string]any{
 				"domain": host, "target_link_uri": ft.srv.URL + "/launch", "claims": []string{"iss", "sub", "name"},
 				"custom_parameters": map[string]any{"a": "b"},
-				"messages": []any{map[string]any{"type": MessageDeepLinkingRequest, "target_link_uri": ft.srv.URL + "/launch?dl=1"}},
+				"messages":          []any{map[string]any{"type": MessageDeepLinkingRequest, "target_link_uri": ft.srv.URL + "/launch?dl=1"}},
 			},
 		}
 	}

@@ -123,7 +123,7 @@ func (p *Platform) LaunchSpecForLink(linkID string, user *User, roles ...string)
 	return spec, nil
 }
 
-var errMissingJWT = errors.New("A required parameter (oauth_consumer_key) was missing")
+var errMissingJWT = errors.New("a required parameter (oauth_consumer_key) was missing: post the response in a form field named JWT")
 
 func (p *Platform) handleDeepLinkReturn(w http.ResponseWriter, r *http.Request) {
 	rec := DeepLinkReturn{Time: p.now()}

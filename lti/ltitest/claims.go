@@ -52,7 +52,7 @@ const (
 	ScopeNRPS             = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 )
 
-// AllScopes are the service scopes a tool gets by default.
+// allScopes are the service scopes a tool gets by default.
 var allScopes = []string{ScopeLineItem, ScopeLineItemReadOnly, ScopeResultReadOnly, ScopeScore, ScopeNRPS}
 
 // AllScopes returns every service scope this platform supports.

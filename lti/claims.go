@@ -170,12 +170,12 @@ func (p *ToolPlatform) Family() string {
 
 // LaunchPresentation is the launch_presentation claim.
 type LaunchPresentation struct {
-	DocumentTarget string      `json:"document_target,omitempty"` // frame, iframe or window
-	ReturnURL      string      `json:"return_url,omitempty"`
-	Locale         string      `json:"locale,omitempty"`
-	Width          json.Number `json:"width,omitempty"`  // number or numeric string
-	Height         json.Number `json:"height,omitempty"` // number or numeric string
-	CSSURL         string      `json:"css_url,omitempty"`
+	DocumentTarget string     `json:"document_target,omitempty"` // frame, iframe or window
+	ReturnURL      string     `json:"return_url,omitempty"`
+	Locale         string     `json:"locale,omitempty"`
+	Width          FlexString `json:"width,omitempty"`  // number or string
+	Height         FlexString `json:"height,omitempty"` // number or string
+	CSSURL         string     `json:"css_url,omitempty"`
 }
 
 // LIS is the lis claim.
@@ -284,6 +284,29 @@ func (b *FlexBool) UnmarshalJSON(data []byte) error {
 		*b = false
 	default:
 		return &json.UnmarshalTypeError{Value: "value " + truncate(string(data)), Type: reflect.TypeFor[FlexBool]()}
+	}
+	return nil
+}
+
+// FlexString decodes a JSON string, number or boolean as its text, for
+// fields platforms send either way.
+type FlexString string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *FlexString) UnmarshalJSON(data []byte) error {
+	switch {
+	case len(data) > 0 && data[0] == '"':
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		*f = FlexString(s)
+	case string(data) == "null":
+		*f = ""
+	case len(data) > 0 && (data[0] == '{' || data[0] == '['):
+		return &json.UnmarshalTypeError{Value: "object or array", Type: reflect.TypeFor[FlexString]()}
+	default:
+		*f = FlexString(data)
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 
 const cryptoSHA256 = crypto.SHA256
 
+var base64RawURL = base64.RawURLEncoding
+
 func TestDeepLinkingResponseGolden(t *testing.T) {
 	v, _, want := newTestValidator(t, &memNonces{})
 	req, err := v.Validate(context.Background(), sign(t, deepLinkClaims()), want)

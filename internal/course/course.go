@@ -1,0 +1,266 @@
+// Package course holds what ltipub publishes: courses, their ordered activities (pages, quizzes, assignments),
+// enrolments, completion and the gradebook. Every permission question goes through Service.Access, so that later
+// rules (such as an LTI launch contained to one activity) are added in one place.
+package course
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ltipub/ltipub/internal/account"
+)
+
+// Course is a course.
+type Course struct {
+	ID        int64
+	FullName  string
+	ShortName string
+	Summary   string
+	Visible   bool
+	CreatedBy int64 // 0 when made by the command line
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Type is the kind of an activity.
+type Type string
+
+const (
+	TypePage       Type = "page"
+	TypeQuiz       Type = "quiz"
+	TypeAssignment Type = "assignment"
+)
+
+// Types lists the activity types in the order the forms offer them.
+var Types = []Type{TypePage, TypeQuiz, TypeAssignment}
+
+// Valid reports whether t is a known type.
+func (t Type) Valid() bool { return t == TypePage || t == TypeQuiz || t == TypeAssignment }
+
+// Activity is one item of a course.
+type Activity struct {
+	ID          int64
+	CourseID    int64
+	Position    int
+	Type        Type
+	Name        string
+	Description string
+	Visible     bool
+	// MaxGrade is the highest grade of a quiz or an assignment; pages are not graded.
+	MaxGrade float64
+	// Body is a page's Markdown.
+	Body string
+	// Quiz holds a quiz's settings and questions.
+	Quiz QuizSettings
+	// DueAt is an assignment's due date; zero means none.
+	DueAt     time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Graded reports whether the activity takes grades.
+func (a Activity) Graded() bool { return a.Type == TypeQuiz || a.Type == TypeAssignment }
+
+// Role is what an enrolment lets a user do in a course.
+type Role string
+
+const (
+	RoleTeacher Role = "teacher"
+	RoleStudent Role = "student"
+)
+
+// Status says whether an enrolment counts.
+type Status string
+
+const (
+	StatusActive    Status = "active"
+	StatusSuspended Status = "suspended"
+)
+
+// Method records how an enrolment was made, so that sync code removes only the enrolments it made.
+type Method string
+
+const (
+	MethodManual Method = "manual"
+	MethodLTI    Method = "lti"
+)
+
+// Enrolment puts a user in a course with a role.
+type Enrolment struct {
+	ID       int64
+	CourseID int64
+	UserID   int64
+	Role     Role
+	Status   Status
+	Start    time.Time // zero: from the start
+	End      time.Time // zero: no end
+	Method   Method
+	// PublishedResourceID names the published LTI resource that made an "lti" enrolment; 0 otherwise.
+	PublishedResourceID int64
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+
+	// Username and FullName are filled in by listings.
+	Username string
+	FullName string
+}
+
+// ActiveAt reports whether the enrolment counts at t.
+func (e Enrolment) ActiveAt(t time.Time) bool {
+	return e.Status == StatusActive && (e.Start.IsZero() || !t.Before(e.Start)) && (e.End.IsZero() || t.Before(e.End))
+}
+
+// DisplayName is the enrolled user's full name or username.
+func (e Enrolment) DisplayName() string {
+	if e.FullName != "" {
+		return e.FullName
+	}
+	return e.Username
+}
+
+// Attempt is one submitted quiz attempt.
+type Attempt struct {
+	ID          int64
+	ActivityID  int64
+	UserID      int64
+	Number      int
+	Answers     Answers
+	Score       float64 // out of MaxGrade
+	MaxGrade    float64
+	SubmittedAt time.Time
+}
+
+// Answers maps a question id to the answer given: the indexes of the chosen choices, or the text typed.
+type Answers map[string][]string
+
+// Submission is an assignment's online text.
+type Submission struct {
+	ID          int64
+	ActivityID  int64
+	UserID      int64
+	Text        string
+	SubmittedAt time.Time
+}
+
+// Grade is one user's grade in one graded activity.
+type Grade struct {
+	ID         int64
+	ActivityID int64
+	UserID     int64
+	Grade      float64
+	MaxGrade   float64
+	Feedback   string
+	GradedBy   int64 // 0: graded automatically
+	ModifiedAt time.Time
+	// Revision grows by one on every change of this grade; see GradesToSync.
+	Revision int64
+}
+
+// Percent is the grade as a percentage of its maximum.
+func (g Grade) Percent() float64 {
+	if g.MaxGrade <= 0 {
+		return 0
+	}
+	return g.Grade / g.MaxGrade * 100
+}
+
+// GradeChange is a new value for a grade.
+type GradeChange struct {
+	ActivityID int64
+	UserID     int64
+	Grade      float64
+	MaxGrade   float64
+	Feedback   string
+	GradedBy   int64
+	At         time.Time
+}
+
+// Store is what the course service needs from storage.
+type Store interface {
+	CreateCourse(ctx context.Context, c *Course, teacher *Enrolment) error
+	UpdateCourse(ctx context.Context, c Course) error
+	CourseByID(ctx context.Context, id int64) (Course, error)
+	ListCourses(ctx context.Context) ([]Course, error)
+	// CoursesOfUser lists the courses the user holds an enrolment in, with those enrolments.
+	CoursesOfUser(ctx context.Context, userID int64) ([]Course, []Enrolment, error)
+	// ImportCourse stores a course, its activities and the teacher's enrolment in one transaction.
+	ImportCourse(ctx context.Context, c *Course, acts []*Activity, teacher *Enrolment) error
+
+	CreateActivity(ctx context.Context, a *Activity) error
+	UpdateActivity(ctx context.Context, a Activity) error
+	ActivityByID(ctx context.Context, id int64) (Activity, error)
+	ListActivities(ctx context.Context, courseID int64) ([]Activity, error)
+	// MoveActivity swaps an activity with its neighbour above (delta < 0) or below (delta > 0).
+	MoveActivity(ctx context.Context, id int64, delta int) error
+
+	CreateEnrolment(ctx context.Context, e *Enrolment) error
+	UpdateEnrolment(ctx context.Context, e Enrolment) error
+	DeleteEnrolment(ctx context.Context, id int64) error
+	EnrolmentByID(ctx context.Context, id int64) (Enrolment, error)
+	EnrolmentsOf(ctx context.Context, courseID, userID int64) ([]Enrolment, error)
+	ListEnrolments(ctx context.Context, courseID int64) ([]Enrolment, error)
+
+	MarkComplete(ctx context.Context, activityID, userID int64, at time.Time) error
+	Completions(ctx context.Context, courseID, userID int64) (map[int64]time.Time, error)
+
+	// RecordAttempt runs decide on the user's earlier attempts inside a transaction, stores the attempt it returns
+	// (with the next number) and, when it returns one, the grade change, so that the attempts limit and the grade
+	// cannot race.
+	RecordAttempt(ctx context.Context, activityID, userID int64,
+		decide func(prev []Attempt) (Attempt, *GradeChange, error)) (Attempt, error)
+	Attempts(ctx context.Context, activityID, userID int64) ([]Attempt, error)
+
+	SaveSubmission(ctx context.Context, s *Submission) error
+	SubmissionOf(ctx context.Context, activityID, userID int64) (Submission, error)
+	ListSubmissions(ctx context.Context, activityID int64) ([]Submission, error)
+
+	PutGrade(ctx context.Context, g GradeChange) (Grade, error)
+	GradeOf(ctx context.Context, activityID, userID int64) (Grade, error)
+	CourseGrades(ctx context.Context, courseID int64) ([]Grade, error)
+	GradeHistory(ctx context.Context, gradeID int64) ([]Grade, error)
+	GradesToSync(ctx context.Context, target string, courseID int64, limit int) ([]Grade, error)
+	MarkGradeSynced(ctx context.Context, target string, gradeID, revision int64) error
+}
+
+// Users is how the service finds accounts.
+type Users interface {
+	UserByID(ctx context.Context, id int64) (account.User, error)
+	UserByUsername(ctx context.Context, username string) (account.User, error)
+}
+
+var (
+	// ErrNotFound means the course, activity or enrolment does not exist (or is hidden from the user).
+	ErrNotFound = errors.New("not found")
+	// ErrNotEnrolled means the user may not see the course because they hold no active enrolment in it.
+	ErrNotEnrolled = errors.New("you are not enrolled in this course")
+	// ErrForbidden means the user sees the course but may not do this in it.
+	ErrForbidden = errors.New("only the course's teachers and site administrators may do this")
+	// ErrCannotCreate means the user is neither a site admin nor a course creator.
+	ErrCannotCreate = errors.New("only site administrators and course creators may create courses")
+	// ErrShortNameTaken means another course has the short name.
+	ErrShortNameTaken = errors.New("another course already has that short name")
+	// ErrAlreadyEnrolled means the user already holds a manual enrolment in the course.
+	ErrAlreadyEnrolled = errors.New("that user is already enrolled in this course")
+	// ErrNoAttemptsLeft means the quiz's attempts limit is reached.
+	ErrNoAttemptsLeft = errors.New("no attempts left")
+	// ErrPastDue means the assignment's due date has passed.
+	ErrPastDue = errors.New("the due date has passed")
+	// ErrWrongType means the action does not apply to this type of activity.
+	ErrWrongType = errors.New("this action does not apply to this type of activity")
+	// ErrConcurrentAttempt means another attempt was stored at the same moment.
+	ErrConcurrentAttempt = errors.New("another attempt was submitted at the same moment")
+)
+
+// ValidationError names the field that is wrong and why.
+type ValidationError struct {
+	Field   string
+	Message string
+}
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
+
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+}

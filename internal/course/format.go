@@ -1,0 +1,217 @@
+package course
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/store"
+)
+
+// FormatVersion names the course file format (docs/course-format.md).
+const FormatVersion = "ltipub-course/1"
+
+// File is a whole course as JSON, for import and export.
+type File struct {
+	Format     string         `json:"format"`
+	Course     FileCourse     `json:"course"`
+	Activities []FileActivity `json:"activities"`
+}
+
+// FileCourse is the course part of a File.
+type FileCourse struct {
+	FullName  string `json:"full_name"`
+	ShortName string `json:"short_name"`
+	Summary   string `json:"summary,omitempty"`
+	Visible   *bool  `json:"visible,omitempty"`
+}
+
+// FileActivity is one activity of a File; the fields that do not belong to its type must be left out.
+type FileActivity struct {
+	Type        Type    `json:"type"`
+	Name        string  `json:"name"`
+	Description string  `json:"description,omitempty"`
+	Visible     *bool   `json:"visible,omitempty"`
+	MaxGrade    float64 `json:"max_grade,omitempty"`
+	// Body is a page's Markdown.
+	Body string `json:"body,omitempty"`
+	// Quiz fields.
+	AttemptsAllowed int           `json:"attempts_allowed,omitempty"`
+	GradingMethod   GradingMethod `json:"grading_method,omitempty"`
+	ShowAnswers     bool          `json:"show_answers,omitempty"`
+	Questions       []Question    `json:"questions,omitempty"`
+	// Due is an assignment's due date, RFC 3339 (2026-03-01T17:00:00Z).
+	Due string `json:"due,omitempty"`
+}
+
+// ImportResult is what an import made.
+type ImportResult struct {
+	Course     Course
+	Activities []Activity
+}
+
+// ParseFile decodes and checks a course file. A syntax or type mistake is reported with its line and column; a
+// rule broken is reported with the field's path (activities[2].questions[0].choices).
+func ParseFile(data []byte) (File, []ActivityInput, error) {
+	var f File
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return File{}, nil, describeJSONError(data, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		line, col := position(data, dec.InputOffset())
+		return File{}, nil, invalid(fmt.Sprintf("line %d, column %d", line, col), "unexpected content after the course object")
+	}
+	if f.Format != FormatVersion {
+		return File{}, nil, invalid("format", "must be %q, not %q", FormatVersion, f.Format)
+	}
+	ci := CourseInput{FullName: f.Course.FullName, ShortName: f.Course.ShortName}
+	if err := ci.validate("course."); err != nil {
+		return File{}, nil, err
+	}
+	if len(f.Activities) > 500 {
+		return File{}, nil, invalid("activities", "at most 500 activities per course")
+	}
+	ins := make([]ActivityInput, len(f.Activities))
+	for i, fa := range f.Activities {
+		prefix := fmt.Sprintf("activities[%d].", i)
+		in := ActivityInput{Type: fa.Type, Name: fa.Name, Description: fa.Description, Visible: fa.Visible == nil || *fa.Visible,
+			MaxGrade: fa.MaxGrade, Body: fa.Body}
+		if fa.Type != TypeQuiz && (fa.Questions != nil || fa.AttemptsAllowed != 0 || fa.GradingMethod != "" || fa.ShowAnswers) {
+			return File{}, nil, invalid(prefix+"questions", "only quizzes have questions, attempts and a grading method")
+		}
+		if fa.Type != TypePage && fa.Body != "" {
+			return File{}, nil, invalid(prefix+"body", "only pages have a body")
+		}
+		if fa.Type == TypePage && fa.MaxGrade != 0 {
+			return File{}, nil, invalid(prefix+"max_grade", "pages are not graded")
+		}
+		if fa.Due != "" {
+			if fa.Type != TypeAssignment {
+				return File{}, nil, invalid(prefix+"due", "only assignments have a due date")
+			}
+			t, err := time.Parse(time.RFC3339, fa.Due)
+			if err != nil {
+				return File{}, nil, invalid(prefix+"due", "%q is not an RFC 3339 time such as 2026-03-01T17:00:00Z", fa.Due)
+			}
+			in.DueAt = t.UTC()
+		}
+		if fa.Type == TypeQuiz {
+			in.Quiz = QuizSettings{AttemptsAllowed: fa.AttemptsAllowed, GradingMethod: fa.GradingMethod,
+				ShowAnswers: fa.ShowAnswers, Questions: fa.Questions}
+		}
+		if err := in.validate(prefix); err != nil {
+			return File{}, nil, err
+		}
+		ins[i] = in
+	}
+	return f, ins, nil
+}
+
+func describeJSONError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		line, col := position(data, syn.Offset)
+		return invalid(fmt.Sprintf("line %d, column %d", line, col), "%s", syn.Error())
+	case errors.As(err, &typ):
+		line, col := position(data, typ.Offset)
+		field := typ.Field
+		if field == "" {
+			field = "(top level)"
+		}
+		return invalid(field, "line %d, column %d: expected %s, found a JSON %s", line, col, typ.Type, typ.Value)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return invalid("file", "is empty or ends too early")
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return invalid(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field (check its spelling against docs/course-format.md)")
+	}
+	return invalid("file", "%v", err)
+}
+
+// position turns a byte offset into a 1-based line and column.
+func position(data []byte, offset int64) (int, int) {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	before := data[:offset]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := int(offset) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// Import creates a whole course from a course file in one transaction: on any error nothing is stored. u becomes
+// the course's teacher; a nil u is the command line, a trusted operator, and enrols nobody.
+func (s *Service) Import(ctx context.Context, u *account.User, data []byte) (ImportResult, error) {
+	if u != nil && !CanCreate(u) {
+		return ImportResult{}, ErrCannotCreate
+	}
+	f, ins, err := ParseFile(data)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	now := s.now()
+	c := Course{FullName: strings.TrimSpace(f.Course.FullName), ShortName: strings.TrimSpace(f.Course.ShortName),
+		Summary: f.Course.Summary, Visible: f.Course.Visible == nil || *f.Course.Visible, CreatedAt: now, UpdatedAt: now}
+	if u != nil {
+		c.CreatedBy = u.ID
+	}
+	acts := make([]*Activity, len(ins))
+	for i, in := range ins {
+		a := &Activity{CreatedAt: now, UpdatedAt: now}
+		in.apply(a)
+		acts[i] = a
+	}
+	if err := s.Store.ImportCourse(ctx, &c, acts, s.creatorEnrolment(u, now)); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return ImportResult{}, fmt.Errorf("%w: %q (change course.short_name in the file)", ErrShortNameTaken, c.ShortName)
+		}
+		return ImportResult{}, fmt.Errorf("import course: %w", err)
+	}
+	res := ImportResult{Course: c}
+	for _, a := range acts {
+		res.Activities = append(res.Activities, *a)
+	}
+	return res, nil
+}
+
+// Export gives a course as a course file; a nil u is the command line.
+func (s *Service) Export(ctx context.Context, u *account.User, courseID int64) (File, error) {
+	var c Course
+	var err error
+	if u == nil {
+		if c, err = s.Store.CourseByID(ctx, courseID); err != nil {
+			return File{}, storeErr("course", err)
+		}
+	} else if c, _, err = s.courseForEdit(ctx, u, courseID); err != nil {
+		return File{}, err
+	}
+	acts, err := s.Store.ListActivities(ctx, c.ID)
+	if err != nil {
+		return File{}, err
+	}
+	vis := c.Visible
+	f := File{Format: FormatVersion, Course: FileCourse{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: &vis},
+		Activities: []FileActivity{}}
+	for _, a := range acts {
+		v := a.Visible
+		fa := FileActivity{Type: a.Type, Name: a.Name, Description: a.Description, Visible: &v, MaxGrade: a.MaxGrade, Body: a.Body}
+		if a.Type == TypeQuiz {
+			fa.AttemptsAllowed, fa.GradingMethod, fa.ShowAnswers, fa.Questions =
+				a.Quiz.AttemptsAllowed, a.Quiz.GradingMethod, a.Quiz.ShowAnswers, a.Quiz.Questions
+		}
+		if !a.DueAt.IsZero() {
+			fa.Due = a.DueAt.UTC().Format(time.RFC3339)
+		}
+		f.Activities = append(f.Activities, fa)
+	}
+	return f, nil
+}

@@ -1,0 +1,473 @@
+package course
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/store"
+)
+
+// Service applies the course rules on top of a Store.
+type Service struct {
+	Store Store
+	Users Users
+	Now   func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Access is what one user may do in one course.
+type Access struct {
+	// View: see the course and its visible activities.
+	View bool
+	// Edit: change the course, see hidden activities, manage enrolments, grade.
+	Edit bool
+	// Role is the user's role from an active enrolment; empty when not enrolled (a site admin, say).
+	Role Role
+}
+
+// Enrolled reports whether the user holds an active enrolment.
+func (a Access) Enrolled() bool { return a.Role != "" }
+
+// IsStudent reports whether the user takes part as a student (and so gets grades).
+func (a Access) IsStudent() bool { return a.Role == RoleStudent }
+
+// Access works out what u may do in course c. This is the one place where course permissions are decided: site
+// admins may do everything; an active teacher enrolment lets a user edit; an active student enrolment lets a
+// user view a visible course. A nil user may do nothing.
+func (s *Service) Access(ctx context.Context, u *account.User, c Course) (Access, error) {
+	if u == nil {
+		return Access{}, nil
+	}
+	var a Access
+	es, err := s.Store.EnrolmentsOf(ctx, c.ID, u.ID)
+	if err != nil {
+		return Access{}, fmt.Errorf("load enrolments: %w", err)
+	}
+	now := s.now()
+	for _, e := range es {
+		if !e.ActiveAt(now) {
+			continue
+		}
+		if e.Role == RoleTeacher {
+			a.Role = RoleTeacher
+		} else if a.Role == "" {
+			a.Role = RoleStudent
+		}
+	}
+	a.Edit = u.IsAdmin || a.Role == RoleTeacher
+	a.View = a.Edit || (a.Role == RoleStudent && c.Visible)
+	return a, nil
+}
+
+// CanView reports whether u may see course c.
+func (s *Service) CanView(ctx context.Context, u *account.User, c Course) bool {
+	a, err := s.Access(ctx, u, c)
+	return err == nil && a.View
+}
+
+// CanEdit reports whether u may change course c.
+func (s *Service) CanEdit(ctx context.Context, u *account.User, c Course) bool {
+	a, err := s.Access(ctx, u, c)
+	return err == nil && a.Edit
+}
+
+// CanCreate reports whether u may create courses.
+func CanCreate(u *account.User) bool { return u != nil && (u.IsAdmin || u.IsCourseCreator) }
+
+// canSeeActivity applies the activity's visibility on top of the course access.
+func canSeeActivity(a Access, act Activity) bool { return a.Edit || (a.View && act.Visible) }
+
+func storeErr(what string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("load %s: %w", what, err)
+}
+
+// Course loads a course that u may view.
+func (s *Service) Course(ctx context.Context, u *account.User, id int64) (Course, Access, error) {
+	c, err := s.Store.CourseByID(ctx, id)
+	if err != nil {
+		return Course{}, Access{}, storeErr("course", err)
+	}
+	a, err := s.Access(ctx, u, c)
+	if err != nil {
+		return Course{}, Access{}, err
+	}
+	if !a.View {
+		return c, a, ErrNotEnrolled
+	}
+	return c, a, nil
+}
+
+// courseForEdit loads a course that u may edit.
+func (s *Service) courseForEdit(ctx context.Context, u *account.User, id int64) (Course, Access, error) {
+	c, a, err := s.Course(ctx, u, id)
+	if err != nil {
+		return c, a, err
+	}
+	if !a.Edit {
+		return c, a, ErrForbidden
+	}
+	return c, a, nil
+}
+
+// CourseEntry is one line of a user's course list.
+type CourseEntry struct {
+	Course Course
+	Role   Role
+}
+
+// Courses lists the courses u may see: every course for a site admin, otherwise those u is actively enrolled in.
+func (s *Service) Courses(ctx context.Context, u *account.User) ([]CourseEntry, error) {
+	if u == nil {
+		return nil, nil
+	}
+	cs, es, err := s.Store.CoursesOfUser(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list courses: %w", err)
+	}
+	now := s.now()
+	roles := map[int64]Role{}
+	for _, e := range es {
+		if e.ActiveAt(now) && (roles[e.CourseID] == "" || e.Role == RoleTeacher) {
+			roles[e.CourseID] = e.Role
+		}
+	}
+	if u.IsAdmin {
+		if cs, err = s.Store.ListCourses(ctx); err != nil {
+			return nil, fmt.Errorf("list courses: %w", err)
+		}
+	}
+	var out []CourseEntry
+	for _, c := range cs {
+		r := roles[c.ID]
+		if u.IsAdmin || r == RoleTeacher || (r == RoleStudent && c.Visible) {
+			out = append(out, CourseEntry{Course: c, Role: r})
+		}
+	}
+	return out, nil
+}
+
+// CourseInput is what the course form edits.
+type CourseInput struct {
+	FullName  string
+	ShortName string
+	Summary   string
+	Visible   bool
+}
+
+func (in *CourseInput) validate(prefix string) error {
+	in.FullName, in.ShortName = strings.TrimSpace(in.FullName), strings.TrimSpace(in.ShortName)
+	switch {
+	case in.FullName == "":
+		return invalid(prefix+"full_name", "is required")
+	case len(in.FullName) > 254:
+		return invalid(prefix+"full_name", "must be at most 254 characters long")
+	case in.ShortName == "":
+		return invalid(prefix+"short_name", "is required")
+	case len(in.ShortName) > 100:
+		return invalid(prefix+"short_name", "must be at most 100 characters long")
+	}
+	return nil
+}
+
+// CreateCourse makes a course; its creator becomes its teacher.
+func (s *Service) CreateCourse(ctx context.Context, u *account.User, in CourseInput) (Course, error) {
+	if !CanCreate(u) {
+		return Course{}, ErrCannotCreate
+	}
+	if err := in.validate(""); err != nil {
+		return Course{}, err
+	}
+	now := s.now()
+	c := Course{FullName: in.FullName, ShortName: in.ShortName, Summary: in.Summary, Visible: in.Visible,
+		CreatedBy: u.ID, CreatedAt: now, UpdatedAt: now}
+	if err := s.Store.CreateCourse(ctx, &c, s.creatorEnrolment(u, now)); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return Course{}, ErrShortNameTaken
+		}
+		return Course{}, fmt.Errorf("create course: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Service) creatorEnrolment(u *account.User, now time.Time) *Enrolment {
+	if u == nil {
+		return nil
+	}
+	return &Enrolment{UserID: u.ID, Role: RoleTeacher, Status: StatusActive, Method: MethodManual, CreatedAt: now, UpdatedAt: now}
+}
+
+// UpdateCourse saves the course form.
+func (s *Service) UpdateCourse(ctx context.Context, u *account.User, id int64, in CourseInput) (Course, error) {
+	c, _, err := s.courseForEdit(ctx, u, id)
+	if err != nil {
+		return Course{}, err
+	}
+	if err := in.validate(""); err != nil {
+		return Course{}, err
+	}
+	c.FullName, c.ShortName, c.Summary, c.Visible, c.UpdatedAt = in.FullName, in.ShortName, in.Summary, in.Visible, s.now()
+	if err := s.Store.UpdateCourse(ctx, c); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return Course{}, ErrShortNameTaken
+		}
+		return Course{}, fmt.Errorf("update course %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// Activities lists the activities of a course that u may see, in order.
+func (s *Service) Activities(ctx context.Context, u *account.User, courseID int64) ([]Activity, error) {
+	c, a, err := s.Course(ctx, u, courseID)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.Store.ListActivities(ctx, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list activities: %w", err)
+	}
+	out := all[:0]
+	for _, act := range all {
+		if canSeeActivity(a, act) {
+			out = append(out, act)
+		}
+	}
+	return out, nil
+}
+
+// Activity loads an activity that u may see, with its course and u's access. A hidden activity is "not found"
+// for students, so that its name is not revealed.
+func (s *Service) Activity(ctx context.Context, u *account.User, id int64) (Activity, Course, Access, error) {
+	act, err := s.Store.ActivityByID(ctx, id)
+	if err != nil {
+		return Activity{}, Course{}, Access{}, storeErr("activity", err)
+	}
+	c, a, err := s.Course(ctx, u, act.CourseID)
+	if err != nil {
+		return Activity{}, c, a, err
+	}
+	if !canSeeActivity(a, act) {
+		return Activity{}, c, a, fmt.Errorf("activity: %w", ErrNotFound)
+	}
+	return act, c, a, nil
+}
+
+// ActivityInput is what the activity forms edit.
+type ActivityInput struct {
+	Type        Type
+	Name        string
+	Description string
+	Visible     bool
+	MaxGrade    float64
+	Body        string
+	Quiz        QuizSettings
+	DueAt       time.Time
+}
+
+func (in *ActivityInput) validate(prefix string) error {
+	in.Name = strings.TrimSpace(in.Name)
+	switch {
+	case !in.Type.Valid():
+		return invalid(prefix+"type", "must be page, quiz or assignment, not %q", in.Type)
+	case in.Name == "":
+		return invalid(prefix+"name", "is required")
+	case len(in.Name) > 254:
+		return invalid(prefix+"name", "must be at most 254 characters long")
+	}
+	if in.Type == TypePage {
+		in.MaxGrade, in.Quiz, in.DueAt = 0, QuizSettings{}, time.Time{}
+		return nil
+	}
+	if !(in.MaxGrade > 0) || in.MaxGrade > 100000 {
+		return invalid(prefix+"max_grade", "must be a number above 0 (and at most 100000)")
+	}
+	if in.Type == TypeQuiz {
+		in.Body, in.DueAt = "", time.Time{}
+		return in.Quiz.validate(prefix)
+	}
+	in.Body, in.Quiz = "", QuizSettings{}
+	return nil
+}
+
+func (in ActivityInput) apply(a *Activity) {
+	a.Type, a.Name, a.Description, a.Visible = in.Type, in.Name, in.Description, in.Visible
+	a.MaxGrade, a.Body, a.Quiz, a.DueAt = in.MaxGrade, in.Body, in.Quiz, in.DueAt
+}
+
+// CreateActivity adds an activity at the end of a course.
+func (s *Service) CreateActivity(ctx context.Context, u *account.User, courseID int64, in ActivityInput) (Activity, error) {
+	c, _, err := s.courseForEdit(ctx, u, courseID)
+	if err != nil {
+		return Activity{}, err
+	}
+	if err := in.validate(""); err != nil {
+		return Activity{}, err
+	}
+	now := s.now()
+	a := Activity{CourseID: c.ID, CreatedAt: now, UpdatedAt: now}
+	in.apply(&a)
+	if err := s.Store.CreateActivity(ctx, &a); err != nil {
+		return Activity{}, fmt.Errorf("create activity: %w", err)
+	}
+	return a, nil
+}
+
+// UpdateActivity saves an activity's form; its type does not change.
+func (s *Service) UpdateActivity(ctx context.Context, u *account.User, id int64, in ActivityInput) (Activity, error) {
+	a, _, acc, err := s.Activity(ctx, u, id)
+	if err != nil {
+		return Activity{}, err
+	}
+	if !acc.Edit {
+		return Activity{}, ErrForbidden
+	}
+	in.Type = a.Type
+	if err := in.validate(""); err != nil {
+		return Activity{}, err
+	}
+	in.apply(&a)
+	a.UpdatedAt = s.now()
+	if err := s.Store.UpdateActivity(ctx, a); err != nil {
+		return Activity{}, fmt.Errorf("update activity %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// MoveActivity moves an activity one place up (delta < 0) or down.
+func (s *Service) MoveActivity(ctx context.Context, u *account.User, id int64, delta int) (Activity, error) {
+	a, _, acc, err := s.Activity(ctx, u, id)
+	if err != nil {
+		return Activity{}, err
+	}
+	if !acc.Edit {
+		return Activity{}, ErrForbidden
+	}
+	if err := s.Store.MoveActivity(ctx, id, delta); err != nil {
+		return Activity{}, fmt.Errorf("move activity %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// Completions gives when u completed each activity of a course.
+func (s *Service) Completions(ctx context.Context, u *account.User, courseID int64) (map[int64]time.Time, error) {
+	if u == nil {
+		return nil, nil
+	}
+	return s.Store.Completions(ctx, courseID, u.ID)
+}
+
+// ViewPage records that u viewed a page, which completes it for enrolled users.
+func (s *Service) ViewPage(ctx context.Context, u *account.User, a Activity, acc Access) error {
+	if a.Type != TypePage || !acc.Enrolled() {
+		return nil
+	}
+	return s.Store.MarkComplete(ctx, a.ID, u.ID, s.now())
+}
+
+// EnrolInput is what the enrolment form sends.
+type EnrolInput struct {
+	Username string
+	Role     Role
+	Status   Status
+	Start    time.Time
+	End      time.Time
+}
+
+func (in *EnrolInput) validate() error {
+	if in.Role != RoleTeacher && in.Role != RoleStudent {
+		return invalid("role", "must be teacher or student, not %q", in.Role)
+	}
+	if in.Status == "" {
+		in.Status = StatusActive
+	}
+	if in.Status != StatusActive && in.Status != StatusSuspended {
+		return invalid("status", "must be active or suspended, not %q", in.Status)
+	}
+	if !in.Start.IsZero() && !in.End.IsZero() && !in.End.After(in.Start) {
+		return invalid("end", "must be after the start")
+	}
+	return nil
+}
+
+// Enrol enrols a user by username, manually.
+func (s *Service) Enrol(ctx context.Context, u *account.User, courseID int64, in EnrolInput) (Enrolment, error) {
+	c, _, err := s.courseForEdit(ctx, u, courseID)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	if err := in.validate(); err != nil {
+		return Enrolment{}, err
+	}
+	who, err := s.Users.UserByUsername(ctx, strings.TrimSpace(in.Username))
+	if errors.Is(err, store.ErrNotFound) {
+		return Enrolment{}, invalid("username", "there is no account %q", in.Username)
+	}
+	if err != nil {
+		return Enrolment{}, fmt.Errorf("find user: %w", err)
+	}
+	now := s.now()
+	e := Enrolment{CourseID: c.ID, UserID: who.ID, Role: in.Role, Status: in.Status, Start: in.Start, End: in.End,
+		Method: MethodManual, CreatedAt: now, UpdatedAt: now, Username: who.Username, FullName: who.FullName}
+	if err := s.Store.CreateEnrolment(ctx, &e); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			return Enrolment{}, ErrAlreadyEnrolled
+		}
+		return Enrolment{}, fmt.Errorf("enrol: %w", err)
+	}
+	return e, nil
+}
+
+// UpdateEnrolment changes an enrolment's role, status and window.
+func (s *Service) UpdateEnrolment(ctx context.Context, u *account.User, courseID, id int64, in EnrolInput) (Enrolment, error) {
+	e, err := s.enrolmentForEdit(ctx, u, courseID, id)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	if err := in.validate(); err != nil {
+		return Enrolment{}, err
+	}
+	e.Role, e.Status, e.Start, e.End, e.UpdatedAt = in.Role, in.Status, in.Start, in.End, s.now()
+	if err := s.Store.UpdateEnrolment(ctx, e); err != nil {
+		return Enrolment{}, fmt.Errorf("update enrolment: %w", err)
+	}
+	return e, nil
+}
+
+// Unenrol removes an enrolment.
+func (s *Service) Unenrol(ctx context.Context, u *account.User, courseID, id int64) error {
+	if _, err := s.enrolmentForEdit(ctx, u, courseID, id); err != nil {
+		return err
+	}
+	return s.Store.DeleteEnrolment(ctx, id)
+}
+
+func (s *Service) enrolmentForEdit(ctx context.Context, u *account.User, courseID, id int64) (Enrolment, error) {
+	if _, _, err := s.courseForEdit(ctx, u, courseID); err != nil {
+		return Enrolment{}, err
+	}
+	e, err := s.Store.EnrolmentByID(ctx, id)
+	if err != nil || e.CourseID != courseID {
+		return Enrolment{}, fmt.Errorf("enrolment: %w", ErrNotFound)
+	}
+	return e, nil
+}
+
+// Enrolments lists a course's enrolments for its teachers.
+func (s *Service) Enrolments(ctx context.Context, u *account.User, courseID int64) ([]Enrolment, error) {
+	if _, _, err := s.courseForEdit(ctx, u, courseID); err != nil {
+		return nil, err
+	}
+	return s.Store.ListEnrolments(ctx, courseID)
+}

@@ -1,0 +1,239 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/ltipub/ltipub/internal/course"
+)
+
+// Quiz attempts, assignment submissions and the gradebook.
+
+const attemptColumns = `id, activity_id, user_id, number, answers, score, max_grade, submitted_at`
+
+func scanAttempt(sc scanner) (course.Attempt, error) {
+	var a course.Attempt
+	var answers string
+	var at int64
+	if err := sc.Scan(&a.ID, &a.ActivityID, &a.UserID, &a.Number, &answers, &a.Score, &a.MaxGrade, &at); err != nil {
+		return course.Attempt{}, mapErr(err)
+	}
+	a.SubmittedAt = fromMicros(at)
+	if err := json.Unmarshal([]byte(answers), &a.Answers); err != nil {
+		return course.Attempt{}, fmt.Errorf("attempt %d: decode answers: %w", a.ID, err)
+	}
+	return a, nil
+}
+
+func attempts(ctx context.Context, c conn, activityID, userID int64) ([]course.Attempt, error) {
+	rows, err := c.query(ctx, `SELECT `+attemptColumns+` FROM quiz_attempts WHERE activity_id = $1 AND user_id = $2
+		ORDER BY number`, activityID, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []course.Attempt
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// RecordAttempt stores the attempt decide returns, numbered after the earlier ones, and its grade change, in one
+// transaction. Two attempts racing for the same number collide on the unique key (ErrAlreadyExists) rather than
+// slipping past the attempts limit.
+func (s *Store) RecordAttempt(ctx context.Context, activityID, userID int64,
+	decide func(prev []course.Attempt) (course.Attempt, *course.GradeChange, error)) (course.Attempt, error) {
+	var out course.Attempt
+	err := s.inTx(ctx, func(c conn) error {
+		prev, err := attempts(ctx, c, activityID, userID)
+		if err != nil {
+			return err
+		}
+		a, change, err := decide(prev)
+		if err != nil {
+			return err
+		}
+		a.ActivityID, a.UserID, a.Number = activityID, userID, len(prev)+1
+		if len(prev) > 0 {
+			a.Number = prev[len(prev)-1].Number + 1
+		}
+		answers, err := json.Marshal(a.Answers)
+		if err != nil {
+			return err
+		}
+		a.ID, err = c.insertID(ctx, `INSERT INTO quiz_attempts (activity_id, user_id, number, answers, score, max_grade, submitted_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			a.ActivityID, a.UserID, a.Number, string(answers), a.Score, a.MaxGrade, micros(a.SubmittedAt))
+		if err != nil {
+			return err
+		}
+		if change != nil {
+			if _, err := putGrade(ctx, c, *change); err != nil {
+				return err
+			}
+		}
+		out = a
+		return nil
+	})
+	return out, err
+}
+
+// Attempts lists a user's attempts at a quiz, oldest first.
+func (s *Store) Attempts(ctx context.Context, activityID, userID int64) ([]course.Attempt, error) {
+	return attempts(ctx, s.c(), activityID, userID)
+}
+
+// SaveSubmission stores or replaces a user's submission.
+func (s *Store) SaveSubmission(ctx context.Context, sub *course.Submission) error {
+	id, err := s.c().insertID(ctx, `INSERT INTO submissions (activity_id, user_id, text, submitted_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (activity_id, user_id) DO UPDATE SET text = excluded.text, submitted_at = excluded.submitted_at
+		RETURNING id`, sub.ActivityID, sub.UserID, sub.Text, micros(sub.SubmittedAt))
+	if err != nil {
+		return err
+	}
+	sub.ID = id
+	return nil
+}
+
+func scanSubmission(sc scanner) (course.Submission, error) {
+	var sub course.Submission
+	var at int64
+	if err := sc.Scan(&sub.ID, &sub.ActivityID, &sub.UserID, &sub.Text, &at); err != nil {
+		return course.Submission{}, mapErr(err)
+	}
+	sub.SubmittedAt = fromMicros(at)
+	return sub, nil
+}
+
+// SubmissionOf loads one user's submission.
+func (s *Store) SubmissionOf(ctx context.Context, activityID, userID int64) (course.Submission, error) {
+	return scanSubmission(s.c().row(ctx, `SELECT id, activity_id, user_id, text, submitted_at FROM submissions
+		WHERE activity_id = $1 AND user_id = $2`, activityID, userID))
+}
+
+// ListSubmissions lists an assignment's submissions.
+func (s *Store) ListSubmissions(ctx context.Context, activityID int64) ([]course.Submission, error) {
+	rows, err := s.c().query(ctx, `SELECT id, activity_id, user_id, text, submitted_at FROM submissions
+		WHERE activity_id = $1 ORDER BY submitted_at, id`, activityID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []course.Submission
+	for rows.Next() {
+		sub, err := scanSubmission(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub)
+	}
+	return out, mapErr(rows.Err())
+}
+
+const gradeColumns = `g.id, g.activity_id, g.user_id, g.grade, g.max_grade, g.feedback, g.graded_by, g.modified_at, g.revision`
+
+func scanGrade(sc scanner) (course.Grade, error) {
+	var g course.Grade
+	var by sql.NullInt64
+	var at int64
+	if err := sc.Scan(&g.ID, &g.ActivityID, &g.UserID, &g.Grade, &g.MaxGrade, &g.Feedback, &by, &at, &g.Revision); err != nil {
+		return course.Grade{}, mapErr(err)
+	}
+	g.GradedBy, g.ModifiedAt = by.Int64, fromMicros(at)
+	return g, nil
+}
+
+// putGrade inserts or changes a grade, bumping its revision, and appends the change to the grade's history. On
+// PostgreSQL the upsert's row lock makes concurrent changes of one grade take turns, so each gets its own
+// revision; SQLite has one writer at a time anyway.
+func putGrade(ctx context.Context, c conn, ch course.GradeChange) (course.Grade, error) {
+	g, err := scanGrade(c.row(ctx, `INSERT INTO grades AS g (activity_id, user_id, grade, max_grade, feedback, graded_by,
+		modified_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, 1)
+		ON CONFLICT (activity_id, user_id) DO UPDATE SET grade = excluded.grade, max_grade = excluded.max_grade,
+		feedback = excluded.feedback, graded_by = excluded.graded_by, modified_at = excluded.modified_at,
+		revision = g.revision + 1
+		RETURNING `+strings.ReplaceAll(gradeColumns, "g.", ""),
+		ch.ActivityID, ch.UserID, ch.Grade, ch.MaxGrade, ch.Feedback, nullID(ch.GradedBy), micros(ch.At)))
+	if err != nil {
+		return course.Grade{}, err
+	}
+	_, err = c.exec(ctx, `INSERT INTO grade_history (grade_id, revision, grade, max_grade, feedback, graded_by, changed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, g.ID, g.Revision, g.Grade, g.MaxGrade, g.Feedback, nullID(g.GradedBy), micros(g.ModifiedAt))
+	return g, err
+}
+
+// PutGrade sets a grade.
+func (s *Store) PutGrade(ctx context.Context, ch course.GradeChange) (course.Grade, error) {
+	var g course.Grade
+	err := s.inTx(ctx, func(c conn) error {
+		var err error
+		g, err = putGrade(ctx, c, ch)
+		return err
+	})
+	return g, err
+}
+
+// GradeOf loads one user's grade in one activity.
+func (s *Store) GradeOf(ctx context.Context, activityID, userID int64) (course.Grade, error) {
+	return scanGrade(s.c().row(ctx, `SELECT `+gradeColumns+` FROM grades g WHERE g.activity_id = $1 AND g.user_id = $2`,
+		activityID, userID))
+}
+
+func (s *Store) grades(ctx context.Context, query string, args ...any) ([]course.Grade, error) {
+	rows, err := s.c().query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []course.Grade
+	for rows.Next() {
+		g, err := scanGrade(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, mapErr(rows.Err())
+}
+
+// CourseGrades lists every grade in a course.
+func (s *Store) CourseGrades(ctx context.Context, courseID int64) ([]course.Grade, error) {
+	return s.grades(ctx, `SELECT `+gradeColumns+` FROM grades g JOIN activities a ON a.id = g.activity_id
+		WHERE a.course_id = $1 ORDER BY g.id`, courseID)
+}
+
+// GradeHistory lists every recorded value of a grade, oldest first.
+func (s *Store) GradeHistory(ctx context.Context, gradeID int64) ([]course.Grade, error) {
+	return s.grades(ctx, `SELECT g.grade_id, gr.activity_id, gr.user_id, g.grade, g.max_grade, g.feedback, g.graded_by,
+		g.changed_at, g.revision FROM grade_history g JOIN grades gr ON gr.id = g.grade_id
+		WHERE g.grade_id = $1 ORDER BY g.revision`, gradeID)
+}
+
+// GradesToSync lists grades whose revision is above the one last marked sent to target.
+func (s *Store) GradesToSync(ctx context.Context, target string, courseID int64, limit int) ([]course.Grade, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	return s.grades(ctx, `SELECT `+gradeColumns+` FROM grades g
+		LEFT JOIN grade_sync_marks m ON m.grade_id = g.id AND m.target = $1
+		WHERE (m.revision IS NULL OR g.revision > m.revision)
+		AND (CAST($2 AS BIGINT) = 0 OR g.activity_id IN (SELECT id FROM activities WHERE course_id = $2))
+		ORDER BY g.id LIMIT $3`, target, courseID, limit)
+}
+
+// MarkGradeSynced records that target holds revision of a grade; a stale mark never lowers a newer one.
+func (s *Store) MarkGradeSynced(ctx context.Context, target string, gradeID, revision int64) error {
+	_, err := s.c().exec(ctx, `INSERT INTO grade_sync_marks AS m (target, grade_id, revision) VALUES ($1, $2, $3)
+		ON CONFLICT (target, grade_id) DO UPDATE
+		SET revision = CASE WHEN excluded.revision > m.revision THEN excluded.revision ELSE m.revision END`,
+		target, gradeID, revision)
+	return err
+}

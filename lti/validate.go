@@ -111,7 +111,8 @@ func (v *Validator) Validate(ctx context.Context, rawIDToken string, want Expect
 	}
 	dot1 := strings.IndexByte(rawIDToken, '.')
 	dot2 := strings.LastIndexByte(rawIDToken, '.')
-	if dot1 <= 0 || dot2 == dot1 || dot2 == len(rawIDToken)-1 || strings.IndexByte(rawIDToken[dot1+1:dot2], '.') >= 0 {
+	// An empty signature part still makes three parts: "alg: none" tokens must reach the alg check and get its message.
+	if dot1 <= 0 || dot2 == dot1 || strings.IndexByte(rawIDToken[dot1+1:dot2], '.') >= 0 {
 		return nil, NewError(CodeTokenMalformed, "the id_token is not a compact JWT (three base64url parts separated by dots)", nil)
 	}
 	var hdr jwsHeader

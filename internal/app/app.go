@@ -19,9 +19,13 @@ import (
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/keys"
+	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/safehttp"
 	"github.com/ltipub/ltipub/internal/site"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
 	"github.com/ltipub/ltipub/internal/web"
+	"github.com/ltipub/ltipub/lti"
 )
 
 // Version is set at build time with -ldflags "-X github.com/ltipub/ltipub/internal/app.Version=…".
@@ -46,7 +50,11 @@ type App struct {
 	Store    *sqlstore.Store
 	Accounts *account.Service
 	Site     *site.Service
-	Web      *web.Server
+	Keys     *keys.Manager
+	Launches *launch.Service
+	// HTTP is the one client for URLs that registrations supply, guarded against internal addresses.
+	HTTP *http.Client
+	Web  *web.Server
 	Log      *slog.Logger
 
 	stopSessions func()
@@ -57,6 +65,19 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a := &App{Config: cfg, Store: st, Log: log}
 	a.Accounts = &account.Service{Store: st}
 	a.Site = site.NewService(st, nil)
+	a.Keys = keys.NewManager(st, cfg.KeyOverlap, nil)
+	a.HTTP = safehttp.New(safehttp.Options{AllowPrivate: cfg.AllowPrivateURLs})
+	a.Launches = &launch.Service{
+		Registrations: st,
+		Store:         st,
+		Validator: &lti.Validator{
+			Keys:   lti.NewRemoteKeySets(a.HTTP, lti.RemoteKeySetsOptions{MinRefetchInterval: cfg.JWKSMinRefetch}),
+			Nonces: st,
+			Leeway: cfg.ClockSkew,
+		},
+		BaseURL: cfg.BaseURL,
+		Log:     log,
+	}
 
 	sessions := scs.New()
 	switch st.Engine() {
@@ -87,12 +108,38 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	}
 
 	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Site: a.Site, Sessions: sessions, Logger: log,
+		Launches: a.Launches, Keys: a.Keys,
 		BaseURL: cfg.BaseURL, Version: Version})
 	if err != nil {
 		return nil, err
 	}
 	a.Web = w
 	return a, nil
+}
+
+// Prepare does what must happen before the first request: the tool's signing key exists.
+func (a *App) Prepare(ctx context.Context) error {
+	return a.Keys.Ensure(ctx)
+}
+
+// RunJanitor deletes expired login states and nonces and retires keys past their overlap, every interval, until
+// ctx ends. Every instance may run it: the deletes are idempotent.
+func (a *App) RunJanitor(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Launches.CleanUp(ctx); err != nil {
+				a.Log.ErrorContext(ctx, "clean up launch state", slog.Any("error", err))
+			}
+			if _, err := a.Store.RetireKeys(ctx, time.Now()); err != nil {
+				a.Log.ErrorContext(ctx, "retire tool keys", slog.Any("error", err))
+			}
+		}
+	}
 }
 
 // Close stops background work; it does not close the store, which the caller opened.
@@ -173,9 +220,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if cfg.AllowPrivateURLs {
 		log.Warn("outgoing requests to loopback and private addresses are allowed (--allow-private-urls); never in production")
 	}
+	if err := a.Prepare(ctx); err != nil {
+		return err
+	}
 	if err := a.BootstrapAdmin(ctx, out); err != nil {
 		return err
 	}
+	go a.RunJanitor(ctx, 10*time.Minute)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another server using the port? choose another with --addr)", cfg.Addr, err)

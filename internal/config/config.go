@@ -23,6 +23,9 @@ type Config struct {
 	LogFormat        string
 	ClockSkew        time.Duration
 	KeyOverlap       time.Duration
+	// JWKSMinRefetch is the least time between two fetches of a platform's key set (zero: the lti default,
+	// 30 s). Not a flag: tests shorten it to see a platform's key rotation quickly.
+	JWKSMinRefetch time.Duration
 }
 
 // Defaults for a newcomer's machine.

@@ -27,6 +27,7 @@ func (s *Server) routes() http.Handler {
 	// LTI endpoints: the platform posts to them cross-site, so they bypass the cross-origin check (they carry
 	// their own proofs: state, nonce, signatures), and the site switch can turn them all off.
 	lti := http.NewServeMux()
+	s.ltiRoutes(lti)
 	lti.HandleFunc("/lti/", s.ltiNotFound)
 	app.Handle("/lti/", s.requirePublishing(lti))
 

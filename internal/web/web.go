@@ -12,6 +12,8 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/keys"
+	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/site"
 )
 
@@ -27,6 +29,8 @@ type Config struct {
 	Accounts *account.Service
 	Site     *site.Service
 	Sessions *scs.SessionManager
+	Launches *launch.Service
+	Keys     *keys.Manager
 	Logger   *slog.Logger
 	// BaseURL is the public URL (no trailing slash) every absolute link is built from.
 	BaseURL string
@@ -57,6 +61,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: Config.Site is required")
 	case cfg.Sessions == nil:
 		return nil, errors.New("web: Config.Sessions is required")
+	case cfg.Launches == nil:
+		return nil, errors.New("web: Config.Launches is required")
+	case cfg.Keys == nil:
+		return nil, errors.New("web: Config.Keys is required")
 	case cfg.Logger == nil:
 		return nil, errors.New("web: Config.Logger is required")
 	case cfg.BaseURL == "":

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/app"
@@ -19,6 +20,8 @@ import (
 	"github.com/ltipub/ltipub/internal/logging"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
 	"github.com/ltipub/ltipub/internal/store/sqlstore/sqltest"
+	"github.com/ltipub/ltipub/internal/tool"
+	"github.com/ltipub/ltipub/lti/ltitest"
 )
 
 // AdminPassword is the password of the admin every Start creates.
@@ -76,7 +79,7 @@ func Start(t testing.TB, opts Options) *Instance {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	base := "http://" + host + ":" + port
 	cfg := config.Config{Addr: ln.Addr().String(), BaseURL: base, DB: dsn, AllowPrivateURLs: true,
-		LogLevel: "info", LogFormat: "text"}
+		LogLevel: "info", LogFormat: "text", ClockSkew: 60 * time.Second, KeyOverlap: 72 * time.Hour}
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
@@ -91,6 +94,9 @@ func Start(t testing.TB, opts Options) *Instance {
 	log := logging.New(testWriter{t}, "warn", "text")
 	a, err := app.New(cfg, st, log)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
 	inst := &Instance{URL: base, App: a, Store: st, DSN: dsn}
@@ -194,4 +200,43 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// Platform registers the reference platform p on the instance (manual registration: platform details and the
+// deployments) and the instance as a tool on p. It returns the registration.
+func (i *Instance) Platform(t testing.TB, p *ltitest.Platform, clientID string, deploymentIDs ...string) tool.Registration {
+	t.Helper()
+	if len(deploymentIDs) == 0 {
+		deploymentIDs = []string{"deployment-1"}
+	}
+	ctx := context.Background()
+	reg := tool.Registration{Name: "Reference platform " + clientID, Issuer: p.Issuer(), ClientID: clientID,
+		JWKSURL: p.JWKSURL(), TokenURL: p.TokenURL(), AuthURL: p.AuthURL()}
+	if err := i.Store.CreateRegistration(ctx, &reg); err != nil {
+		t.Fatalf("create registration: %v", err)
+	}
+	for _, d := range deploymentIDs {
+		dep := tool.Deployment{RegistrationID: reg.ID, DeploymentID: d}
+		if err := i.Store.AddDeployment(ctx, &dep); err != nil {
+			t.Fatal(err)
+		}
+		reg.Deployments = append(reg.Deployments, dep)
+	}
+	err := p.RegisterTool(ltitest.ToolConfig{ClientID: clientID, DeploymentIDs: deploymentIDs,
+		LoginURL: i.URL + "/lti/login", RedirectURIs: []string{i.URL + "/lti/launch"}, JWKSURL: i.URL + "/lti/jwks",
+		TargetLinkURI: i.URL + "/lti/launch", DeepLinkURL: i.URL + "/lti/deeplink", Name: "ltipub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+// SessionCount counts stored sessions: a refused launch must not add one.
+func (i *Instance) SessionCount(t testing.TB) int {
+	t.Helper()
+	var n int
+	if err := i.Store.DB().QueryRow(`SELECT COUNT(*) FROM sessions`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -1,0 +1,192 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/logging"
+	"github.com/ltipub/ltipub/lti"
+)
+
+// stateCookiePrefix names the cookies that bind a login's state to the browser. The state is in the name, so
+// that several launches in several frames or tabs at once do not overwrite each other's cookie.
+const stateCookiePrefix = "ltipub_state_"
+
+// Session keys set by a launch.
+const (
+	sessionLaunchLogID = "lti_launch_log_id"
+)
+
+func (s *Server) ltiRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /lti/login", s.ltiLogin)
+	mux.HandleFunc("POST /lti/login", s.ltiLogin)
+	mux.HandleFunc("POST /lti/launch", s.ltiLaunch)
+	mux.HandleFunc("POST /lti/deeplink", s.ltiLaunch)
+	mux.HandleFunc("GET /lti/jwks", s.ltiJWKS)
+}
+
+// ltiLogin is the OIDC initiate-login URL.
+func (s *Server) ltiLogin(w http.ResponseWriter, r *http.Request) {
+	li, err := lti.ParseLoginInitiation(r)
+	if err != nil {
+		s.ltiRefused(w, r, err)
+		return
+	}
+	res, err := s.cfg.Launches.Login(r.Context(), li, logging.RequestID(r.Context()))
+	if err != nil {
+		s.ltiRefused(w, r, err)
+		return
+	}
+	http.SetCookie(w, s.stateCookie(res.State, 10*time.Minute))
+	http.Redirect(w, r, res.RedirectURL, http.StatusFound)
+}
+
+// stateCookie binds a login to this browser. On https it is SameSite=None; Secure, since the platform posts the
+// launch from its own site (often inside an iframe). On plain http (development) it carries no SameSite
+// attribute: browsers then still send a fresh cookie with a cross-site top-level POST, and a SameSite=None cookie
+// without Secure would be dropped.
+func (s *Server) stateCookie(state string, maxAge time.Duration) *http.Cookie {
+	c := &http.Cookie{Name: stateCookiePrefix + state, Value: state, Path: "/lti/", HttpOnly: true, MaxAge: int(maxAge.Seconds())}
+	if maxAge < 0 {
+		c.MaxAge = -1
+	}
+	if strings.HasPrefix(s.cfg.BaseURL, "https://") {
+		c.Secure, c.SameSite = true, http.SameSiteNoneMode
+	}
+	return c
+}
+
+// ltiLaunch is the redirect URI: the platform form-posts the id_token and state here.
+func (s *Server) ltiLaunch(w http.ResponseWriter, r *http.Request) {
+	resp, err := lti.ParseAuthResponse(r)
+	if err != nil {
+		s.ltiRefused(w, r, err)
+		return
+	}
+	var browser launch.BrowserCheck
+	if resp.State != "" {
+		if c, err := r.Cookie(stateCookiePrefix + resp.State); err == nil {
+			browser.CookieState = c.Value
+		}
+		// The state is single-use whatever happens next: drop its cookie.
+		http.SetCookie(w, s.stateCookie(resp.State, -1))
+	}
+	l, err := s.cfg.Launches.Launch(r.Context(), resp, browser, logging.RequestID(r.Context()))
+	if err != nil {
+		s.ltiRefused(w, r, err)
+		return
+	}
+	// A launch starts a new session: a new token defeats fixation, and the launch is remembered for the pages
+	// that follow.
+	if err := s.sessions.RenewToken(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sessions.Put(r.Context(), sessionLaunchLogID, l.LogID)
+	s.render(w, r, http.StatusOK, "lti_launched", newLaunchedPage(l))
+}
+
+// ltiRefused shows a refused login or launch: what failed, and how to fix it.
+func (s *Server) ltiRefused(w http.ResponseWriter, r *http.Request, err error) {
+	var le *lti.Error
+	var rf *launch.Refusal
+	switch {
+	case errors.As(err, &le):
+		s.renderProblem(w, r, &Problem{Status: le.Status(), Code: string(le.Code), Title: "This launch was refused",
+			Cause: capitalize(le.Description) + ".", Fix: capitalize(le.Fix) + ".", Err: err})
+	case errors.As(err, &rf):
+		s.renderProblem(w, r, &Problem{Status: rf.Status, Code: rf.Code, Title: "This launch was refused",
+			Cause: rf.Description, Fix: rf.Fix, Err: err})
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// ltiJWKS publishes the tool's public keys.
+func (s *Server) ltiJWKS(w http.ResponseWriter, r *http.Request) {
+	jwks, err := s.cfg.Keys.JWKS(r.Context())
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "build JWKS", slog.Any("error", err))
+		http.Error(w, `{"error":"the key set is unavailable"}`, http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(jwks)
+}
+
+type claimRow struct{ Name, Value string }
+
+type launchedPage struct {
+	Page
+	Registration string
+	MessageType  string
+	Claims       []claimRow
+	Roles        []string
+	Custom       []claimRow
+	ReturnURL    string
+}
+
+func newLaunchedPage(l *launch.Launch) *launchedPage {
+	m := l.Message
+	p := &launchedPage{Page: Page{Title: "Launched", Embedded: wantsEmbedded(m)}, Registration: l.Registration.Name,
+		MessageType: string(m.MessageType), Roles: m.Roles}
+	add := func(name, value string) {
+		if value != "" {
+			p.Claims = append(p.Claims, claimRow{name, value})
+		}
+	}
+	add("Platform (issuer)", m.Issuer)
+	add("Deployment", m.DeploymentID)
+	add("Subject", m.Subject)
+	add("Name", m.Name)
+	add("Email", m.Email)
+	add("Target link URI", m.TargetLinkURI)
+	if m.ResourceLink != nil {
+		add("Resource link", m.ResourceLink.ID+" "+m.ResourceLink.Title)
+	}
+	if m.Context != nil {
+		add("Context", m.Context.ID+" "+m.Context.Title)
+	}
+	if m.LaunchPresentation != nil {
+		add("Document target", m.LaunchPresentation.DocumentTarget)
+		p.ReturnURL = m.LaunchPresentation.ReturnURL
+	}
+	if m.AGS != nil {
+		add("Line items (AGS)", m.AGS.LineItems)
+		add("Line item (AGS)", m.AGS.LineItem)
+	}
+	if m.NRPS != nil {
+		add("Memberships (NRPS)", m.NRPS.ContextMembershipsURL)
+	}
+	if m.DeepLinkingSettings != nil {
+		add("Deep link return URL", m.DeepLinkingSettings.DeepLinkReturnURL)
+	}
+	for k, v := range m.CustomParams {
+		p.Custom = append(p.Custom, claimRow{k, v})
+	}
+	sort.Slice(p.Custom, func(i, j int) bool { return p.Custom[i].Name < p.Custom[j].Name })
+	return p
+}
+
+// wantsEmbedded reports whether a launch asked for the embedded layout: an iframe document target, or the
+// custom parameter force_embed=1.
+func wantsEmbedded(m *lti.Message) bool {
+	if v, ok := m.Custom("force_embed"); ok && v == "1" {
+		return true
+	}
+	return m.LaunchPresentation != nil && m.LaunchPresentation.DocumentTarget == "iframe"
+}

@@ -55,7 +55,7 @@ type App struct {
 	// HTTP is the one client for URLs that registrations supply, guarded against internal addresses.
 	HTTP *http.Client
 	Web  *web.Server
-	Log      *slog.Logger
+	Log  *slog.Logger
 
 	stopSessions func()
 }

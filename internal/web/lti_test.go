@@ -377,7 +377,7 @@ func TestPlatformKeyRotationPickedUp(t *testing.T) {
 	if res, _ := p.Launch(ctx, newLaunchClient(), learnerSpec()); res.Response.StatusCode != http.StatusOK {
 		t.Fatalf("first launch: %d", res.Response.StatusCode)
 	}
-	p.RotateKey(false) // the platform signs with a new kid from now on
+	p.RotateKey(false)                 // the platform signs with a new kid from now on
 	time.Sleep(250 * time.Millisecond) // past the refetch floor since the first fetch
 	res, err := p.Launch(ctx, newLaunchClient(), learnerSpec())
 	if err != nil || res.Response.StatusCode != http.StatusOK {

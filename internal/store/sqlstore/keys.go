@@ -72,4 +72,3 @@ func (s *Store) RetireKeys(ctx context.Context, now time.Time) (int, error) {
 	n, err := res.RowsAffected()
 	return int(n), err
 }
-

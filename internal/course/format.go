@@ -84,6 +84,9 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 		prefix := fmt.Sprintf("activities[%d].", i)
 		in := ActivityInput{Type: fa.Type, Name: fa.Name, Description: fa.Description, Visible: fa.Visible == nil || *fa.Visible,
 			MaxGrade: fa.MaxGrade, Body: fa.Body}
+		if !fa.Type.Valid() {
+			return File{}, nil, invalid(prefix+"type", "must be page, quiz or assignment, not %q", fa.Type)
+		}
 		if fa.Type != TypeQuiz && (fa.Questions != nil || fa.AttemptsAllowed != 0 || fa.GradingMethod != "" || fa.ShowAnswers) {
 			return File{}, nil, invalid(prefix+"questions", "only quizzes have questions, attempts and a grading method")
 		}
@@ -120,7 +123,7 @@ func describeJSONError(data []byte, err error) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		line, col := position(data, syn.Offset)
+		line, col := position(data, syn.Offset-1) // Offset counts the offending byte
 		return invalid(fmt.Sprintf("line %d, column %d", line, col), "%s", syn.Error())
 	case errors.As(err, &typ):
 		line, col := position(data, typ.Offset)

@@ -1,6 +1,7 @@
 package lti
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -129,10 +130,17 @@ func (e *Error) Error() string {
 		desc = codeInfos[e.Code].desc
 	}
 	s := "lti: " + string(e.Code) + ": " + desc
-	if e.Err != nil {
+	// A bare sentinel as cause (a store returning ErrNonceReused) would
+	// only repeat the description.
+	if e.Err != nil && !(isSentinel(e.Err) && errors.Is(e.Err, e)) {
 		s += ": " + e.Err.Error()
 	}
 	return s
+}
+
+func isSentinel(err error) bool {
+	le, ok := err.(*Error)
+	return ok && le.Description == "" && le.Err == nil
 }
 
 // Unwrap returns the cause.

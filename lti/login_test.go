@@ -107,7 +107,7 @@ func TestNewStateNonce(t *testing.T) {
 		}
 		seen[s] = true
 	}
-	if NewNonce() == NewNonce() {
+	if a, b := NewNonce(), NewNonce(); a == b {
 		t.Error("repeated nonce")
 	}
 }

@@ -1,0 +1,544 @@
+package publish
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/store"
+	"github.com/ltipub/ltipub/internal/tool"
+	"github.com/ltipub/ltipub/lti"
+)
+
+// Service publishes resources and lands launches in them.
+type Service struct {
+	Store    Store
+	Courses  *course.Service
+	Accounts *account.Service
+	Now      func() time.Time
+}
+
+// Input is what the publish form (or CLI) sends.
+type Input struct {
+	CourseID       int64
+	ActivityID     int64
+	Name           string
+	Enabled        bool
+	GradeSync      bool
+	MemberSync     bool
+	MemberSyncMode SyncMode
+	StudentMode    Mode
+	TeacherMode    Mode
+	EnrolStart     time.Time
+	EnrolEnd       time.Time
+	MaxEnrolled    int
+	LearnerRole    course.Role
+	InstructorRole course.Role
+	Defaults       AccountDefaults
+}
+
+// NewInput is a publish form with the defaults Moodle uses.
+func NewInput(courseID int64) Input {
+	return Input{CourseID: courseID, Enabled: true, GradeSync: true, MemberSyncMode: SyncEnrolAndUnenrol,
+		StudentMode: ModeAuto, TeacherMode: ModePrompt, LearnerRole: course.RoleStudent, InstructorRole: course.RoleTeacher}
+}
+
+// ValidationError names the field that is wrong.
+type ValidationError struct{ Field, Message string }
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
+
+func (in *Input) validate() error {
+	switch {
+	case !in.StudentMode.Valid():
+		return &ValidationError{"student_mode", fmt.Sprintf("%q is not a provisioning mode (auto, prompt, existing)", in.StudentMode)}
+	case !in.TeacherMode.Valid():
+		return &ValidationError{"teacher_mode", fmt.Sprintf("%q is not a provisioning mode (auto, prompt, existing)", in.TeacherMode)}
+	case !in.MemberSyncMode.Valid():
+		return &ValidationError{"member_sync_mode", fmt.Sprintf("%q is not a member sync mode", in.MemberSyncMode)}
+	case in.MaxEnrolled < 0:
+		return &ValidationError{"max_enrolled", "must be 0 (unlimited) or more"}
+	case !in.EnrolStart.IsZero() && !in.EnrolEnd.IsZero() && !in.EnrolEnd.After(in.EnrolStart):
+		return &ValidationError{"enrol_end", "must be after the enrolment start"}
+	case in.LearnerRole != course.RoleStudent && in.LearnerRole != course.RoleTeacher:
+		return &ValidationError{"learner_role", "must be student or teacher"}
+	case in.InstructorRole != course.RoleStudent && in.InstructorRole != course.RoleTeacher:
+		return &ValidationError{"instructor_role", "must be student or teacher"}
+	case len(in.Name) > 255:
+		return &ValidationError{"name", "must be at most 255 characters"}
+	}
+	return nil
+}
+
+// Publish creates a published resource; u must be able to edit the course.
+func (s *Service) Publish(ctx context.Context, u *account.User, in Input) (Resource, error) {
+	c, act, err := s.target(ctx, u, in.CourseID, in.ActivityID)
+	if err != nil {
+		return Resource{}, err
+	}
+	if err := in.validate(); err != nil {
+		return Resource{}, err
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		in.Name = c.FullName
+		if act.ID != 0 {
+			in.Name = act.Name
+		}
+	}
+	now := s.now()
+	r := Resource{UUID: uuid.NewString(), CreatedAt: now, UpdatedAt: now}
+	apply(&r, in)
+	if err := s.Store.CreateResource(ctx, &r); err != nil {
+		return Resource{}, fmt.Errorf("publish: %w", err)
+	}
+	return r, nil
+}
+
+// Update changes a published resource's settings (not what it publishes).
+func (s *Service) Update(ctx context.Context, u *account.User, id int64, in Input) (Resource, error) {
+	r, err := s.Resource(ctx, u, id)
+	if err != nil {
+		return Resource{}, err
+	}
+	in.CourseID = r.CourseID
+	if _, _, err := s.target(ctx, u, in.CourseID, in.ActivityID); err != nil {
+		return Resource{}, err
+	}
+	if err := in.validate(); err != nil {
+		return Resource{}, err
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		in.Name = r.Name
+	}
+	apply(&r, in)
+	r.UpdatedAt = s.now()
+	if err := s.Store.UpdateResource(ctx, r); err != nil {
+		return Resource{}, fmt.Errorf("update published resource: %w", err)
+	}
+	return r, nil
+}
+
+// SetEnabled turns a published resource on or off.
+func (s *Service) SetEnabled(ctx context.Context, u *account.User, id int64, enabled bool) (Resource, error) {
+	r, err := s.Resource(ctx, u, id)
+	if err != nil {
+		return Resource{}, err
+	}
+	r.Enabled, r.UpdatedAt = enabled, s.now()
+	return r, s.Store.UpdateResource(ctx, r)
+}
+
+// Delete removes a published resource; its resource links go with it, enrolments it made stay.
+func (s *Service) Delete(ctx context.Context, u *account.User, id int64) error {
+	if _, err := s.Resource(ctx, u, id); err != nil {
+		return err
+	}
+	return s.Store.DeleteResource(ctx, id)
+}
+
+// Resource loads one published resource that u may manage.
+func (s *Service) Resource(ctx context.Context, u *account.User, id int64) (Resource, error) {
+	r, err := s.Store.ResourceByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Resource{}, ErrNotFound
+	}
+	if err != nil {
+		return Resource{}, err
+	}
+	if _, _, err := s.target(ctx, u, r.CourseID, 0); err != nil {
+		return Resource{}, err
+	}
+	return r, nil
+}
+
+// List lists a course's published resources (courseID 0: every course, admins only).
+func (s *Service) List(ctx context.Context, u *account.User, courseID int64) ([]Resource, error) {
+	if courseID == 0 {
+		if u != nil && !u.IsAdmin {
+			return nil, ErrForbidden
+		}
+	} else if _, _, err := s.target(ctx, u, courseID, 0); err != nil {
+		return nil, err
+	}
+	return s.Store.Resources(ctx, courseID)
+}
+
+// target checks that u may publish from course courseID (and that activityID belongs to it). A nil u is the
+// command line, which may do anything.
+func (s *Service) target(ctx context.Context, u *account.User, courseID, activityID int64) (course.Course, course.Activity, error) {
+	c, err := s.Courses.Store.CourseByID(ctx, courseID)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, course.ErrNotFound) {
+		return course.Course{}, course.Activity{}, &ValidationError{"course", fmt.Sprintf("there is no course %d", courseID)}
+	}
+	if err != nil {
+		return course.Course{}, course.Activity{}, err
+	}
+	if u != nil && !s.Courses.CanEdit(ctx, u, c) {
+		return course.Course{}, course.Activity{}, ErrForbidden
+	}
+	var act course.Activity
+	if activityID != 0 {
+		act, err = s.Courses.Store.ActivityByID(ctx, activityID)
+		if err != nil || act.CourseID != courseID {
+			return course.Course{}, course.Activity{}, &ValidationError{"activity", fmt.Sprintf("course %d has no activity %d", courseID, activityID)}
+		}
+	}
+	return c, act, nil
+}
+
+func apply(r *Resource, in Input) {
+	r.CourseID, r.ActivityID, r.Name, r.Enabled = in.CourseID, in.ActivityID, strings.TrimSpace(in.Name), in.Enabled
+	r.GradeSync, r.MemberSync, r.MemberSyncMode = in.GradeSync, in.MemberSync, in.MemberSyncMode
+	r.StudentMode, r.TeacherMode = in.StudentMode, in.TeacherMode
+	r.EnrolStart, r.EnrolEnd, r.MaxEnrolled = in.EnrolStart, in.EnrolEnd, in.MaxEnrolled
+	r.LearnerRole, r.InstructorRole, r.Defaults = in.LearnerRole, in.InstructorRole, in.Defaults
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Refusal is a launch that reached no resource, in plain words.
+type Refusal struct {
+	Code        string
+	Status      int
+	Description string
+	Fix         string
+}
+
+func (r *Refusal) Error() string { return r.Description }
+
+func refuse(code, description, fix string) *Refusal {
+	return &Refusal{Code: code, Status: http.StatusForbidden, Description: description, Fix: fix}
+}
+
+// NeedAccount means the provisioning mode asks the person first: sign in to an existing account (and link it),
+// or, when CanCreate, have a new account made.
+type NeedAccount struct {
+	Resource  Resource
+	CanCreate bool
+	Teacher   bool
+}
+
+func (n *NeedAccount) Error() string { return "the launch needs an account choice" }
+
+// Choice is the person's answer to NeedAccount.
+type Choice struct {
+	// Existing is the account the person signed in to, to be linked.
+	Existing *account.User
+	// CreateNew asks for a new account.
+	CreateNew bool
+}
+
+// Landing is where a launch lands and as whom.
+type Landing struct {
+	Resource     Resource
+	User         account.User
+	Role         course.Role
+	CourseID     int64
+	ActivityID   int64
+	ResourceLink ResourceLink
+	NewAccount   bool
+	NewEnrolment bool
+}
+
+// Launch is what landing needs from a validated launch.
+type Launch struct {
+	Message      *lti.Message
+	Registration tool.Registration
+}
+
+// FindResource finds the published resource a resource link launch asks for: the custom id, else the resource
+// link mapped earlier (content selection).
+func (s *Service) FindResource(ctx context.Context, l Launch) (Resource, error) {
+	m := l.Message
+	id, ok := m.Custom("id")
+	if ok && id != "" {
+		r, err := s.Store.ResourceByUUID(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return Resource{}, refuse("resource_unknown",
+				fmt.Sprintf("This link points to published resource %q, which does not exist on this tool (it may have been deleted).", id),
+				"Ask the teacher to edit the link in the platform: content selection, or the custom property id=<uuid> from the resource's Published as LTI tools page.")
+		}
+		if err != nil {
+			return Resource{}, err
+		}
+		return r, nil
+	}
+	if m.ResourceLink != nil {
+		link, err := s.Store.ResourceLink(ctx, l.Registration.ID, m.DeploymentID, m.ResourceLink.ID)
+		if err == nil {
+			r, err := s.Store.ResourceByID(ctx, link.PublishedResourceID)
+			if err == nil {
+				return r, nil
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return Resource{}, err
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return Resource{}, err
+		}
+	}
+	return Resource{}, refuse("resource_missing",
+		"The launch does not say which published resource to open: it has no custom parameter id, and this resource link was not made by content selection.",
+		"Add the link again by content selection (Deep Linking), or set the custom property id=<uuid> shown on the resource's Published as LTI tools page.")
+}
+
+// Land runs the first-launch provisioning and enrolment for a resource link launch. Without a choice, a
+// prompting mode answers *NeedAccount.
+func (s *Service) Land(ctx context.Context, l Launch, choice Choice) (Landing, error) {
+	m := l.Message
+	r, err := s.FindResource(ctx, l)
+	if err != nil {
+		return Landing{}, err
+	}
+	teacher := m.Roles.IsTeacherLike()
+	c, act, err := s.checkResource(ctx, r, teacher)
+	if err != nil {
+		return Landing{}, err
+	}
+	if m.Anonymous() {
+		return Landing{}, refuse("anonymous", "This launch is anonymous (no user id), and published resources need to know who you are.",
+			"Ask the platform administrator to send user identities for this tool (privacy settings of the tool in the platform).")
+	}
+	now := s.now()
+
+	// Account: a linked account always wins; otherwise the resource's mode for the role decides.
+	u, linked, err := s.linkedAccount(ctx, l)
+	if err != nil {
+		return Landing{}, err
+	}
+	newAccount := false
+	if !linked {
+		mode := r.StudentMode
+		if teacher {
+			mode = r.TeacherMode
+		}
+		switch {
+		case choice.Existing != nil && mode != ModeAuto:
+			u = *choice.Existing
+		case mode == ModeAuto || (choice.CreateNew && mode == ModePrompt):
+			u, err = s.createAccount(ctx, r, m)
+			if err != nil {
+				return Landing{}, err
+			}
+			newAccount = true
+		default:
+			return Landing{}, &NeedAccount{Resource: r, CanCreate: mode == ModePrompt, Teacher: teacher}
+		}
+		held, err := s.Store.LinkLTIUser(ctx, LTIUser{Issuer: l.Registration.Issuer, Subject: m.Subject,
+			RegistrationID: l.Registration.ID, UserID: u.ID, CreatedAt: now, LastLaunchAt: now})
+		if err != nil {
+			return Landing{}, fmt.Errorf("link platform user: %w", err)
+		}
+		if held.UserID != u.ID { // another launch of the same person linked first: that link wins
+			if u, err = s.Accounts.Store.UserByID(ctx, held.UserID); err != nil {
+				return Landing{}, err
+			}
+		}
+	}
+
+	// Enrolment: keep whatever enrolment exists; otherwise enrol with the mapped role, marked as ours.
+	role := r.LearnerRole
+	if teacher {
+		role = r.InstructorRole
+	}
+	newEnrolment, role, err := s.enrol(ctx, r, c, u, role, now)
+	if err != nil {
+		return Landing{}, err
+	}
+
+	link, err := s.recordLink(ctx, l, r, u, now)
+	if err != nil {
+		return Landing{}, err
+	}
+	return Landing{Resource: r, User: u, Role: role, CourseID: c.ID, ActivityID: act.ID, ResourceLink: link,
+		NewAccount: newAccount, NewEnrolment: newEnrolment}, nil
+}
+
+func (s *Service) checkResource(ctx context.Context, r Resource, teacher bool) (course.Course, course.Activity, error) {
+	if !r.Enabled {
+		return course.Course{}, course.Activity{}, refuse("resource_disabled",
+			fmt.Sprintf("The published resource %q is disabled on this tool.", r.Name),
+			"Ask the teacher of the course to enable it on its Published as LTI tools page.")
+	}
+	c, err := s.Courses.Store.CourseByID(ctx, r.CourseID)
+	if err != nil {
+		return course.Course{}, course.Activity{}, fmt.Errorf("load course %d: %w", r.CourseID, err)
+	}
+	if !c.Visible && !teacher {
+		return course.Course{}, course.Activity{}, refuse("course_hidden",
+			fmt.Sprintf("The course %q is hidden from students at the moment.", c.FullName),
+			"Try again later, or ask your teacher to make the course visible.")
+	}
+	var act course.Activity
+	if r.ActivityID != 0 {
+		act, err = s.Courses.Store.ActivityByID(ctx, r.ActivityID)
+		if err != nil {
+			return course.Course{}, course.Activity{}, fmt.Errorf("load activity %d: %w", r.ActivityID, err)
+		}
+		if !act.Visible && !teacher {
+			return course.Course{}, course.Activity{}, refuse("activity_hidden",
+				fmt.Sprintf("The activity %q is hidden from students at the moment.", act.Name),
+				"Try again later, or ask your teacher to make the activity visible.")
+		}
+	}
+	now := s.now()
+	if !r.EnrolStart.IsZero() && now.Before(r.EnrolStart) {
+		return course.Course{}, course.Activity{}, refuse("enrolment_not_open",
+			fmt.Sprintf("Enrolment in %q opens on %s.", r.Name, r.EnrolStart.Format("2 January 2006 at 15:04 MST")),
+			"Come back then; your teacher set this start date.")
+	}
+	if !r.EnrolEnd.IsZero() && now.After(r.EnrolEnd) {
+		return course.Course{}, course.Activity{}, refuse("enrolment_closed",
+			fmt.Sprintf("Enrolment in %q closed on %s.", r.Name, r.EnrolEnd.Format("2 January 2006 at 15:04 MST")),
+			"Ask your teacher to extend the enrolment end date if you still need access.")
+	}
+	return c, act, nil
+}
+
+func (s *Service) linkedAccount(ctx context.Context, l Launch) (account.User, bool, error) {
+	m := l.Message
+	lu, err := s.Store.LTIUser(ctx, l.Registration.Issuer, m.Subject)
+	if errors.Is(err, store.ErrNotFound) {
+		return account.User{}, false, nil
+	}
+	if err != nil {
+		return account.User{}, false, fmt.Errorf("find linked account: %w", err)
+	}
+	u, err := s.Accounts.Store.UserByID(ctx, lu.UserID)
+	if err != nil {
+		return account.User{}, false, fmt.Errorf("load linked account %d: %w", lu.UserID, err)
+	}
+	_ = s.Store.TouchLTIUser(ctx, lu.ID, s.now())
+	// Names and emails of accounts the tool made follow the platform; accounts people made themselves are theirs.
+	if u.Auth == account.AuthLTI {
+		name, email := fullName(m), m.Email
+		if (name != "" && name != u.FullName) || (email != "" && email != u.Email) {
+			if name != "" {
+				u.FullName = name
+			}
+			if email != "" {
+				u.Email = email
+			}
+			if err := s.Accounts.Store.UpdateUser(ctx, u); err != nil {
+				return account.User{}, false, fmt.Errorf("update linked account: %w", err)
+			}
+		}
+	}
+	return u, true, nil
+}
+
+// createAccount makes an LTI account. Its username derives from the issuer and subject (hashed, so it cannot
+// collide with another platform's user and reveals nothing), with a counter in the unlikely case it is taken.
+func (s *Service) createAccount(ctx context.Context, r Resource, m *lti.Message) (account.User, error) {
+	sum := sha256.Sum256([]byte(m.Issuer + "\x00" + m.Subject))
+	base := "lti_" + hex.EncodeToString(sum[:6])
+	for i := 0; i < 5; i++ {
+		name := base
+		if i > 0 {
+			name = fmt.Sprintf("%s_%d", base, i+1)
+		}
+		email := m.Email
+		if email != "" && !strings.Contains(email, "@") {
+			email = ""
+		}
+		u, err := s.Accounts.Create(ctx, account.NewUser{Username: name, Email: email, FullName: fullName(m), Auth: account.AuthLTI,
+			Language: r.Defaults.Language, Timezone: r.Defaults.Timezone, Institution: r.Defaults.Institution, Country: r.Defaults.Country})
+		if errors.Is(err, account.ErrUsernameTaken) {
+			continue
+		}
+		var ve *account.ValidationError
+		if errors.As(err, &ve) && ve.Field == "email" {
+			u, err = s.Accounts.Create(ctx, account.NewUser{Username: name, FullName: fullName(m), Auth: account.AuthLTI,
+				Language: r.Defaults.Language, Timezone: r.Defaults.Timezone, Institution: r.Defaults.Institution, Country: r.Defaults.Country})
+		}
+		if err != nil {
+			return account.User{}, fmt.Errorf("create account for the platform user: %w", err)
+		}
+		return u, nil
+	}
+	return account.User{}, fmt.Errorf("create account: username %s and its variants are taken", base)
+}
+
+func fullName(m *lti.Message) string {
+	if m.Name != "" {
+		return m.Name
+	}
+	return strings.TrimSpace(m.GivenName + " " + m.FamilyName)
+}
+
+func (s *Service) enrol(ctx context.Context, r Resource, c course.Course, u account.User, role course.Role, now time.Time) (bool, course.Role, error) {
+	es, err := s.Courses.Store.EnrolmentsOf(ctx, c.ID, u.ID)
+	if err != nil {
+		return false, "", fmt.Errorf("load enrolments: %w", err)
+	}
+	for _, e := range es {
+		if e.ActiveAt(now) {
+			return false, e.Role, nil
+		}
+	}
+	if len(es) > 0 {
+		return false, "", refuse("enrolment_suspended",
+			fmt.Sprintf("Your enrolment in %q is suspended or has ended.", c.FullName),
+			"Ask the teacher of the course to reactivate your enrolment.")
+	}
+	if r.MaxEnrolled > 0 {
+		n, err := s.Store.CountResourceEnrolments(ctx, r.ID)
+		if err != nil {
+			return false, "", err
+		}
+		if n >= r.MaxEnrolled {
+			return false, "", refuse("enrolment_full",
+				fmt.Sprintf("%q already has the maximum of %d enrolled users.", r.Name, r.MaxEnrolled),
+				"Ask the teacher to raise the maximum enrolled users of this published resource.")
+		}
+	}
+	e := course.Enrolment{CourseID: c.ID, UserID: u.ID, Role: role, Status: course.StatusActive, Method: course.MethodLTI,
+		PublishedResourceID: r.ID, CreatedAt: now, UpdatedAt: now}
+	if err := s.Courses.Store.CreateEnrolment(ctx, &e); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) { // a parallel launch enrolled first
+			return false, role, nil
+		}
+		return false, "", fmt.Errorf("enrol: %w", err)
+	}
+	return true, role, nil
+}
+
+func (s *Service) recordLink(ctx context.Context, l Launch, r Resource, u account.User, now time.Time) (ResourceLink, error) {
+	m := l.Message
+	link := ResourceLink{RegistrationID: l.Registration.ID, DeploymentID: m.DeploymentID, LinkID: m.ResourceLink.ID,
+		PublishedResourceID: r.ID, Title: m.ResourceLink.Title, CreatedAt: now, UpdatedAt: now}
+	if m.Context != nil {
+		link.ContextID, link.ContextTitle = m.Context.ID, m.Context.Title
+	}
+	if m.AGS != nil {
+		link.LineItemsURL, link.LineItemURL, link.AGSScopes = m.AGS.LineItems, m.AGS.LineItem, m.AGS.Scope
+	}
+	if m.NRPS != nil {
+		link.MembershipsURL = m.NRPS.ContextMembershipsURL
+	}
+	if err := s.Store.SaveResourceLink(ctx, &link); err != nil {
+		return ResourceLink{}, fmt.Errorf("record resource link: %w", err)
+	}
+	lu, err := s.Store.LTIUser(ctx, l.Registration.Issuer, m.Subject)
+	if err != nil {
+		return ResourceLink{}, fmt.Errorf("find platform user: %w", err)
+	}
+	if err := s.Store.LinkUserToResourceLink(ctx, lu.ID, link.ID, now); err != nil {
+		return ResourceLink{}, fmt.Errorf("record the user's resource link: %w", err)
+	}
+	return link, nil
+}

@@ -34,7 +34,6 @@ func scanResource(sc interface{ Scan(...any) error }) (publish.Resource, error) 
 	return r, nil
 }
 
-
 // CreateResource stores a published resource.
 func (s *Store) CreateResource(ctx context.Context, r *publish.Resource) error {
 	id, err := s.c().insertID(ctx, `INSERT INTO published_resources (uuid, course_id, activity_id, name, enabled, grade_sync,
@@ -219,4 +218,3 @@ func (s *Store) LinkUserToResourceLink(ctx context.Context, ltiUserID, resourceL
 		ltiUserID, resourceLinkID, micros(at))
 	return err
 }
-

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/keys"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/safehttp"
@@ -50,6 +51,7 @@ type App struct {
 	Store    *sqlstore.Store
 	Accounts *account.Service
 	Site     *site.Service
+	Courses  *course.Service
 	Keys     *keys.Manager
 	Launches *launch.Service
 	// HTTP is the one client for URLs that registrations supply, guarded against internal addresses.
@@ -65,6 +67,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a := &App{Config: cfg, Store: st, Log: log}
 	a.Accounts = &account.Service{Store: st}
 	a.Site = site.NewService(st, nil)
+	a.Courses = &course.Service{Store: st, Users: st}
 	a.Keys = keys.NewManager(st, cfg.KeyOverlap, nil)
 	a.HTTP = safehttp.New(safehttp.Options{AllowPrivate: cfg.AllowPrivateURLs})
 	a.Launches = &launch.Service{
@@ -107,7 +110,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		http.Error(w, "The session store is not answering; try again in a moment.", http.StatusInternalServerError)
 	}
 
-	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Site: a.Site, Sessions: sessions, Logger: log,
+	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Site: a.Site, Courses: a.Courses, Sessions: sessions, Logger: log,
 		Launches: a.Launches, Keys: a.Keys,
 		BaseURL: cfg.BaseURL, Version: Version})
 	if err != nil {

@@ -2,10 +2,14 @@ package web
 
 import (
 	"net/http"
+
+	"github.com/ltipub/ltipub/internal/course"
 )
 
 type homePage struct {
 	Page
+	Courses   []course.CourseEntry
+	CanCreate bool
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
@@ -13,7 +17,13 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "home", &homePage{Page: Page{Title: "Dashboard"}})
+	courses, err := s.cfg.Courses.Courses(r.Context(), currentUser(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "home", &homePage{Page: Page{Title: "Dashboard"}, Courses: courses,
+		CanCreate: course.CanCreate(currentUser(r))})
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,7 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /account/password", s.requireUser(http.HandlerFunc(s.passwordSubmit)))
 	app.Handle("GET /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsForm)))
 	app.Handle("POST /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsSubmit)))
+	s.courseRoutes(app)
 
 	// LTI endpoints: the platform posts to them cross-site, so they bypass the cross-origin check (they carry
 	// their own proofs: state, nonce, signatures), and the site switch can turn them all off.

@@ -12,6 +12,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/keys"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/site"
@@ -28,6 +29,7 @@ type Config struct {
 	Store    Store
 	Accounts *account.Service
 	Site     *site.Service
+	Courses  *course.Service
 	Sessions *scs.SessionManager
 	Launches *launch.Service
 	Keys     *keys.Manager
@@ -59,6 +61,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: Config.Accounts is required")
 	case cfg.Site == nil:
 		return nil, errors.New("web: Config.Site is required")
+	case cfg.Courses == nil:
+		return nil, errors.New("web: Config.Courses is required")
 	case cfg.Sessions == nil:
 		return nil, errors.New("web: Config.Sessions is required")
 	case cfg.Launches == nil:

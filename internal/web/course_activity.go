@@ -1,0 +1,382 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/ltipub/ltipub/internal/course"
+)
+
+type activityFormPage struct {
+	Page
+	fmtHelpers
+	Course    course.Course
+	Activity  course.Activity // ID 0 while new
+	Questions string          // the quiz questions as JSON, in the course file format
+	Error     string
+}
+
+func (s *Server) activityNewForm(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	c, acc, err := s.cfg.Courses.Course(r.Context(), currentUser(r), id)
+	if err == nil && !acc.Edit {
+		err = course.ErrForbidden
+	}
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	typ := course.Type(r.URL.Query().Get("type"))
+	if !typ.Valid() {
+		s.courseFail(w, r, &course.ValidationError{Field: "type", Message: "must be page, quiz or assignment"})
+		return
+	}
+	a := course.Activity{CourseID: c.ID, Type: typ, Visible: true}
+	questions := ""
+	switch typ {
+	case course.TypeQuiz:
+		a.MaxGrade, a.Quiz.GradingMethod = 10, course.GradeHighest
+		questions = exampleQuestions
+	case course.TypeAssignment:
+		a.MaxGrade = 100
+	}
+	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: "New " + string(typ), Embedded: isEmbedded(r)},
+		Course: c, Activity: a, Questions: questions})
+}
+
+const exampleQuestions = `[
+  {"id": "q1", "type": "multichoice", "text": "Which planet is closest to the Sun?", "points": 1,
+   "choices": [{"text": "Venus", "correct": false}, {"text": "Mercury", "correct": true}]},
+  {"id": "q2", "type": "shortanswer", "text": "Name the star at the centre of the Solar System.", "points": 1,
+   "answers": ["Sun", "the Sun"]}
+]`
+
+// activityInput reads the activity form; the questions come as JSON in the course file format.
+func activityInput(r *http.Request, typ course.Type) (course.ActivityInput, string, error) {
+	in := course.ActivityInput{Type: typ, Name: r.PostFormValue("name"), Description: r.PostFormValue("description"),
+		Visible: r.PostFormValue("visible") == "on", Body: r.PostFormValue("body")}
+	questions := r.PostFormValue("questions")
+	if typ == course.TypePage {
+		return in, questions, nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue("max_grade")), 64)
+	if err != nil {
+		return in, questions, &course.ValidationError{Field: "max_grade", Message: "must be a number"}
+	}
+	in.MaxGrade = v
+	switch typ {
+	case course.TypeQuiz:
+		if n := strings.TrimSpace(r.PostFormValue("attempts_allowed")); n != "" {
+			if in.Quiz.AttemptsAllowed, err = strconv.Atoi(n); err != nil {
+				return in, questions, &course.ValidationError{Field: "attempts_allowed", Message: "must be a whole number (0 for no limit)"}
+			}
+		}
+		in.Quiz.GradingMethod = course.GradingMethod(r.PostFormValue("grading_method"))
+		in.Quiz.ShowAnswers = r.PostFormValue("show_answers") == "on"
+		dec := json.NewDecoder(strings.NewReader(questions))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in.Quiz.Questions); err != nil {
+			return in, questions, &course.ValidationError{Field: "questions", Message: "is not a JSON list of questions as in docs/course-format.md: " + err.Error()}
+		}
+	case course.TypeAssignment:
+		if in.DueAt, err = parseLocalTime("due", r.PostFormValue("due")); err != nil {
+			return in, questions, err
+		}
+	}
+	return in, questions, nil
+}
+
+func (s *Server) activityNewSubmit(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	typ := course.Type(r.PostFormValue("type"))
+	in, questions, err := activityInput(r, typ)
+	var a course.Activity
+	if err == nil {
+		a, err = s.cfg.Courses.CreateActivity(r.Context(), currentUser(r), id, in)
+	}
+	if err != nil {
+		s.activityFormError(w, r, id, course.Activity{CourseID: id, Type: typ}, in, questions, err)
+		return
+	}
+	s.flash(r, fmt.Sprintf("Added %q.", a.Name))
+	http.Redirect(w, r, fmt.Sprintf("/courses/%d", id), http.StatusSeeOther)
+}
+
+func (s *Server) activityFormError(w http.ResponseWriter, r *http.Request, courseID int64, a course.Activity, in course.ActivityInput, questions string, err error) {
+	msg := formError(err)
+	if msg == "" {
+		s.courseFail(w, r, err)
+		return
+	}
+	c, _, cerr := s.cfg.Courses.Course(r.Context(), currentUser(r), courseID)
+	if cerr != nil {
+		s.courseFail(w, r, cerr)
+		return
+	}
+	id, typ := a.ID, a.Type
+	a.Name, a.Description, a.Visible, a.MaxGrade, a.Body, a.Quiz, a.DueAt = in.Name, in.Description, in.Visible, in.MaxGrade, in.Body, in.Quiz, in.DueAt
+	a.ID, a.Type = id, typ
+	s.render(w, r, http.StatusBadRequest, "course_activity_form", &activityFormPage{Page: Page{Title: "Activity", Embedded: isEmbedded(r)},
+		Course: c, Activity: a, Questions: questions, Error: msg})
+}
+
+func (s *Server) activityEditForm(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	a, c, acc, err := s.cfg.Courses.Activity(r.Context(), currentUser(r), id)
+	if err == nil && !acc.Edit {
+		err = course.ErrForbidden
+	}
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	var questions string
+	if a.Type == course.TypeQuiz {
+		b, _ := json.MarshalIndent(a.Quiz.Questions, "", "  ")
+		questions = string(b)
+	}
+	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: "Edit " + a.Name, Embedded: isEmbedded(r)},
+		Course: c, Activity: a, Questions: questions})
+}
+
+func (s *Server) activityEditSubmit(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	old, _, acc, err := s.cfg.Courses.Activity(r.Context(), currentUser(r), id)
+	if err == nil && !acc.Edit {
+		err = course.ErrForbidden
+	}
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	in, questions, err := activityInput(r, old.Type)
+	if err == nil {
+		_, err = s.cfg.Courses.UpdateActivity(r.Context(), currentUser(r), id, in)
+	}
+	if err != nil {
+		s.activityFormError(w, r, old.CourseID, old, in, questions, err)
+		return
+	}
+	s.flash(r, "Activity saved.")
+	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
+}
+
+func (s *Server) activityMove(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	delta := 1
+	if r.PostFormValue("direction") == "up" {
+		delta = -1
+	}
+	a, err := s.cfg.Courses.MoveActivity(r.Context(), currentUser(r), id, delta)
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/courses/%d", a.CourseID), http.StatusSeeOther)
+}
+
+// choiceView is one choice as the quiz form or result shows it.
+type choiceView struct {
+	Index   int
+	Text    string
+	Checked bool
+	Correct bool
+}
+
+// questionView is one question with the answer given (for results).
+type questionView struct {
+	course.Question
+	Number   int
+	Multiple bool
+	Choices  []choiceView
+	Given    string
+	Fraction float64
+}
+
+func questionViews(qs course.QuizSettings, answers course.Answers) []questionView {
+	out := make([]questionView, len(qs.Questions))
+	for i, q := range qs.Questions {
+		given := answers[q.ID]
+		v := questionView{Question: q, Number: i + 1, Multiple: q.Multiple(), Fraction: q.Fraction(given)}
+		chosen := map[string]bool{}
+		for _, g := range given {
+			chosen[g] = true
+		}
+		for j, c := range q.Choices {
+			v.Choices = append(v.Choices, choiceView{Index: j, Text: c.Text, Checked: chosen[strconv.Itoa(j)], Correct: c.Correct})
+		}
+		if q.Type == course.ShortAnswer && len(given) > 0 {
+			v.Given = given[0]
+		}
+		out[i] = v
+	}
+	return out
+}
+
+type activityPage struct {
+	Page
+	fmtHelpers
+	Course   course.Course
+	Activity course.Activity
+	Access   course.Access
+	Body     template.HTML
+	// Quiz
+	Questions    []questionView // the form, or the teacher's preview
+	Attempts     []course.Attempt
+	LastResult   []questionView
+	AttemptsLeft int // -1: no limit
+	// Assignment and grades
+	Submission  *course.Submission
+	Grade       *course.Grade
+	PastDue     bool
+	Submissions []course.SubmissionRow
+}
+
+// CanAttempt reports whether the student may submit another attempt.
+func (p *activityPage) CanAttempt() bool { return p.Access.IsStudent() && p.AttemptsLeft != 0 }
+
+func (s *Server) activityView(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	u := currentUser(r)
+	ctx := r.Context()
+	a, c, acc, err := s.cfg.Courses.Activity(ctx, u, id)
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	p := &activityPage{Page: Page{Title: a.Name, Embedded: isEmbedded(r)}, Course: c, Activity: a, Access: acc, AttemptsLeft: -1}
+	switch a.Type {
+	case course.TypePage:
+		p.Body = course.RenderMarkdown(a.Body)
+		if err := s.cfg.Courses.ViewPage(ctx, u, a, acc); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	case course.TypeQuiz:
+		p.Questions = questionViews(a.Quiz, nil)
+		if acc.IsStudent() {
+			if p.Attempts, err = s.cfg.Courses.Attempts(ctx, u, a.ID); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if n := len(p.Attempts); n > 0 {
+				p.LastResult = questionViews(a.Quiz, p.Attempts[n-1].Answers)
+			}
+			if a.Quiz.AttemptsAllowed > 0 {
+				p.AttemptsLeft = max(0, a.Quiz.AttemptsAllowed-len(p.Attempts))
+			}
+		}
+	case course.TypeAssignment:
+		p.PastDue = !a.DueAt.IsZero() && s.now().After(a.DueAt)
+		if acc.IsStudent() {
+			if sub, err := s.cfg.Courses.SubmissionOf(ctx, u, a.ID); err == nil {
+				p.Submission = &sub
+			} else if !errors.Is(err, course.ErrNotFound) {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		if acc.Edit {
+			if p.Submissions, err = s.cfg.Courses.Submissions(ctx, u, a.ID); err != nil {
+				s.courseFail(w, r, err)
+				return
+			}
+		}
+	}
+	if a.Graded() && acc.IsStudent() {
+		rep, mine, err := s.cfg.Courses.MyGrades(ctx, u, c.ID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		// MyGrades lists the visible graded activities; find this one's column.
+		for i, ra := range rep.Activities {
+			if ra.ID == a.ID {
+				p.Grade = mine.Grades[i]
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "course_activity", p)
+}
+
+func (s *Server) quizSubmit(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, &Problem{Title: "The form could not be read", Cause: err.Error(), Fix: "Send it again.", Err: err})
+		return
+	}
+	answers := course.Answers{}
+	for k, v := range r.PostForm {
+		if qid, ok := strings.CutPrefix(k, "q_"); ok {
+			answers[qid] = v
+		}
+	}
+	at, err := s.cfg.Courses.SubmitQuiz(r.Context(), currentUser(r), id, answers)
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	s.flash(r, fmt.Sprintf("Attempt %d submitted: %s / %s.", at.Number, course.FormatNumber(at.Score), course.FormatNumber(at.MaxGrade)))
+	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
+}
+
+func (s *Server) assignmentSubmit(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	if _, err := s.cfg.Courses.SubmitAssignment(r.Context(), currentUser(r), id, r.PostFormValue("text")); err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	s.flash(r, "Your submission is saved.")
+	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
+}
+
+func (s *Server) gradeSubmit(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	uid, ok := s.pathID(w, r, "uid")
+	if !ok {
+		return
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue("grade")), 64)
+	if err != nil {
+		s.courseFail(w, r, &course.ValidationError{Field: "grade", Message: "must be a number"})
+		return
+	}
+	if _, err := s.cfg.Courses.GradeSubmission(r.Context(), currentUser(r), id, uid, v, r.PostFormValue("feedback")); err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	s.flash(r, "Grade saved.")
+	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
+}

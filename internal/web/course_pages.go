@@ -1,0 +1,485 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ltipub/ltipub/internal/course"
+)
+
+// courseRoutes adds the course, activity, enrolment and gradebook pages.
+func (s *Server) courseRoutes(app *http.ServeMux) {
+	u := func(h http.HandlerFunc) http.Handler { return s.requireUser(h) }
+	app.Handle("GET /courses/new", u(s.courseNewForm))
+	app.Handle("POST /courses/new", u(s.courseNewSubmit))
+	app.Handle("GET /courses/import", u(s.courseImportForm))
+	app.Handle("POST /courses/import", u(s.courseImportSubmit))
+	app.Handle("GET /courses/{id}", u(s.courseView))
+	app.Handle("GET /courses/{id}/edit", u(s.courseEditForm))
+	app.Handle("POST /courses/{id}/edit", u(s.courseEditSubmit))
+	app.Handle("GET /courses/{id}/export", u(s.courseExport))
+	app.Handle("GET /courses/{id}/enrolments", u(s.enrolmentsPage))
+	app.Handle("POST /courses/{id}/enrolments", u(s.enrolSubmit))
+	app.Handle("POST /courses/{id}/enrolments/{eid}", u(s.enrolmentUpdate))
+	app.Handle("POST /courses/{id}/enrolments/{eid}/delete", u(s.enrolmentDelete))
+	app.Handle("GET /courses/{id}/grades", u(s.graderReport))
+	app.Handle("GET /courses/{id}/grades.csv", u(s.graderReportCSV))
+	app.Handle("GET /courses/{id}/mygrades", u(s.myGrades))
+	app.Handle("GET /courses/{id}/activities/new", u(s.activityNewForm))
+	app.Handle("POST /courses/{id}/activities/new", u(s.activityNewSubmit))
+	app.Handle("GET /activities/{id}", u(s.activityView))
+	app.Handle("GET /activities/{id}/edit", u(s.activityEditForm))
+	app.Handle("POST /activities/{id}/edit", u(s.activityEditSubmit))
+	app.Handle("POST /activities/{id}/move", u(s.activityMove))
+	app.Handle("POST /activities/{id}/attempts", u(s.quizSubmit))
+	app.Handle("POST /activities/{id}/submission", u(s.assignmentSubmit))
+	app.Handle("POST /activities/{id}/grades/{uid}", u(s.gradeSubmit))
+}
+
+// fmtHelpers gives the course templates their formatting methods.
+type fmtHelpers struct{}
+
+// Num prints a grade without trailing zeros.
+func (fmtHelpers) Num(v float64) string { return course.FormatNumber(v) }
+
+// When prints a time in UTC, or a dash for none.
+func (fmtHelpers) When(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2 Jan 2006 15:04 UTC")
+}
+
+// Local formats a time for a datetime-local input (in UTC).
+func (fmtHelpers) Local(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02T15:04")
+}
+
+// courseProblem turns a course domain error into what the person reads; other errors stay internal.
+func courseProblem(err error) error {
+	var verr *course.ValidationError
+	p := &Problem{Status: http.StatusBadRequest, Err: err}
+	switch {
+	case errors.As(err, &verr):
+		p.Title, p.Cause, p.Fix = "That was not accepted", "The field "+verr.Field+" "+verr.Message+".", "Go back, correct it and send again."
+	case errors.Is(err, course.ErrNotFound):
+		p.Status, p.Code, p.Title = http.StatusNotFound, "not_found", "Not found"
+		p.Cause, p.Fix = "This course or activity does not exist, or it is not available to you.", "Go back to the course page, or to the dashboard."
+	case errors.Is(err, course.ErrNotEnrolled):
+		p.Status, p.Code, p.Title = http.StatusForbidden, "not_enrolled", "You are not enrolled in this course"
+		p.Cause, p.Fix = "Only the course's members (and site administrators) can see it; your account holds no active enrolment in it.",
+			"Ask one of the course's teachers to enrol you, or open the course from your learning platform."
+	case errors.Is(err, course.ErrForbidden):
+		p.Status, p.Code, p.Title = http.StatusForbidden, "forbidden", "Not allowed"
+		p.Cause, p.Fix = strings.ToUpper(err.Error()[:1])+err.Error()[1:]+".", "Ask a teacher of the course if you need this done."
+	case errors.Is(err, course.ErrCannotCreate):
+		p.Status, p.Code, p.Title = http.StatusForbidden, "forbidden", "You cannot create courses"
+		p.Cause, p.Fix = "Only site administrators and course creators may create or import courses.", "Ask a site administrator to make you a course creator."
+	case errors.Is(err, course.ErrNoAttemptsLeft):
+		p.Status, p.Code, p.Title = http.StatusConflict, "no_attempts_left", "No attempts left"
+		p.Cause, p.Fix = strings.ToUpper(err.Error()[:1])+err.Error()[1:]+".", "Your grade is already recorded; open the quiz to see your results."
+	case errors.Is(err, course.ErrPastDue):
+		p.Status, p.Code, p.Title = http.StatusConflict, "past_due", "The due date has passed"
+		p.Cause, p.Fix = "This assignment no longer takes submissions: "+err.Error()+".", "Ask your teacher if a late submission is possible."
+	case errors.Is(err, course.ErrShortNameTaken), errors.Is(err, course.ErrAlreadyEnrolled), errors.Is(err, course.ErrConcurrentAttempt):
+		p.Status, p.Code, p.Title = http.StatusConflict, "conflict", "That was not accepted"
+		p.Cause, p.Fix = strings.ToUpper(err.Error()[:1])+err.Error()[1:]+".", "Go back, change it and send again."
+	case errors.Is(err, course.ErrWrongType):
+		p.Title, p.Cause, p.Fix = "Not possible here", "This action does not apply to this type of activity.", "Go back to the activity."
+	default:
+		return err
+	}
+	return p
+}
+
+func (s *Server) courseFail(w http.ResponseWriter, r *http.Request, err error) {
+	s.fail(w, r, courseProblem(err))
+}
+
+// pathID reads a numeric path value; a malformed one is a 404.
+func (s *Server) pathID(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		s.notFound(w, r)
+		return 0, false
+	}
+	return id, true
+}
+
+func (s *Server) flash(r *http.Request, msg string) { s.sessions.Put(r.Context(), "flash", msg) }
+
+// parseLocalTime reads a datetime-local field as UTC; empty is the zero time.
+func parseLocalTime(field, v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", time.RFC3339} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, &course.ValidationError{Field: field, Message: fmt.Sprintf("%q is not a date and time like 2026-03-01T17:00", v)}
+}
+
+type courseFormPage struct {
+	Page
+	Course course.Course
+	Input  course.CourseInput
+	Error  string
+}
+
+func courseInput(r *http.Request) course.CourseInput {
+	return course.CourseInput{FullName: r.PostFormValue("full_name"), ShortName: r.PostFormValue("short_name"),
+		Summary: r.PostFormValue("summary"), Visible: r.PostFormValue("visible") == "on"}
+}
+
+func (s *Server) courseNewForm(w http.ResponseWriter, r *http.Request) {
+	if !course.CanCreate(currentUser(r)) {
+		s.courseFail(w, r, course.ErrCannotCreate)
+		return
+	}
+	s.render(w, r, http.StatusOK, "course_form", &courseFormPage{Page: Page{Title: "New course", Embedded: isEmbedded(r)},
+		Input: course.CourseInput{Visible: true}})
+}
+
+func (s *Server) courseNewSubmit(w http.ResponseWriter, r *http.Request) {
+	in := courseInput(r)
+	c, err := s.cfg.Courses.CreateCourse(r.Context(), currentUser(r), in)
+	if err != nil {
+		if msg := formError(err); msg != "" {
+			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: "New course", Embedded: isEmbedded(r)},
+				Input: in, Error: msg})
+			return
+		}
+		s.courseFail(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "course created", slog.Int64("course_id", c.ID), slog.Int64("user_id", currentUser(r).ID))
+	s.flash(r, "Course created. You are its teacher.")
+	http.Redirect(w, r, fmt.Sprintf("/courses/%d", c.ID), http.StatusSeeOther)
+}
+
+// formError gives the message to show beside a form for mistakes the person can fix there, or "".
+func formError(err error) string {
+	var verr *course.ValidationError
+	if errors.As(err, &verr) || errors.Is(err, course.ErrShortNameTaken) {
+		return strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + "."
+	}
+	return ""
+}
+
+func (s *Server) courseEditForm(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	c, acc, err := s.cfg.Courses.Course(r.Context(), currentUser(r), id)
+	if err == nil && !acc.Edit {
+		err = course.ErrForbidden
+	}
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "course_form", &courseFormPage{Page: Page{Title: "Edit " + c.FullName, Embedded: isEmbedded(r)},
+		Course: c, Input: course.CourseInput{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: c.Visible}})
+}
+
+func (s *Server) courseEditSubmit(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	in := courseInput(r)
+	c, err := s.cfg.Courses.UpdateCourse(r.Context(), currentUser(r), id, in)
+	if err != nil {
+		if msg := formError(err); msg != "" {
+			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: "Edit course", Embedded: isEmbedded(r)},
+				Course: course.Course{ID: id}, Input: in, Error: msg})
+			return
+		}
+		s.courseFail(w, r, err)
+		return
+	}
+	s.flash(r, "Course saved.")
+	http.Redirect(w, r, fmt.Sprintf("/courses/%d", c.ID), http.StatusSeeOther)
+}
+
+type courseImportPage struct {
+	Page
+	JSON  string
+	Error string
+}
+
+func (s *Server) courseImportForm(w http.ResponseWriter, r *http.Request) {
+	if !course.CanCreate(currentUser(r)) {
+		s.courseFail(w, r, course.ErrCannotCreate)
+		return
+	}
+	s.render(w, r, http.StatusOK, "course_import", &courseImportPage{Page: Page{Title: "Import a course", Embedded: isEmbedded(r)}})
+}
+
+// maxImport bounds an uploaded course file.
+const maxImport = 4 << 20
+
+func (s *Server) courseImportSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxImport+64<<10)
+	var data []byte
+	if err := r.ParseMultipartForm(maxImport); err == nil {
+		if f, _, err := r.FormFile("file"); err == nil {
+			data, err = io.ReadAll(f)
+			f.Close()
+			if err != nil {
+				s.fail(w, r, &Problem{Title: "The file could not be read", Cause: err.Error(), Fix: "Choose the file again.", Err: err})
+				return
+			}
+		}
+	}
+	text := r.FormValue("json")
+	if len(data) == 0 {
+		data = []byte(text)
+	}
+	page := &courseImportPage{Page: Page{Title: "Import a course", Embedded: isEmbedded(r)}, JSON: text}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		page.Error = "Choose a course file, or paste its JSON."
+		s.render(w, r, http.StatusBadRequest, "course_import", page)
+		return
+	}
+	res, err := s.cfg.Courses.Import(r.Context(), currentUser(r), data)
+	if err != nil {
+		if msg := formError(err); msg != "" {
+			page.Error = "Nothing was imported. " + msg
+			s.render(w, r, http.StatusBadRequest, "course_import", page)
+			return
+		}
+		s.courseFail(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "course imported", slog.Int64("course_id", res.Course.ID), slog.Int("activities", len(res.Activities)))
+	s.flash(r, fmt.Sprintf("Imported %q with %d activities. You are its teacher.", res.Course.FullName, len(res.Activities)))
+	http.Redirect(w, r, fmt.Sprintf("/courses/%d", res.Course.ID), http.StatusSeeOther)
+}
+
+func (s *Server) courseExport(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	f, err := s.cfg.Courses.Export(r.Context(), currentUser(r), id)
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="course-%d.json"`, id))
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(f)
+}
+
+type activityLine struct {
+	course.Activity
+	Completed bool
+}
+
+type courseViewPage struct {
+	Page
+	fmtHelpers
+	Course     course.Course
+	Access     course.Access
+	Activities []activityLine
+	Types      []course.Type
+}
+
+func (s *Server) courseView(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	u := currentUser(r)
+	c, acc, err := s.cfg.Courses.Course(r.Context(), u, id)
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	acts, err := s.cfg.Courses.Activities(r.Context(), u, id)
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	done, err := s.cfg.Courses.Completions(r.Context(), u, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := &courseViewPage{Page: Page{Title: c.FullName, Embedded: isEmbedded(r)}, Course: c, Access: acc, Types: course.Types}
+	for _, a := range acts {
+		_, completed := done[a.ID]
+		p.Activities = append(p.Activities, activityLine{Activity: a, Completed: completed})
+	}
+	s.render(w, r, http.StatusOK, "course_view", p)
+}
+
+type enrolmentsPage struct {
+	Page
+	fmtHelpers
+	Course     course.Course
+	Enrolments []course.Enrolment
+}
+
+func (s *Server) enrolmentsPage(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	u := currentUser(r)
+	es, err := s.cfg.Courses.Enrolments(r.Context(), u, id)
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	c, _, _ := s.cfg.Courses.Course(r.Context(), u, id)
+	s.render(w, r, http.StatusOK, "course_enrolments", &enrolmentsPage{Page: Page{Title: "Enrolments · " + c.FullName, Embedded: isEmbedded(r)},
+		Course: c, Enrolments: es})
+}
+
+func enrolInput(r *http.Request) (course.EnrolInput, error) {
+	in := course.EnrolInput{Username: r.PostFormValue("username"), Role: course.Role(r.PostFormValue("role")),
+		Status: course.Status(r.PostFormValue("status"))}
+	var err error
+	if in.Start, err = parseLocalTime("start", r.PostFormValue("start")); err != nil {
+		return in, err
+	}
+	in.End, err = parseLocalTime("end", r.PostFormValue("end"))
+	return in, err
+}
+
+func (s *Server) enrolSubmit(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	in, err := enrolInput(r)
+	if err == nil {
+		var e course.Enrolment
+		e, err = s.cfg.Courses.Enrol(r.Context(), currentUser(r), id, in)
+		if err == nil {
+			s.flash(r, fmt.Sprintf("Enrolled %s as %s.", e.DisplayName(), e.Role))
+		}
+	}
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/courses/%d/enrolments", id), http.StatusSeeOther)
+}
+
+func (s *Server) enrolmentUpdate(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	eid, ok := s.pathID(w, r, "eid")
+	if !ok {
+		return
+	}
+	in, err := enrolInput(r)
+	if err == nil {
+		_, err = s.cfg.Courses.UpdateEnrolment(r.Context(), currentUser(r), id, eid, in)
+	}
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	s.flash(r, "Enrolment saved.")
+	http.Redirect(w, r, fmt.Sprintf("/courses/%d/enrolments", id), http.StatusSeeOther)
+}
+
+func (s *Server) enrolmentDelete(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	eid, ok := s.pathID(w, r, "eid")
+	if !ok {
+		return
+	}
+	if err := s.cfg.Courses.Unenrol(r.Context(), currentUser(r), id, eid); err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	s.flash(r, "Enrolment removed.")
+	http.Redirect(w, r, fmt.Sprintf("/courses/%d/enrolments", id), http.StatusSeeOther)
+}
+
+type gradesPage struct {
+	Page
+	fmtHelpers
+	Report course.Report
+	Mine   course.GradeRow
+}
+
+func (s *Server) graderReport(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	rep, err := s.cfg.Courses.GraderReport(r.Context(), currentUser(r), id)
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "course_grades", &gradesPage{Page: Page{Title: "Grader report · " + rep.Course.FullName,
+		Embedded: isEmbedded(r)}, Report: rep})
+}
+
+func (s *Server) graderReportCSV(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	rep, err := s.cfg.Courses.GraderReport(r.Context(), currentUser(r), id)
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="grades-%s.csv"`, safeFileName(rep.Course.ShortName)))
+	if err := rep.WriteCSV(w); err != nil {
+		s.log.ErrorContext(r.Context(), "write grades CSV", slog.Any("error", err))
+	}
+}
+
+func safeFileName(v string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, v)
+}
+
+func (s *Server) myGrades(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	rep, mine, err := s.cfg.Courses.MyGrades(r.Context(), currentUser(r), id)
+	if err != nil {
+		s.courseFail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "course_mygrades", &gradesPage{Page: Page{Title: "My grades · " + rep.Course.FullName,
+		Embedded: isEmbedded(r)}, Report: rep, Mine: mine})
+}

@@ -39,6 +39,7 @@ func Root() *Command {
 		serveCmd(),
 		migrateCmd(),
 		{Name: "user", Summary: "manage local accounts", Sub: []*Command{userCreateCmd()}},
+		courseCmd(),
 		versionCmd(),
 	}}
 }

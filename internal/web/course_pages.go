@@ -173,7 +173,10 @@ func (s *Server) courseNewSubmit(w http.ResponseWriter, r *http.Request) {
 // formError gives the message to show beside a form for mistakes the person can fix there, or "".
 func formError(err error) string {
 	var verr *course.ValidationError
-	if errors.As(err, &verr) || errors.Is(err, course.ErrShortNameTaken) {
+	if errors.As(err, &verr) {
+		return "The field " + verr.Field + " " + verr.Message + "."
+	}
+	if errors.Is(err, course.ErrShortNameTaken) {
 		return strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + "."
 	}
 	return ""

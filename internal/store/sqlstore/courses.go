@@ -346,5 +346,6 @@ func (s *Store) Completions(ctx context.Context, courseID, userID int64) (map[in
 	}
 	return out, mapErr(rows.Err())
 }
+
 // The store implements the course service's storage.
 var _ course.Store = (*Store)(nil)

@@ -322,6 +322,13 @@ func (s *Service) Land(ctx context.Context, l Launch, choice Choice) (Landing, e
 	}
 	newAccount := false
 	if !linked {
+		// A new account cannot be enrolled yet: refuse a full resource before making anything. (An existing
+		// account may already be enrolled; enrol decides for it.)
+		if choice.Existing == nil {
+			if err := s.checkCapacity(ctx, r); err != nil {
+				return Landing{}, err
+			}
+		}
 		mode := r.StudentMode
 		if teacher {
 			mode = r.TeacherMode
@@ -495,16 +502,8 @@ func (s *Service) enrol(ctx context.Context, r Resource, c course.Course, u acco
 			fmt.Sprintf("Your enrolment in %q is suspended or has ended.", c.FullName),
 			"Ask the teacher of the course to reactivate your enrolment.")
 	}
-	if r.MaxEnrolled > 0 {
-		n, err := s.Store.CountResourceEnrolments(ctx, r.ID)
-		if err != nil {
-			return false, "", err
-		}
-		if n >= r.MaxEnrolled {
-			return false, "", refuse("enrolment_full",
-				fmt.Sprintf("%q already has the maximum of %d enrolled users.", r.Name, r.MaxEnrolled),
-				"Ask the teacher to raise the maximum enrolled users of this published resource.")
-		}
+	if err := s.checkCapacity(ctx, r); err != nil {
+		return false, "", err
 	}
 	e := course.Enrolment{CourseID: c.ID, UserID: u.ID, Role: role, Status: course.StatusActive, Method: course.MethodLTI,
 		PublishedResourceID: r.ID, CreatedAt: now, UpdatedAt: now}
@@ -515,6 +514,23 @@ func (s *Service) enrol(ctx context.Context, r Resource, c course.Course, u acco
 		return false, "", fmt.Errorf("enrol: %w", err)
 	}
 	return true, role, nil
+}
+
+// checkCapacity refuses when the resource has made its maximum number of enrolments.
+func (s *Service) checkCapacity(ctx context.Context, r Resource) error {
+	if r.MaxEnrolled <= 0 {
+		return nil
+	}
+	n, err := s.Store.CountResourceEnrolments(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	if n >= r.MaxEnrolled {
+		return refuse("enrolment_full",
+			fmt.Sprintf("%q already has the maximum of %d enrolled users.", r.Name, r.MaxEnrolled),
+			"Ask the teacher to raise the maximum enrolled users of this published resource.")
+	}
+	return nil
 }
 
 func (s *Service) recordLink(ctx context.Context, l Launch, r Resource, u account.User, now time.Time) (ResourceLink, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/logging"
+	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/lti"
 )
 
@@ -81,9 +82,12 @@ func (s *Server) ltiLaunch(w http.ResponseWriter, r *http.Request) {
 		s.ltiRefused(w, r, err)
 		return
 	}
-	// A launch starts a new session: a new token defeats fixation, and the launch is remembered for the pages
-	// that follow.
-	if err := s.sessions.RenewToken(r.Context()); err != nil {
+	if l.Message.MessageType == lti.MessageResourceLinkRequest {
+		s.landResourceLink(w, r, l, publish.Choice{})
+		return
+	}
+	// Other accepted messages (content selection) show what was validated; a later issue gives them their page.
+	if err := s.renewSession(r.Context()); err != nil {
 		s.fail(w, r, err)
 		return
 	}

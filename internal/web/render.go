@@ -61,6 +61,10 @@ type Page struct {
 	Nonce    string
 	Flash    string
 	Path     string
+	// Contained is set for sessions that came from an LTI launch: navigation to the rest of the site is hidden.
+	Contained bool
+	// Return is the way back to the platform, when the launch gave one.
+	Return returnLink
 }
 
 func (p *Page) page() *Page { return p }
@@ -79,6 +83,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p.User = currentUser(r)
 	p.Nonce, _ = r.Context().Value(nonceKey).(string)
 	p.Path = r.URL.Path
+	p.Embedded = p.Embedded || isEmbedded(r)
+	p.Contained = r.Context().Value(scopeKey) != nil
+	p.Return, _ = r.Context().Value(returnKey).(returnLink)
 	if flash := s.sessions.PopString(r.Context(), "flash"); flash != "" && p.Flash == "" {
 		p.Flash = flash
 	}
@@ -172,10 +179,16 @@ func wantsJSON(r *http.Request) bool {
 }
 
 // isEmbedded reports whether the request should get the embedded layout (no navigation), for pages inside a
-// platform's iframe. Later, launches decide this per session; ?embed=1 forces it.
+// platform's iframe: a launch asked for it (iframe document target or force_embed=1), or ?embed=1.
 func isEmbedded(r *http.Request) bool {
+	if v, _ := r.Context().Value(embeddedKey).(bool); v {
+		return true
+	}
 	return r.URL.Query().Get("embed") == "1"
 }
+
+// returnLink is the platform's way back (launch_presentation.return_url).
+type returnLink struct{ URL, Name string }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 

@@ -39,6 +39,8 @@ func Root() *Command {
 		serveCmd(),
 		migrateCmd(),
 		{Name: "user", Summary: "manage local accounts", Sub: []*Command{userCreateCmd()}},
+		platformCmd(),
+		deploymentCmd(),
 		courseCmd(),
 		versionCmd(),
 	}}

@@ -1,0 +1,444 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/ltipub/ltipub/internal/app"
+	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/logging"
+	"github.com/ltipub/ltipub/internal/store"
+	"github.com/ltipub/ltipub/internal/store/sqlstore"
+	"github.com/ltipub/ltipub/internal/tool"
+)
+
+func platformCmd() *Command {
+	return &Command{Name: "platform", Summary: "register LTI platforms (the manual way; dynamic registration needs the server)", Sub: []*Command{
+		platformAddCmd(), platformSetCmd(), platformListCmd(), platformShowCmd(), platformDeleteCmd(),
+	}}
+}
+
+func deploymentCmd() *Command {
+	return &Command{Name: "deployment", Summary: "manage a platform registration's deployment IDs", Sub: []*Command{
+		deploymentAddCmd(), deploymentRemoveCmd(),
+	}}
+}
+
+// platformFlags are the flags every platform and deployment command shares.
+type platformFlags struct {
+	dsn, baseURL string
+	allowPrivate bool
+	asJSON       bool
+}
+
+func (f *platformFlags) add(fs *flag.FlagSet) {
+	config.AddDBFlag(fs, &f.dsn)
+	config.AddBaseURLFlag(fs, &f.baseURL)
+	allow, _ := strconv.ParseBool(os.Getenv("LTIPUB_ALLOW_PRIVATE_URLS"))
+	fs.BoolVar(&f.allowPrivate, "allow-private-urls", allow,
+		"accept http and loopback or private platform URLs; for development only (env LTIPUB_ALLOW_PRIVATE_URLS=1)")
+	fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
+}
+
+// open opens the store and builds the registration service on it; close the store when done.
+func (f *platformFlags) open(ctx context.Context) (*sqlstore.Store, *tool.Service, error) {
+	st, err := app.OpenStore(ctx, f.dsn, logging.Discard())
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, &tool.Service{Store: st, BaseURL: strings.TrimRight(f.baseURL, "/"), AllowPrivateURLs: f.allowPrivate}, nil
+}
+
+// parseInterleaved parses flags that may come before or after the positional arguments (`platform set 3
+// --issuer …`), which the flag package alone stops at, and requires exactly want positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string, want int, names string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != want {
+		fmt.Fprintf(fs.Output(), "%s: expected %s\n", fs.Name(), names)
+		return nil, errUsage
+	}
+	return pos, nil
+}
+
+func parseID(fs *flag.FlagSet, s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		fmt.Fprintf(fs.Output(), "%s: %q is not a registration ID (see ltipub platform list)\n", fs.Name(), s)
+		return 0, errUsage
+	}
+	return id, nil
+}
+
+// cliError turns the service's errors into a line that says what to fix.
+func cliError(err error, id int64) error {
+	var ve *tool.ValidationError
+	var rf *tool.Refusal
+	switch {
+	case errors.As(err, &ve):
+		return errors.New(ve.Error())
+	case errors.As(err, &rf):
+		return fmt.Errorf("%s %s", rf.Description, rf.Fix)
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("no platform registration with ID %d (see ltipub platform list)", id)
+	}
+	return err
+}
+
+type deploymentJSON struct {
+	DeploymentID string `json:"deployment_id"`
+	Name         string `json:"name,omitempty"`
+}
+
+type registrationJSON struct {
+	ID            int64            `json:"id"`
+	Name          string           `json:"name"`
+	Status        string           `json:"status"`
+	Issuer        string           `json:"issuer"`
+	ClientID      string           `json:"client_id"`
+	JWKSURL       string           `json:"jwks_url"`
+	TokenURL      string           `json:"token_url"`
+	AuthURL       string           `json:"auth_url"`
+	PlatformName  string           `json:"platform_name,omitempty"`
+	ProductFamily string           `json:"product_family,omitempty"`
+	Deployments   []deploymentJSON `json:"deployments"`
+	*tool.ToolURLs
+}
+
+func toJSON(r tool.Registration, urls *tool.ToolURLs) registrationJSON {
+	out := registrationJSON{ID: r.ID, Name: r.Name, Status: r.Status(), Issuer: r.Issuer, ClientID: r.ClientID,
+		JWKSURL: r.JWKSURL, TokenURL: r.TokenURL, AuthURL: r.AuthURL, PlatformName: r.PlatformName,
+		ProductFamily: r.ProductFamily, Deployments: []deploymentJSON{}, ToolURLs: urls}
+	for _, d := range r.Deployments {
+		out.Deployments = append(out.Deployments, deploymentJSON{d.DeploymentID, d.Name})
+	}
+	return out
+}
+
+func printRegistration(w io.Writer, r tool.Registration, urls *tool.ToolURLs) {
+	fmt.Fprintf(w, "%d  %s  (%s)\n", r.ID, r.Name, r.Status())
+	row := func(k, v string) {
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(w, "  %-20s %s\n", k, v)
+	}
+	row("issuer", r.Issuer)
+	row("client ID", r.ClientID)
+	row("keyset URL", r.JWKSURL)
+	row("token URL", r.TokenURL)
+	row("auth URL", r.AuthURL)
+	if r.PlatformName != "" {
+		row("platform", r.PlatformName)
+	}
+	var deps []string
+	for _, d := range r.Deployments {
+		deps = append(deps, d.DeploymentID)
+	}
+	row("deployments", strings.Join(deps, ", "))
+	if urls != nil {
+		printURLs(w, *urls)
+	}
+}
+
+func printURLs(w io.Writer, u tool.ToolURLs) {
+	if u.Registration != "" {
+		fmt.Fprintf(w, "  %-20s %s\n", "registration URL", u.Registration)
+	}
+	fmt.Fprintf(w, "  %-20s %s\n  %-20s %s\n  %-20s %s\n  %-20s %s\n", "tool URL", u.Tool, "login URL", u.Login,
+		"JWKS URL", u.JWKS, "deep linking URL", u.DeepLinking)
+}
+
+func writeJSON(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
+
+func platformAddCmd() *Command {
+	c := &Command{Name: "add", Summary: "create a pending registration and print the tool's URLs (with a registration URL)"}
+	c.Run = func(ctx context.Context, env Env, args []string) error {
+		var f platformFlags
+		var name string
+		fs := newFlags(env, "ltipub platform add", c.Summary, "")
+		f.add(fs)
+		fs.StringVar(&name, "name", "", "the platform's `name`, such as \"Moodle (production)\" (required)")
+		if _, err := parseInterleaved(fs, args, 0, "no arguments"); err != nil {
+			return err
+		}
+		st, svc, err := f.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		reg, tok, err := svc.Create(ctx, name)
+		if err != nil {
+			return cliError(err, 0)
+		}
+		urls := svc.URLs(tok)
+		if f.asJSON {
+			return writeJSON(env.Stdout, struct {
+				ID int64 `json:"id"`
+				tool.ToolURLs
+			}{reg.ID, urls})
+		}
+		fmt.Fprintf(env.Stdout, "created registration %d (%s), pending\n", reg.ID, reg.Name)
+		printURLs(env.Stdout, urls)
+		fmt.Fprintf(env.Stdout, "The registration URL works once; then: ltipub platform set %d --issuer … or let the platform register dynamically.\n", reg.ID)
+		return nil
+	}
+	return c
+}
+
+func platformSetCmd() *Command {
+	c := &Command{Name: "set", Usage: "ID", Summary: "set a registration's platform details (issuer, client ID, keyset, token and auth URLs)"}
+	c.Run = func(ctx context.Context, env Env, args []string) error {
+		var f platformFlags
+		var d tool.PlatformDetails
+		fs := newFlags(env, "ltipub platform set", c.Summary, "ID")
+		f.add(fs)
+		fs.StringVar(&d.Issuer, "issuer", "", "the platform's issuer (Platform ID) `URL`")
+		fs.StringVar(&d.ClientID, "client-id", "", "the client `ID` the platform gave the tool")
+		fs.StringVar(&d.JWKSURL, "jwks-url", "", "the platform's public keyset `URL`")
+		fs.StringVar(&d.TokenURL, "token-url", "", "the platform's access token `URL`")
+		fs.StringVar(&d.AuthURL, "auth-url", "", "the platform's authentication request `URL`")
+		pos, err := parseInterleaved(fs, args, 1, "the registration ID")
+		if err != nil {
+			return err
+		}
+		id, err := parseID(fs, pos[0])
+		if err != nil {
+			return err
+		}
+		st, svc, err := f.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		cur, err := svc.Get(ctx, id)
+		if err != nil {
+			return cliError(err, id)
+		}
+		// Flags left out keep their current value.
+		set := map[string]bool{}
+		fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+		keep := func(name string, v *string, current string) {
+			if !set[name] {
+				*v = current
+			}
+		}
+		keep("issuer", &d.Issuer, cur.Issuer)
+		keep("client-id", &d.ClientID, cur.ClientID)
+		keep("jwks-url", &d.JWKSURL, cur.JWKSURL)
+		keep("token-url", &d.TokenURL, cur.TokenURL)
+		keep("auth-url", &d.AuthURL, cur.AuthURL)
+		reg, err := svc.SetPlatformDetails(ctx, id, d)
+		if err != nil {
+			return cliError(err, id)
+		}
+		if f.asJSON {
+			return writeJSON(env.Stdout, toJSON(reg, nil))
+		}
+		printRegistration(env.Stdout, reg, nil)
+		return nil
+	}
+	return c
+}
+
+func platformListCmd() *Command {
+	c := &Command{Name: "list", Summary: "list platform registrations"}
+	c.Run = func(ctx context.Context, env Env, args []string) error {
+		var f platformFlags
+		fs := newFlags(env, "ltipub platform list", c.Summary, "")
+		f.add(fs)
+		if _, err := parseInterleaved(fs, args, 0, "no arguments"); err != nil {
+			return err
+		}
+		st, svc, err := f.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		regs, err := svc.List(ctx)
+		if err != nil {
+			return err
+		}
+		if f.asJSON {
+			out := []registrationJSON{}
+			for _, r := range regs {
+				out = append(out, toJSON(r, nil))
+			}
+			return writeJSON(env.Stdout, out)
+		}
+		if len(regs) == 0 {
+			fmt.Fprintln(env.Stdout, "no platform registrations; create one with: ltipub platform add --name N")
+			return nil
+		}
+		fmt.Fprintf(env.Stdout, "%-5s %-8s %-28s %-36s %s\n", "ID", "STATUS", "NAME", "ISSUER", "CLIENT ID")
+		for _, r := range regs {
+			fmt.Fprintf(env.Stdout, "%-5d %-8s %-28s %-36s %s\n", r.ID, r.Status(), r.Name, r.Issuer, r.ClientID)
+		}
+		return nil
+	}
+	return c
+}
+
+func platformShowCmd() *Command {
+	c := &Command{Name: "show", Usage: "ID", Summary: "show one registration with its deployments and the tool's URLs"}
+	c.Run = func(ctx context.Context, env Env, args []string) error {
+		var f platformFlags
+		fs := newFlags(env, "ltipub platform show", c.Summary, "ID")
+		f.add(fs)
+		pos, err := parseInterleaved(fs, args, 1, "the registration ID")
+		if err != nil {
+			return err
+		}
+		id, err := parseID(fs, pos[0])
+		if err != nil {
+			return err
+		}
+		st, svc, err := f.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		reg, err := svc.Get(ctx, id)
+		if err != nil {
+			return cliError(err, id)
+		}
+		urls := svc.URLs("")
+		if f.asJSON {
+			return writeJSON(env.Stdout, toJSON(reg, &urls))
+		}
+		printRegistration(env.Stdout, reg, &urls)
+		return nil
+	}
+	return c
+}
+
+func platformDeleteCmd() *Command {
+	c := &Command{Name: "delete", Usage: "ID", Summary: "delete a registration with its deployments (its launch log lines are kept)"}
+	c.Run = func(ctx context.Context, env Env, args []string) error {
+		var f platformFlags
+		fs := newFlags(env, "ltipub platform delete", c.Summary, "ID")
+		f.add(fs)
+		pos, err := parseInterleaved(fs, args, 1, "the registration ID")
+		if err != nil {
+			return err
+		}
+		id, err := parseID(fs, pos[0])
+		if err != nil {
+			return err
+		}
+		st, svc, err := f.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		reg, deps, err := svc.Dependents(ctx, id)
+		if err != nil {
+			return cliError(err, id)
+		}
+		if err := svc.Delete(ctx, id); err != nil {
+			return cliError(err, id)
+		}
+		if f.asJSON {
+			return writeJSON(env.Stdout, map[string]any{"id": id, "deleted": true, "deployments_deleted": deps.Deployments,
+				"launch_log_lines_kept": deps.LaunchLogLines})
+		}
+		fmt.Fprintf(env.Stdout, "deleted registration %d (%s) and its %d deployment(s); %d launch log line(s) kept\n",
+			id, reg.Name, deps.Deployments, deps.LaunchLogLines)
+		return nil
+	}
+	return c
+}
+
+func deploymentAddCmd() *Command {
+	c := &Command{Name: "add", Usage: "ID", Summary: "add a deployment ID to a registration"}
+	c.Run = func(ctx context.Context, env Env, args []string) error {
+		var f platformFlags
+		var depID, name string
+		fs := newFlags(env, "ltipub deployment add", c.Summary, "ID")
+		f.add(fs)
+		fs.StringVar(&depID, "deployment-id", "", "the deployment `ID` the platform shows (required)")
+		fs.StringVar(&name, "name", "", "a `name` for the deployment")
+		pos, err := parseInterleaved(fs, args, 1, "the registration ID")
+		if err != nil {
+			return err
+		}
+		id, err := parseID(fs, pos[0])
+		if err != nil {
+			return err
+		}
+		st, svc, err := f.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		reg, err := svc.AddDeployment(ctx, id, depID, name)
+		if err != nil {
+			return cliError(err, id)
+		}
+		if f.asJSON {
+			return writeJSON(env.Stdout, toJSON(reg, nil))
+		}
+		fmt.Fprintf(env.Stdout, "added deployment %s to registration %d (%s), now %s\n", depID, id, reg.Name, reg.Status())
+		return nil
+	}
+	return c
+}
+
+func deploymentRemoveCmd() *Command {
+	c := &Command{Name: "remove", Usage: "ID DEPLOYMENT_ID", Summary: "remove a deployment ID from a registration"}
+	c.Run = func(ctx context.Context, env Env, args []string) error {
+		var f platformFlags
+		var force bool
+		fs := newFlags(env, "ltipub deployment remove", c.Summary, "ID DEPLOYMENT_ID")
+		f.add(fs)
+		fs.BoolVar(&force, "force", false, "remove the last deployment even though the registration has launched")
+		pos, err := parseInterleaved(fs, args, 2, "the registration ID and the deployment ID")
+		if err != nil {
+			return err
+		}
+		id, err := parseID(fs, pos[0])
+		if err != nil {
+			return err
+		}
+		st, svc, err := f.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := svc.RemoveDeployment(ctx, id, pos[1], force); err != nil {
+			if errors.Is(err, tool.ErrLastDeploymentInUse) {
+				return fmt.Errorf("%w (pass --force to remove it anyway)", cliError(err, id))
+			}
+			return cliError(err, id)
+		}
+		reg, err := svc.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if f.asJSON {
+			return writeJSON(env.Stdout, toJSON(reg, nil))
+		}
+		fmt.Fprintf(env.Stdout, "removed deployment %s from registration %d (%s), now %s\n", pos[1], id, reg.Name, reg.Status())
+		return nil
+	}
+	return c
+}

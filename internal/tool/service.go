@@ -1,0 +1,473 @@
+package tool
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ltipub/ltipub/internal/safehttp"
+	"github.com/ltipub/ltipub/internal/store"
+)
+
+// RegistrationToken is the state of a registration's dynamic registration token.
+type RegistrationToken struct {
+	ExpiresAt time.Time
+	Used      bool
+}
+
+// AdminStore is what the registration service needs beyond Store.
+type AdminStore interface {
+	Store
+	SetRegistrationToken(ctx context.Context, id int64, hash string, expiresAt time.Time) error
+	RegistrationByTokenHash(ctx context.Context, hash string) (Registration, RegistrationToken, error)
+	// ClaimRegistrationToken marks a usable token used; store.ErrConflict when it is not usable (any more).
+	ClaimRegistrationToken(ctx context.Context, id int64, hash string, now time.Time) error
+	RestoreRegistrationToken(ctx context.Context, id int64, hash string, expiresAt time.Time) error
+	// SaveRegistration saves r's fields and adds deployments in one transaction.
+	SaveRegistration(ctx context.Context, r Registration, add []Deployment) error
+	// LaunchCounts counts a registration's launch log lines and its accepted launches.
+	LaunchCounts(ctx context.Context, registrationID int64) (lines, accepted int, err error)
+	// DeleteRegistrationKeepLog deletes a registration with its deployments and keeps its launch log lines.
+	DeleteRegistrationKeepLog(ctx context.Context, id int64) error
+}
+
+// Service holds the rules of registrations: creating them, validating platform details, deployments, dynamic
+// registration, and which origins may frame the tool.
+type Service struct {
+	Store AdminStore
+	// HTTP is the guarded client for URLs the platform supplies (its OpenID configuration, its registration
+	// endpoint).
+	HTTP *http.Client
+	// BaseURL is ltipub's public URL, without a trailing slash.
+	BaseURL string
+	// AllowPrivateURLs (development) accepts http URLs and loopback or private hosts in platform details.
+	AllowPrivateURLs bool
+	// ToolName is the client_name sent in dynamic registration ("ltipub" when empty).
+	ToolName string
+	// TokenTTL is how long a registration URL stays valid (DefaultTokenTTL when zero).
+	TokenTTL time.Duration
+	Log      *slog.Logger
+	Now      func() time.Time
+
+	mu            sync.Mutex
+	origins       []string
+	originsExpire time.Time
+}
+
+// DefaultTokenTTL is how long a registration URL stays valid: long enough to copy it into a platform's form
+// after a meeting, short enough that a forgotten one dies.
+const DefaultTokenTTL = 7 * 24 * time.Hour
+
+// frameOriginsCacheFor is how stale the framing policy may be: it is read on every page, and another instance's
+// change is seen after it.
+const frameOriginsCacheFor = 5 * time.Second
+
+// ToolURLs are the URLs a platform needs to know about ltipub.
+type ToolURLs struct {
+	Registration string `json:"registration_url,omitempty"`
+	Tool         string `json:"tool_url"`
+	Login        string `json:"login_url"`
+	JWKS         string `json:"jwks_url"`
+	DeepLinking  string `json:"deep_linking_url"`
+}
+
+// URLs gives the tool's URLs; the registration URL only when token is given (it is shown once, when made).
+func (s *Service) URLs(token string) ToolURLs {
+	u := ToolURLs{Tool: s.BaseURL + "/lti/launch", Login: s.BaseURL + "/lti/login", JWKS: s.BaseURL + "/lti/jwks",
+		DeepLinking: s.BaseURL + "/lti/deeplink"}
+	if token != "" {
+		u.Registration = s.RegistrationURL(token)
+	}
+	return u
+}
+
+// RegistrationURL is the dynamic registration URL for a token. The token sits in the path, so that platforms
+// that append their own query string with "?" cannot break it.
+func (s *Service) RegistrationURL(token string) string { return s.BaseURL + "/lti/register/" + token }
+
+// ValidationError lists what is wrong with a form, by field, for the page to show next to each field.
+type ValidationError struct {
+	Fields map[string]string
+}
+
+func (e *ValidationError) Error() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + e.Fields[k]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Refusal is a request the registration rules refuse, with what a person should read: the cause and the fix.
+type Refusal struct {
+	Code        string
+	Status      int
+	Title       string
+	Description string
+	Fix         string
+	Err         error
+}
+
+func (r *Refusal) Error() string {
+	if r.Err != nil {
+		return r.Description + ": " + r.Err.Error()
+	}
+	return r.Description
+}
+
+func (r *Refusal) Unwrap() error { return r.Err }
+
+// ErrLastDeploymentInUse refuses removing the last deployment of a registration that has launched: the
+// platform's links would stop working. Removing it anyway needs confirmation.
+var ErrLastDeploymentInUse = errors.New("last deployment of a registration in use")
+
+// ErrDuplicatePlatform means another registration already has the issuer and client ID.
+var ErrDuplicatePlatform = errors.New("issuer and client ID already registered")
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) tokenTTL() time.Duration {
+	if s.TokenTTL > 0 {
+		return s.TokenTTL
+	}
+	return DefaultTokenTTL
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Create makes a pending registration named name and its first registration URL token (returned once; only
+// its hash is stored).
+func (s *Service) Create(ctx context.Context, name string) (Registration, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return Registration{}, "", &ValidationError{Fields: map[string]string{"name": "Give the platform a name, such as \"Moodle (production)\"."}}
+	}
+	if len(name) > 200 {
+		return Registration{}, "", &ValidationError{Fields: map[string]string{"name": "Keep the name under 200 characters."}}
+	}
+	r := Registration{Name: name}
+	if err := s.Store.CreateRegistration(ctx, &r); err != nil {
+		return Registration{}, "", err
+	}
+	tok, err := s.NewRegistrationToken(ctx, r.ID)
+	if err != nil {
+		return Registration{}, "", err
+	}
+	s.log().InfoContext(ctx, "registration created", slog.Int64("registration_id", r.ID), slog.String("name", name))
+	return r, tok, nil
+}
+
+// NewRegistrationToken issues a fresh registration URL token for registration id; the previous one stops working.
+func (s *Service) NewRegistrationToken(ctx context.Context, id int64) (string, error) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	if err := s.Store.SetRegistrationToken(ctx, id, hashToken(tok), s.now().Add(s.tokenTTL())); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+func hashToken(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+// Get loads one registration.
+func (s *Service) Get(ctx context.Context, id int64) (Registration, error) {
+	return s.Store.Registration(ctx, id)
+}
+
+// List loads every registration.
+func (s *Service) List(ctx context.Context) ([]Registration, error) {
+	return s.Store.Registrations(ctx)
+}
+
+// PlatformDetails is the platform's side of a manual registration.
+type PlatformDetails struct {
+	Issuer   string
+	ClientID string
+	JWKSURL  string
+	TokenURL string
+	AuthURL  string
+}
+
+// SetPlatformDetails validates and saves the platform details of registration id. Every field is required; URLs
+// must be absolute https URLs (http and loopback or private hosts only with AllowPrivateURLs); the issuer and
+// client ID pair must not belong to another registration.
+func (s *Service) SetPlatformDetails(ctx context.Context, id int64, d PlatformDetails) (Registration, error) {
+	d.Issuer, d.ClientID = strings.TrimSpace(d.Issuer), strings.TrimSpace(d.ClientID)
+	d.JWKSURL, d.TokenURL, d.AuthURL = strings.TrimSpace(d.JWKSURL), strings.TrimSpace(d.TokenURL), strings.TrimSpace(d.AuthURL)
+	fields := map[string]string{}
+	check := func(field, label, v string, issuer bool) {
+		if msg := s.checkURL(label, v, issuer); msg != "" {
+			fields[field] = msg
+		}
+	}
+	check("issuer", "Platform ID (issuer)", d.Issuer, true)
+	check("jwks_url", "Public keyset URL", d.JWKSURL, false)
+	check("token_url", "Access token URL", d.TokenURL, false)
+	check("auth_url", "Authentication request URL", d.AuthURL, false)
+	switch {
+	case d.ClientID == "":
+		fields["client_id"] = "Client ID is required: the platform shows it after you add the tool."
+	case len(d.ClientID) > 255 || strings.ContainsFunc(d.ClientID, func(r rune) bool { return r < 0x21 || r > 0x7e }):
+		fields["client_id"] = "Client ID must be at most 255 printable ASCII characters without spaces; copy it again from the platform."
+	}
+	if len(fields) > 0 {
+		return Registration{}, &ValidationError{Fields: fields}
+	}
+	r, err := s.Store.Registration(ctx, id)
+	if err != nil {
+		return Registration{}, err
+	}
+	if err := s.checkUnique(ctx, id, d.Issuer, d.ClientID); err != nil {
+		return Registration{}, err
+	}
+	r.Issuer, r.ClientID, r.JWKSURL, r.TokenURL, r.AuthURL = d.Issuer, d.ClientID, d.JWKSURL, d.TokenURL, d.AuthURL
+	if err := s.save(ctx, r, nil); err != nil {
+		return Registration{}, err
+	}
+	s.log().InfoContext(ctx, "registration platform details saved", slog.Int64("registration_id", id),
+		slog.String("issuer", r.Issuer), slog.String("client_id", r.ClientID))
+	return s.Store.Registration(ctx, id)
+}
+
+// checkURL returns what is wrong with a URL field, or "".
+func (s *Service) checkURL(label, v string, issuer bool) string {
+	if v == "" {
+		return label + " is required."
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
+		return label + " must be an absolute URL such as https://lms.example.edu" + map[bool]string{false: "/path"}[issuer] + "."
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && s.AllowPrivateURLs) {
+		if u.Scheme == "http" {
+			return label + " must use https (http is accepted only when the server runs with --allow-private-urls, for development)."
+		}
+		return label + " must be an https URL."
+	}
+	if u.Fragment != "" || (issuer && u.RawQuery != "") {
+		return label + " must not have a " + map[bool]string{true: "query or fragment", false: "fragment"}[issuer] + "."
+	}
+	if !s.AllowPrivateURLs && !publicHost(u.Hostname()) {
+		return label + " points to a loopback or private address, which the tool will not contact (allowed only with --allow-private-urls, for development)."
+	}
+	return ""
+}
+
+// publicHost reports whether a host name is not obviously internal. Names that resolve to internal addresses are
+// caught when the guarded client dials.
+func publicHost(h string) bool {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return false
+	}
+	if a, err := netip.ParseAddr(h); err == nil {
+		return safehttp.Public(a)
+	}
+	return true
+}
+
+func (s *Service) checkUnique(ctx context.Context, id int64, issuer, clientID string) error {
+	others, err := s.Store.RegistrationsByIssuer(ctx, issuer)
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		if o.ID != id && o.ClientID == clientID {
+			return duplicate(o, issuer, clientID, nil)
+		}
+	}
+	return nil
+}
+
+func duplicate(other Registration, issuer, clientID string, err error) error {
+	name := "another registration"
+	if other.ID != 0 {
+		name = fmt.Sprintf("the registration %q", other.Name)
+	}
+	return &Refusal{Code: "platform_duplicate", Status: http.StatusConflict, Title: "This platform is already registered",
+		Description: fmt.Sprintf("Issuer %s with client ID %s already belongs to %s.", issuer, clientID, name),
+		Fix:         "Edit or delete that registration instead; a platform gives each registration of the tool its own client ID.",
+		Err:         errors.Join(ErrDuplicatePlatform, err)}
+}
+
+// save writes r (and new deployments) and maps a lost race on the unique index to the duplicate refusal.
+func (s *Service) save(ctx context.Context, r Registration, add []Deployment) error {
+	err := s.Store.SaveRegistration(ctx, r, add)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return duplicate(Registration{}, r.Issuer, r.ClientID, err)
+	}
+	if err == nil {
+		s.invalidateOrigins()
+	}
+	return err
+}
+
+// AddDeployment adds a deployment ID (case-sensitive, at most 255 ASCII characters) with an optional name.
+func (s *Service) AddDeployment(ctx context.Context, id int64, deploymentID, name string) (Registration, error) {
+	deploymentID, name = strings.TrimSpace(deploymentID), strings.TrimSpace(name)
+	switch {
+	case deploymentID == "":
+		return Registration{}, &ValidationError{Fields: map[string]string{"deployment_id": "Deployment ID is required: the platform shows it for the tool (Moodle: the tool's deployment ID; Canvas: in the app's configuration)."}}
+	case len(deploymentID) > 255 || strings.ContainsFunc(deploymentID, func(r rune) bool { return r < 0x20 || r > 0x7e }):
+		return Registration{}, &ValidationError{Fields: map[string]string{"deployment_id": "Deployment ID must be at most 255 printable ASCII characters."}}
+	case len(name) > 200:
+		return Registration{}, &ValidationError{Fields: map[string]string{"deployment_name": "Keep the name under 200 characters."}}
+	}
+	r, err := s.Store.Registration(ctx, id)
+	if err != nil {
+		return Registration{}, err
+	}
+	if r.HasDeployment(deploymentID) {
+		return Registration{}, &ValidationError{Fields: map[string]string{"deployment_id": fmt.Sprintf("Deployment ID %q is already listed.", deploymentID)}}
+	}
+	if err := s.Store.AddDeployment(ctx, &Deployment{RegistrationID: id, DeploymentID: deploymentID, Name: name}); err != nil {
+		return Registration{}, err
+	}
+	s.invalidateOrigins()
+	s.log().InfoContext(ctx, "deployment added", slog.Int64("registration_id", id), slog.String("deployment_id", deploymentID))
+	return s.Store.Registration(ctx, id)
+}
+
+// RemoveDeployment removes a deployment ID. The rule: the last deployment of a registration that has accepted
+// launches in the launch log is removed only when confirmed, because the platform's existing links stop working
+// (the registration turns Pending). Without confirmation it fails with ErrLastDeploymentInUse.
+func (s *Service) RemoveDeployment(ctx context.Context, id int64, deploymentID string, confirmed bool) error {
+	r, err := s.Store.Registration(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !r.HasDeployment(deploymentID) {
+		return &Refusal{Code: "deployment_unknown", Status: http.StatusNotFound, Title: "No such deployment",
+			Description: fmt.Sprintf("Registration %q has no deployment ID %q.", r.Name, deploymentID),
+			Fix:         "Check the deployment ID in the Deployments tab.", Err: store.ErrNotFound}
+	}
+	if len(r.Deployments) == 1 && !confirmed {
+		_, accepted, err := s.Store.LaunchCounts(ctx, id)
+		if err != nil {
+			return err
+		}
+		if accepted > 0 {
+			return &Refusal{Code: "last_deployment_in_use", Status: http.StatusConflict, Title: "This is the last deployment of a registration in use",
+				Description: fmt.Sprintf("Deployment %q is the last one of %q, which has %d accepted launches in the launch log. Without a deployment the registration turns Pending and every link in the platform stops launching.", deploymentID, r.Name, accepted),
+				Fix:         "Add the new deployment first, or confirm the removal if the platform no longer uses this tool.",
+				Err:         ErrLastDeploymentInUse}
+		}
+	}
+	if err := s.Store.RemoveDeployment(ctx, id, deploymentID); err != nil {
+		return err
+	}
+	s.invalidateOrigins()
+	s.log().InfoContext(ctx, "deployment removed", slog.Int64("registration_id", id), slog.String("deployment_id", deploymentID))
+	return nil
+}
+
+// Dependents is what deleting a registration affects.
+type Dependents struct {
+	Deployments      int
+	LaunchLogLines   int
+	AcceptedLaunches int
+}
+
+// Dependents counts what depends on a registration.
+func (s *Service) Dependents(ctx context.Context, id int64) (Registration, Dependents, error) {
+	r, err := s.Store.Registration(ctx, id)
+	if err != nil {
+		return r, Dependents{}, err
+	}
+	lines, accepted, err := s.Store.LaunchCounts(ctx, id)
+	if err != nil {
+		return r, Dependents{}, err
+	}
+	return r, Dependents{Deployments: len(r.Deployments), LaunchLogLines: lines, AcceptedLaunches: accepted}, nil
+}
+
+// Delete removes a registration: its deployments and logins in progress go with it; its launch log lines stay,
+// unlinked, for the record.
+func (s *Service) Delete(ctx context.Context, id int64) error {
+	if err := s.Store.DeleteRegistrationKeepLog(ctx, id); err != nil {
+		return err
+	}
+	s.invalidateOrigins()
+	s.log().InfoContext(ctx, "registration deleted", slog.Int64("registration_id", id))
+	return nil
+}
+
+// FrameOrigins lists the origins that may frame ltipub's pages: those of the active registrations' platforms
+// (issuer and authentication URL). It is cached briefly, since every page asks.
+func (s *Service) FrameOrigins(ctx context.Context) ([]string, error) {
+	s.mu.Lock()
+	if s.now().Before(s.originsExpire) {
+		o := s.origins
+		s.mu.Unlock()
+		return o, nil
+	}
+	s.mu.Unlock()
+	regs, err := s.Store.Registrations(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list registrations for framing: %w", err)
+	}
+	var origins []string
+	for _, r := range regs {
+		if !r.Active() {
+			continue
+		}
+		for _, u := range []string{r.Issuer, r.AuthURL} {
+			if o := origin(u); o != "" && !slices.Contains(origins, o) {
+				origins = append(origins, o)
+			}
+		}
+	}
+	slices.Sort(origins)
+	s.mu.Lock()
+	s.origins, s.originsExpire = origins, s.now().Add(frameOriginsCacheFor)
+	s.mu.Unlock()
+	return origins, nil
+}
+
+func (s *Service) invalidateOrigins() {
+	s.mu.Lock()
+	s.originsExpire = time.Time{}
+	s.mu.Unlock()
+}
+
+// origin gives scheme://host[:port] of an http(s) URL, or "" (a CSP source must not carry a path here, and
+// must not let odd characters through).
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		strings.ContainsAny(u.Host, " ;,'\"") {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -45,7 +46,9 @@ type Store struct {
 	dsn    string
 	now    func() time.Time
 
-	rebound sync.Map // PostgreSQL query text → SQLite query text
+	rebound   sync.Map // PostgreSQL query text → SQLite query text
+	stmts     sync.Map // SQLite query text → *sql.Stmt
+	stmtCount atomic.Int64
 }
 
 // IsPostgresDSN reports whether dsn names a PostgreSQL database rather than a SQLite file.
@@ -110,8 +113,14 @@ func (s *Store) DSN() string { return s.dsn }
 // SetClock replaces the store's clock; tests use it.
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
-// Close closes the pool.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the cached statements and the pool.
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
 
 // Ping checks that the database answers; /readyz uses it.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -179,22 +188,71 @@ type querier interface {
 
 // conn runs queries in the store's dialect, on the pool or inside a transaction.
 type conn struct {
-	s *Store
-	q querier
+	s  *Store
+	q  querier
+	tx *sql.Tx // set inside a transaction
 }
 
+// stmt gives a prepared statement for query on SQLite, where parsing a statement costs more than running most
+// of ours (pgx caches PostgreSQL statements by itself). Inside a transaction the statement is bound to it.
+func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
+	if c.s.engine != SQLite {
+		return nil
+	}
+	var st *sql.Stmt
+	if v, ok := c.s.stmts.Load(query); ok {
+		st = v.(*sql.Stmt)
+	} else {
+		if c.s.stmtCount.Load() >= maxCachedStatements {
+			return nil
+		}
+		prepared, err := c.s.db.PrepareContext(ctx, query)
+		if err != nil {
+			return nil // run it unprepared; the error will show there
+		}
+		if v, loaded := c.s.stmts.LoadOrStore(query, prepared); loaded {
+			prepared.Close()
+			st = v.(*sql.Stmt)
+		} else {
+			c.s.stmtCount.Add(1)
+			st = prepared
+		}
+	}
+	if c.tx != nil {
+		return c.tx.StmtContext(ctx, st)
+	}
+	return st
+}
+
+// maxCachedStatements bounds the statement cache (queries with a variable number of placeholders make new texts).
+const maxCachedStatements = 512
+
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := c.q.ExecContext(ctx, c.s.q(query), args...)
+	q := c.s.q(query)
+	if st := c.stmt(ctx, q); st != nil {
+		res, err := st.ExecContext(ctx, args...)
+		return res, mapErr(err)
+	}
+	res, err := c.q.ExecContext(ctx, q, args...)
 	return res, mapErr(err)
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := c.q.QueryContext(ctx, c.s.q(query), args...)
+	q := c.s.q(query)
+	if st := c.stmt(ctx, q); st != nil {
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, mapErr(err)
+	}
+	rows, err := c.q.QueryContext(ctx, q, args...)
 	return rows, mapErr(err)
 }
 
 func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.q.QueryRowContext(ctx, c.s.q(query), args...)
+	q := c.s.q(query)
+	if st := c.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return c.q.QueryRowContext(ctx, q, args...)
 }
 
 // insertID runs an INSERT … RETURNING id and gives the new id.
@@ -214,7 +272,7 @@ func (s *Store) inTx(ctx context.Context, fn func(c conn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", mapErr(err))
 	}
-	if err := fn(conn{s: s, q: tx}); err != nil {
+	if err := fn(conn{s: s, q: tx, tx: tx}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

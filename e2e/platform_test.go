@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/ltipub/ltipub/internal/app/apptest"
+	"github.com/ltipub/ltipub/internal/browsertest"
+	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/lti/ltitest"
+)
+
+// TestDynamicRegistrationInPlatformFrame: the reference platform's registration page holds ltipub's registration
+// URL in an iframe, as an LMS does; ltipub registers itself and the parent page receives the close message.
+func TestDynamicRegistrationInPlatformFrame(t *testing.T) {
+	t.Parallel()
+	inst := apptest.Start(t, apptest.Options{Host: "localhost"}) // another site than the platform on 127.0.0.1
+	p := ltitest.NewServer(t, ltitest.Config{})
+	reg, tok, err := inst.App.Platforms.Create(context.Background(), "Framed registration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browsertest.New(t, browsertest.Options{})
+	err = chromedp.Do(ctx, chromedp.Navigate(p.RegisterHostURL(inst.App.Platforms.RegistrationURL(tok))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.title === "closed"`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		browsertest.Screenshot(t, ctx, "dynreg-frame-failed")
+		t.Fatalf("the platform page never received the close message: %v", err)
+	}
+	browsertest.Screenshot(t, ctx, "dynreg-frame")
+	msgs := p.CloseMessages()
+	if len(msgs) != 1 || msgs[0].Data["subject"] != "org.imsglobal.lti.close" || !strings.HasPrefix(inst.URL, msgs[0].Origin) {
+		t.Fatalf("close messages %+v (tool at %s)", msgs, inst.URL)
+	}
+	got, err := inst.App.Platforms.Get(context.Background(), reg.ID)
+	if err != nil || !got.Active() || got.Issuer != p.Issuer() {
+		t.Fatalf("registration after the framed flow: %+v %v", got, err)
+	}
+}
+
+// TestManualRegistrationInBrowser: an admin registers the reference platform by hand through the pages (name,
+// platform details, a deployment), then a launch through that registration succeeds.
+func TestManualRegistrationInBrowser(t *testing.T) {
+	t.Parallel()
+	inst := apptest.Start(t, apptest.Options{})
+	p := ltitest.NewServer(t, ltitest.Config{})
+	uuid := publishExample(t, inst)
+	ctx := browsertest.New(t, browsertest.Options{Timeout: 90 * time.Second})
+
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			browsertest.Screenshot(t, ctx, "manual-registration-"+name+"-failed")
+			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+			t.Fatalf("%s: %v\npage shows: %s", name, err, body)
+		}
+	}
+	step("sign in",
+		chromedp.Navigate(inst.URL+"/login"),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), apptest.AdminPassword),
+		chromedp.Click(chromedp.ID("sign-in")),
+		chromedp.WaitVisible(chromedp.ID("platforms-link")),
+	)
+	step("register a platform",
+		chromedp.Click(chromedp.ID("platforms-link")),
+		chromedp.WaitVisible(chromedp.ID("register-platform")),
+		chromedp.Click(chromedp.ID("register-platform")),
+		chromedp.WaitVisible(chromedp.ID("name")),
+		chromedp.SendKeys(chromedp.ID("name"), "Reference LMS"),
+		chromedp.Click(chromedp.ID("create-platform")),
+		chromedp.WaitVisible(chromedp.ID("registration-url")),
+	)
+	toolURL, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("tool-url")))
+	if err != nil || toolURL != inst.URL+"/lti/launch" {
+		t.Fatalf("tool URL %q %v", toolURL, err)
+	}
+	browsertest.Screenshot(t, ctx, "manual-registration-tool-details")
+	step("platform details",
+		chromedp.Click(chromedp.ID("tab-platform")),
+		chromedp.WaitVisible(chromedp.ID("issuer")),
+		chromedp.SendKeys(chromedp.ID("issuer"), p.Issuer()),
+		chromedp.SendKeys(chromedp.ID("client_id"), "browser-client"),
+		chromedp.SendKeys(chromedp.ID("jwks_url"), p.JWKSURL()),
+		chromedp.SendKeys(chromedp.ID("token_url"), p.TokenURL()),
+		chromedp.SendKeys(chromedp.ID("auth_url"), p.AuthURL()),
+		chromedp.Click(chromedp.ID("save-platform")),
+		chromedp.WaitVisible(chromedp.ID("deployment_id")),
+	)
+	step("add a deployment",
+		chromedp.SendKeys(chromedp.ID("deployment_id"), "browser-deployment"),
+		chromedp.SendKeys(chromedp.ID("deployment_name"), "Whole site"),
+		chromedp.Click(chromedp.ID("add-deployment")),
+		chromedp.WaitVisible(chromedp.ID("deployments")),
+	)
+	status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("status")))
+	if status != "Active" {
+		t.Fatalf("registration status %q after details and a deployment", status)
+	}
+	browsertest.Screenshot(t, ctx, "manual-registration-deployments")
+
+	// The platform side of the manual exchange, then a launch over HTTP.
+	err = p.RegisterTool(ltitest.ToolConfig{ClientID: "browser-client", DeploymentIDs: []string{"browser-deployment"},
+		LoginURL: inst.URL + "/lti/login", RedirectURIs: []string{toolURL}, JWKSURL: inst.URL + "/lti/jwks", TargetLinkURI: toolURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	res, err := p.Launch(context.Background(), &http.Client{Jar: jar}, ltitest.LaunchSpec{
+		User: &ltitest.User{Sub: "s1", Name: "Stu Dent", Email: "stu@example.edu"}, Roles: []string{ltitest.RoleLearner},
+		Context: &ltitest.Context{ID: "c1", Title: "Course"}, Custom: map[string]string{"id": uuid},
+	})
+	if err != nil || res.Response.StatusCode != http.StatusOK {
+		t.Fatalf("launch through the manual registration: %v %d %s", err, res.Response.StatusCode, res.Body)
+	}
+}
+
+// publishExample imports and publishes the example course, so that launches have a resource to land on.
+func publishExample(t *testing.T, inst *apptest.Instance) string {
+	t.Helper()
+	data, err := os.ReadFile("../examples/course.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := inst.Admin
+	imported, err := inst.App.Courses.Import(context.Background(), &admin, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := publish.NewInput(imported.Course.ID)
+	in.Name = "Astronomy"
+	r, err := inst.App.Publish.Publish(context.Background(), nil, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.UUID
+}

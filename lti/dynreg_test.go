@@ -62,7 +62,11 @@ func TestPlatformConfigurationCheck(t *testing.T) {
 		{"outside the issuer's path", full("https://lms.example.edu/moodle", "moodle"), "https://lms.example.edu/other/config", false, CodeDRIssuerMismatch},
 		{"http without allowHTTP", full("http://lms.example.edu", "moodle"), "http://lms.example.edu/config", false, CodeDRConfigInvalid},
 		{"http with allowHTTP", full("http://lms.example.edu", "moodle"), "http://lms.example.edu/config", true, ""},
-		{"no registration endpoint", func() *PlatformConfiguration { c := full("https://l.example", ""); c.RegistrationEndpoint = ""; return c }(),
+		{"no registration endpoint", func() *PlatformConfiguration {
+			c := full("https://l.example", "")
+			c.RegistrationEndpoint = ""
+			return c
+		}(),
 			"https://l.example/c", false, CodeDRConfigInvalid},
 		{"no RS256", func() *PlatformConfiguration {
 			c := full("https://l.example", "")

@@ -170,8 +170,8 @@ func (s *Server) platformDetailsForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "admin_platform_details", &platformDetailsPage{
-		platformPage: platformPage{Page: Page{Title: reg.Name + ": platform details"}, Reg: reg, Tab: "platform"},
-		Form: tool.PlatformDetails{Issuer: reg.Issuer, ClientID: reg.ClientID, JWKSURL: reg.JWKSURL, TokenURL: reg.TokenURL, AuthURL: reg.AuthURL},
+		platformPage:  platformPage{Page: Page{Title: reg.Name + ": platform details"}, Reg: reg, Tab: "platform"},
+		Form:          tool.PlatformDetails{Issuer: reg.Issuer, ClientID: reg.ClientID, JWKSURL: reg.JWKSURL, TokenURL: reg.TokenURL, AuthURL: reg.AuthURL},
 		AllowInsecure: s.cfg.Platforms.AllowPrivateURLs})
 }
 

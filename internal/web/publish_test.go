@@ -309,6 +309,9 @@ func TestContainment(t *testing.T) {
 	if strings.Contains(resp.Body, `href="/"`) || strings.Contains(resp.Body, "Dashboard") {
 		t.Fatal("a contained page links to the dashboard")
 	}
+	if strings.Contains(resp.Body, fmt.Sprintf(`href="/courses/%d"`, w.course.ID)) {
+		t.Fatal("an activity-contained page links to its course, which the session cannot open")
+	}
 	for _, path := range []string{"/", "/admin/settings", "/account/password", fmt.Sprintf("/courses/%d", w.other.ID),
 		fmt.Sprintf("/activities/%d", w.otherAct.ID), fmt.Sprintf("/activities/%d", w.page.ID), fmt.Sprintf("/courses/%d", w.course.ID),
 		fmt.Sprintf("/courses/%d/mygrades", w.course.ID)} {

@@ -65,7 +65,13 @@ type Page struct {
 	Contained bool
 	// Return is the way back to the platform, when the launch gave one.
 	Return returnLink
+
+	scope *launchScope
 }
+
+// ReachesCourse reports whether the session may open course id's page: always, unless it is contained to
+// something else. Templates use it to hide links that would only lead to a refusal.
+func (p *Page) ReachesCourse(id int64) bool { return p.scope == nil || p.scope.courses[id] }
 
 func (p *Page) page() *Page { return p }
 
@@ -84,7 +90,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p.Nonce, _ = r.Context().Value(nonceKey).(string)
 	p.Path = r.URL.Path
 	p.Embedded = p.Embedded || isEmbedded(r)
-	p.Contained = r.Context().Value(scopeKey) != nil
+	p.scope, _ = r.Context().Value(scopeKey).(*launchScope)
+	p.Contained = p.scope != nil
 	p.Return, _ = r.Context().Value(returnKey).(returnLink)
 	if flash := s.sessions.PopString(r.Context(), "flash"); flash != "" && p.Flash == "" {
 		p.Flash = flash

@@ -1,0 +1,198 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/app/apptest"
+	"github.com/ltipub/ltipub/internal/browsertest"
+	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/lti/ltitest"
+)
+
+// published starts ltipub with the reference platform registered and the example course's quiz published with
+// in's settings; it returns the instance, the platform and the resource.
+func published(t *testing.T, mutate func(*publish.Input)) (*apptest.Instance, *ltitest.Platform, publish.Resource) {
+	t.Helper()
+	inst := apptest.Start(t, apptest.Options{})
+	p := ltitest.NewServer(t, ltitest.Config{})
+	inst.Platform(t, p, "client-1")
+	data, err := os.ReadFile("../examples/course.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := inst.Admin
+	imported, err := inst.App.Courses.Import(context.Background(), &admin, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := publish.NewInput(imported.Course.ID)
+	for _, a := range imported.Activities {
+		if a.Type == course.TypeQuiz {
+			in.ActivityID = a.ID
+		}
+	}
+	if mutate != nil {
+		mutate(&in)
+	}
+	r, err := inst.App.Publish.Publish(context.Background(), nil, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inst, p, r
+}
+
+func studentSpec(sub string, r publish.Resource) ltitest.LaunchSpec {
+	return ltitest.LaunchSpec{
+		User:         &ltitest.User{Sub: sub, Name: "Stella Student", Email: sub + "@school.example"},
+		Roles:        []string{ltitest.RoleLearner},
+		Context:      &ltitest.Context{ID: "platform-course", Title: "Astronomy at the platform"},
+		ResourceLink: &ltitest.ResourceLink{ID: "quiz-link"},
+		Custom:       map[string]string{"id": r.UUID},
+		Presentation: &ltitest.Presentation{DocumentTarget: "iframe"},
+	}
+}
+
+// frameDoc returns a query option that looks inside the platform's iframe (same site, so in the page's process).
+func frameDoc(t *testing.T, ctx context.Context) chromedp.QueryOption {
+	t.Helper()
+	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#ltitool")))
+	if err != nil || len(nodes) == 0 {
+		t.Fatalf("find the tool's iframe: %v", err)
+	}
+	n := nodes[0]
+	n.RLock()
+	doc := n.ContentDocument
+	n.RUnlock()
+	if doc == nil {
+		t.Fatal("the iframe has no document")
+	}
+	return chromedp.FromNode(doc)
+}
+
+// waitInFrame polls until sel appears inside the iframe (the frame navigates several times during a launch).
+func waitInFrame(t *testing.T, ctx context.Context, sel string) chromedp.QueryOption {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		in := frameDoc(t, ctx)
+		short, cancel := context.WithTimeout(ctx, 700*time.Millisecond)
+		_, err := chromedp.Run(short, chromedp.Nodes(chromedp.CSS(sel), in))
+		cancel()
+		if err == nil {
+			return frameDoc(t, ctx)
+		}
+	}
+	browsertest.Screenshot(t, ctx, "frame-wait-failed")
+	t.Fatalf("%s never appeared in the tool's iframe", sel)
+	return nil
+}
+
+// TestLaunchInIframeTakesQuiz: the platform's course page holds ltipub in an iframe; the student launches, lands
+// in the quiz (embedded layout, contained), answers it and sees the result, all inside the iframe.
+func TestLaunchInIframeTakesQuiz(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	_, p, r := published(t, nil)
+	page, err := p.CoursePageURL(studentSpec("iframe-student", r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browsertest.New(t, browsertest.Options{Timeout: 90 * time.Second})
+	if err := chromedp.Do(ctx, chromedp.Navigate(page), chromedp.WaitVisible(chromedp.ID("ltitool"))); err != nil {
+		t.Fatal(err)
+	}
+	in := waitInFrame(t, ctx, "#quiz-form")
+	embedded, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("body"), "class", in))
+	if err != nil || embedded.Value != "embedded" {
+		t.Fatalf("the launched quiz should use the embedded layout, body class %q (%v)", embedded.Value, err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("q_closest_1"), in),
+		chromedp.Click(chromedp.ID("q_giants_0"), in),
+		chromedp.Click(chromedp.ID("q_giants_2"), in),
+		chromedp.SendKeys(chromedp.ID("q_star"), "the sun", in),
+		chromedp.Click(chromedp.ID("submit-quiz"), in),
+	)
+	if err != nil {
+		browsertest.Screenshot(t, ctx, "iframe-quiz-failed")
+		t.Fatalf("answer the quiz in the iframe: %v", err)
+	}
+	in = waitInFrame(t, ctx, ".flash")
+	flash, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".flash"), in))
+	browsertest.Screenshot(t, ctx, "iframe-quiz-result")
+	if err != nil || !strings.Contains(flash, "10 / 10") {
+		t.Fatalf("quiz result in the iframe: %q %v", flash, err)
+	}
+	top, _ := chromedp.Run(ctx, chromedp.Location())
+	if !strings.HasPrefix(top, p.BaseURL()) {
+		t.Fatalf("the top window left the platform: %s", top)
+	}
+	t.Logf("iframe launch and quiz took %s", time.Since(start).Round(time.Millisecond))
+}
+
+// TestPromptChoicesInBrowser: with the prompting mode, one person creates a new account and another links the
+// account they already have; both land in the quiz.
+func TestPromptChoicesInBrowser(t *testing.T) {
+	t.Parallel()
+	inst, p, r := published(t, func(in *publish.Input) { in.StudentMode = publish.ModePrompt })
+	const pw = "my own password 1"
+	own := inst.EnsureUser(t, account.NewUser{Username: "olga", FullName: "Olga Own", Password: pw})
+	ctx := browsertest.New(t, browsertest.Options{Timeout: 90 * time.Second})
+
+	launchTop := func(sub string) {
+		t.Helper()
+		s := studentSpec(sub, r)
+		s.Presentation = nil
+		u, err := p.LaunchPageURL(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(u), chromedp.WaitVisible(chromedp.ID("signin-form"))); err != nil {
+			browsertest.Screenshot(t, ctx, "prompt-"+sub+"-failed")
+			t.Fatalf("launch %s: %v", sub, err)
+		}
+	}
+
+	launchTop("new-person")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("create-new")), chromedp.WaitVisible(chromedp.ID("quiz-form"))); err != nil {
+		browsertest.Screenshot(t, ctx, "prompt-create-failed")
+		t.Fatalf("create a new account: %v", err)
+	}
+	lu, err := inst.Store.LTIUser(context.Background(), p.Issuer(), "new-person")
+	if err != nil {
+		t.Fatalf("no link after 'create a new account': %v", err)
+	}
+	if u, _ := inst.Store.UserByID(context.Background(), lu.UserID); u.Auth != account.AuthLTI {
+		t.Fatalf("the new account is %+v", u)
+	}
+
+	// Another person in a fresh browser session links their existing account.
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/logout")); err != nil {
+		t.Fatal(err)
+	}
+	_ = chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`fetch("/logout", {method: "POST"})`))
+	launchTop("has-account")
+	browsertest.Screenshot(t, ctx, "prompt-choice")
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("username"), "olga"),
+		chromedp.SendKeys(chromedp.ID("password"), pw),
+		chromedp.Click(chromedp.ID("link-existing")),
+		chromedp.WaitVisible(chromedp.ID("quiz-form")),
+	)
+	if err != nil {
+		browsertest.Screenshot(t, ctx, "prompt-link-failed")
+		t.Fatalf("link the existing account: %v", err)
+	}
+	lu, err = inst.Store.LTIUser(context.Background(), p.Issuer(), "has-account")
+	if err != nil || lu.UserID != own.ID {
+		t.Fatalf("linked to %d (%v), want %d", lu.UserID, err, own.ID)
+	}
+}

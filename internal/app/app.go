@@ -25,6 +25,7 @@ import (
 	"github.com/ltipub/ltipub/internal/safehttp"
 	"github.com/ltipub/ltipub/internal/site"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
+	"github.com/ltipub/ltipub/internal/tool"
 	"github.com/ltipub/ltipub/internal/web"
 	"github.com/ltipub/ltipub/lti"
 )
@@ -54,6 +55,8 @@ type App struct {
 	Courses  *course.Service
 	Keys     *keys.Manager
 	Launches *launch.Service
+	// Platforms registers platforms: manual and dynamic registration, deployments, framing origins.
+	Platforms *tool.Service
 	// HTTP is the one client for URLs that registrations supply, guarded against internal addresses.
 	HTTP *http.Client
 	Web  *web.Server
@@ -81,6 +84,8 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		BaseURL: cfg.BaseURL,
 		Log:     log,
 	}
+
+	a.Platforms = &tool.Service{Store: st, HTTP: a.HTTP, BaseURL: cfg.BaseURL, AllowPrivateURLs: cfg.AllowPrivateURLs, Log: log}
 
 	sessions := scs.New()
 	switch st.Engine() {
@@ -111,7 +116,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	}
 
 	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Site: a.Site, Courses: a.Courses, Sessions: sessions, Logger: log,
-		Launches: a.Launches, Keys: a.Keys,
+		Launches: a.Launches, Keys: a.Keys, Platforms: a.Platforms,
 		BaseURL: cfg.BaseURL, Version: Version})
 	if err != nil {
 		return nil, err

@@ -103,10 +103,14 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// frameAncestors lists who may frame ltipub's pages when framing is allowed. Until platforms are registered that
-// is any https origin (and this site); registrations narrow it to their platforms' origins.
+// frameAncestors lists who may frame ltipub's pages when framing is allowed: this site and the origins of the
+// active registrations' platforms (their issuer and authentication URL), never any https origin.
 func (s *Server) frameAncestors(ctx context.Context) []string {
-	return []string{"'self'", "https:"}
+	origins, err := s.cfg.Platforms.FrameOrigins(ctx)
+	if err != nil {
+		s.log.ErrorContext(ctx, "list framing origins", slog.Any("error", err))
+	}
+	return append([]string{"'self'"}, origins...)
 }
 
 // loadUser puts the signed-in user, if any, into the request context.

@@ -29,6 +29,7 @@ func (s *Server) routes() http.Handler {
 	// their own proofs: state, nonce, signatures), and the site switch can turn them all off.
 	lti := http.NewServeMux()
 	s.ltiRoutes(lti)
+	s.platformRoutes(app, lti)
 	lti.HandleFunc("/lti/", s.ltiNotFound)
 	app.Handle("/lti/", s.requirePublishing(lti))
 

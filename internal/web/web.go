@@ -16,6 +16,7 @@ import (
 	"github.com/ltipub/ltipub/internal/keys"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/site"
+	"github.com/ltipub/ltipub/internal/tool"
 )
 
 // Store is the storage the web layer reads directly (the rest goes through domain services).
@@ -33,7 +34,9 @@ type Config struct {
 	Sessions *scs.SessionManager
 	Launches *launch.Service
 	Keys     *keys.Manager
-	Logger   *slog.Logger
+	// Platforms is the registration service (platform registrations, deployments, framing origins).
+	Platforms *tool.Service
+	Logger    *slog.Logger
 	// BaseURL is the public URL (no trailing slash) every absolute link is built from.
 	BaseURL string
 	// Now is the clock; time.Now when nil.
@@ -69,6 +72,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: Config.Launches is required")
 	case cfg.Keys == nil:
 		return nil, errors.New("web: Config.Keys is required")
+	case cfg.Platforms == nil:
+		return nil, errors.New("web: Config.Platforms is required")
 	case cfg.Logger == nil:
 		return nil, errors.New("web: Config.Logger is required")
 	case cfg.BaseURL == "":

@@ -42,6 +42,8 @@ func Root() *Command {
 		platformCmd(),
 		deploymentCmd(),
 		courseCmd(),
+		publishCmd(),
+		publishedCmd(),
 		versionCmd(),
 	}}
 }

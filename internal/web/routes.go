@@ -24,6 +24,11 @@ func (s *Server) routes() http.Handler {
 	app.Handle("GET /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsForm)))
 	app.Handle("POST /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsSubmit)))
 	s.courseRoutes(app)
+	s.syncRoutes(app)
+	s.publishRoutes(app)
+	app.Handle("GET /launch/account", http.HandlerFunc(s.accountChoice))
+	app.Handle("POST /launch/account/signin", http.HandlerFunc(s.accountSignIn))
+	app.Handle("POST /launch/account/new", http.HandlerFunc(s.accountCreate))
 
 	// LTI endpoints: the platform posts to them cross-site, so they bypass the cross-origin check (they carry
 	// their own proofs: state, nonce, signatures), and the site switch can turn them all off.
@@ -39,6 +44,6 @@ func (s *Server) routes() http.Handler {
 	csrf.AddInsecureBypassPattern("/lti/")
 	csrf.SetDenyHandler(http.HandlerFunc(s.csrfDenied))
 
-	mux.Handle("/", s.sessions.LoadAndSave(s.loadUser(csrf.Handler(app))))
+	mux.Handle("/", s.sessions.LoadAndSave(s.loadUser(s.contain(csrf.Handler(app)))))
 	return s.requestContext(s.securityHeaders(mux))
 }

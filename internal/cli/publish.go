@@ -1,0 +1,167 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ltipub/ltipub/internal/app"
+	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/logging"
+	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/store/sqlstore"
+)
+
+// publishFlags maps the domain's field names to the flags that set them, for error messages.
+var publishFlags = map[string]string{
+	"course": "--course", "activity": "--activity", "name": "--name",
+	"student_mode": "--student-mode", "teacher_mode": "--teacher-mode",
+}
+
+func publishCmd() *Command {
+	c := &Command{Name: "publish", Summary: "publish a course or one of its activities as an LTI tool"}
+	c.Run = func(ctx context.Context, env Env, args []string) error {
+		var dsn, baseURL, name, studentMode, teacherMode string
+		var courseID, activityID int64
+		var gradeSync, memberSync, asJSON bool
+		fs := newFlags(env, "ltipub publish", c.Summary, "")
+		config.AddDBFlag(fs, &dsn)
+		config.AddBaseURLFlag(fs, &baseURL)
+		fs.Int64Var(&courseID, "course", 0, "the course `ID` to publish (required)")
+		fs.Int64Var(&activityID, "activity", 0, "publish only this activity `ID` of the course (default: the whole course)")
+		fs.StringVar(&name, "name", "", "the resource's `name` (default: the course's or activity's name)")
+		fs.BoolVar(&gradeSync, "grade-sync", false, "send grades back to the platform (off unless given; the web form defaults to on)")
+		fs.BoolVar(&memberSync, "member-sync", false, "enrol new and unenrol missing platform members (off unless given)")
+		fs.StringVar(&studentMode, "student-mode", string(publish.ModeAuto), "students' first launch provisioning `mode`: auto, prompt or existing")
+		fs.StringVar(&teacherMode, "teacher-mode", string(publish.ModePrompt), "teachers' first launch provisioning `mode`: auto, prompt or existing")
+		fs.BoolVar(&asJSON, "json", false, `print {"uuid", "launch_url", "custom"} as JSON`)
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		if courseID <= 0 {
+			fmt.Fprintln(env.Stderr, "ltipub publish: give the course, e.g. ltipub publish --course 1")
+			return errUsage
+		}
+		st, err := app.OpenStore(ctx, dsn, logging.Discard())
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		in := publish.NewInput(courseID)
+		in.ActivityID, in.Name = activityID, name
+		in.GradeSync, in.MemberSync = gradeSync, memberSync
+		in.StudentMode, in.TeacherMode = publish.Mode(studentMode), publish.Mode(teacherMode)
+		res, err := publishService(st).Publish(ctx, nil, in)
+		if err != nil {
+			return flagError(err)
+		}
+		base := strings.TrimRight(baseURL, "/")
+		if asJSON {
+			return json.NewEncoder(env.Stdout).Encode(struct {
+				UUID      string `json:"uuid"`
+				LaunchURL string `json:"launch_url"`
+				Custom    string `json:"custom"`
+			}{res.UUID, publish.LaunchURL(base), res.CustomProperties()})
+		}
+		fmt.Fprintf(env.Stdout, "published %q (id %d)\n", res.Name, res.ID)
+		fmt.Fprintf(env.Stdout, "  uuid               %s\n", res.UUID)
+		fmt.Fprintf(env.Stdout, "  launch URL         %s\n", publish.LaunchURL(base))
+		fmt.Fprintf(env.Stdout, "  custom properties  %s\n", res.CustomProperties())
+		fmt.Fprintln(env.Stdout, "The launch URL and custom properties are only needed when linking manually; content selection needs neither.")
+		return nil
+	}
+	return c
+}
+
+func publishedCmd() *Command {
+	return &Command{Name: "published", Summary: "list published LTI resources", Sub: []*Command{publishedListCmd()}}
+}
+
+func publishedListCmd() *Command {
+	c := &Command{Name: "list", Summary: "list the published resources of one course or of all"}
+	c.Run = func(ctx context.Context, env Env, args []string) error {
+		var dsn, baseURL string
+		var courseID int64
+		var asJSON bool
+		fs := newFlags(env, "ltipub published list", c.Summary, "")
+		config.AddDBFlag(fs, &dsn)
+		config.AddBaseURLFlag(fs, &baseURL)
+		fs.Int64Var(&courseID, "course", 0, "only this course `ID` (default: every course)")
+		fs.BoolVar(&asJSON, "json", false, "print a JSON array of the resources")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		st, err := app.OpenStore(ctx, dsn, logging.Discard())
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		svc := publishService(st)
+		list, err := svc.List(ctx, nil, courseID)
+		if err != nil {
+			return flagError(err)
+		}
+		launchURL := publish.LaunchURL(strings.TrimRight(baseURL, "/"))
+		if asJSON {
+			type item struct {
+				ID          int64  `json:"id"`
+				UUID        string `json:"uuid"`
+				CourseID    int64  `json:"course_id"`
+				ActivityID  int64  `json:"activity_id,omitempty"`
+				Name        string `json:"name"`
+				Enabled     bool   `json:"enabled"`
+				GradeSync   bool   `json:"grade_sync"`
+				MemberSync  bool   `json:"member_sync"`
+				StudentMode string `json:"student_mode"`
+				TeacherMode string `json:"teacher_mode"`
+				LaunchURL   string `json:"launch_url"`
+				Custom      string `json:"custom"`
+			}
+			out := []item{}
+			for _, r := range list {
+				out = append(out, item{ID: r.ID, UUID: r.UUID, CourseID: r.CourseID, ActivityID: r.ActivityID, Name: r.Name,
+					Enabled: r.Enabled, GradeSync: r.GradeSync, MemberSync: r.MemberSync, StudentMode: string(r.StudentMode),
+					TeacherMode: string(r.TeacherMode), LaunchURL: launchURL, Custom: r.CustomProperties()})
+			}
+			return json.NewEncoder(env.Stdout).Encode(out)
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(env.Stdout, "nothing is published")
+			return nil
+		}
+		fmt.Fprintf(env.Stdout, "launch URL: %s\n", launchURL)
+		for _, r := range list {
+			what := fmt.Sprintf("course %d", r.CourseID)
+			if r.ActivityID != 0 {
+				what += fmt.Sprintf(" activity %d", r.ActivityID)
+			}
+			status := "enabled"
+			if !r.Enabled {
+				status = "disabled"
+			}
+			fmt.Fprintf(env.Stdout, "%-6d %s  %-8s %-22s %s  %s\n", r.ID, r.CustomProperties(), status, what, r.Name,
+				"students "+string(r.StudentMode)+", teachers "+string(r.TeacherMode))
+		}
+		return nil
+	}
+	return c
+}
+
+// publishService is the publishing service for the command line, which acts as no user (allowed everything).
+func publishService(st *sqlstore.Store) *publish.Service {
+	return &publish.Service{Store: st, Courses: &course.Service{Store: st, Users: st}}
+}
+
+// flagError says which flag a validation error is about.
+func flagError(err error) error {
+	var verr *publish.ValidationError
+	if errors.As(err, &verr) {
+		if f, ok := publishFlags[verr.Field]; ok {
+			return fmt.Errorf("%s: %s", f, verr.Message)
+		}
+	}
+	return err
+}

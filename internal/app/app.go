@@ -20,6 +20,7 @@ import (
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/config"
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/keys"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/safehttp"
@@ -61,6 +62,9 @@ type App struct {
 	HTTP *http.Client
 	Web  *web.Server
 	Log  *slog.Logger
+	// Jobs runs grade and member sync on the database's job queue.
+	Jobs        *jobs.Service
+	jobsStarted bool
 
 	stopSessions func()
 }
@@ -70,7 +74,8 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a := &App{Config: cfg, Store: st, Log: log}
 	a.Accounts = &account.Service{Store: st}
 	a.Site = site.NewService(st, nil)
-	a.Courses = &course.Service{Store: st, Users: st}
+	gradeHook := &jobs.GradeHook{Store: st} // grade changes queue a sync (wireJobs)
+	a.Courses = &course.Service{Store: gradeHook, Users: st}
 	a.Keys = keys.NewManager(st, cfg.KeyOverlap, nil)
 	a.HTTP = safehttp.New(safehttp.Options{AllowPrivate: cfg.AllowPrivateURLs})
 	a.Launches = &launch.Service{
@@ -83,6 +88,10 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		},
 		BaseURL: cfg.BaseURL,
 		Log:     log,
+	}
+
+	if err := a.wireJobs(gradeHook); err != nil {
+		return nil, err
 	}
 
 	a.Platforms = &tool.Service{Store: st, HTTP: a.HTTP, BaseURL: cfg.BaseURL, AllowPrivateURLs: cfg.AllowPrivateURLs, Log: log}
@@ -116,7 +125,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	}
 
 	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Site: a.Site, Courses: a.Courses, Sessions: sessions, Logger: log,
-		Launches: a.Launches, Keys: a.Keys, Platforms: a.Platforms,
+		Launches: a.Launches, Keys: a.Keys, Platforms: a.Platforms, Sync: a.Jobs,
 		BaseURL: cfg.BaseURL, Version: Version})
 	if err != nil {
 		return nil, err
@@ -152,6 +161,7 @@ func (a *App) RunJanitor(ctx context.Context, interval time.Duration) {
 
 // Close stops background work; it does not close the store, which the caller opened.
 func (a *App) Close() {
+	a.stopJobs()
 	if a.stopSessions != nil {
 		a.stopSessions()
 		a.stopSessions = nil
@@ -235,6 +245,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		return err
 	}
 	go a.RunJanitor(ctx, 10*time.Minute)
+	if err := a.StartJobs(ctx); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another server using the port? choose another with --addr)", cfg.Addr, err)

@@ -23,6 +23,11 @@ type Config struct {
 	LogFormat        string
 	ClockSkew        time.Duration
 	KeyOverlap       time.Duration
+	// GradeSyncInterval and MemberSyncInterval space the periodic grade and member syncs (0: no periodic run).
+	GradeSyncInterval  time.Duration
+	MemberSyncInterval time.Duration
+	// JobPollInterval is how often an idle instance looks for queued jobs (zero: 1 s). Not a flag: tests shorten it.
+	JobPollInterval time.Duration
 	// JWKSMinRefetch is the least time between two fetches of a platform's key set (zero: the lti default,
 	// 30 s). Not a flag: tests shorten it to see a platform's key rotation quickly.
 	JWKSMinRefetch time.Duration
@@ -85,6 +90,10 @@ func (c *Config) AddServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", env("LTIPUB_LOG_FORMAT", "text"), "log `format`: text or json (env LTIPUB_LOG_FORMAT)")
 	fs.DurationVar(&c.ClockSkew, "clock-skew", envDuration("LTIPUB_CLOCK_SKEW", 60*time.Second),
 		"leeway for the platforms' clocks when checking id_token times (env LTIPUB_CLOCK_SKEW)")
+	fs.DurationVar(&c.GradeSyncInterval, "grade-sync-interval", envDuration("LTIPUB_GRADE_SYNC_INTERVAL", 30*time.Minute),
+		"how often the periodic grade sync sends what changed to the platforms; 0 turns it off (grade changes are still sent within seconds) (env LTIPUB_GRADE_SYNC_INTERVAL)")
+	fs.DurationVar(&c.MemberSyncInterval, "member-sync-interval", envDuration("LTIPUB_MEMBER_SYNC_INTERVAL", 30*time.Minute),
+		"how often member sync reads the platforms' rosters; 0 turns it off (env LTIPUB_MEMBER_SYNC_INTERVAL)")
 	fs.DurationVar(&c.KeyOverlap, "key-overlap", envDuration("LTIPUB_KEY_OVERLAP", 72*time.Hour),
 		"how long a rotated tool key stays published (env LTIPUB_KEY_OVERLAP)")
 }
@@ -106,6 +115,10 @@ func (c *Config) Validate() error {
 		{!oneOf(c.LogFormat, "text", "json"), fmt.Sprintf("--log-format %q must be text or json", c.LogFormat)},
 		{c.ClockSkew < 0 || c.ClockSkew > 10*time.Minute, "--clock-skew must be between 0s and 10m"},
 		{c.KeyOverlap < 0, "--key-overlap must not be negative"},
+		{c.GradeSyncInterval < 0 || (c.GradeSyncInterval > 0 && c.GradeSyncInterval < time.Second),
+			"--grade-sync-interval must be 0 (off) or at least 1s"},
+		{c.MemberSyncInterval < 0 || (c.MemberSyncInterval > 0 && c.MemberSyncInterval < time.Second),
+			"--member-sync-interval must be 0 (off) or at least 1s"},
 	}
 	var errs []error
 	for _, ch := range checks {

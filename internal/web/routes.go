@@ -25,6 +25,7 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsSubmit)))
 	s.courseRoutes(app)
 	s.syncRoutes(app)
+	s.syncRoutes(app)
 	s.publishRoutes(app)
 	app.Handle("GET /launch/account", http.HandlerFunc(s.accountChoice))
 	app.Handle("POST /launch/account/signin", http.HandlerFunc(s.accountSignIn))

@@ -36,7 +36,9 @@ type Config struct {
 	Keys     *keys.Manager
 	// Platforms is the registration service (platform registrations, deployments, framing origins).
 	Platforms *tool.Service
-	Logger    *slog.Logger
+	// Sync runs grade and member sync (the admin Sync page); nil when the job queue is not running.
+	Sync   SyncJobs
+	Logger *slog.Logger
 	// BaseURL is the public URL (no trailing slash) every absolute link is built from.
 	BaseURL string
 	// Now is the clock; time.Now when nil.

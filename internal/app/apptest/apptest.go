@@ -41,6 +41,8 @@ type Options struct {
 	NoAdmin bool
 	// Configure may change the configuration before the app is built.
 	Configure func(*config.Config)
+	// Jobs starts the job queue's workers (grade and member sync; periodic runs when Configure sets intervals).
+	Jobs bool
 }
 
 // Instance is a running ltipub.
@@ -98,6 +100,11 @@ func Start(t testing.TB, opts Options) *Instance {
 	}
 	if err := a.Prepare(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if opts.Jobs {
+		if err := a.StartJobs(ctx); err != nil {
+			t.Fatalf("start jobs: %v", err)
+		}
 	}
 	inst := &Instance{URL: base, App: a, Store: st, DSN: dsn}
 	if !opts.NoAdmin {

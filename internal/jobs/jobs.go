@@ -1,0 +1,164 @@
+// Package jobs runs ltipub's background work on a durable queue in the database (River, on SQLite or
+// PostgreSQL): grade sync to the platforms' gradebooks (AGS) and member sync from their rosters (NRPS), each as
+// a periodic job scheduled once across all instances by River's leader, as a "run now" job from the admin page
+// or the CLI, and — for grades — as a short-delay job enqueued whenever a grade changes.
+//
+// Durability does not rest on the queue alone. A grade change bumps the grade's revision in the same transaction
+// that writes it; a sync target (one line item) marks the revision the platform confirmed (course.GradesToSync's
+// contract), only after the platform answered 2xx. Whatever is not marked is sent by the next run, so a lost
+// "soon" job, a crash (kill -9) mid-sync or a platform outage delays grades but never loses them.
+package jobs
+
+import (
+	"context"
+	"time"
+
+	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/lti"
+)
+
+// Kind names a sync.
+type Kind string
+
+const (
+	KindGrades  Kind = "grades"
+	KindMembers Kind = "members"
+)
+
+// Kinds lists the syncs in the order the admin page shows them.
+var Kinds = []Kind{KindGrades, KindMembers}
+
+// Cause says why a run happened.
+type Cause string
+
+const (
+	CausePeriodic Cause = "periodic"
+	CauseManual   Cause = "manual"
+	CauseChange   Cause = "change"
+)
+
+// Run statuses.
+const (
+	StatusRunning = "running"
+	StatusOK      = "ok"
+	StatusPartial = "partial" // some links or users failed; the rest went through
+	StatusFailed  = "failed"
+)
+
+// Run is one execution of a sync, as the admin page shows it.
+type Run struct {
+	ID         int64
+	Kind       Kind
+	Cause      Cause
+	ResourceID int64 // 0: every published resource
+	JobID      int64
+	Status     string
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Links      int // resource links visited
+	Sent       int // scores confirmed by the platform
+	Unchanged  int // grades whose score was already on the platform
+	Failed     int // scores or links that failed
+	Created    int // accounts created
+	Enrolled   int
+	Unenrolled int
+	Updated    int // accounts whose name or email changed
+	Skipped    int // members left out (prompting provisioning mode, full resource, suspended enrolment)
+	Error      string
+}
+
+// Duration is how long the run took (so far).
+func (r Run) Duration() time.Duration {
+	if r.FinishedAt.IsZero() {
+		return time.Since(r.StartedAt).Round(time.Millisecond)
+	}
+	return r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond)
+}
+
+// PendingGrade is a grade changed since it was last confirmed for a sync target, with the platform user it
+// belongs to.
+type PendingGrade struct {
+	course.Grade
+	Subject string
+}
+
+// PendingSubmission is a submission without a grade that the platform has not been told about.
+type PendingSubmission struct {
+	UserID      int64
+	Subject     string
+	SubmittedAt time.Time
+}
+
+// SentScore is the score last confirmed by the platform for one user of one resource link.
+type SentScore struct {
+	LinkID      int64
+	UserID      int64
+	LineItemURL string
+	Score       lti.Score
+	SentAt      time.Time
+}
+
+// Mark is a grade revision a target now holds.
+type Mark struct {
+	GradeID  int64
+	Revision int64
+}
+
+// Confirmed is a score the platform accepted, and the grade revisions it covers.
+type Confirmed struct {
+	Sent   SentScore
+	Target string
+	Marks  []Mark
+}
+
+// LinkState is the sync's own memory of a resource link.
+type LinkState struct {
+	LineItemURL     string // found or created by the tool ("" when none yet)
+	LineItemCreated bool
+	MembersRunID    int64 // the last run that listed the whole roster
+	MembersSyncedAt time.Time
+}
+
+// StaleEnrolment is an enrolment a resource made for a member who left the roster.
+type StaleEnrolment struct {
+	EnrolmentID int64
+	UserID      int64
+}
+
+// Store is what the sync jobs keep in the database.
+type Store interface {
+	ServiceToken(ctx context.Context, key string) (lti.ServiceToken, bool, error)
+	PutServiceToken(ctx context.Context, registrationID int64, key string, t lti.ServiceToken) error
+	DeleteServiceToken(ctx context.Context, key string) error
+
+	SyncLink(ctx context.Context, linkID int64) (LinkState, error)
+	SetSyncLineItem(ctx context.Context, linkID int64, url string, created bool, at time.Time) error
+	FinishMemberRun(ctx context.Context, linkID, runID int64, at time.Time) error
+
+	// PendingActivityGrades lists grades of one activity, of users who reached the link, changed since target
+	// last confirmed them (userID 0: every user).
+	// Grades come in id order, after afterGradeID.
+	PendingActivityGrades(ctx context.Context, linkID, activityID int64, target string, userID, afterGradeID int64, limit int) ([]PendingGrade, error)
+	// PendingCourseGrades is the same for every activity of a course, in user order, for users after afterUserID.
+	PendingCourseGrades(ctx context.Context, linkID, courseID int64, target string, userID, afterUserID int64, limit int) ([]PendingGrade, error)
+	// UserCourseGrades lists a user's grades in the visible graded activities of a course, and how many such
+	// activities there are.
+	UserCourseGrades(ctx context.Context, courseID, userID int64) ([]course.Grade, int, error)
+	// PendingSubmissions lists ungraded submissions of users who reached the link, newer than the score sent.
+	PendingSubmissions(ctx context.Context, linkID, activityID, userID int64, limit int) ([]PendingSubmission, error)
+	SentScore(ctx context.Context, linkID, userID int64) (SentScore, bool, error)
+	// RecordConfirmed stores what the platform accepted and marks the grade revisions, in one transaction.
+	RecordConfirmed(ctx context.Context, cs []Confirmed) error
+
+	// SeeMembers records that run saw these platform users active in the link's roster.
+	SeeMembers(ctx context.Context, linkID, runID int64, ltiUserIDs []int64) error
+	// StaleEnrolments lists the enrolments resourceID made in courseID for users of the link (launched through
+	// it, or seen in its roster before) whom run did not see active, unless another link of the resource still
+	// lists them.
+	StaleEnrolments(ctx context.Context, linkID, resourceID, courseID, runID int64) ([]StaleEnrolment, error)
+
+	StartRun(ctx context.Context, r *Run) error
+	FinishRun(ctx context.Context, r Run) error
+	Runs(ctx context.Context, kind Kind, limit int) ([]Run, error)
+	Run(ctx context.Context, id int64) (Run, error)
+}

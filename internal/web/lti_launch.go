@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -17,11 +16,6 @@ import (
 // stateCookiePrefix names the cookies that bind a login's state to the browser. The state is in the name, so
 // that several launches in several frames or tabs at once do not overwrite each other's cookie.
 const stateCookiePrefix = "ltipub_state_"
-
-// Session keys set by a launch.
-const (
-	sessionLaunchLogID = "lti_launch_log_id"
-)
 
 func (s *Server) ltiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /lti/login", s.ltiLogin)
@@ -86,13 +80,7 @@ func (s *Server) ltiLaunch(w http.ResponseWriter, r *http.Request) {
 		s.landResourceLink(w, r, l, publish.Choice{})
 		return
 	}
-	// Other accepted messages (content selection) show what was validated; a later issue gives them their page.
-	if err := s.renewSession(r.Context()); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.sessions.Put(r.Context(), sessionLaunchLogID, l.LogID)
-	s.render(w, r, http.StatusOK, "lti_launched", newLaunchedPage(l))
+	s.startDeepLinking(w, r, l)
 }
 
 // ltiRefused shows a refused login or launch: what failed, and how to fix it.
@@ -130,60 +118,6 @@ func (s *Server) ltiJWKS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	_, _ = w.Write(jwks)
-}
-
-type claimRow struct{ Name, Value string }
-
-type launchedPage struct {
-	Page
-	Registration string
-	MessageType  string
-	Claims       []claimRow
-	Roles        []string
-	Custom       []claimRow
-	ReturnURL    string
-}
-
-func newLaunchedPage(l *launch.Launch) *launchedPage {
-	m := l.Message
-	p := &launchedPage{Page: Page{Title: "Launched", Embedded: wantsEmbedded(m)}, Registration: l.Registration.Name,
-		MessageType: string(m.MessageType), Roles: m.Roles}
-	add := func(name, value string) {
-		if value != "" {
-			p.Claims = append(p.Claims, claimRow{name, value})
-		}
-	}
-	add("Platform (issuer)", m.Issuer)
-	add("Deployment", m.DeploymentID)
-	add("Subject", m.Subject)
-	add("Name", m.Name)
-	add("Email", m.Email)
-	add("Target link URI", m.TargetLinkURI)
-	if m.ResourceLink != nil {
-		add("Resource link", m.ResourceLink.ID+" "+m.ResourceLink.Title)
-	}
-	if m.Context != nil {
-		add("Context", m.Context.ID+" "+m.Context.Title)
-	}
-	if m.LaunchPresentation != nil {
-		add("Document target", m.LaunchPresentation.DocumentTarget)
-		p.ReturnURL = m.LaunchPresentation.ReturnURL
-	}
-	if m.AGS != nil {
-		add("Line items (AGS)", m.AGS.LineItems)
-		add("Line item (AGS)", m.AGS.LineItem)
-	}
-	if m.NRPS != nil {
-		add("Memberships (NRPS)", m.NRPS.ContextMembershipsURL)
-	}
-	if m.DeepLinkingSettings != nil {
-		add("Deep link return URL", m.DeepLinkingSettings.DeepLinkReturnURL)
-	}
-	for k, v := range m.CustomParams {
-		p.Custom = append(p.Custom, claimRow{k, v})
-	}
-	sort.Slice(p.Custom, func(i, j int) bool { return p.Custom[i].Name < p.Custom[j].Name })
-	return p
 }
 
 // wantsEmbedded reports whether a launch asked for the embedded layout: an iframe document target, or the

@@ -79,11 +79,11 @@ func TestLaunchHappyPath(t *testing.T) {
 		{"deep linking, GET login", func() ltitest.LaunchSpec {
 			return ltitest.LaunchSpec{MessageType: ltitest.MessageDeepLinkingRequest, User: &ltitest.User{Sub: "teacher-1"},
 				Roles: []string{ltitest.RoleInstructor}, Context: &ltitest.Context{ID: "course-1"}, DeepLinking: &ltitest.DeepLinking{}}
-		}, `<code id="message-type">LtiDeepLinkingRequest</code>`},
+		}, "Choose content from ltipub"},
 		{"deep linking, POST login", func() ltitest.LaunchSpec {
 			return ltitest.LaunchSpec{MessageType: ltitest.MessageDeepLinkingRequest, User: &ltitest.User{Sub: "teacher-1"},
 				Roles: []string{ltitest.RoleInstructor}, DeepLinking: &ltitest.DeepLinking{}, LoginMethod: http.MethodPost}
-		}, `<code id="message-type">LtiDeepLinkingRequest</code>`},
+		}, "Choose content from ltipub"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,248 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/lti"
+)
+
+// sessionDeepLink holds a validated content selection request while the teacher signs in and picks.
+const sessionDeepLink = "lti_deep_link"
+
+// selectionScope contains a content selection session to the selection pages.
+const selectionScope = "s"
+
+// startDeepLinking handles a validated LtiDeepLinkingRequest: refuse what cannot be answered (telling the
+// platform when possible), then send the teacher to the selection page, signed in when already linked.
+func (s *Server) startDeepLinking(w http.ResponseWriter, r *http.Request, l *launch.Launch) {
+	if err := publish.CheckDeepLinkRequest(l.Message); err != nil {
+		s.deepLinkRefused(w, r, l.Message, l.Registration.ClientID, err)
+		return
+	}
+	if err := s.renewSession(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	b, _ := json.Marshal(pendingLaunch{RegistrationID: l.Registration.ID, LogID: l.LogID, Message: l.Message})
+	s.sessions.Put(r.Context(), sessionDeepLink, string(b))
+	s.sessions.Remove(r.Context(), sessionPending)
+	s.sessions.Remove(r.Context(), sessionUserID)
+	s.sessions.Put(r.Context(), sessionScope, selectionScope)
+	s.setLaunchPresentation(r.Context(), l.Message, l.Registration.PlatformName)
+	u, linked, err := s.cfg.Publish.LinkedAccount(r.Context(), publish.Launch{Message: l.Message, Registration: l.Registration})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if linked {
+		s.sessions.Put(r.Context(), sessionUserID, u.ID)
+	}
+	http.Redirect(w, r, "/launch/select", http.StatusSeeOther)
+}
+
+func (s *Server) pendingDeepLink(r *http.Request) (*launch.Launch, error) {
+	raw := s.sessions.GetString(r.Context(), sessionDeepLink)
+	if raw == "" {
+		return nil, &Problem{Status: http.StatusBadRequest, Code: "no_pending_selection", Title: "No content selection in progress",
+			Cause: "This page continues a content selection from your platform, but this browser has none waiting (it may have been finished already, or cookies may be blocked).",
+			Fix:   "Start again from your platform: add an activity and choose ltipub."}
+	}
+	var pl pendingLaunch
+	if err := json.Unmarshal([]byte(raw), &pl); err != nil {
+		return nil, fmt.Errorf("read pending content selection: %w", err)
+	}
+	reg, err := s.cfg.Launches.Registrations.Registration(r.Context(), pl.RegistrationID)
+	if err != nil {
+		return nil, fmt.Errorf("load registration of the content selection: %w", err)
+	}
+	return &launch.Launch{Message: pl.Message, Registration: reg, LogID: pl.LogID}, nil
+}
+
+type selectionPage struct {
+	Page
+	Platform   string
+	Rows       []publish.Selectable
+	Multiple   bool
+	LineItems  bool
+	NeedSignIn bool
+	Username   string
+	Error      string
+}
+
+func (s *Server) selectionForm(w http.ResponseWriter, r *http.Request) {
+	l, err := s.pendingDeepLink(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.renderSelection(w, r, l, http.StatusOK, "", "")
+}
+
+func (s *Server) renderSelection(w http.ResponseWriter, r *http.Request, l *launch.Launch, status int, username, msg string) {
+	st := l.Message.DeepLinkingSettings
+	p := &selectionPage{Page: Page{Title: "Choose content to add"}, Platform: platformName(l), Multiple: st.AcceptsMultiple(),
+		LineItems: st.AcceptsLineItem(), Username: username, Error: msg}
+	u := currentUser(r)
+	if u == nil {
+		p.NeedSignIn = true
+		s.render(w, r, status, "lti_select", p)
+		return
+	}
+	rows, err := s.cfg.Publish.SelectableResources(r.Context(), u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.Rows = rows
+	s.render(w, r, status, "lti_select", p)
+}
+
+func platformName(l *launch.Launch) string {
+	if l.Registration.PlatformName != "" {
+		return l.Registration.PlatformName
+	}
+	return l.Registration.Name
+}
+
+// selectionSignIn links an existing account to the platform user; content selection never creates accounts.
+func (s *Server) selectionSignIn(w http.ResponseWriter, r *http.Request) {
+	l, err := s.pendingDeepLink(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	username := r.PostFormValue("username")
+	u, err := s.cfg.Accounts.Authenticate(r.Context(), username, r.PostFormValue("password"))
+	if errors.Is(err, account.ErrBadCredentials) {
+		s.renderSelection(w, r, l, http.StatusUnauthorized, username, "The username or password is wrong. Check both and try again.")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	linked, err := s.cfg.Publish.LinkForDeepLinking(r.Context(), publish.Launch{Message: l.Message, Registration: l.Registration}, u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.sessions.RenewToken(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sessions.Put(r.Context(), sessionUserID, linked.ID)
+	http.Redirect(w, r, "/launch/select", http.StatusSeeOther)
+}
+
+type deepLinkReturnPage struct {
+	Page
+	ReturnURL string
+	JWT       string
+	Heading   string
+	Message   string
+	Fix       string
+	AutoPost  bool
+}
+
+// selectionSubmit answers the platform: the picked resources, or nothing when cancelled.
+func (s *Server) selectionSubmit(w http.ResponseWriter, r *http.Request) {
+	l, err := s.pendingDeepLink(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u := currentUser(r)
+	if u == nil {
+		s.renderSelection(w, r, l, http.StatusUnauthorized, "", "Sign in first: content selection needs your account on this site.")
+		return
+	}
+	var picks []publish.Pick
+	if r.PostFormValue("action") != "cancel" {
+		if err := r.ParseForm(); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, v := range r.PostForm["resource"] {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				continue
+			}
+			picks = append(picks, publish.Pick{ResourceID: id, AddToGradebook: r.PostFormValue("gradebook_"+v) == "on"})
+		}
+		if len(picks) == 0 {
+			s.renderSelection(w, r, l, http.StatusBadRequest, "", "Select at least one resource, or press Cancel.")
+			return
+		}
+	}
+	resp, err := s.cfg.Publish.DeepLinkResponse(r.Context(), u, l.Message, l.Registration.ClientID, s.cfg.Launches.LaunchURL(), picks)
+	var refusal *publish.DeepLinkRefusal
+	if errors.As(err, &refusal) {
+		if refusal.Status == http.StatusBadRequest { // a mistake the teacher can correct here
+			s.renderSelection(w, r, l, refusal.Status, "", refusal.Description+" "+refusal.Fix)
+			return
+		}
+		s.deepLinkRefused(w, r, l.Message, l.Registration.ClientID, err)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	jwt, err := s.signDeepLink(r, resp)
+	if err != nil {
+		s.deepLinkUnsigned(w, r, err)
+		return
+	}
+	s.sessions.Remove(r.Context(), sessionDeepLink)
+	heading, msg := "Sending your selection to the platform…", resp.Msg
+	if len(resp.Items) == 0 {
+		heading, msg = "Cancelled", "Nothing was added; returning to the platform."
+	}
+	s.log.InfoContext(r.Context(), "content selection answered", slog.Int("items", len(resp.Items)), slog.Int64("user_id", u.ID),
+		slog.String("issuer", l.Registration.Issuer))
+	s.render(w, r, http.StatusOK, "lti_deeplink_return", &deepLinkReturnPage{Page: Page{Title: heading},
+		ReturnURL: l.Message.DeepLinkingSettings.DeepLinkReturnURL, JWT: jwt, Heading: heading, Message: msg, AutoPost: true})
+}
+
+func (s *Server) signDeepLink(r *http.Request, resp lti.DeepLinkingResponse) (string, error) {
+	key, err := s.cfg.Keys.Active(r.Context())
+	if err != nil {
+		return "", err
+	}
+	return resp.Sign(key, s.now())
+}
+
+func (s *Server) deepLinkUnsigned(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.ErrorContext(r.Context(), "sign deep linking response", slog.Any("error", err))
+	s.renderProblem(w, r, &Problem{Status: http.StatusInternalServerError, Code: "no_signing_key",
+		Title: "The selection could not be signed", Cause: "ltipub has no usable signing key, so the platform would not trust its answer.",
+		Fix: "A site administrator runs `ltipub keys rotate` (or restarts ltipub serve, which creates a key), then you try again."})
+}
+
+// deepLinkRefused explains a refusal and, when the platform can be told, offers to return with errormsg.
+func (s *Server) deepLinkRefused(w http.ResponseWriter, r *http.Request, m *lti.Message, clientID string, err error) {
+	var refusal *publish.DeepLinkRefusal
+	if !errors.As(err, &refusal) {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.WarnContext(r.Context(), "content selection refused", slog.String("reason", refusal.Description))
+	page := &deepLinkReturnPage{Page: Page{Title: "Content selection refused", Embedded: wantsEmbedded(m)},
+		Heading: "Content selection refused", Message: refusal.Description, Fix: refusal.Fix}
+	if st := m.DeepLinkingSettings; st != nil && st.DeepLinkReturnURL != "" {
+		resp := lti.NewDeepLinkingResponse(m, clientID)
+		resp.ErrorMsg, resp.ErrorLog = refusal.Description, "ltipub: "+refusal.Description
+		if jwt, err := s.signDeepLink(r, resp); err == nil {
+			page.ReturnURL, page.JWT = st.DeepLinkReturnURL, jwt
+		}
+	}
+	s.render(w, r, refusal.Status, "lti_deeplink_return", page)
+}

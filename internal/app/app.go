@@ -23,6 +23,7 @@ import (
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/keys"
 	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/safehttp"
 	"github.com/ltipub/ltipub/internal/site"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
@@ -54,6 +55,7 @@ type App struct {
 	Accounts *account.Service
 	Site     *site.Service
 	Courses  *course.Service
+	Publish  *publish.Service
 	Keys     *keys.Manager
 	Launches *launch.Service
 	// Platforms registers platforms: manual and dynamic registration, deployments, framing origins.
@@ -76,6 +78,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a.Site = site.NewService(st, nil)
 	gradeHook := &jobs.GradeHook{Store: st} // grade changes queue a sync (wireJobs)
 	a.Courses = &course.Service{Store: gradeHook, Users: st}
+	a.Publish = &publish.Service{Store: st, Courses: a.Courses, Accounts: a.Accounts}
 	a.Keys = keys.NewManager(st, cfg.KeyOverlap, nil)
 	a.HTTP = safehttp.New(safehttp.Options{AllowPrivate: cfg.AllowPrivateURLs})
 	a.Launches = &launch.Service{
@@ -124,7 +127,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		http.Error(w, "The session store is not answering; try again in a moment.", http.StatusInternalServerError)
 	}
 
-	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Site: a.Site, Courses: a.Courses, Sessions: sessions, Logger: log,
+	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Site: a.Site, Courses: a.Courses, Publish: a.Publish, Sessions: sessions, Logger: log,
 		Launches: a.Launches, Keys: a.Keys, Platforms: a.Platforms, Sync: a.Jobs,
 		BaseURL: cfg.BaseURL, Version: Version})
 	if err != nil {

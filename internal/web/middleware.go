@@ -22,6 +22,9 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	nonceKey
+	scopeKey
+	embeddedKey
+	returnKey
 )
 
 // sessionUserID is the session key that holds the signed-in user's id.
@@ -127,8 +130,20 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 				s.fail(w, r, fmt.Errorf("load signed-in user %d: %w", id, err))
 				return
 			default:
-				r = r.WithContext(context.WithValue(r.Context(), userKey, &u))
+				ctx := context.WithValue(r.Context(), userKey, &u)
+				if sc := parseScope(s.sessions.GetString(ctx, sessionScope)); sc != nil {
+					ctx = context.WithValue(ctx, scopeKey, sc)
+				}
+				r = r.WithContext(ctx)
 			}
+		}
+		// Embedding and the way back to the platform hold for the whole launched session, including the account
+		// choice that comes before a user is known.
+		if s.sessions.GetBool(r.Context(), sessionEmbedded) {
+			r = r.WithContext(context.WithValue(r.Context(), embeddedKey, true))
+		}
+		if u := s.sessions.GetString(r.Context(), sessionReturnURL); u != "" {
+			r = r.WithContext(context.WithValue(r.Context(), returnKey, returnLink{URL: u, Name: s.sessions.GetString(r.Context(), sessionReturnName)}))
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -25,11 +25,13 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsSubmit)))
 	s.courseRoutes(app)
 	s.syncRoutes(app)
-	s.syncRoutes(app)
 	s.publishRoutes(app)
 	app.Handle("GET /launch/account", http.HandlerFunc(s.accountChoice))
 	app.Handle("POST /launch/account/signin", http.HandlerFunc(s.accountSignIn))
 	app.Handle("POST /launch/account/new", http.HandlerFunc(s.accountCreate))
+	app.Handle("GET /launch/select", http.HandlerFunc(s.selectionForm))
+	app.Handle("POST /launch/select", http.HandlerFunc(s.selectionSubmit))
+	app.Handle("POST /launch/select/signin", http.HandlerFunc(s.selectionSignIn))
 
 	// LTI endpoints: the platform posts to them cross-site, so they bypass the cross-origin check (they carry
 	// their own proofs: state, nonce, signatures), and the site switch can turn them all off.

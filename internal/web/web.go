@@ -15,6 +15,7 @@ import (
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/keys"
 	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/site"
 	"github.com/ltipub/ltipub/internal/tool"
 )
@@ -31,6 +32,7 @@ type Config struct {
 	Accounts *account.Service
 	Site     *site.Service
 	Courses  *course.Service
+	Publish  *publish.Service
 	Sessions *scs.SessionManager
 	Launches *launch.Service
 	Keys     *keys.Manager
@@ -66,6 +68,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: Config.Accounts is required")
 	case cfg.Site == nil:
 		return nil, errors.New("web: Config.Site is required")
+	case cfg.Publish == nil:
+		return nil, errors.New("web: Config.Publish is required")
 	case cfg.Courses == nil:
 		return nil, errors.New("web: Config.Courses is required")
 	case cfg.Sessions == nil:

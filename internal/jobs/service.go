@@ -63,6 +63,9 @@ type Config struct {
 	RetryWait      time.Duration
 	// MemberPageSize is the NRPS page size asked for (default 1000).
 	MemberPageSize int
+	// MaxPageBytes limits one roster page (default 64 MiB): a platform that ignores the page size and answers
+	// with a huge page is refused, not read.
+	MaxPageBytes int64
 	// PollInterval is how often an idle instance looks for jobs that other instances queued (default 1 s).
 	PollInterval time.Duration
 }
@@ -352,7 +355,7 @@ func (s *Service) tokenSource(reg tool.Registration, hc *http.Client) *lti.Token
 // serviceClient is an AGS/NRPS client for a registration and a scope set.
 func (s *Service) serviceClient(reg tool.Registration, scopes []string) *lti.ServiceClient {
 	hc := s.platformClient(reg.ID)
-	return &lti.ServiceClient{HTTP: hc, Tokens: s.tokenSource(reg, hc), Scopes: scopes}
+	return &lti.ServiceClient{HTTP: hc, Tokens: s.tokenSource(reg, hc), Scopes: scopes, MaxPageBytes: s.cfg.MaxPageBytes}
 }
 
 type tokenCache struct {

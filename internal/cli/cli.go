@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 )
@@ -44,6 +43,8 @@ func Root() *Command {
 		courseCmd(),
 		publishCmd(),
 		publishedCmd(),
+		syncCmd(),
+		keysCmd(),
 		versionCmd(),
 	}}
 }
@@ -120,5 +121,3 @@ func parse(fs *flag.FlagSet, args []string, positional int) error {
 	}
 	return nil
 }
-
-func stdEnv() Env { return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr} }

@@ -16,6 +16,7 @@ import (
 	"github.com/ltipub/ltipub/internal/config"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/lti"
 	"github.com/ltipub/ltipub/lti/ltitest"
 )
 
@@ -447,5 +448,28 @@ func TestToolJWKSAndRotation(t *testing.T) {
 	after := kids()
 	if len(after) != 2 || after[1] != first[0] || after[0] == first[0] {
 		t.Fatalf("after rotation the JWKS should hold the new and the previous key, got %v (before %v)", after, first)
+	}
+
+	// During the overlap, a token signed with the previous key still verifies at a platform that reads the
+	// tool's JWKS: the reference platform's token endpoint checks a client assertion against it.
+	p := ltitest.NewServer(t, ltitest.Config{})
+	inst.Platform(t, p, "client-1")
+	ks, _ := inst.App.Keys.Keys(context.Background())
+	previous := ks[1].Signing
+	now := time.Now()
+	assertion, err := lti.Sign(previous, map[string]any{"iss": "client-1", "sub": "client-1", "aud": p.TokenURL(),
+		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "jti": "rotation-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.PostForm(p.TokenURL(), url.Values{"grant_type": {"client_credentials"},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion},
+		"scope": {"https://purl.imsglobal.org/spec/lti-ags/scope/score"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the platform refused an assertion signed with the previous key during the overlap: %d", resp.StatusCode)
 	}
 }

@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ltipub/ltipub/internal/app"
+	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/jobs"
+	"github.com/ltipub/ltipub/internal/logging"
+	"github.com/ltipub/ltipub/internal/store"
+)
+
+func syncCmd() *Command {
+	return &Command{Name: "sync", Summary: "send grades to the platforms, or read their rosters", Sub: []*Command{
+		syncKindCmd(jobs.KindGrades, "send changed grades to the platforms' gradebooks (AGS)"),
+		syncKindCmd(jobs.KindMembers, "read the platforms' rosters and enrol or unenrol (NRPS)"),
+	}}
+}
+
+func syncKindCmd(kind jobs.Kind, summary string) *Command {
+	c := &Command{Name: string(kind), Summary: summary}
+	c.Run = func(ctx context.Context, env Env, args []string) error {
+		var dsn, resource string
+		var wait, allowPrivate bool
+		path := "ltipub sync " + string(kind)
+		fs := newFlags(env, path, c.Summary, "")
+		config.AddDBFlag(fs, &dsn)
+		fs.StringVar(&resource, "resource", "", "only the published resource with this `UUID` (default: every resource)")
+		fs.BoolVar(&wait, "wait", false, "run the sync here and now and print its outcome, instead of queueing it for the server")
+		fs.BoolVar(&allowPrivate, "allow-private-urls", false, "with --wait: allow platform URLs on loopback and private addresses (development only)")
+		if err := parse(fs, args, 0); err != nil {
+			return err
+		}
+		log := logging.New(env.Stderr, "warn", "text")
+		st, err := app.OpenStore(ctx, dsn, log)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		var resourceID int64
+		if resource != "" {
+			r, err := st.ResourceByUUID(ctx, strings.TrimSpace(resource))
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("there is no published resource %q (see ltipub published list)", resource)
+			}
+			if err != nil {
+				return err
+			}
+			resourceID = r.ID
+		}
+		a, err := app.New(config.Config{DB: dsn, BaseURL: config.DefaultBaseURL, Addr: config.DefaultAddr, AllowPrivateURLs: allowPrivate}, st, log)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		if !wait {
+			if err := a.Jobs.Migrate(ctx); err != nil {
+				return err
+			}
+			id, err := a.Jobs.RunNow(ctx, kind, resourceID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "queued the %s sync as job %d; a running `ltipub serve` picks it up (see /admin/sync)\n", kind, id)
+			return nil
+		}
+		if err := a.Prepare(ctx); err != nil {
+			return err
+		}
+		var run jobs.Run
+		if kind == jobs.KindGrades {
+			run, err = a.Jobs.SyncGrades(ctx, jobs.CauseManual, resourceID, 0)
+		} else {
+			run, err = a.Jobs.SyncMembers(ctx, jobs.CauseManual, resourceID, 0)
+		}
+		if run.ID == 0 && err != nil {
+			return err
+		}
+		printRun(env, run)
+		if run.Status == jobs.StatusFailed {
+			return fmt.Errorf("the %s sync failed (run %d)", kind, run.ID)
+		}
+		return nil
+	}
+	return c
+}
+
+func printRun(env Env, r jobs.Run) {
+	fmt.Fprintf(env.Stdout, "%s sync run %d: %s in %v, %d resource links\n", r.Kind, r.ID, r.Status, r.Duration(), r.Links)
+	if r.Kind == jobs.KindGrades {
+		fmt.Fprintf(env.Stdout, "  sent %d, unchanged %d, failed %d\n", r.Sent, r.Unchanged, r.Failed)
+	} else {
+		fmt.Fprintf(env.Stdout, "  accounts created %d, updated %d; enrolled %d, unenrolled %d; skipped %d\n",
+			r.Created, r.Updated, r.Enrolled, r.Unenrolled, r.Skipped)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(env.Stdout, "  errors:\n    %s\n", strings.ReplaceAll(r.Error, "\n", "\n    "))
+	}
+}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,29 +23,13 @@ func published(t *testing.T, mutate func(*publish.Input)) (*apptest.Instance, *l
 	inst := apptest.Start(t, apptest.Options{})
 	p := ltitest.NewServer(t, ltitest.Config{})
 	inst.Platform(t, p, "client-1")
-	data, err := os.ReadFile("../examples/course.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := inst.Admin
-	imported, err := inst.App.Courses.Import(context.Background(), &admin, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	imported := inst.ExampleCourse(t, "")
 	in := publish.NewInput(imported.Course.ID)
-	for _, a := range imported.Activities {
-		if a.Type == course.TypeQuiz {
-			in.ActivityID = a.ID
-		}
-	}
+	in.ActivityID = apptest.Activity(imported, course.TypeQuiz).ID
 	if mutate != nil {
 		mutate(&in)
 	}
-	r, err := inst.App.Publish.Publish(context.Background(), nil, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inst, p, r
+	return inst, p, inst.Publish(t, in)
 }
 
 func studentSpec(sub string, r publish.Resource) ltitest.LaunchSpec {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/cookiejar"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -128,20 +127,7 @@ func TestManualRegistrationInBrowser(t *testing.T) {
 // publishExample imports and publishes the example course, so that launches have a resource to land on.
 func publishExample(t *testing.T, inst *apptest.Instance) string {
 	t.Helper()
-	data, err := os.ReadFile("../examples/course.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := inst.Admin
-	imported, err := inst.App.Courses.Import(context.Background(), &admin, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := publish.NewInput(imported.Course.ID)
+	in := publish.NewInput(inst.ExampleCourse(t, "").Course.ID)
 	in.Name = "Astronomy"
-	r, err := inst.App.Publish.Publish(context.Background(), nil, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.UUID
+	return inst.Publish(t, in).UUID
 }

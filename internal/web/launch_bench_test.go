@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -35,21 +34,10 @@ func BenchmarkLaunch(b *testing.B) {
 			inst := apptest.Start(b, apptest.Options{Engine: engine})
 			p := ltitest.NewServer(b, ltitest.Config{})
 			inst.Platform(b, p, "client-1")
-			data, err := os.ReadFile("../../examples/course.json")
-			if err != nil {
-				b.Fatal(err)
-			}
-			admin := inst.Admin
-			imported, err := inst.App.Courses.Import(context.Background(), &admin, data)
-			if err != nil {
-				b.Fatal(err)
-			}
+			imported := inst.ExampleCourse(b, "")
 			in := publish.NewInput(imported.Course.ID)
-			in.ActivityID = firstOf(imported.Activities, course.TypeQuiz)
-			r, err := inst.App.Publish.Publish(context.Background(), nil, in)
-			if err != nil {
-				b.Fatal(err)
-			}
+			in.ActivityID = apptest.Activity(imported, course.TypeQuiz).ID
+			r := inst.Publish(b, in)
 			transport := &http.Transport{MaxIdleConnsPerHost: 64}
 			var seq atomic.Int64
 			var mu sync.Mutex
@@ -104,15 +92,6 @@ func BenchmarkLaunch(b *testing.B) {
 			b.ReportMetric(float64(ms.Sys)/(1<<20), "sys_MB")
 		})
 	}
-}
-
-func firstOf(acts []course.Activity, t course.Type) int64 {
-	for _, a := range acts {
-		if a.Type == t {
-			return a.ID
-		}
-	}
-	return 0
 }
 
 // platformSignMillis is what the reference platform spends minting one id_token (an RS256 signature).

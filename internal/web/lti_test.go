@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -31,22 +30,9 @@ func ltiSetup(t *testing.T, opts apptest.Options) (*apptest.Instance, *ltitest.P
 	t.Helper()
 	inst := apptest.Start(t, opts)
 	p := ltitest.NewServer(t, ltitest.Config{})
-	data, err := os.ReadFile("../../examples/course.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := inst.Admin
-	imported, err := inst.App.Courses.Import(context.Background(), &admin, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := publish.NewInput(imported.Course.ID)
+	in := publish.NewInput(inst.ExampleCourse(t, "").Course.ID)
 	in.Name = "Astronomy"
-	r, err := inst.App.Publish.Publish(context.Background(), nil, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	publishedUUID.Store(t.Name(), r.UUID)
+	publishedUUID.Store(t.Name(), inst.Publish(t, in).UUID)
 	return inst, p
 }
 

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -37,29 +36,10 @@ func newWorld(t *testing.T) *world {
 	inst := apptest.Start(t, apptest.Options{})
 	p := ltitest.NewServer(t, ltitest.Config{})
 	inst.Platform(t, p, "client-1")
-	ctx := context.Background()
-	data, err := os.ReadFile("../../examples/course.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := inst.Admin
-	imported, err := inst.App.Courses.Import(ctx, &admin, data)
-	if err != nil {
-		t.Fatalf("import example course: %v", err)
-	}
-	other, err := inst.App.Courses.Import(ctx, &admin, []byte(strings.Replace(string(data), `"ASTRO101"`, `"ASTRO102"`, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &world{inst: inst, p: p, course: imported.Course, other: other.Course, otherAct: other.Activities[0]}
-	for _, a := range imported.Activities {
-		switch a.Type {
-		case course.TypeQuiz:
-			w.quiz = a
-		case course.TypePage:
-			w.page = a
-		}
-	}
+	imported := inst.ExampleCourse(t, "")
+	other := inst.ExampleCourse(t, "ASTRO102")
+	w := &world{inst: inst, p: p, course: imported.Course, other: other.Course, otherAct: other.Activities[0],
+		quiz: apptest.Activity(imported, course.TypeQuiz), page: apptest.Activity(imported, course.TypePage)}
 	w.courseR = w.publish(t, publish.NewInput(w.course.ID))
 	in := publish.NewInput(w.course.ID)
 	in.ActivityID = w.quiz.ID
@@ -69,11 +49,7 @@ func newWorld(t *testing.T) *world {
 
 func (w *world) publish(t *testing.T, in publish.Input) publish.Resource {
 	t.Helper()
-	r, err := w.inst.App.Publish.Publish(context.Background(), nil, in)
-	if err != nil {
-		t.Fatalf("publish: %v", err)
-	}
-	return r
+	return w.inst.Publish(t, in)
 }
 
 // browser is a launched person: a cookie jar that does not follow redirects, so each hop is visible.

@@ -10,6 +10,9 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +20,9 @@ import (
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/logging"
+	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
 	"github.com/ltipub/ltipub/internal/store/sqlstore/sqltest"
 	"github.com/ltipub/ltipub/internal/tool"
@@ -246,4 +251,44 @@ func (i *Instance) SessionCount(t testing.TB) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// ExampleCourse imports examples/course.json as the admin. A non-empty shortName replaces the file's, so that
+// one instance can hold the example twice (short names are unique).
+func (i *Instance) ExampleCourse(t testing.TB, shortName string) course.ImportResult {
+	t.Helper()
+	_, here, _, _ := runtime.Caller(0)
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(here), "..", "..", "..", "examples", "course.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shortName != "" {
+		data = []byte(strings.Replace(string(data), `"short_name": "ASTRO101"`, `"short_name": "`+shortName+`"`, 1))
+	}
+	admin := i.Admin
+	res, err := i.App.Courses.Import(context.Background(), &admin, data)
+	if err != nil {
+		t.Fatalf("import the example course: %v", err)
+	}
+	return res
+}
+
+// Publish publishes with the command line's authority (no permission check).
+func (i *Instance) Publish(t testing.TB, in publish.Input) publish.Resource {
+	t.Helper()
+	r, err := i.App.Publish.Publish(context.Background(), nil, in)
+	if err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	return r
+}
+
+// Activity returns the first activity of type typ in an import.
+func Activity(res course.ImportResult, typ course.Type) course.Activity {
+	for _, a := range res.Activities {
+		if a.Type == typ {
+			return a
+		}
+	}
+	return course.Activity{}
 }

@@ -18,7 +18,6 @@ func (m memNonces) UseNonce(_ context.Context, key, nonce string, _ time.Time) e
 	return nil
 }
 
-
 func fixedNow(ts string) func() time.Time {
 	v, _ := strconv.ParseInt(ts, 10, 64)
 	return func() time.Time { return time.Unix(v, 0) }

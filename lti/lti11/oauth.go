@@ -82,6 +82,19 @@ type Param struct{ Name, Value string }
 // Params is the parameter list of a request, in the order found.
 type Params []Param
 
+// Pairs makes parameters from name, value, name, value… (an odd last name gets an empty value).
+func Pairs(kv ...string) Params {
+	ps := make(Params, 0, (len(kv)+1)/2)
+	for i := 0; i < len(kv); i += 2 {
+		p := Param{Name: kv[i]}
+		if i+1 < len(kv) {
+			p.Value = kv[i+1]
+		}
+		ps = append(ps, p)
+	}
+	return ps
+}
+
 // Get returns the first value of name.
 func (ps Params) Get(name string) string {
 	for _, p := range ps {

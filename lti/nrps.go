@@ -1,6 +1,7 @@
 package lti
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -87,8 +88,8 @@ type MembershipsResult struct {
 const MemberBatch = 500
 
 // Memberships reads the membership container at membershipsURL page by page
-// (rel="next"), decoding each page as a stream, and calls fn with batches of
-// at most MemberBatch members, so memory stays flat whatever the roster size.
+// (rel="next"), and calls fn with batches of at most MemberBatch members, so
+// memory follows the page size (ask for pages with Limit), never the roster.
 // It stops at the first error, fn's included. A listing that failed part-way
 // has already handed over some members: callers must not treat absence from
 // an incomplete listing as leaving.
@@ -139,7 +140,6 @@ func (c *ServiceClient) membershipPage(ctx context.Context, u string, res *Membe
 	if maxBytes <= 0 {
 		maxBytes = 64 << 20
 	}
-	lr := limitReader(resp.Body, maxBytes)
 	se := &ServiceError{Method: http.MethodGet, URL: u, Status: resp.StatusCode}
 	bad := func(err error) error {
 		if errors.Is(err, errTooLarge) {
@@ -157,7 +157,15 @@ func (c *ServiceClient) membershipPage(ctx context.Context, u string, res *Membe
 		se.Message = err.Error()
 		return serviceErr(CodeServiceResponse, se, "the platform's membership page is not the JSON NRPS promises", errServiceFixPlatform)
 	}
-	dec := json.NewDecoder(lr)
+	// The page is read whole before its members are handled: handling them (accounts, enrolments) may take longer
+	// than the platform keeps a connection open, or than the client's timeout. The page size is what the tool
+	// asked for (limit) and at most maxBytes; memory follows the page, never the roster.
+	page, err := io.ReadAll(limitReader(resp.Body, maxBytes))
+	resp.Body.Close()
+	if err != nil {
+		return "", "", bad(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(page))
 	if err := expectDelim(dec, '{'); err != nil {
 		return "", "", bad(err)
 	}

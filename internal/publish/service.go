@@ -17,6 +17,7 @@ import (
 	"github.com/ltipub/ltipub/internal/store"
 	"github.com/ltipub/ltipub/internal/tool"
 	"github.com/ltipub/ltipub/lti"
+	"github.com/ltipub/ltipub/lti/lti11"
 )
 
 // Service publishes resources and lands launches in them.
@@ -24,7 +25,9 @@ type Service struct {
 	Store    Store
 	Courses  *course.Service
 	Accounts *account.Service
-	Now      func() time.Time
+	// Legacy keeps what LTI 1.1 launches need besides Store (legacy.go); nil refuses them.
+	Legacy LegacyStore
+	Now    func() time.Time
 }
 
 // Input is what the publish form (or CLI) sends.
@@ -95,7 +98,7 @@ func (s *Service) Publish(ctx context.Context, u *account.User, in Input) (Resou
 		}
 	}
 	now := s.now()
-	r := Resource{UUID: uuid.NewString(), CreatedAt: now, UpdatedAt: now}
+	r := Resource{UUID: uuid.NewString(), LegacySecret: lti11.NewSecret(), CreatedAt: now, UpdatedAt: now}
 	apply(&r, in)
 	if err := s.Store.CreateResource(ctx, &r); err != nil {
 		return Resource{}, fmt.Errorf("publish: %w", err)
@@ -258,6 +261,8 @@ type Landing struct {
 type Launch struct {
 	Message      *lti.Message
 	Registration tool.Registration
+	// Legacy is set for an LTI 1.1 launch; Registration is then LegacyRegistration (no ID).
+	Legacy *LegacyLaunch
 }
 
 // FindResource finds the published resource a resource link launch asks for: the custom id, else the resource
@@ -309,7 +314,7 @@ func (s *Service) Land(ctx context.Context, l Launch, choice Choice) (Landing, e
 	if err != nil {
 		return Landing{}, err
 	}
-	if m.Anonymous() {
+	if m.Anonymous() || m.Subject == "" {
 		return Landing{}, refuse("anonymous", "This launch is anonymous (no user id), and published resources need to know who you are.",
 			"Ask the platform administrator to send user identities for this tool (privacy settings of the tool in the platform).")
 	}
@@ -534,6 +539,9 @@ func (s *Service) checkCapacity(ctx context.Context, r Resource) error {
 }
 
 func (s *Service) recordLink(ctx context.Context, l Launch, r Resource, u account.User, now time.Time) (ResourceLink, error) {
+	if l.Legacy != nil {
+		return s.recordLegacyLink(ctx, l, r, now)
+	}
 	m := l.Message
 	link := ResourceLink{RegistrationID: l.Registration.ID, DeploymentID: m.DeploymentID, LinkID: m.ResourceLink.ID,
 		PublishedResourceID: r.ID, Title: m.ResourceLink.Title, CreatedAt: now, UpdatedAt: now}

@@ -155,10 +155,12 @@ func scanLink(sc interface{ Scan(...any) error }) (publish.ResourceLink, error) 
 	var l publish.ResourceLink
 	var scopes string
 	var created, updated int64
-	if err := sc.Scan(&l.ID, &l.RegistrationID, &l.DeploymentID, &l.LinkID, &l.PublishedResourceID, &l.ContextID,
+	var reg sql.NullInt64 // NULL for LTI 1.1 links (legacy.go)
+	if err := sc.Scan(&l.ID, &reg, &l.DeploymentID, &l.LinkID, &l.PublishedResourceID, &l.ContextID,
 		&l.ContextTitle, &l.Title, &l.LineItemsURL, &l.LineItemURL, &scopes, &l.MembershipsURL, &created, &updated); err != nil {
 		return publish.ResourceLink{}, mapErr(err)
 	}
+	l.RegistrationID = reg.Int64
 	if scopes != "" {
 		l.AGSScopes = strings.Fields(scopes)
 	}

@@ -78,7 +78,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a.Site = site.NewService(st, nil)
 	gradeHook := &jobs.GradeHook{Store: st} // grade changes queue a sync (wireJobs)
 	a.Courses = &course.Service{Store: gradeHook, Users: st}
-	a.Publish = &publish.Service{Store: st, Courses: a.Courses, Accounts: a.Accounts}
+	a.Publish = &publish.Service{Store: st, Legacy: st, Courses: a.Courses, Accounts: a.Accounts}
 	a.Keys = keys.NewManager(st, cfg.KeyOverlap, nil)
 	a.HTTP = safehttp.New(safehttp.Options{AllowPrivate: cfg.AllowPrivateURLs})
 	a.Launches = &launch.Service{
@@ -118,9 +118,12 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		sessions.Cookie.Secure = false
 		sessions.Cookie.SameSite = http.SameSiteLaxMode
 	} else {
-		// Platforms show ltipub in an iframe on their own site, where only SameSite=None cookies are sent.
+		// Platforms show ltipub in an iframe on their own site, where only SameSite=None cookies are sent, and
+		// browsers that block third-party cookies still keep a partitioned (CHIPS) one for that platform's page.
+		// Whether it came back is checked after each framed launch (web/lti_storage.go).
 		sessions.Cookie.Secure = true
 		sessions.Cookie.SameSite = http.SameSiteNoneMode
+		sessions.Cookie.Partitioned = true
 	}
 	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		log.ErrorContext(r.Context(), "session store failed", slog.Any("error", err))

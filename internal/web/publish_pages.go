@@ -126,10 +126,13 @@ type publishedItem struct {
 	Target string
 	// LaunchURL is the URL platforms launch, for linking manually.
 	LaunchURL string
+	// Legacy are the LTI 1.1 details (lti_legacy.go).
+	Legacy legacyDetails
 }
 
 func (s *Server) publishedItem(res publish.Resource, acts []course.Activity) publishedItem {
 	it := publishedItem{Resource: res, Target: "Whole course", LaunchURL: publish.LaunchURL(s.cfg.BaseURL)}
+	it.Legacy = s.legacyDetails(res)
 	if res.ActivityID != 0 {
 		it.Target = fmt.Sprintf("Activity %d", res.ActivityID)
 		for _, a := range acts {

@@ -38,6 +38,7 @@ func (s *Server) routes() http.Handler {
 	lti := http.NewServeMux()
 	s.ltiRoutes(lti)
 	s.platformRoutes(app, lti)
+	s.legacyRoutes(app, lti)
 	lti.HandleFunc("/lti/", s.ltiNotFound)
 	app.Handle("/lti/", s.requirePublishing(lti))
 

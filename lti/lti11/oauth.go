@@ -340,10 +340,8 @@ type Verifier struct {
 // URL says it (behind a proxy, not the URL the server saw). The consumer key is not checked: whatever the
 // platform admin typed is accepted, the secret decides.
 func (v *Verifier) Verify(ctx context.Context, method, signedURL string, ps Params, secret string) error {
-	for _, name := range []string{"oauth_consumer_key", "oauth_signature_method", "oauth_timestamp", "oauth_nonce", "oauth_signature"} {
-		if !ps.Has(name) {
-			return MissingParam(name)
-		}
+	if err := CheckOAuthParams(ps); err != nil {
+		return err
 	}
 	if ver := ps.Get("oauth_version"); ver != "" && ver != "1.0" {
 		return &lti.Error{Code: CodeParamInvalid, Description: fmt.Sprintf("The OAuth version %q is not supported", ver),
@@ -397,6 +395,27 @@ func (v *Verifier) Verify(ctx context.Context, method, signedURL string, ps Para
 		return fmt.Errorf("record nonce: %w", err)
 	}
 	return nil
+}
+
+// CheckOAuthParams reports the first required OAuth parameter missing from ps, by name.
+func CheckOAuthParams(ps Params) error {
+	for _, name := range []string{"oauth_consumer_key", "oauth_signature_method", "oauth_timestamp", "oauth_nonce", "oauth_signature"} {
+		if !ps.Has(name) {
+			return MissingParam(name)
+		}
+	}
+	return nil
+}
+
+// SignatureMatches reports whether ps carries a valid signature of (method, signedURL) with secret; it checks
+// nothing else (no timestamp, no nonce). It serves hints: which URL a platform signed.
+func SignatureMatches(method, signedURL string, ps Params, secret string) bool {
+	base, err := BaseString(method, signedURL, ps)
+	if err != nil {
+		return false
+	}
+	want, err := Signature(ps.Get("oauth_signature_method"), base, secret, "")
+	return err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(ps.Get("oauth_signature"))) == 1
 }
 
 func abs(v int64) int64 {

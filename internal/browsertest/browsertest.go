@@ -22,9 +22,15 @@ type Options struct {
 	Timeout time.Duration
 }
 
+// browsers bounds how many Chromiums run at once: on a 2-core machine, more only makes every test slower and
+// pushes their waits past their timeouts. A test waits here before its own timeout starts.
+var browsers = make(chan struct{}, 2)
+
 // New starts a headless Chromium for t and returns a chromedp context; the browser stops when t ends.
 func New(t testing.TB, opts Options) context.Context {
 	t.Helper()
+	browsers <- struct{}{}
+	t.Cleanup(func() { <-browsers })
 	path := chromiumPath()
 	if path == "" {
 		if os.Getenv("CI") != "" {

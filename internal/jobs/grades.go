@@ -165,6 +165,9 @@ func hasScope(scopes []string, s string) bool { return slices.Contains(scopes, s
 
 // syncLinkGrades sends the changed grades of one resource link (of one user when userID is set).
 func (s *Service) syncLinkGrades(ctx context.Context, run *Run, r publish.Resource, l publish.ResourceLink, userID int64) error {
+	if l.IsLegacy() { // LTI 1.1: Basic Outcomes (legacy.go)
+		return s.syncLegacyGrades(ctx, run, r, l, userID)
+	}
 	if l.LineItemURL == "" && l.LineItemsURL == "" {
 		return nil // the platform offers no grade service for this link
 	}

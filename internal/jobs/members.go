@@ -39,6 +39,12 @@ func (s *Service) SyncMembers(ctx context.Context, cause Cause, resourceID, jobI
 			continue
 		}
 		for _, l := range links {
+			if l.IsLegacy() { // LTI 1.1: the memberships extension (legacy.go)
+				if err := s.syncLegacyMembers(ctx, &run, r, c, l); err != nil {
+					errs = append(errs, linkErr(l, err))
+				}
+				continue
+			}
 			if l.MembershipsURL == "" {
 				continue
 			}

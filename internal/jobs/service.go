@@ -38,6 +38,8 @@ type Config struct {
 	Keys interface {
 		Active(ctx context.Context) (lti.SigningKey, error)
 	}
+	// Legacy reads LTI 1.1 links (Basic Outcomes and the memberships extension, legacy.go); nil skips them.
+	Legacy LegacyStore
 	// HTTP is the guarded client for platform URLs.
 	HTTP *http.Client
 	Log  *slog.Logger

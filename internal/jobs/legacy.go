@@ -1,0 +1,236 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/store"
+	"github.com/ltipub/ltipub/lti"
+	"github.com/ltipub/ltipub/lti/lti11"
+)
+
+// LTI 1.1 resource links (publish.ResourceLink.IsLegacy) sync through Basic Outcomes and the memberships
+// extension, with the same pending-grade queries, grade revision marks, sent-score record, roster memberships and
+// unenrolment rules as AGS and NRPS. Requests are signed with the link's consumer key and the resource's secret.
+
+// LegacyStore is what the syncs read of LTI 1.1 links.
+type LegacyStore interface {
+	LegacyLink(ctx context.Context, resourceLinkID int64) (publish.LegacyLink, error)
+	LegacyOutcome(ctx context.Context, resourceLinkID, userID int64) (publish.LegacyOutcome, error)
+}
+
+// legacyPlatform keys the request limiter of every 1.1 platform (they have no registration ID).
+const legacyPlatform = -1
+
+func (s *Service) legacySigner(r publish.Resource, ll publish.LegacyLink) *lti11.Signer {
+	return &lti11.Signer{ConsumerKey: ll.ConsumerKey, Secret: r.LegacySecret, Now: s.cfg.Now}
+}
+
+// syncLegacyGrades sends the changed grades of a 1.1 link (of one user when userID is set) with Basic Outcomes:
+// the grade as a fraction of its maximum (the course total out of 100), to each user's lis_result_sourcedid.
+func (s *Service) syncLegacyGrades(ctx context.Context, run *Run, r publish.Resource, l publish.ResourceLink, userID int64) error {
+	if s.cfg.Legacy == nil {
+		return &permanent{"LTI 1.1 grade sync is not wired (jobs.Config.Legacy)"}
+	}
+	ll, err := s.cfg.Legacy.LegacyLink(ctx, l.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	client := &lti11.OutcomeClient{HTTP: s.platformClient(legacyPlatform), Signer: s.legacySigner(r, ll)}
+	var act course.Activity
+	if !r.IsCourse() {
+		if act, err = s.cfg.Courses.ActivityByID(ctx, r.ActivityID); err != nil {
+			return fmt.Errorf("load activity %d: %w", r.ActivityID, err)
+		}
+	}
+	target := fmt.Sprintf("lis:%d", l.ID)
+	var after int64
+	for {
+		var pend []PendingGrade
+		if r.IsCourse() {
+			pend, err = s.cfg.Store.PendingCourseGrades(ctx, l.ID, r.CourseID, target, userID, after, gradeBatch)
+		} else {
+			pend, err = s.cfg.Store.PendingActivityGrades(ctx, l.ID, r.ActivityID, target, userID, after, gradeBatch)
+		}
+		if err != nil || len(pend) == 0 {
+			return err
+		}
+		var out []outgoing
+		if r.IsCourse() {
+			after = pend[len(pend)-1].UserID
+			if len(pend) == gradeBatch {
+				last, cut := pend[len(pend)-1].UserID, len(pend)
+				for cut > 0 && pend[cut-1].UserID == last {
+					cut--
+				}
+				if cut > 0 {
+					pend, after = pend[:cut], pend[cut-1].UserID
+				}
+			}
+			if out, err = s.courseScores(ctx, r, pend); err != nil {
+				return err
+			}
+		} else {
+			after = pend[len(pend)-1].ID
+			out = activityScores(act, pend)
+		}
+		if err := s.sendLegacy(ctx, run, client, l, target, out); err != nil {
+			return err
+		}
+		if len(pend) < gradeBatch {
+			return nil
+		}
+	}
+}
+
+// sendLegacy posts replaceResultRequest for each score, then records what the platform confirmed. A score equal
+// to the one last confirmed for the same sourcedid is only marked. A user with no sourcedid (the platform sent
+// none at launch) is left pending: a later launch may bring one.
+func (s *Service) sendLegacy(ctx context.Context, run *Run, c *lti11.OutcomeClient, l publish.ResourceLink, target string, out []outgoing) error {
+	var mu sync.Mutex
+	var confirmed []Confirmed
+	var stop error
+	for _, o := range out {
+		if o.score.UserID == "" || o.score.ActivityProgress == "" || o.score.ScoreGiven == nil || !(o.score.ScoreMaximum > 0) {
+			confirmed = append(confirmed, Confirmed{Target: target, Marks: o.marks, Sent: SentScore{LinkID: -1}})
+			continue
+		}
+		dest, err := s.cfg.Legacy.LegacyOutcome(ctx, l.ID, o.userID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			stop = err
+			break
+		}
+		key := dest.ServiceURL + "\n" + dest.SourcedID
+		prev, ok, err := s.cfg.Store.SentScore(ctx, l.ID, o.userID)
+		if err != nil {
+			stop = err
+			break
+		}
+		if ok && prev.LineItemURL == key && sameScore(prev.Score, o.score) {
+			run.Unchanged++
+			confirmed = append(confirmed, Confirmed{Target: target, Marks: o.marks, Sent: SentScore{LinkID: -1}})
+			continue
+		}
+		frac := *o.score.ScoreGiven / o.score.ScoreMaximum
+		frac = min(max(frac, 0), 1)
+		err = s.retry(ctx, func() error { return c.ReplaceResult(ctx, dest.ServiceURL, dest.SourcedID, frac) })
+		switch {
+		case err == nil:
+			run.Sent++
+			confirmed = append(confirmed, Confirmed{Target: target, Marks: o.marks,
+				Sent: SentScore{LinkID: l.ID, UserID: o.userID, LineItemURL: key, Score: o.score, SentAt: s.cfg.Now()}})
+			continue
+		case errors.Is(err, lti.ErrServiceRefused):
+			// The platform's imsx_codeMajor failure (with its description): this score fails, the others go on.
+			noteFailure(run, &mu, fmt.Sprintf("score for platform user %q: %v", o.score.UserID, err))
+			continue
+		}
+		stop = err
+		break
+	}
+	if err := s.cfg.Store.RecordConfirmed(context.WithoutCancel(ctx), confirmed); err != nil {
+		return fmt.Errorf("record confirmed scores: %w", err)
+	}
+	return stop
+}
+
+// syncLegacyMembers reads a 1.1 link's roster through the memberships extension, when the platform offered it,
+// and enrols and unenrols as NRPS member sync does.
+func (s *Service) syncLegacyMembers(ctx context.Context, run *Run, r publish.Resource, c course.Course, l publish.ResourceLink) error {
+	if s.cfg.Legacy == nil {
+		return nil
+	}
+	ll, err := s.cfg.Legacy.LegacyLink(ctx, l.ID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && ll.MembershipsURL == "") {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	run.Links++
+	client := &lti11.MembershipsClient{HTTP: s.platformClient(legacyPlatform), Signer: s.legacySigner(r, ll), MaxBytes: s.cfg.MaxPageBytes}
+	var members []lti11.Member
+	err = s.retry(ctx, func() error {
+		var err error
+		members, err = client.ReadMemberships(ctx, ll.MembershipsURL, ll.MembershipsID)
+		return err
+	})
+	if err != nil {
+		return err // no roster, no unenrolment
+	}
+	reg := publish.LegacyRegistration(l.DeploymentID, ll.PlatformName)
+	enrol := r.MemberSyncMode != publish.SyncUnenrolOnly
+	unenrol := r.MemberSyncMode != publish.SyncEnrolOnly
+	seen := make([]int64, 0, len(members))
+	for _, m := range members {
+		if m.UserID == "" {
+			continue
+		}
+		pm := publish.Member{Subject: m.UserID, Name: m.FullName, GivenName: m.GivenName, FamilyName: m.FamilyName, Email: m.Email,
+			Teacher: m.RoleList().IsTeacherLike()}
+		if !enrol {
+			lu, err := s.cfg.Publish.LTIUser(ctx, reg.Issuer, m.UserID)
+			if err == nil {
+				seen = append(seen, lu.ID)
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			continue
+		}
+		ma, ok, err := s.cfg.Provision.ProvisionMember(ctx, r, reg, pm)
+		if err != nil {
+			return fmt.Errorf("provision platform user %q: %w", m.UserID, err)
+		}
+		if !ok {
+			run.Skipped++
+			continue
+		}
+		if ma.Created {
+			run.Created++
+		}
+		if ma.Updated {
+			run.Updated++
+		}
+		seen = append(seen, ma.LTIUserID)
+		enrolled, refused, err := s.cfg.Provision.EnrolMember(ctx, r, c, ma.User, pm.Teacher)
+		if err != nil {
+			return fmt.Errorf("enrol platform user %q: %w", m.UserID, err)
+		}
+		if enrolled {
+			run.Enrolled++
+		}
+		if refused {
+			run.Skipped++
+		}
+	}
+	if err := s.cfg.Store.SeeMembers(ctx, l.ID, run.ID, seen); err != nil {
+		return err
+	}
+	if err := s.cfg.Store.FinishMemberRun(ctx, l.ID, run.ID, s.cfg.Now()); err != nil {
+		return err
+	}
+	if !unenrol {
+		return nil
+	}
+	stale, err := s.cfg.Store.StaleEnrolments(ctx, l.ID, r.ID, r.CourseID, run.ID)
+	if err != nil {
+		return err
+	}
+	for _, se := range stale {
+		if err := s.cfg.Courses.DeleteEnrolment(ctx, se.EnrolmentID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("unenrol user %d: %w", se.UserID, err)
+		}
+		run.Unenrolled++
+	}
+	return nil
+}

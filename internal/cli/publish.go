@@ -77,7 +77,7 @@ func publishCmd() *Command {
 }
 
 func publishedCmd() *Command {
-	return &Command{Name: "published", Summary: "list published LTI resources", Sub: []*Command{publishedListCmd()}}
+	return &Command{Name: "published", Summary: "list published LTI resources", Sub: []*Command{publishedListCmd(), publishedShowCmd()}}
 }
 
 func publishedListCmd() *Command {

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ltipub/ltipub/internal/app"
+	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/logging"
+	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/store"
+)
+
+// publishedShowCmd is `ltipub published show UUID`: one resource with its LTI 1.3 and legacy LTI 1.1 details.
+func publishedShowCmd() *Command {
+	c := &Command{Name: "show", Usage: "UUID", Summary: "show one published resource, with its LTI 1.1 (legacy) launch URL, cartridge URL and secret"}
+	c.Run = func(ctx context.Context, env Env, args []string) error {
+		var dsn, baseURL string
+		var asJSON bool
+		fs := newFlags(env, "ltipub published show", c.Summary, "UUID")
+		config.AddDBFlag(fs, &dsn)
+		config.AddBaseURLFlag(fs, &baseURL)
+		fs.BoolVar(&asJSON, "json", false, "print the resource as JSON")
+		pos, err := parseInterleaved(fs, args, 1, "the resource's UUID")
+		if err != nil {
+			return err
+		}
+		st, err := app.OpenStore(ctx, dsn, logging.Discard())
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		r, err := st.ResourceByUUID(ctx, pos[0])
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no published resource has uuid %q (ltipub published list shows them)", pos[0])
+		}
+		if err != nil {
+			return err
+		}
+		base := strings.TrimRight(baseURL, "/")
+		type legacy struct {
+			LaunchURL    string `json:"launch_url"`
+			CartridgeURL string `json:"cartridge_url"`
+			Secret       string `json:"secret"`
+			ConsumerKey  string `json:"consumer_key"`
+		}
+		out := struct {
+			ID          int64  `json:"id"`
+			UUID        string `json:"uuid"`
+			CourseID    int64  `json:"course_id"`
+			ActivityID  int64  `json:"activity_id,omitempty"`
+			Name        string `json:"name"`
+			Enabled     bool   `json:"enabled"`
+			GradeSync   bool   `json:"grade_sync"`
+			MemberSync  bool   `json:"member_sync"`
+			StudentMode string `json:"student_mode"`
+			TeacherMode string `json:"teacher_mode"`
+			LaunchURL   string `json:"launch_url"`
+			Custom      string `json:"custom"`
+			Legacy      legacy `json:"legacy"`
+		}{ID: r.ID, UUID: r.UUID, CourseID: r.CourseID, ActivityID: r.ActivityID, Name: r.Name, Enabled: r.Enabled,
+			GradeSync: r.GradeSync, MemberSync: r.MemberSync, StudentMode: string(r.StudentMode), TeacherMode: string(r.TeacherMode),
+			LaunchURL: publish.LaunchURL(base), Custom: r.CustomProperties(),
+			Legacy: legacy{LaunchURL: publish.LegacyLaunchURL(base, r.UUID), CartridgeURL: publish.CartridgeURL(base, r.UUID),
+				Secret: r.LegacySecret, ConsumerKey: "any non-empty value the platform admin chooses"}}
+		if asJSON {
+			return json.NewEncoder(env.Stdout).Encode(out)
+		}
+		fmt.Fprintf(env.Stdout, "%s (id %d, uuid %s)\n", r.Name, r.ID, r.UUID)
+		fmt.Fprintf(env.Stdout, "LTI 1.3   launch URL %s\n          custom     %s\n", out.LaunchURL, out.Custom)
+		fmt.Fprintf(env.Stdout, "LTI 1.1   launch URL %s\n          cartridge  %s\n          secret     %s\n          consumer key: %s\n",
+			out.Legacy.LaunchURL, out.Legacy.CartridgeURL, out.Legacy.Secret, out.Legacy.ConsumerKey)
+		return nil
+	}
+	return c
+}

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPublishedShowLegacy(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "ltipub.db")
+	out, errOut, code := run(t, "course", "import", "--db", db, "--json", "../../examples/course.json")
+	if code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errOut)
+	}
+	var imported struct {
+		CourseID int64 `json:"course_id"`
+	}
+	_ = json.Unmarshal([]byte(out), &imported)
+	out, errOut, code = run(t, "publish", "--db", db, "--course", itoa(imported.CourseID), "--json")
+	if code != 0 {
+		t.Fatalf("publish: exit %d: %s", code, errOut)
+	}
+	var pub map[string]string
+	_ = json.Unmarshal([]byte(out), &pub)
+	out, errOut, code = run(t, "published", "show", pub["uuid"], "--db", db, "--base-url", "https://tool.example/", "--json")
+	if code != 0 {
+		t.Fatalf("show: exit %d: %s", code, errOut)
+	}
+	var got struct {
+		UUID   string `json:"uuid"`
+		Legacy struct {
+			LaunchURL    string `json:"launch_url"`
+			CartridgeURL string `json:"cartridge_url"`
+			Secret       string `json:"secret"`
+		} `json:"legacy"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	if got.UUID != pub["uuid"] || got.Legacy.LaunchURL != "https://tool.example/lti/legacy/"+pub["uuid"] ||
+		got.Legacy.CartridgeURL != "https://tool.example/lti/legacy/"+pub["uuid"]+"/cartridge.xml" || len(got.Legacy.Secret) < 24 {
+		t.Fatalf("show --json: %+v", got)
+	}
+	if _, errOut, code := run(t, "published", "show", "nope", "--db", db); code == 0 || !strings.Contains(errOut, "no published resource") {
+		t.Fatalf("unknown uuid: exit %d %s", code, errOut)
+	}
+}

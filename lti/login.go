@@ -47,6 +47,11 @@ func ParseLoginInitiation(r *http.Request) (LoginInitiation, error) {
 		ClientID:       v.Get("client_id"),
 		StorageTarget:  v.Get("lti_storage_target"),
 	}
+	// Canvas calls its storage frame post_message_forwarding in its platform configuration; accept that name
+	// as a parameter too, in case a platform sends it as such.
+	if l.StorageTarget == "" {
+		l.StorageTarget = v.Get("post_message_forwarding")
+	}
 	switch {
 	case l.Issuer == "":
 		return l, NewError(CodeLoginIssuerMissing, "", nil)
@@ -155,7 +160,7 @@ func ParseAuthResponse(r *http.Request) (AuthResponse, error) {
 	a := AuthResponse{
 		IDToken:          r.PostForm.Get("id_token"),
 		State:            r.PostForm.Get("state"),
-		StorageTarget:    r.PostForm.Get("lti_storage_target"),
+		StorageTarget:    firstNonEmpty(r.PostForm.Get("lti_storage_target"), r.PostForm.Get("post_message_forwarding")),
 		Error:            r.Form.Get("error"),
 		ErrorDescription: r.Form.Get("error_description"),
 	}
@@ -173,4 +178,13 @@ func ParseAuthResponse(r *http.Request) (AuthResponse, error) {
 		return a, NewError(CodeStateMissing, "", nil)
 	}
 	return a, nil
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

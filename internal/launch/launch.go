@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -43,7 +44,7 @@ type LogEntry struct {
 	Outcome        string // accepted or refused
 	Code           string
 	Reason         string
-	Path           string // cookie, platform storage, new window
+	Path           string // how the browser was recognised: cookie, platform storage, new window
 	RequestID      string
 }
 
@@ -53,8 +54,25 @@ const (
 	Refused     = "refused"
 	StageLogin  = "login"
 	StageLaunch = "launch"
-	PathCookie  = "cookie"
+	// StageNewWindow is a validated launch continued in a new top-level window (the frame kept no cookie).
+	StageNewWindow = "new window"
 )
+
+// Paths: how a launch proved that the browser posting the id_token is the one that started the login.
+const (
+	// PathCookie: the state cookie set at login came back.
+	PathCookie = "cookie"
+	// PathPlatformStorage: ltipub's own launch page found the state in the platform's postMessage storage.
+	PathPlatformStorage = "platform storage"
+	// PathNewWindow: the login was started again in a new top-level window, where the state cookie is
+	// first-party (the framed login had neither cookies nor platform storage).
+	PathNewWindow = "new window"
+)
+
+// newWindowPrefix starts the state of a login started again in a new top-level window. The state is ltipub's
+// own opaque value, so the prefix is how the launch knows which path it is on without another column; nobody
+// else chooses states, so nobody can claim the new-window path for a framed login.
+const newWindowPrefix = "w."
 
 // LogFilter narrows the launch log.
 type LogFilter struct {
@@ -70,6 +88,8 @@ type Store interface {
 	// ClaimState marks a state used and returns it; a state already used is returned with UsedAt set and
 	// store.ErrConflict; an unknown one gives store.ErrNotFound.
 	ClaimState(ctx context.Context, state string, now time.Time) (State, error)
+	// LoadState returns a state without claiming it (store.ErrNotFound if unknown).
+	LoadState(ctx context.Context, state string) (State, error)
 	RecordLaunch(ctx context.Context, e *LogEntry) error
 	LaunchLog(ctx context.Context, f LogFilter) ([]LogEntry, error)
 	DeleteExpiredLaunchState(ctx context.Context, now time.Time) error
@@ -101,25 +121,40 @@ type Service struct {
 	StateTTL time.Duration
 }
 
+// LoginOptions are ltipub's own additions to a login initiation.
+type LoginOptions struct {
+	// NewWindow marks a login started again in a new top-level window (the fallback when a framed login had
+	// neither cookies nor platform storage).
+	NewWindow bool
+}
+
 // LaunchURL is the redirect URI every authentication request names.
 func (s *Service) LaunchURL() string { return s.BaseURL + "/lti/launch" }
 
 // LoginResult tells the handler where to send the browser and what to bind to it.
 type LoginResult struct {
-	RedirectURL  string
-	State        string
+	RedirectURL string
+	State       string
+	// Nonce is kept in the platform's storage beside the state when the login uses it.
+	Nonce        string
 	Registration tool.Registration
+	// PlatformOrigin is the origin of the platform's authentication URL: the only origin ltipub posts storage
+	// messages to and accepts answers from.
+	PlatformOrigin string
 }
 
 // Login handles an OIDC login initiation.
-func (s *Service) Login(ctx context.Context, li lti.LoginInitiation, requestID string) (LoginResult, error) {
+func (s *Service) Login(ctx context.Context, li lti.LoginInitiation, opts LoginOptions, requestID string) (LoginResult, error) {
 	entry := &LogEntry{Stage: StageLogin, Issuer: li.Issuer, ClientID: li.ClientID, DeploymentID: li.DeploymentID, RequestID: requestID}
-	res, err := s.login(ctx, li, entry)
+	if opts.NewWindow {
+		entry.Path = PathNewWindow
+	}
+	res, err := s.login(ctx, li, opts, entry)
 	s.record(ctx, entry, err)
 	return res, err
 }
 
-func (s *Service) login(ctx context.Context, li lti.LoginInitiation, entry *LogEntry) (LoginResult, error) {
+func (s *Service) login(ctx context.Context, li lti.LoginInitiation, opts LoginOptions, entry *LogEntry) (LoginResult, error) {
 	reg, err := s.findRegistration(ctx, li)
 	if err != nil {
 		return LoginResult{}, err
@@ -143,7 +178,11 @@ func (s *Service) login(ctx context.Context, li lti.LoginInitiation, entry *LogE
 			fmt.Sprintf("target_link_uri %q is not a URL of this tool (%s)", li.TargetLinkURI, s.BaseURL), nil)
 	}
 	now := s.now()
-	st := State{State: lti.NewState(), Nonce: lti.NewNonce(), RegistrationID: reg.ID, TargetLinkURI: li.TargetLinkURI,
+	state := lti.NewState()
+	if opts.NewWindow {
+		state = newWindowPrefix + state
+	}
+	st := State{State: state, Nonce: lti.NewNonce(), RegistrationID: reg.ID, TargetLinkURI: li.TargetLinkURI,
 		StorageTarget: li.StorageTarget, CreatedAt: now, ExpiresAt: now.Add(s.stateTTL())}
 	if err := s.Store.SaveState(ctx, st); err != nil {
 		return LoginResult{}, fmt.Errorf("save login state: %w", err)
@@ -155,7 +194,8 @@ func (s *Service) login(ctx context.Context, li lti.LoginInitiation, entry *LogE
 			Description: fmt.Sprintf("The authentication request URL of registration %q is not usable: %v", reg.Name, err),
 			Fix:         "Correct the Authentication request URL under the registration's platform details.", Err: err}
 	}
-	return LoginResult{RedirectURL: u, State: st.State, Registration: reg}, nil
+	origin, _ := Origin(reg.AuthURL)
+	return LoginResult{RedirectURL: u, State: st.State, Nonce: st.Nonce, Registration: reg, PlatformOrigin: origin}, nil
 }
 
 func (s *Service) findRegistration(ctx context.Context, li lti.LoginInitiation) (tool.Registration, error) {
@@ -205,21 +245,159 @@ type Launch struct {
 	Registration tool.Registration
 	State        State
 	LogID        int64
+	// Path is how the browser was recognised (PathCookie, PathPlatformStorage, PathNewWindow).
+	Path string
 }
 
-// BrowserCheck says how the browser proved it started the login: the value of the state cookie it sent ("" if
-// none). Later, platform storage gives another proof.
+// BrowserCheck is the proof, sent with the id_token, that this browser started the login. Exactly one path
+// applies: the state cookie (CookieState, "" if none came back), or platform storage (Storage set: the post came
+// from ltipub's own launch page, which looked the state up in the platform's postMessage storage).
 type BrowserCheck struct {
 	CookieState string
+	Storage     *StorageProof
 }
+
+// StorageProof is what ltipub's launch page found in the platform's storage. SameOrigin is checked by the HTTP
+// handler: the browser says the post came from one of ltipub's own pages (Sec-Fetch-Site: same-origin, or an
+// Origin header naming ltipub). A cross-site page cannot produce such a post, so an attacker cannot skip the
+// lookup by posting the marker himself; the lookup itself runs in the browser that posts.
+type StorageProof struct {
+	SameOrigin bool
+	// Outcome is the page's finding: ok (Value came back), missing (no value stored under the key), timeout,
+	// origin (answers came only from another origin), unsupported (no put_data/get_data), error.
+	Outcome string
+	// Value is what the platform's storage returned for lti_state_<state>.
+	Value string
+	// Detail says more for the log and the page (the unexpected origin, the platform's error message).
+	Detail string
+}
+
+// Outcomes of a platform storage lookup, as the launch page reports them.
+const (
+	StorageOK          = "ok"
+	StorageMissing     = "missing"
+	StorageTimeout     = "timeout"
+	StorageWrongOrigin = "origin"
+	StorageUnsupported = "unsupported"
+	StorageError       = "error"
+)
+
+// StorageKey is the key the state is kept under in the platform's storage (and StorageNonceKey the nonce's), as
+// the LTI client-side postMessage storage specification names them.
+func StorageKey(state string) string      { return "lti_state_" + state }
+func StorageNonceKey(nonce string) string { return "lti_nonce_" + nonce }
+
+// Origin returns scheme://host[:port] of an absolute URL.
+func Origin(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// Refusal codes of the platform storage path; each has its own message.
+const (
+	CodeStorageProofMissing = "storage_proof_missing"
+	CodeStorageNotStarted   = "storage_not_started"
+	CodeStorageMismatch     = "storage_state_mismatch"
+	CodeStorageMissing      = "storage_state_missing"
+	CodeStorageTimeout      = "storage_timeout"
+	CodeStorageWrongOrigin  = "storage_wrong_origin"
+	CodeStorageUnsupported  = "storage_unsupported"
+	CodeStorageError        = "storage_error"
+)
+
+const fixRelaunch = "Go back to your platform and open the activity again. If it keeps failing, open it in a new window (or allow cookies for this site)."
+
+func storageRefusal(code, desc, fix string) *Refusal {
+	if fix == "" {
+		fix = fixRelaunch
+	}
+	return &Refusal{Code: code, Status: http.StatusUnauthorized, Description: desc, Fix: fix}
+}
+
+// checkStorage checks a platform storage proof against the claimed state.
+func checkStorage(st State, p StorageProof) error {
+	switch {
+	case !p.SameOrigin:
+		return storageRefusal(CodeStorageProofMissing,
+			"The platform storage confirmation did not come from ltipub's own launch page, so it proves nothing about this browser.",
+			"Open the activity again from your platform.")
+	case st.StorageTarget == "":
+		return storageRefusal(CodeStorageNotStarted,
+			"This launch did not start with the platform's storage, so it cannot be confirmed through it.", "")
+	}
+	switch p.Outcome {
+	case StorageOK:
+		if p.Value != st.State {
+			return storageRefusal(CodeStorageMismatch,
+				"The platform's storage holds a different value for this launch's state: this browser did not start this launch, or the platform's storage mixed launches up.", "")
+		}
+		return nil
+	case StorageMissing:
+		return storageRefusal(CodeStorageMissing,
+			"The platform's storage has no record of this launch: it was not started in this browser.", "")
+	case StorageTimeout:
+		return storageRefusal(CodeStorageTimeout,
+			"The platform's storage frame did not answer in time, so ltipub could not confirm that this browser started the launch.", "")
+	case StorageWrongOrigin:
+		return storageRefusal(CodeStorageWrongOrigin,
+			fmt.Sprintf("An answer about this launch came from %s instead of the platform; ltipub ignored it and could not confirm the launch.", orUnknown(p.Detail)), "")
+	case StorageUnsupported:
+		return storageRefusal(CodeStorageUnsupported,
+			"The platform's storage frame does not offer lti.get_data, so ltipub could not confirm the launch.", "")
+	default:
+		return storageRefusal(CodeStorageError,
+			fmt.Sprintf("The platform's storage answered with an error (%s), so ltipub could not confirm the launch.", orUnknown(p.Detail)), "")
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+// PendingStorage reports whether a launch without a state cookie should go through ltipub's platform storage
+// page first: its state exists, is unused and unexpired, and its login kept it in the platform's storage. It
+// changes nothing (the state is claimed by the launch that follows), so posting the same response twice here
+// is harmless.
+func (s *Service) PendingStorage(ctx context.Context, state string) (State, bool, error) {
+	if state == "" {
+		return State{}, false, nil
+	}
+	st, err := s.Store.LoadState(ctx, state)
+	if errors.Is(err, store.ErrNotFound) {
+		return State{}, false, nil
+	}
+	if err != nil {
+		return State{}, false, fmt.Errorf("load login state: %w", err)
+	}
+	ok := st.StorageTarget != "" && st.UsedAt.IsZero() && !s.now().After(st.ExpiresAt)
+	return st, ok, nil
+}
+
+// NewWindow reports whether a state belongs to a login started again in a new top-level window.
+func NewWindow(state string) bool { return strings.HasPrefix(state, newWindowPrefix) }
 
 // Launch validates the authentication response posted by the platform.
 func (s *Service) Launch(ctx context.Context, resp lti.AuthResponse, browser BrowserCheck, requestID string) (*Launch, error) {
 	entry := &LogEntry{Stage: StageLaunch, RequestID: requestID, Path: PathCookie}
+	switch {
+	case browser.Storage != nil:
+		entry.Path = PathPlatformStorage
+	case NewWindow(resp.State):
+		entry.Path = PathNewWindow
+	}
 	l, err := s.launch(ctx, resp, browser, entry)
 	s.record(ctx, entry, err)
 	if l != nil {
-		l.LogID = entry.ID
+		l.LogID, l.Path = entry.ID, entry.Path
 	}
 	return l, err
 }
@@ -247,6 +425,10 @@ func (s *Service) launch(ctx context.Context, resp lti.AuthResponse, browser Bro
 		return nil, lti.NewError(lti.CodeStateExpired, "", nil)
 	}
 	switch {
+	case browser.Storage != nil:
+		if err := checkStorage(st, *browser.Storage); err != nil {
+			return nil, err
+		}
 	case browser.CookieState == "":
 		return nil, lti.NewError(lti.CodeStateCookieMissing, "", nil)
 	case browser.CookieState != st.State:
@@ -283,6 +465,11 @@ func (s *Service) launch(ctx context.Context, resp lti.AuthResponse, browser Bro
 func (s *Service) ours(u string) bool {
 	return u == s.BaseURL || strings.HasPrefix(u, s.BaseURL+"/")
 }
+
+// Record appends an entry to the launch log (and the server log); err, if any, gives its code and reason. The
+// web layer uses it for what happens around a launch in the browser: a login that fell back to a new window,
+// a launch continued in a new window.
+func (s *Service) Record(ctx context.Context, e *LogEntry, err error) { s.record(ctx, e, err) }
 
 func (s *Service) record(ctx context.Context, e *LogEntry, err error) {
 	e.At = s.now()

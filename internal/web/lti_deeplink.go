@@ -45,7 +45,7 @@ func (s *Server) startDeepLinking(w http.ResponseWriter, r *http.Request, l *lau
 	if linked {
 		s.sessions.Put(r.Context(), sessionUserID, u.ID)
 	}
-	http.Redirect(w, r, "/launch/select", http.StatusSeeOther)
+	s.afterLaunch(w, r, l, "/launch/select", false)
 }
 
 func (s *Server) pendingDeepLink(r *http.Request) (*launch.Launch, error) {

@@ -52,7 +52,7 @@ func (s *Server) landResourceLink(w http.ResponseWriter, r *http.Request, l *lau
 		b, _ := json.Marshal(pendingLaunch{RegistrationID: l.Registration.ID, LogID: l.LogID, Message: l.Message})
 		s.sessions.Put(r.Context(), sessionPending, string(b))
 		s.setLaunchPresentation(r.Context(), l.Message, l.Registration.PlatformName)
-		http.Redirect(w, r, "/launch/account", http.StatusSeeOther)
+		s.afterLaunch(w, r, l, "/launch/account", false)
 		return
 	case err != nil:
 		s.landRefused(w, r, err)
@@ -64,7 +64,7 @@ func (s *Server) landResourceLink(w http.ResponseWriter, r *http.Request, l *lau
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, landingPath(landing), http.StatusSeeOther)
+	s.afterLaunch(w, r, l, landingPath(landing), true)
 }
 
 func landingPath(l publish.Landing) string {

@@ -22,6 +22,7 @@ func (s *Server) ltiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /lti/login", s.ltiLogin)
 	mux.HandleFunc("POST /lti/launch", s.ltiLaunch)
 	mux.HandleFunc("POST /lti/deeplink", s.ltiLaunch)
+	s.ltiStorageRoutes(mux)
 	mux.HandleFunc("GET /lti/jwks", s.ltiJWKS)
 }
 
@@ -32,17 +33,34 @@ func (s *Server) ltiLogin(w http.ResponseWriter, r *http.Request) {
 		s.ltiRefused(w, r, err)
 		return
 	}
-	res, err := s.cfg.Launches.Login(r.Context(), li, logging.RequestID(r.Context()))
+	// ltipub_window=1 is ltipub's own marker: the login started again in a new top-level window by the
+	// fallback page (see lti_storage.go).
+	newWindow := r.FormValue(newWindowParam) == "1"
+	res, err := s.cfg.Launches.Login(r.Context(), li, launch.LoginOptions{NewWindow: newWindow}, logging.RequestID(r.Context()))
 	if err != nil {
 		s.ltiRefused(w, r, err)
 		return
 	}
 	http.SetCookie(w, s.stateCookie(res.State, 10*time.Minute))
-	http.Redirect(w, r, res.RedirectURL, http.StatusFound)
+	// A top-level login keeps first-party cookies: a bare redirect is enough. In a frame (or when the platform
+	// offers its storage) the login page checks what works first: cookie, platform storage, or a new window.
+	if !framed(r) && li.StorageTarget == "" {
+		http.Redirect(w, r, res.RedirectURL, http.StatusFound)
+		return
+	}
+	s.loginPage(w, r, li, res, newWindow)
 }
 
-// stateCookie binds a login to this browser. On https it is SameSite=None; Secure, since the platform posts the
-// launch from its own site (often inside an iframe). On plain http (development) it carries no SameSite
+// framed reports whether the browser says the request loads a frame's document. Browsers without Fetch
+// Metadata send no Sec-Fetch-Dest; they are treated as top-level (the cookie path, as before).
+func framed(r *http.Request) bool {
+	d := r.Header.Get("Sec-Fetch-Dest")
+	return d == "iframe" || d == "frame"
+}
+
+// stateCookie binds a login to this browser. On https it is SameSite=None; Secure; Partitioned, since the
+// platform posts the launch from its own site, often inside an iframe, where browsers that block third-party
+// cookies still keep a partitioned (CHIPS) cookie for that platform's page. On plain http (development) it carries no SameSite
 // attribute: browsers then still send a fresh cookie with a cross-site top-level POST, and a SameSite=None cookie
 // without Secure would be dropped.
 func (s *Server) stateCookie(state string, maxAge time.Duration) *http.Cookie {
@@ -51,7 +69,7 @@ func (s *Server) stateCookie(state string, maxAge time.Duration) *http.Cookie {
 		c.MaxAge = -1
 	}
 	if strings.HasPrefix(s.cfg.BaseURL, "https://") {
-		c.Secure, c.SameSite = true, http.SameSiteNoneMode
+		c.Secure, c.SameSite, c.Partitioned = true, http.SameSiteNoneMode, true
 	}
 	return c
 }
@@ -71,11 +89,27 @@ func (s *Server) ltiLaunch(w http.ResponseWriter, r *http.Request) {
 		// The state is single-use whatever happens next: drop its cookie.
 		http.SetCookie(w, s.stateCookie(resp.State, -1))
 	}
+	if browser.CookieState == "" {
+		// No cookie came back: if the login kept the state in the platform's storage, a small page looks it up
+		// there and posts the response again, with its finding, to /lti/launch/storage.
+		if st, ok, err := s.cfg.Launches.PendingStorage(r.Context(), resp.State); err != nil {
+			s.fail(w, r, err)
+			return
+		} else if ok {
+			s.storageLaunchPage(w, r, resp, st)
+			return
+		}
+	}
 	l, err := s.cfg.Launches.Launch(r.Context(), resp, browser, logging.RequestID(r.Context()))
 	if err != nil {
 		s.ltiRefused(w, r, err)
 		return
 	}
+	s.dispatchLaunch(w, r, l)
+}
+
+// dispatchLaunch lands a validated launch: a resource link, or content selection.
+func (s *Server) dispatchLaunch(w http.ResponseWriter, r *http.Request, l *launch.Launch) {
 	if l.Message.MessageType == lti.MessageResourceLinkRequest {
 		s.landResourceLink(w, r, l, publish.Choice{})
 		return

@@ -52,7 +52,11 @@
 // with AuthRequests, TokenRequests, LineItems, Scores, LatestScore,
 // DeepLinkReturns, Links, Registrations, CloseMessages and Returns.
 //
-// Not yet implemented: LTI client-side postMessage platform storage
-// (lti.capabilities, lti.put_data, lti.get_data); the course page has a
-// marked place for its listener.
+// LTI client-side postMessage platform storage: with LaunchSpec.Storage set,
+// the course page also holds a storage frame named StorageFrameName (sent as
+// lti_storage_target; GET /storage?client_id=&mode=) that answers
+// lti.capabilities, lti.put_data and lti.get_data (lti.* and
+// org.imsglobal.lti.* subjects) only to the tool's origin, taken from its
+// registered login URL. StorageWrongOrigin, StorageWrongValue and
+// StorageSilent break it; StorageMessages lists what the frame received.
 package ltitest

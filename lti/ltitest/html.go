@@ -35,10 +35,17 @@ var pages = template.Must(template.New("").Parse(`
 <html><head><meta charset="utf-8"><title>ltitest course</title></head>
 <body>
 <h1>ltitest course</h1>
-<!-- Room for LTI client-side postMessage platform storage: a listener for
-     lti.capabilities / lti.put_data / lti.get_data will live here. -->
-<iframe id="ltitool" name="ltitool" src="{{.Src}}" width="1000" height="700"
+{{if .Storage}}<!-- LTI client-side postMessage platform storage: a sibling frame, named in
+     lti_storage_target (as Canvas's post_message_forwarding). The tool's frame loads once it is ready. -->
+<iframe id="{{.StorageName}}" name="{{.StorageName}}" src="{{.Storage}}" width="0" height="0" style="display:none"></iframe>
+{{end}}<iframe id="ltitool" name="ltitool" {{if .Storage}}data-src{{else}}src{{end}}="{{.Src}}" width="1000" height="700"
  allow="fullscreen; clipboard-write" sandbox="allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation allow-downloads allow-modals"></iframe>
+{{if .Storage}}<script>
+document.getElementById({{.StorageName}}).addEventListener("load", function () {
+  var tool = document.getElementById("ltitool");
+  tool.src = tool.getAttribute("data-src");
+});
+</script>{{end}}
 </body></html>{{end}}
 
 {{define "registerhost"}}<!doctype html>
@@ -141,7 +148,11 @@ func (p *Platform) handleCoursePage(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, http.StatusNotFound, "Unknown launch", "no launch registered under this hint")
 		return
 	}
-	p.render(w, http.StatusOK, "course", struct{ Src string }{"/launch?hint=" + url.QueryEscape(hint)})
+	data := struct{ Src, Storage, StorageName string }{Src: "/launch?hint=" + url.QueryEscape(hint), StorageName: StorageFrameName}
+	if pl.spec.Storage != StorageNone {
+		data.Storage = "/storage?" + url.Values{"client_id": {pl.spec.ClientID}, "mode": {pl.spec.Storage.String()}}.Encode()
+	}
+	p.render(w, http.StatusOK, "course", data)
 }
 
 // ReturnVisit is one visit of the launch_presentation return URL.

@@ -93,6 +93,10 @@ type LaunchSpec struct {
 	LoginMethod string
 	// StorageTarget is sent as lti_storage_target.
 	StorageTarget string
+	// Storage gives the course page (CoursePageURL) a platform storage frame named StorageFrameName, answering
+	// lti.capabilities, lti.put_data and lti.get_data to the tool's origin only, and sends its name as
+	// lti_storage_target (unless StorageTarget is set). The other modes break it for negative tests.
+	Storage StorageMode
 	// OmitDeploymentHint and OmitClientIDHint drop the optional
 	// lti_deployment_id / client_id login parameters.
 	OmitDeploymentHint, OmitClientIDHint bool
@@ -273,6 +277,9 @@ func (p *Platform) LoginInitiation(spec LaunchSpec) (Initiation, error) {
 	}
 	if !spec.OmitClientIDHint {
 		v.Set("client_id", spec.ClientID)
+	}
+	if spec.StorageTarget == "" && spec.Storage != StorageNone {
+		spec.StorageTarget = StorageFrameName
 	}
 	if spec.StorageTarget != "" {
 		v.Set("lti_storage_target", spec.StorageTarget)
@@ -674,7 +681,12 @@ func (p *Platform) handleAuth(w http.ResponseWriter, r *http.Request) {
 		p.lastIDToken = tok
 		p.mu.Unlock()
 		p.recordAuth(rec)
-		p.autoPost(w, redirect, url.Values{"id_token": {tok}, "state": {state}})
+		v := url.Values{"id_token": {tok}, "state": {state}}
+		if pending.spec.StorageTarget != "" {
+			// Platforms with storage echo the target in the launch (Canvas does).
+			v.Set("lti_storage_target", pending.spec.StorageTarget)
+		}
+		p.autoPost(w, redirect, v)
 	}
 }
 

@@ -70,28 +70,29 @@ type Platform struct {
 	keys    []*signingKey // keys[0] signs
 	foreign *signingKey
 
-	tools         map[string]*ToolConfig // by client id
-	toolOrder     []string
-	hints         map[string]*pendingLaunch // by login_hint
-	authRequests  []AuthRequest
-	lastIDToken   string
-	dlSessions    map[string]*dlSession
-	dlReturns     []DeepLinkReturn
-	links         map[string]*StoredLink
-	linkOrder     []string
-	contexts      map[string]*Context
-	lineItems     map[string]*lineItemState // by line item id
-	lineItemOrder []string
-	tokens        map[string]*accessToken
-	jtis          map[string]time.Time
-	tokenReqs     []TokenRequest
-	members       map[string]*roster
-	regTokens     map[string]bool // token -> used
-	registrations []RegistrationRecord
-	closeMessages []CloseMessage
-	returns       []ReturnVisit
-	faults        []*Fault
-	seq           int
+	tools           map[string]*ToolConfig // by client id
+	toolOrder       []string
+	hints           map[string]*pendingLaunch // by login_hint
+	authRequests    []AuthRequest
+	lastIDToken     string
+	dlSessions      map[string]*dlSession
+	dlReturns       []DeepLinkReturn
+	links           map[string]*StoredLink
+	linkOrder       []string
+	contexts        map[string]*Context
+	lineItems       map[string]*lineItemState // by line item id
+	lineItemOrder   []string
+	tokens          map[string]*accessToken
+	jtis            map[string]time.Time
+	tokenReqs       []TokenRequest
+	members         map[string]*roster
+	regTokens       map[string]bool // token -> used
+	registrations   []RegistrationRecord
+	closeMessages   []CloseMessage
+	returns         []ReturnVisit
+	storageMessages []StorageMessage
+	faults          []*Fault
+	seq             int
 }
 
 // New returns a platform; it panics only if no RSA key can be generated.
@@ -227,6 +228,8 @@ func (p *Platform) routes() {
 	m.HandleFunc("GET /register-host", p.handleRegisterHost)
 	m.HandleFunc("POST /register-host/closed", p.handleRegisterClosed)
 	m.HandleFunc("GET /return", p.handleReturn)
+	m.HandleFunc("GET /storage", p.handleStorageFrame)
+	m.HandleFunc("POST /storage/log", p.handleStorageLog)
 	p.mux = m
 }
 

@@ -47,6 +47,11 @@ func (s *Store) ClaimState(ctx context.Context, state string, now time.Time) (la
 	return st, store.ErrConflict
 }
 
+// LoadState reads a login state without claiming it.
+func (s *Store) LoadState(ctx context.Context, state string) (launch.State, error) {
+	return scanState(s.c().row(ctx, `SELECT `+stateColumns+` FROM lti_states WHERE state = $1`, state))
+}
+
 // UseNonce records a nonce; a second use is refused with lti.ErrNonceReused.
 func (s *Store) UseNonce(ctx context.Context, issuer, nonce string, until time.Time) error {
 	res, err := s.c().exec(ctx, `INSERT INTO lti_nonces (issuer, nonce, expires_at) VALUES ($1, $2, $3)

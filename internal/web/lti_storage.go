@@ -1,0 +1,446 @@
+package web
+
+// Launches that work without third-party cookies.
+//
+// A platform usually shows ltipub in an iframe on its own site, where browsers block (or partition) ltipub's
+// cookies. The launch then needs another proof that the browser posting the id_token is the one that started
+// the login, and the launched session needs a way to survive:
+//
+//   - Cookie: the state cookie (SameSite=None; Secure; Partitioned on https) came back. The usual path, and the
+//     only one for top-level logins, which still get a bare redirect.
+//   - Platform storage: a framed login (or one that names lti_storage_target) gets a small page instead of a
+//     redirect. It asks the server whether the state cookie came back; if not and the platform offers its
+//     postMessage storage, it keeps lti_state_<state> (and lti_nonce_<nonce>) there, then continues to the
+//     platform. At the launch, no cookie comes back, so the server validates nothing yet and answers a page
+//     that reads the value back with lti.get_data and posts the response again, with its finding, to
+//     /lti/launch/storage. That post must come from ltipub's own page (Sec-Fetch-Site: same-origin, or an
+//     Origin naming ltipub): a cross-site page cannot make one, so the finding cannot be forged by the
+//     attacker a state check defends against. The server then claims the state (single use, expiry), checks
+//     the finding and validates the id_token with the nonce exactly as on the cookie path.
+//   - New window: when neither works, the login page says so in plain words and offers to start the same login
+//     again in a new top-level window (same login parameters, plus ltipub_window=1), where the state cookie is
+//     first-party. The new window's state is marked, so its launch is logged as "new window"; a new-window
+//     login never offers another new window, so there is no loop.
+//
+// Every message is posted to the platform's origin (the origin of the registration's authentication URL), never
+// '*', and every message received is checked against it.
+//
+// After a validated launch in a frame, the session cookie may still be refused. The launch then answers a page
+// that asks the server whether the session cookie came back (GET /lti/session/check); if not, it offers to
+// continue this launch in a new window with a ticket: signed by a key derived from the tool's own keys, valid for
+// two minutes, single use (the nonce table), accepted only from a same-origin post, and only issued after the
+// browser was proven. The ticket is not a way around the browser proof: a framed launch without a proof never
+// gets one; it starts the login again instead.
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/logging"
+	"github.com/ltipub/ltipub/internal/tool"
+	"github.com/ltipub/ltipub/lti"
+)
+
+const (
+	// newWindowParam marks a login started again in a new top-level window.
+	newWindowParam = "ltipub_window"
+	// storageTimeout is how long the pages wait for each answer of the platform's storage.
+	storageTimeout = 1500 * time.Millisecond
+	// windowTicketTTL is how long a person has to open the new window.
+	windowTicketTTL = 2 * time.Minute
+	// sessionLaunched marks a session started by a launch, for the check that its cookie came back.
+	sessionLaunched = "lti_launched"
+	// windowTicketIssuer is the nonce store's issuer for used window tickets.
+	windowTicketIssuer = "ltipub:new-window"
+)
+
+func (s *Server) ltiStorageRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /lti/login/cookie", s.ltiLoginCookie)
+	mux.HandleFunc("POST /lti/login/fallback", s.ltiLoginFallback)
+	mux.HandleFunc("POST /lti/launch/storage", s.ltiLaunchStorage)
+	mux.HandleFunc("GET /lti/session/check", s.ltiSessionCheck)
+	mux.HandleFunc("POST /lti/window", s.ltiWindow)
+}
+
+type formField struct{ Name, Value string }
+
+type ltiLoginPage struct {
+	Page
+	Platform       string
+	PlatformOrigin string
+	State          string
+	StateKey       string
+	Nonce          string
+	NonceKey       string
+	StorageTarget  string
+	TimeoutMS      int64
+	AuthAction     string
+	AuthFields     []formField
+	// NewWindow: this login already runs in a window of its own; no further window is offered.
+	NewWindow    bool
+	WindowMethod string
+	WindowFields []formField
+}
+
+// loginPage answers a framed login: the page (static/lti_storage.js) finds a path that works and continues to
+// the platform, or explains and offers a new window.
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, li lti.LoginInitiation, res launch.LoginResult, newWindow bool) {
+	auth, err := url.Parse(res.RedirectURL)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("parse authentication request URL: %w", err))
+		return
+	}
+	p := &ltiLoginPage{Page: Page{Title: "Opening the resource", Embedded: true},
+		Platform: platformLabel(res.Registration), PlatformOrigin: res.PlatformOrigin,
+		State: res.State, StateKey: launch.StorageKey(res.State), Nonce: res.Nonce, NonceKey: launch.StorageNonceKey(res.Nonce),
+		StorageTarget: li.StorageTarget, TimeoutMS: storageTimeout.Milliseconds(), NewWindow: newWindow,
+		AuthFields: fields(auth.Query()), WindowMethod: "get"}
+	auth.RawQuery, auth.Fragment = "", ""
+	p.AuthAction = auth.String()
+	// The new window repeats the platform's login initiation as it came (the hints are the platform's), minus
+	// the storage target: the new window's opener is ltipub's frame, not the platform.
+	again := url.Values{}
+	for k, v := range map[string]string{"iss": li.Issuer, "login_hint": li.LoginHint, "target_link_uri": li.TargetLinkURI,
+		"lti_message_hint": li.LTIMessageHint, "lti_deployment_id": li.DeploymentID, "client_id": li.ClientID} {
+		if v != "" {
+			again.Set(k, v)
+		}
+	}
+	again.Set(newWindowParam, "1")
+	p.WindowFields = fields(again)
+	if r.Method == http.MethodPost {
+		p.WindowMethod = "post"
+	}
+	s.render(w, r, http.StatusOK, "lti_login", p)
+}
+
+func fields(v url.Values) []formField {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var out []formField
+	for _, k := range keys {
+		for _, val := range v[k] {
+			out = append(out, formField{k, val})
+		}
+	}
+	return out
+}
+
+func platformLabel(reg tool.Registration) string {
+	switch {
+	case reg.PlatformName != "":
+		return reg.PlatformName
+	case reg.Name != "":
+		return reg.Name
+	}
+	return "your platform"
+}
+
+// ltiLoginCookie tells the login page whether the state cookie it was served with came back.
+func (s *Server) ltiLoginCookie(w http.ResponseWriter, r *http.Request) {
+	state := r.URL.Query().Get("state")
+	c, err := r.Cookie(stateCookiePrefix + state)
+	ok := state != "" && err == nil && c.Value == state
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, map[string]bool{"cookie": ok})
+}
+
+// fallbackReasons are what the login page reports when it offers a new window.
+var fallbackReasons = map[string]struct{ code, reason string }{
+	"cookies":     {"frame_cookies_blocked", "the browser blocked ltipub's cookies in the platform's frame and the platform offers no storage"},
+	"timeout":     {launch.CodeStorageTimeout, "the browser blocked ltipub's cookies in the frame and the platform's storage did not answer in time"},
+	"origin":      {launch.CodeStorageWrongOrigin, "the browser blocked ltipub's cookies in the frame and the storage answers came from another origin"},
+	"unsupported": {launch.CodeStorageUnsupported, "the browser blocked ltipub's cookies in the frame and the platform's storage lacks lti.put_data"},
+	"error":       {launch.CodeStorageError, "the browser blocked ltipub's cookies in the frame and the platform's storage answered with an error"},
+}
+
+// ltiLoginFallback records, for the launch log, that a login page found neither cookies nor platform storage
+// and offered a new window (so admins see how many launches would have failed).
+func (s *Server) ltiLoginFallback(w http.ResponseWriter, r *http.Request) {
+	if !sameOriginPost(r, s.cfg.BaseURL) {
+		http.Error(w, "not from ltipub's own page", http.StatusForbidden)
+		return
+	}
+	fr, ok := fallbackReasons[r.PostFormValue("reason")]
+	st, _, err := s.cfg.Launches.PendingStorage(r.Context(), r.PostFormValue("state"))
+	if !ok || err != nil || st.State == "" {
+		http.Error(w, "unknown login", http.StatusBadRequest)
+		return
+	}
+	reason := fr.reason
+	if d := r.PostFormValue("detail"); d != "" {
+		reason += " (" + truncateText(d, 200) + ")"
+	}
+	e := &launch.LogEntry{Stage: launch.StageLogin, RegistrationID: st.RegistrationID, Path: launch.PathNewWindow,
+		RequestID: logging.RequestID(r.Context())}
+	if reg, err := s.cfg.Launches.Registrations.Registration(r.Context(), st.RegistrationID); err == nil {
+		e.Issuer, e.ClientID = reg.Issuer, reg.ClientID
+	}
+	s.cfg.Launches.Record(r.Context(), e, &launch.Refusal{Code: fr.code, Status: http.StatusUnauthorized,
+		Description: capitalize(reason) + "; ltipub offered a new window."})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func truncateText(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+type ltiStorageLaunchPage struct {
+	Page
+	Platform       string
+	PlatformOrigin string
+	State          string
+	StateKey       string
+	StorageTarget  string
+	TimeoutMS      int64
+	IDToken        string
+}
+
+// storageLaunchPage answers a launch whose login kept its state in the platform's storage and whose cookie did
+// not come back: it validates nothing, claims nothing, and lets the browser look the state up.
+func (s *Server) storageLaunchPage(w http.ResponseWriter, r *http.Request, resp lti.AuthResponse, st launch.State) {
+	reg, err := s.cfg.Launches.Registrations.Registration(r.Context(), st.RegistrationID)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("load registration %d: %w", st.RegistrationID, err))
+		return
+	}
+	origin, err := launch.Origin(reg.AuthURL)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("registration %d authentication URL: %w", reg.ID, err))
+		return
+	}
+	s.render(w, r, http.StatusOK, "lti_launch_storage", &ltiStorageLaunchPage{Page: Page{Title: "Confirming your launch", Embedded: true},
+		Platform: platformLabel(reg), PlatformOrigin: origin, State: st.State, StateKey: launch.StorageKey(st.State),
+		StorageTarget: st.StorageTarget, TimeoutMS: storageTimeout.Milliseconds(), IDToken: resp.IDToken})
+}
+
+// ltiLaunchStorage finishes a launch confirmed (or not) through the platform's storage.
+func (s *Server) ltiLaunchStorage(w http.ResponseWriter, r *http.Request) {
+	resp, err := lti.ParseAuthResponse(r)
+	if err != nil {
+		s.ltiRefused(w, r, err)
+		return
+	}
+	proof := &launch.StorageProof{SameOrigin: sameOriginPost(r, s.cfg.BaseURL), Outcome: r.PostFormValue("lti_storage_outcome"),
+		Value: r.PostFormValue("lti_storage_value"), Detail: r.PostFormValue("lti_storage_detail")}
+	l, err := s.cfg.Launches.Launch(r.Context(), resp, launch.BrowserCheck{Storage: proof}, logging.RequestID(r.Context()))
+	if err != nil {
+		s.ltiRefused(w, r, err)
+		return
+	}
+	s.dispatchLaunch(w, r, l)
+}
+
+// sameOriginPost reports whether the browser says a request came from one of ltipub's own pages.
+func sameOriginPost(r *http.Request, baseURL string) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin":
+		return true
+	case "":
+		own, err := launch.Origin(baseURL)
+		return err == nil && r.Header.Get("Origin") == own
+	}
+	return false
+}
+
+// afterLaunch sends a launched browser on to path. A launch answered inside a frame, or proven through platform
+// storage, first gets a page that checks whether the session cookie came back; if not, it offers to continue in
+// a new window (with a ticket when ticket is set: a landed resource link).
+func (s *Server) afterLaunch(w http.ResponseWriter, r *http.Request, l *launch.Launch, path string, ticket bool) {
+	launchPost := r.URL.Path == "/lti/launch" || r.URL.Path == "/lti/deeplink" || r.URL.Path == "/lti/launch/storage"
+	if !launchPost || (!framed(r) && l.Path != launch.PathPlatformStorage) {
+		http.Redirect(w, r, path, http.StatusSeeOther)
+		return
+	}
+	s.sessions.Put(r.Context(), sessionLaunched, true)
+	p := &ltiLandedPage{Page: Page{Title: "Opening the resource", Embedded: true}, To: path,
+		Platform: platformLabel(l.Registration)}
+	if ticket {
+		t, err := s.windowTicket(r, l, path)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p.Ticket = t
+	}
+	s.render(w, r, http.StatusOK, "lti_landed", p)
+}
+
+type ltiLandedPage struct {
+	Page
+	To       string
+	Platform string
+	Ticket   string
+}
+
+// ltiSessionCheck tells the landing page whether the launched session's cookie came back.
+func (s *Server) ltiSessionCheck(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, map[string]bool{"session": s.sessions.GetBool(r.Context(), sessionLaunched)})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// windowTicketClaims continue a landed launch in a new window.
+type windowTicketClaims struct {
+	ID             string `json:"jti"`
+	Expires        int64  `json:"exp"`
+	UserID         int64  `json:"uid"`
+	Scope          string `json:"scope"`
+	To             string `json:"to"`
+	ReturnURL      string `json:"ret,omitempty"`
+	ReturnName     string `json:"ret_name,omitempty"`
+	RegistrationID int64  `json:"reg"`
+	Issuer         string `json:"iss"`
+	ClientID       string `json:"client_id"`
+	DeploymentID   string `json:"deployment_id"`
+	MessageType    string `json:"message_type"`
+	Subject        string `json:"sub"`
+}
+
+func (s *Server) windowTicket(r *http.Request, l *launch.Launch, path string) (string, error) {
+	ctx := r.Context()
+	c := windowTicketClaims{ID: lti.NewNonce(), Expires: time.Now().Add(windowTicketTTL).Unix(),
+		UserID: s.sessions.GetInt64(ctx, sessionUserID), Scope: s.sessions.GetString(ctx, sessionScope), To: path,
+		ReturnURL: s.sessions.GetString(ctx, sessionReturnURL), ReturnName: s.sessions.GetString(ctx, sessionReturnName),
+		RegistrationID: l.Registration.ID, Issuer: l.Registration.Issuer, ClientID: l.Registration.ClientID,
+		DeploymentID: l.Message.DeploymentID, MessageType: string(l.Message.MessageType), Subject: l.Message.Subject}
+	if c.UserID == 0 {
+		return "", nil
+	}
+	keys, err := s.ticketKeys(r)
+	if err != nil {
+		return "", err
+	}
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	body := base64.RawURLEncoding.EncodeToString(payload)
+	mac := hmac.New(sha256.New, keys[0])
+	mac.Write([]byte(body))
+	return body + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), nil
+}
+
+// ticketKeys derives the window ticket keys from the tool's signing keys (active first): they live in the
+// database, so every instance can check a ticket another one issued, and they rotate with the tool's keys.
+func (s *Server) ticketKeys(r *http.Request) ([][]byte, error) {
+	ks, err := s.cfg.Keys.Keys(r.Context())
+	if err != nil {
+		return nil, fmt.Errorf("load tool keys: %w", err)
+	}
+	var out [][]byte
+	for _, k := range ks {
+		if k.Signing.Private == nil {
+			continue
+		}
+		sum := sha256.Sum256(append([]byte("ltipub new-window ticket\x00"), k.Signing.Private.D.Bytes()...))
+		out = append(out, sum[:])
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the tool has no signing key to derive ticket keys from")
+	}
+	return out, nil
+}
+
+var errTicket = &Problem{Status: http.StatusBadRequest, Code: "window_ticket_invalid", Title: "This link cannot be used",
+	Cause: "The new-window link of this launch is expired, was already used, or was not made by ltipub.",
+	Fix:   "Go back to your platform and open the activity again."}
+
+func (s *Server) readTicket(r *http.Request, raw string) (windowTicketClaims, error) {
+	var c windowTicketClaims
+	body, sig, ok := strings.Cut(raw, ".")
+	if !ok {
+		return c, errTicket
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return c, errTicket
+	}
+	keys, err := s.ticketKeys(r)
+	if err != nil {
+		return c, err
+	}
+	valid := false
+	for _, k := range keys {
+		mac := hmac.New(sha256.New, k)
+		mac.Write([]byte(body))
+		if hmac.Equal(mac.Sum(nil), got) {
+			valid = true
+			break
+		}
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(body)
+	if !valid || err != nil || json.Unmarshal(payload, &c) != nil {
+		return c, errTicket
+	}
+	if time.Now().Unix() > c.Expires || c.UserID == 0 || !strings.HasPrefix(c.To, "/") || strings.HasPrefix(c.To, "//") {
+		return c, errTicket
+	}
+	return c, nil
+}
+
+// ltiWindow continues a landed launch in a new top-level window: it redeems the ticket once and starts the
+// session there, where the cookie is first-party.
+func (s *Server) ltiWindow(w http.ResponseWriter, r *http.Request) {
+	if !sameOriginPost(r, s.cfg.BaseURL) {
+		s.renderProblem(w, r, &Problem{Status: http.StatusForbidden, Code: "window_not_same_origin", Title: "This link cannot be used",
+			Cause: "A new-window link of ltipub only works from ltipub's own page.", Fix: "Go back to your platform and open the activity again."})
+		return
+	}
+	c, err := s.readTicket(r, r.PostFormValue("ticket"))
+	entry := &launch.LogEntry{Stage: launch.StageNewWindow, Path: launch.PathNewWindow, RegistrationID: c.RegistrationID,
+		Issuer: c.Issuer, ClientID: c.ClientID, DeploymentID: c.DeploymentID, MessageType: c.MessageType, Subject: c.Subject,
+		RequestID: logging.RequestID(r.Context())}
+	if err == nil {
+		err = s.cfg.Launches.Store.UseNonce(r.Context(), windowTicketIssuer, c.ID, time.Unix(c.Expires, 0).Add(time.Minute))
+		if errors.Is(err, lti.ErrNonceReused) {
+			err = errTicket
+		}
+	}
+	if err != nil {
+		var p *Problem
+		if errors.As(err, &p) {
+			s.cfg.Launches.Record(r.Context(), entry, &launch.Refusal{Code: p.Code, Description: p.Cause})
+		}
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.renewSession(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	s.sessions.Put(ctx, sessionUserID, c.UserID)
+	s.sessions.Put(ctx, sessionScope, c.Scope)
+	s.sessions.Put(ctx, sessionEmbedded, false)
+	if c.ReturnURL != "" {
+		s.sessions.Put(ctx, sessionReturnURL, c.ReturnURL)
+		s.sessions.Put(ctx, sessionReturnName, c.ReturnName)
+	}
+	s.cfg.Launches.Record(ctx, entry, nil)
+	s.log.InfoContext(ctx, "LTI launch continued in a new window", slog.Int64("user_id", c.UserID), slog.String("to", c.To),
+		slog.String("registration_id", strconv.FormatInt(c.RegistrationID, 10)))
+	http.Redirect(w, r, c.To, http.StatusSeeOther)
+}

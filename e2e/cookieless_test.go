@@ -87,6 +87,10 @@ func findTarget(t *testing.T, ctx context.Context, typ, origin, sel string) cont
 			if err == nil && found {
 				return tctx
 			}
+			if err != nil {
+				// Detached (the target navigated to another document) or busy: attach again next round.
+				delete(attached, info.TargetID)
+			}
 		}
 		time.Sleep(150 * time.Millisecond)
 	}

@@ -75,7 +75,20 @@
   // capabilities asks the storage frame what it offers and returns the subjects to use for put_data and
   // get_data (lti.* or org.imsglobal.lti.*) and the frame that handles them.
   function capabilities(ch, name) {
-    return ch.ask({ subject: "lti.capabilities" }).then(function (d) {
+    // Platforms answer lti.* or the older org.imsglobal.lti.* subjects: ask both, take the first answer.
+    var asks = [ch.ask({ subject: "lti.capabilities" }), ch.ask({ subject: "org.imsglobal.lti.capabilities" })];
+    return new Promise(function (resolve, reject) {
+      var failures = [];
+      asks.forEach(function (p) {
+        p.then(resolve, function (e) {
+          failures.push(e);
+          if (failures.length === asks.length) {
+            // An answer from the wrong origin says more than a timeout.
+            reject(failures.filter(function (f) { return f && f.outcome !== "timeout"; })[0] || failures[0]);
+          }
+        });
+      });
+    }).then(function (d) {
       var found = {};
       (d.supported_messages || []).forEach(function (m) {
         if (!m || typeof m.subject !== "string") { return; }

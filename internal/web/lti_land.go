@@ -216,6 +216,8 @@ func pathID(path, prefix string) (int64, bool) {
 
 type accountChoicePage struct {
 	Page
+	// Action is where the choice forms post: /launch/account for LTI 1.3, /launch/legacy/account for 1.1.
+	Action       string
 	ResourceName string
 	CanCreate    bool
 	Username     string
@@ -261,7 +263,7 @@ func (s *Server) accountChoice(w http.ResponseWriter, r *http.Request) {
 	if pl.Message.Roles.IsTeacherLike() {
 		mode = res.TeacherMode
 	}
-	s.render(w, r, http.StatusOK, "lti_account", &accountChoicePage{Page: Page{Title: "Your account"},
+	s.render(w, r, http.StatusOK, "lti_account", &accountChoicePage{Page: Page{Title: "Your account"}, Action: "/launch/account",
 		ResourceName: res.Name, CanCreate: mode == publish.ModePrompt})
 }
 
@@ -284,7 +286,7 @@ func (s *Server) accountSignIn(w http.ResponseWriter, r *http.Request) {
 		if pl.Message.Roles.IsTeacherLike() {
 			mode = res.TeacherMode
 		}
-		s.render(w, r, http.StatusUnauthorized, "lti_account", &accountChoicePage{Page: Page{Title: "Your account"},
+		s.render(w, r, http.StatusUnauthorized, "lti_account", &accountChoicePage{Page: Page{Title: "Your account"}, Action: "/launch/account",
 			ResourceName: res.Name, CanCreate: mode == publish.ModePrompt, Username: username,
 			Error: "The username or password is wrong. Check both and try again."})
 		return

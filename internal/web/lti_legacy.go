@@ -339,7 +339,7 @@ func (s *Server) legacyAccountPage(w http.ResponseWriter, r *http.Request, statu
 	if p.Message.Roles.IsTeacherLike() {
 		mode = res.TeacherMode
 	}
-	s.render(w, r, status, "lti_legacy_account", &accountChoicePage{Page: Page{Title: "Your account", Embedded: wantsEmbedded(p.Message)},
+	s.render(w, r, status, "lti_account", &accountChoicePage{Page: Page{Title: "Your account", Embedded: wantsEmbedded(p.Message)}, Action: "/launch/legacy/account",
 		ResourceName: res.Name, CanCreate: mode == publish.ModePrompt, Username: username, Error: msg})
 }
 

@@ -28,6 +28,53 @@ type Service struct {
 	// Legacy keeps what LTI 1.1 launches need besides Store (legacy.go); nil refuses them.
 	Legacy LegacyStore
 	Now    func() time.Time
+	// Tx, when set, makes a launch's provisioning (account, link, enrolment, resource link) one transaction: a
+	// refusal or failure halfway leaves nothing behind, and the database commits once instead of six times.
+	Tx TxRunner
+
+	// inTxn is set on the transaction-bound copy: a unique-key conflict there has aborted the transaction (on
+	// PostgreSQL), so it must end the attempt rather than be worked around.
+	inTxn bool
+}
+
+// Stores is every store a launch writes to, bound to one transaction.
+type Stores interface {
+	Store
+	LegacyStore
+	course.Store
+	account.Store
+}
+
+// TxRunner runs fn with stores bound to one transaction, committed when fn returns nil.
+type TxRunner interface {
+	PublishTx(ctx context.Context, fn func(tx Stores) error) error
+}
+
+// inTx runs fn on a copy of the service whose stores are bound to one transaction (or on s itself without Tx).
+// A conflict with a parallel launch of the same person (the same username or enrolment inserted first) is
+// retried once: the retry sees the other launch's committed account and link, and reuses them.
+func (s *Service) inTx(ctx context.Context, fn func(s *Service) error) error {
+	if s.Tx == nil {
+		return fn(s)
+	}
+	run := func() error {
+		return s.Tx.PublishTx(ctx, func(tx Stores) error {
+			bound := *s
+			bound.Tx, bound.Store, bound.inTxn = nil, tx, true
+			if s.Legacy != nil {
+				bound.Legacy = tx
+			}
+			courses, accounts := *s.Courses, *s.Accounts
+			courses.Store, accounts.Store = tx, tx
+			bound.Courses, bound.Accounts = &courses, &accounts
+			return fn(&bound)
+		})
+	}
+	err := run()
+	if errors.Is(err, store.ErrAlreadyExists) || errors.Is(err, account.ErrUsernameTaken) {
+		err = run()
+	}
+	return err
 }
 
 // Input is what the publish form (or CLI) sends.
@@ -318,6 +365,18 @@ func (s *Service) Land(ctx context.Context, l Launch, choice Choice) (Landing, e
 		return Landing{}, refuse("anonymous", "This launch is anonymous (no user id), and published resources need to know who you are.",
 			"Ask the platform administrator to send user identities for this tool (privacy settings of the tool in the platform).")
 	}
+	var landing Landing
+	err = s.inTx(ctx, func(s *Service) error {
+		var err error
+		landing, err = s.provision(ctx, l, r, c, act, teacher, choice)
+		return err
+	})
+	return landing, err
+}
+
+// provision finds or creates the account, enrols it and records the resource link.
+func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.Course, act course.Activity, teacher bool, choice Choice) (Landing, error) {
+	m := l.Message
 	now := s.now()
 
 	// Account: a linked account always wins; otherwise the resource's mode for the role decides.
@@ -470,6 +529,9 @@ func (s *Service) createAccount(ctx context.Context, r Resource, m *lti.Message)
 		u, err := s.Accounts.Create(ctx, account.NewUser{Username: name, Email: email, FullName: fullName(m), Auth: account.AuthLTI,
 			Language: r.Defaults.Language, Timezone: r.Defaults.Timezone, Institution: r.Defaults.Institution, Country: r.Defaults.Country})
 		if errors.Is(err, account.ErrUsernameTaken) {
+			if s.inTxn {
+				return account.User{}, err
+			}
 			continue
 		}
 		var ve *account.ValidationError
@@ -513,7 +575,7 @@ func (s *Service) enrol(ctx context.Context, r Resource, c course.Course, u acco
 	e := course.Enrolment{CourseID: c.ID, UserID: u.ID, Role: role, Status: course.StatusActive, Method: course.MethodLTI,
 		PublishedResourceID: r.ID, CreatedAt: now, UpdatedAt: now}
 	if err := s.Courses.Store.CreateEnrolment(ctx, &e); err != nil {
-		if errors.Is(err, store.ErrAlreadyExists) { // a parallel launch enrolled first
+		if errors.Is(err, store.ErrAlreadyExists) && !s.inTxn { // a parallel launch enrolled first
 			return false, role, nil
 		}
 		return false, "", fmt.Errorf("enrol: %w", err)

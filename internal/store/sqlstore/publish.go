@@ -220,3 +220,8 @@ func (s *Store) LinkUserToResourceLink(ctx context.Context, ltiUserID, resourceL
 		ltiUserID, resourceLinkID, micros(at))
 	return err
 }
+
+// PublishTx runs a launch's provisioning in one transaction (publish.TxRunner).
+func (s *Store) PublishTx(ctx context.Context, fn func(tx publish.Stores) error) error {
+	return s.Tx(ctx, func(tx *Store) error { return fn(tx) })
+}

@@ -45,7 +45,13 @@ type Store struct {
 	engine Engine
 	dsn    string
 	now    func() time.Time
+	cache  *queryCache
+	// tx is set on a Store bound to a transaction (see InTx): every query of it runs in that transaction.
+	tx *conn
+}
 
+// queryCache is shared by a Store and the transaction-bound Stores made from it.
+type queryCache struct {
 	rebound   sync.Map // PostgreSQL query text → SQLite query text
 	stmts     sync.Map // SQLite query text → *sql.Stmt
 	stmtCount atomic.Int64
@@ -59,7 +65,7 @@ func IsPostgresDSN(dsn string) bool {
 // Open opens the database named by dsn: a postgres:// URL, or else a SQLite file path (its folder is created).
 // It does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	s := &Store{dsn: dsn, now: time.Now}
+	s := &Store{dsn: dsn, now: time.Now, cache: &queryCache{}}
 	if IsPostgresDSN(dsn) {
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -115,7 +121,7 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 // Close closes the cached statements and the pool.
 func (s *Store) Close() error {
-	s.stmts.Range(func(_, v any) bool {
+	s.cache.stmts.Range(func(_, v any) bool {
 		v.(*sql.Stmt).Close()
 		return true
 	})
@@ -157,7 +163,7 @@ func (s *Store) q(query string) string {
 	if s.engine == Postgres {
 		return query
 	}
-	if v, ok := s.rebound.Load(query); ok {
+	if v, ok := s.cache.rebound.Load(query); ok {
 		return v.(string)
 	}
 	var b strings.Builder
@@ -175,7 +181,7 @@ func (s *Store) q(query string) string {
 		b.WriteByte(c)
 	}
 	out := b.String()
-	s.rebound.Store(query, out)
+	s.cache.rebound.Store(query, out)
 	return out
 }
 
@@ -200,21 +206,21 @@ func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 		return nil
 	}
 	var st *sql.Stmt
-	if v, ok := c.s.stmts.Load(query); ok {
+	if v, ok := c.s.cache.stmts.Load(query); ok {
 		st = v.(*sql.Stmt)
 	} else {
-		if c.s.stmtCount.Load() >= maxCachedStatements {
+		if c.s.cache.stmtCount.Load() >= maxCachedStatements {
 			return nil
 		}
 		prepared, err := c.s.db.PrepareContext(ctx, query)
 		if err != nil {
 			return nil // run it unprepared; the error will show there
 		}
-		if v, loaded := c.s.stmts.LoadOrStore(query, prepared); loaded {
+		if v, loaded := c.s.cache.stmts.LoadOrStore(query, prepared); loaded {
 			prepared.Close()
 			st = v.(*sql.Stmt)
 		} else {
-			c.s.stmtCount.Add(1)
+			c.s.cache.stmtCount.Add(1)
 			st = prepared
 		}
 	}
@@ -264,10 +270,19 @@ func (c conn) insertID(ctx context.Context, query string, args ...any) (int64, e
 	return id, nil
 }
 
-func (s *Store) c() conn { return conn{s: s, q: s.db} }
+func (s *Store) c() conn {
+	if s.tx != nil {
+		return *s.tx
+	}
+	return conn{s: s, q: s.db}
+}
 
-// inTx runs fn in a transaction and commits when fn returns nil.
+// inTx runs fn in a transaction and commits when fn returns nil. On a Store already bound to a transaction, fn
+// joins it (a second BEGIN would wait on SQLite's write lock, which the first holds).
 func (s *Store) inTx(ctx context.Context, fn func(c conn) error) error {
+	if s.tx != nil {
+		return fn(*s.tx)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", mapErr(err))
@@ -280,6 +295,17 @@ func (s *Store) inTx(ctx context.Context, fn func(c conn) error) error {
 		return fmt.Errorf("commit: %w", mapErr(err))
 	}
 	return nil
+}
+
+// Tx runs fn with a Store bound to one transaction: everything fn does through it commits together, or, when fn
+// returns an error, not at all.
+func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.inTx(ctx, func(c conn) error {
+		bound := &Store{db: s.db, engine: s.engine, dsn: s.dsn, now: s.now, cache: s.cache}
+		c.s = bound
+		bound.tx = &c
+		return fn(bound)
+	})
 }
 
 // mapErr turns driver errors into the store's sentinels so that callers never see driver types.

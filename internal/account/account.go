@@ -68,6 +68,8 @@ var (
 	ErrBadCredentials = errors.New("the username or password is wrong")
 	// ErrUsernameTaken means another account already has the username.
 	ErrUsernameTaken = errors.New("that username is already taken")
+	// ErrTooManyAttempts means the username had too many failed sign-ins recently.
+	ErrTooManyAttempts = errors.New("too many failed sign-ins for this username: wait 15 minutes, or ask a site administrator to set a new password")
 	// ErrNoPassword means the account cannot sign in with a password (LTI accounts, until one is set).
 	ErrNoPassword = errors.New("this account has no password: it signs in by launching from a platform")
 )
@@ -84,7 +86,24 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
 type Service struct {
 	Store Store
 	Now   func() time.Time
+	// Failures, when set, slows password guessing: after MaxFailures failed sign-ins for one username within
+	// FailureWindow, Authenticate refuses that username until the window has passed.
+	Failures FailureStore
 }
+
+// FailureStore remembers failed sign-ins; it lives in the database so that every instance counts alike.
+type FailureStore interface {
+	RecordLoginFailure(ctx context.Context, username string, at time.Time) error
+	CountLoginFailures(ctx context.Context, username string, since time.Time) (int, error)
+	ClearLoginFailures(ctx context.Context, username string, before time.Time) error
+}
+
+// Sign-in throttling: 10 failures in 15 minutes lock a username for the rest of the window. Ten is far above
+// honest typos and far below what guessing needs.
+const (
+	MaxFailures   = 10
+	FailureWindow = 15 * time.Minute
+)
 
 // NewUser is what it takes to create an account.
 type NewUser struct {
@@ -145,9 +164,38 @@ func (s *Service) Create(ctx context.Context, n NewUser) (User, error) {
 	return u, nil
 }
 
-// Authenticate checks a username and password and records the login.
+// Authenticate checks a username and password and records the login. Failed attempts are counted per username
+// (known or not, so the answer does not reveal which exist) when a FailureStore is set.
 func (s *Service) Authenticate(ctx context.Context, username, password string) (User, error) {
-	u, err := s.Store.UserByUsername(ctx, strings.TrimSpace(username))
+	username = strings.TrimSpace(username)
+	key := strings.ToLower(username)
+	if s.Failures != nil {
+		n, err := s.Failures.CountLoginFailures(ctx, key, s.now().Add(-FailureWindow))
+		if err != nil {
+			return User{}, fmt.Errorf("count failed sign-ins: %w", err)
+		}
+		if n >= MaxFailures {
+			return User{}, ErrTooManyAttempts
+		}
+	}
+	u, err := s.authenticate(ctx, username, password)
+	if s.Failures != nil {
+		switch {
+		case errors.Is(err, ErrBadCredentials):
+			if ferr := s.Failures.RecordLoginFailure(ctx, key, s.now()); ferr != nil {
+				return User{}, fmt.Errorf("record failed sign-in: %w", ferr)
+			}
+		case err == nil:
+			if ferr := s.Failures.ClearLoginFailures(ctx, key, s.now().Add(-FailureWindow)); ferr != nil {
+				return User{}, fmt.Errorf("clear failed sign-ins: %w", ferr)
+			}
+		}
+	}
+	return u, err
+}
+
+func (s *Service) authenticate(ctx context.Context, username, password string) (User, error) {
+	u, err := s.Store.UserByUsername(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
 		// Spend the same time as a real check, so response times do not reveal which usernames exist.
 		_ = CheckPassword(dummyHash, password)

@@ -74,7 +74,7 @@ type App struct {
 // New builds an App on an open store.
 func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
 	a := &App{Config: cfg, Store: st, Log: log}
-	a.Accounts = &account.Service{Store: st}
+	a.Accounts = &account.Service{Store: st, Failures: st}
 	a.Site = site.NewService(st, nil)
 	gradeHook := &jobs.GradeHook{Store: st} // grade changes queue a sync (wireJobs)
 	a.Courses = &course.Service{Store: gradeHook, Users: st}

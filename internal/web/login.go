@@ -8,6 +8,19 @@ import (
 	"github.com/ltipub/ltipub/internal/account"
 )
 
+// signInRefused turns a refused password check into what the form shows: its status and message. ok is false
+// for other errors, which are the server's.
+func signInRefused(err error) (status int, msg string, ok bool) {
+	switch {
+	case errors.Is(err, account.ErrBadCredentials):
+		return http.StatusUnauthorized, "The username or password is wrong. Check both and try again; passwords are case-sensitive.", true
+	case errors.Is(err, account.ErrTooManyAttempts):
+		return http.StatusTooManyRequests, "Too many failed sign-ins for this username. Wait 15 minutes and try again, " +
+			"or ask a site administrator to set a new password.", true
+	}
+	return 0, "", false
+}
+
 type loginPage struct {
 	Page
 	Username string
@@ -28,11 +41,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
 	next := localRedirect(r.PostFormValue("next"), "/")
 	u, err := s.cfg.Accounts.Authenticate(r.Context(), username, password)
-	if errors.Is(err, account.ErrBadCredentials) {
-		s.log.WarnContext(r.Context(), "login failed", slog.String("username", username))
-		s.render(w, r, http.StatusUnauthorized, "login", &loginPage{Page: Page{Title: "Sign in", Embedded: isEmbedded(r)},
-			Username: username, Next: next, Error: "The username or password is wrong. Check both and try again; " +
-				"passwords are case-sensitive."})
+	if status, msg, ok := signInRefused(err); ok {
+		s.log.WarnContext(r.Context(), "login failed", slog.String("username", username), slog.Any("reason", err))
+		s.render(w, r, status, "login", &loginPage{Page: Page{Title: "Sign in", Embedded: isEmbedded(r)},
+			Username: username, Next: next, Error: msg})
 		return
 	}
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/lti"
@@ -121,8 +120,8 @@ func (s *Server) selectionSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	username := r.PostFormValue("username")
 	u, err := s.cfg.Accounts.Authenticate(r.Context(), username, r.PostFormValue("password"))
-	if errors.Is(err, account.ErrBadCredentials) {
-		s.renderSelection(w, r, l, http.StatusUnauthorized, username, "The username or password is wrong. Check both and try again.")
+	if status, msg, ok := signInRefused(err); ok {
+		s.renderSelection(w, r, l, status, username, msg)
 		return
 	}
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/lti"
@@ -281,14 +280,13 @@ func (s *Server) accountSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	username := r.PostFormValue("username")
 	u, err := s.cfg.Accounts.Authenticate(r.Context(), username, r.PostFormValue("password"))
-	if errors.Is(err, account.ErrBadCredentials) {
+	if status, msg, ok := signInRefused(err); ok {
 		mode := res.StudentMode
 		if pl.Message.Roles.IsTeacherLike() {
 			mode = res.TeacherMode
 		}
-		s.render(w, r, http.StatusUnauthorized, "lti_account", &accountChoicePage{Page: Page{Title: "Your account"}, Action: "/launch/account",
-			ResourceName: res.Name, CanCreate: mode == publish.ModePrompt, Username: username,
-			Error: "The username or password is wrong. Check both and try again."})
+		s.render(w, r, status, "lti_account", &accountChoicePage{Page: Page{Title: "Your account"}, Action: "/launch/account",
+			ResourceName: res.Name, CanCreate: mode == publish.ModePrompt, Username: username, Error: msg})
 		return
 	}
 	if err != nil {

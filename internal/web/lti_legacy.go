@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/logging"
 	"github.com/ltipub/ltipub/internal/publish"
@@ -360,8 +359,8 @@ func (s *Server) legacyAccountSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	username := r.PostFormValue("username")
 	u, err := s.cfg.Accounts.Authenticate(r.Context(), username, r.PostFormValue("password"))
-	if errors.Is(err, account.ErrBadCredentials) {
-		s.legacyAccountPage(w, r, http.StatusUnauthorized, p, res, username, "The username or password is wrong. Check both and try again.")
+	if status, msg, ok := signInRefused(err); ok {
+		s.legacyAccountPage(w, r, status, p, res, username, msg)
 		return
 	}
 	if err != nil {

@@ -115,3 +115,22 @@ func affectedOne(res sql.Result) error {
 	}
 	return nil
 }
+
+// RecordLoginFailure notes a failed sign-in for username.
+func (s *Store) RecordLoginFailure(ctx context.Context, username string, at time.Time) error {
+	_, err := s.c().exec(ctx, `INSERT INTO login_failures (username, at) VALUES ($1, $2)`, username, micros(at))
+	return err
+}
+
+// CountLoginFailures counts the failed sign-ins for username since a time.
+func (s *Store) CountLoginFailures(ctx context.Context, username string, since time.Time) (int, error) {
+	var n int
+	err := s.c().row(ctx, `SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2`, username, micros(since)).Scan(&n)
+	return n, mapErr(err)
+}
+
+// ClearLoginFailures forgets username's failures (after a successful sign-in) and everyone's older than before.
+func (s *Store) ClearLoginFailures(ctx context.Context, username string, before time.Time) error {
+	_, err := s.c().exec(ctx, `DELETE FROM login_failures WHERE username = $1 OR at < $2`, username, micros(before))
+	return err
+}

@@ -117,3 +117,26 @@ func testConcurrentWrites(t *testing.T, s *sqlstore.Store) {
 		t.Fatalf("%d settings stored, want %d", len(all), n+1)
 	}
 }
+
+func testLoginFailures(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	for i := range 3 {
+		if err := s.RecordLoginFailure(ctx, "ada", t0.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.RecordLoginFailure(ctx, "bob", t0)
+	if n, err := s.CountLoginFailures(ctx, "ada", t0.Add(time.Minute)); err != nil || n != 2 {
+		t.Fatalf("failures since t0+1m = %d, %v; want 2", n, err)
+	}
+	// Clearing ada's also drops everyone's older than the cut-off.
+	if err := s.ClearLoginFailures(ctx, "ada", t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for user, want := range map[string]int{"ada": 0, "bob": 0} {
+		if n, _ := s.CountLoginFailures(ctx, user, t0.Add(-time.Hour)); n != want {
+			t.Fatalf("%s has %d failures left, want %d", user, n, want)
+		}
+	}
+}

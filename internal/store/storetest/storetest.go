@@ -12,6 +12,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, open(t)) })
 	t.Run("Settings", func(t *testing.T) { testSettings(t, open(t)) })
+	t.Run("LoginFailures", func(t *testing.T) { testLoginFailures(t, open(t)) })
 	t.Run("ConcurrentWrites", func(t *testing.T) { testConcurrentWrites(t, open(t)) })
 	t.Run("Courses", func(t *testing.T) { testCourses(t, open(t)) })
 	t.Run("GradeRevisions", func(t *testing.T) { testGradeRevisions(t, open(t)) })

@@ -56,6 +56,20 @@ func (f *platformFlags) open(ctx context.Context) (*sqlstore.Store, *tool.Servic
 	return st, &tool.Service{Store: st, BaseURL: strings.TrimRight(f.baseURL, "/"), AllowPrivateURLs: f.allowPrivate}, nil
 }
 
+// openRegistration parses a command line whose first positional argument is a registration ID (want is how many
+// positional arguments it takes, names says what they are) and opens the store. The caller closes st.
+func (f *platformFlags) openRegistration(ctx context.Context, fs *flag.FlagSet, args []string, want int, names string) (
+	id int64, pos []string, st *sqlstore.Store, svc *tool.Service, err error) {
+	if pos, err = parseInterleaved(fs, args, want, names); err != nil {
+		return 0, nil, nil, nil, err
+	}
+	if id, err = parseID(fs, pos[0]); err != nil {
+		return 0, nil, nil, nil, err
+	}
+	st, svc, err = f.open(ctx)
+	return id, pos, st, svc, err
+}
+
 // parseInterleaved parses flags that may come before or after the positional arguments (`platform set 3
 // --issuer …`), which the flag package alone stops at, and requires exactly want positional arguments.
 func parseInterleaved(fs *flag.FlagSet, args []string, want int, names string) ([]string, error) {
@@ -217,15 +231,7 @@ func platformSetCmd() *Command {
 		fs.StringVar(&d.JWKSURL, "jwks-url", "", "the platform's public keyset `URL`")
 		fs.StringVar(&d.TokenURL, "token-url", "", "the platform's access token `URL`")
 		fs.StringVar(&d.AuthURL, "auth-url", "", "the platform's authentication request `URL`")
-		pos, err := parseInterleaved(fs, args, 1, "the registration ID")
-		if err != nil {
-			return err
-		}
-		id, err := parseID(fs, pos[0])
-		if err != nil {
-			return err
-		}
-		st, svc, err := f.open(ctx)
+		id, _, st, svc, err := f.openRegistration(ctx, fs, args, 1, "the registration ID")
 		if err != nil {
 			return err
 		}
@@ -304,15 +310,7 @@ func platformShowCmd() *Command {
 		var f platformFlags
 		fs := newFlags(env, "ltipub platform show", c.Summary, "ID")
 		f.add(fs)
-		pos, err := parseInterleaved(fs, args, 1, "the registration ID")
-		if err != nil {
-			return err
-		}
-		id, err := parseID(fs, pos[0])
-		if err != nil {
-			return err
-		}
-		st, svc, err := f.open(ctx)
+		id, _, st, svc, err := f.openRegistration(ctx, fs, args, 1, "the registration ID")
 		if err != nil {
 			return err
 		}
@@ -337,15 +335,7 @@ func platformDeleteCmd() *Command {
 		var f platformFlags
 		fs := newFlags(env, "ltipub platform delete", c.Summary, "ID")
 		f.add(fs)
-		pos, err := parseInterleaved(fs, args, 1, "the registration ID")
-		if err != nil {
-			return err
-		}
-		id, err := parseID(fs, pos[0])
-		if err != nil {
-			return err
-		}
-		st, svc, err := f.open(ctx)
+		id, _, st, svc, err := f.openRegistration(ctx, fs, args, 1, "the registration ID")
 		if err != nil {
 			return err
 		}
@@ -377,15 +367,7 @@ func deploymentAddCmd() *Command {
 		f.add(fs)
 		fs.StringVar(&depID, "deployment-id", "", "the deployment `ID` the platform shows (required)")
 		fs.StringVar(&name, "name", "", "a `name` for the deployment")
-		pos, err := parseInterleaved(fs, args, 1, "the registration ID")
-		if err != nil {
-			return err
-		}
-		id, err := parseID(fs, pos[0])
-		if err != nil {
-			return err
-		}
-		st, svc, err := f.open(ctx)
+		id, _, st, svc, err := f.openRegistration(ctx, fs, args, 1, "the registration ID")
 		if err != nil {
 			return err
 		}
@@ -411,15 +393,7 @@ func deploymentRemoveCmd() *Command {
 		fs := newFlags(env, "ltipub deployment remove", c.Summary, "ID DEPLOYMENT_ID")
 		f.add(fs)
 		fs.BoolVar(&force, "force", false, "remove the last deployment even though the registration has launched")
-		pos, err := parseInterleaved(fs, args, 2, "the registration ID and the deployment ID")
-		if err != nil {
-			return err
-		}
-		id, err := parseID(fs, pos[0])
-		if err != nil {
-			return err
-		}
-		st, svc, err := f.open(ctx)
+		id, pos, st, svc, err := f.openRegistration(ctx, fs, args, 2, "the registration ID and the deployment ID")
 		if err != nil {
 			return err
 		}

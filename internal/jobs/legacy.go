@@ -216,21 +216,5 @@ func (s *Service) syncLegacyMembers(ctx context.Context, run *Run, r publish.Res
 	if err := s.cfg.Store.SeeMembers(ctx, l.ID, run.ID, seen); err != nil {
 		return err
 	}
-	if err := s.cfg.Store.FinishMemberRun(ctx, l.ID, run.ID, s.cfg.Now()); err != nil {
-		return err
-	}
-	if !unenrol {
-		return nil
-	}
-	stale, err := s.cfg.Store.StaleEnrolments(ctx, l.ID, r.ID, r.CourseID, run.ID)
-	if err != nil {
-		return err
-	}
-	for _, se := range stale {
-		if err := s.cfg.Courses.DeleteEnrolment(ctx, se.EnrolmentID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("unenrol user %d: %w", se.UserID, err)
-		}
-		run.Unenrolled++
-	}
-	return nil
+	return s.finishRoster(ctx, run, r, l, unenrol)
 }

@@ -133,10 +133,17 @@ func (s *Service) syncLinkMembers(ctx context.Context, run *Run, r publish.Resou
 	if err != nil {
 		return err // an incomplete roster never unenrols anyone
 	}
+	s.log.DebugContext(ctx, "roster read", "link_id", l.ID, "members", res.Members, "pages", res.Pages)
+	return s.finishRoster(ctx, run, r, l, unenrol)
+}
+
+// finishRoster closes a complete listing of link l and, when the mode unenrols, removes the enrolments that r made
+// for users the listing no longer holds — never a manual enrolment or another resource's. Both the LTI 1.3
+// (NRPS) and the LTI 1.1 (memberships extension) rosters end here.
+func (s *Service) finishRoster(ctx context.Context, run *Run, r publish.Resource, l publish.ResourceLink, unenrol bool) error {
 	if err := s.cfg.Store.FinishMemberRun(ctx, l.ID, run.ID, s.cfg.Now()); err != nil {
 		return err
 	}
-	s.log.DebugContext(ctx, "roster read", "link_id", l.ID, "members", res.Members, "pages", res.Pages)
 	if !unenrol {
 		return nil
 	}

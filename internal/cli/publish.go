@@ -106,25 +106,9 @@ func publishedListCmd() *Command {
 		}
 		launchURL := publish.LaunchURL(strings.TrimRight(baseURL, "/"))
 		if asJSON {
-			type item struct {
-				ID          int64  `json:"id"`
-				UUID        string `json:"uuid"`
-				CourseID    int64  `json:"course_id"`
-				ActivityID  int64  `json:"activity_id,omitempty"`
-				Name        string `json:"name"`
-				Enabled     bool   `json:"enabled"`
-				GradeSync   bool   `json:"grade_sync"`
-				MemberSync  bool   `json:"member_sync"`
-				StudentMode string `json:"student_mode"`
-				TeacherMode string `json:"teacher_mode"`
-				LaunchURL   string `json:"launch_url"`
-				Custom      string `json:"custom"`
-			}
-			out := []item{}
+			out := []resourceJSON{}
 			for _, r := range list {
-				out = append(out, item{ID: r.ID, UUID: r.UUID, CourseID: r.CourseID, ActivityID: r.ActivityID, Name: r.Name,
-					Enabled: r.Enabled, GradeSync: r.GradeSync, MemberSync: r.MemberSync, StudentMode: string(r.StudentMode),
-					TeacherMode: string(r.TeacherMode), LaunchURL: launchURL, Custom: r.CustomProperties()})
+				out = append(out, toResourceJSON(r, launchURL))
 			}
 			return json.NewEncoder(env.Stdout).Encode(out)
 		}
@@ -164,4 +148,26 @@ func flagError(err error) error {
 		}
 	}
 	return err
+}
+
+// resourceJSON is how the CLI prints a published resource (published list, published show).
+type resourceJSON struct {
+	ID          int64  `json:"id"`
+	UUID        string `json:"uuid"`
+	CourseID    int64  `json:"course_id"`
+	ActivityID  int64  `json:"activity_id,omitempty"`
+	Name        string `json:"name"`
+	Enabled     bool   `json:"enabled"`
+	GradeSync   bool   `json:"grade_sync"`
+	MemberSync  bool   `json:"member_sync"`
+	StudentMode string `json:"student_mode"`
+	TeacherMode string `json:"teacher_mode"`
+	LaunchURL   string `json:"launch_url"`
+	Custom      string `json:"custom"`
+}
+
+func toResourceJSON(r publish.Resource, launchURL string) resourceJSON {
+	return resourceJSON{ID: r.ID, UUID: r.UUID, CourseID: r.CourseID, ActivityID: r.ActivityID, Name: r.Name,
+		Enabled: r.Enabled, GradeSync: r.GradeSync, MemberSync: r.MemberSync, StudentMode: string(r.StudentMode),
+		TeacherMode: string(r.TeacherMode), LaunchURL: launchURL, Custom: r.CustomProperties()}
 }

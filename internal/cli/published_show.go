@@ -48,23 +48,10 @@ func publishedShowCmd() *Command {
 			ConsumerKey  string `json:"consumer_key"`
 		}
 		out := struct {
-			ID          int64  `json:"id"`
-			UUID        string `json:"uuid"`
-			CourseID    int64  `json:"course_id"`
-			ActivityID  int64  `json:"activity_id,omitempty"`
-			Name        string `json:"name"`
-			Enabled     bool   `json:"enabled"`
-			GradeSync   bool   `json:"grade_sync"`
-			MemberSync  bool   `json:"member_sync"`
-			StudentMode string `json:"student_mode"`
-			TeacherMode string `json:"teacher_mode"`
-			LaunchURL   string `json:"launch_url"`
-			Custom      string `json:"custom"`
-			Legacy      legacy `json:"legacy"`
-		}{ID: r.ID, UUID: r.UUID, CourseID: r.CourseID, ActivityID: r.ActivityID, Name: r.Name, Enabled: r.Enabled,
-			GradeSync: r.GradeSync, MemberSync: r.MemberSync, StudentMode: string(r.StudentMode), TeacherMode: string(r.TeacherMode),
-			LaunchURL: publish.LaunchURL(base), Custom: r.CustomProperties(),
-			Legacy: legacy{LaunchURL: publish.LegacyLaunchURL(base, r.UUID), CartridgeURL: publish.CartridgeURL(base, r.UUID),
+			resourceJSON
+			Legacy legacy `json:"legacy"`
+		}{toResourceJSON(r, publish.LaunchURL(base)),
+			legacy{LaunchURL: publish.LegacyLaunchURL(base, r.UUID), CartridgeURL: publish.CartridgeURL(base, r.UUID),
 				Secret: r.LegacySecret, ConsumerKey: "any non-empty value the platform admin chooses"}}
 		if asJSON {
 			return json.NewEncoder(env.Stdout).Encode(out)

@@ -48,15 +48,12 @@ func (s *Server) startDeepLinking(w http.ResponseWriter, r *http.Request, l *lau
 }
 
 func (s *Server) pendingDeepLink(r *http.Request) (*launch.Launch, error) {
-	raw := s.sessions.GetString(r.Context(), sessionDeepLink)
-	if raw == "" {
-		return nil, &Problem{Status: http.StatusBadRequest, Code: "no_pending_selection", Title: "No content selection in progress",
-			Cause: "This page continues a content selection from your platform, but this browser has none waiting (it may have been finished already, or cookies may be blocked).",
-			Fix:   "Start again from your platform: add an activity and choose ltipub."}
-	}
-	var pl pendingLaunch
-	if err := json.Unmarshal([]byte(raw), &pl); err != nil {
-		return nil, fmt.Errorf("read pending content selection: %w", err)
+	pl, err := s.readPending(r, sessionDeepLink, &Problem{Status: http.StatusBadRequest, Code: "no_pending_selection",
+		Title: "No content selection in progress",
+		Cause: "This page continues a content selection from your platform, but this browser has none waiting (it may have been finished already, or cookies may be blocked).",
+		Fix:   "Start again from your platform: add an activity and choose ltipub."})
+	if err != nil {
+		return nil, err
 	}
 	reg, err := s.cfg.Launches.Registrations.Registration(r.Context(), pl.RegistrationID)
 	if err != nil {

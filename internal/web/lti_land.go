@@ -224,15 +224,20 @@ type accountChoicePage struct {
 }
 
 func (s *Server) pendingLaunch(r *http.Request) (*pendingLaunch, error) {
-	raw := s.sessions.GetString(r.Context(), sessionPending)
+	return s.readPending(r, sessionPending, &Problem{Status: http.StatusBadRequest, Code: "no_pending_launch", Title: "No launch in progress",
+		Cause: "This page continues a launch from your platform, but this browser has none waiting (it may have expired, or cookies may be blocked).",
+		Fix:   "Go back to your platform and open the resource again."})
+}
+
+// readPending decodes the validated launch kept under key in the session; none there is the given problem.
+func (s *Server) readPending(r *http.Request, key string, none *Problem) (*pendingLaunch, error) {
+	raw := s.sessions.GetString(r.Context(), key)
 	if raw == "" {
-		return nil, &Problem{Status: http.StatusBadRequest, Code: "no_pending_launch", Title: "No launch in progress",
-			Cause: "This page continues a launch from your platform, but this browser has none waiting (it may have expired, or cookies may be blocked).",
-			Fix:   "Go back to your platform and open the resource again."}
+		return nil, none
 	}
 	var pl pendingLaunch
 	if err := json.Unmarshal([]byte(raw), &pl); err != nil {
-		return nil, fmt.Errorf("read pending launch: %w", err)
+		return nil, fmt.Errorf("read the launch waiting in the session (%s): %w", key, err)
 	}
 	return &pl, nil
 }

@@ -1,123 +1,148 @@
-// Package cli is ltipub's command line: a small tree of subcommands on the standard flag package. Each command
-// parses its own flags (every one that touches the database takes --db / LTIPUB_DB) and calls the same domain
-// services the web server uses.
+// Package cli is ltipub's command line, on spf13/cobra (the library of gh, kubectl and hugo): flags before or after
+// the arguments, `ltipub help <command>`, shell completion, --version. One file per command group; every command that
+// touches the database takes --db / LTIPUB_DB and calls the same domain services the web server uses.
 package cli
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
 
-// Env is what a command runs with: its arguments and where it writes.
+// Env is what a command runs with: where it reads and writes.
 type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
 }
 
-// Command is one subcommand.
-type Command struct {
-	Name    string
-	Summary string
-	Usage   string // arguments after the name, for the help line
-	Run     func(ctx context.Context, env Env, args []string) error
-	Sub     []*Command
-}
+// usageError means the command line was wrong (exit status 2); the message says what to type instead.
+type usageError struct{ msg string }
 
-// errUsage means the command line was wrong; the command already printed why.
-var errUsage = errors.New("usage")
+func (e *usageError) Error() string { return e.msg }
+
+// usagef is a usage error: a wrong command line, not a failure of what it asked for.
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// runError marks an error returned by a command's own work (exit status 1), as opposed to one cobra found while
+// reading the command line (exit status 2).
+type runError struct{ err error }
+
+func (e *runError) Error() string { return e.err.Error() }
+func (e *runError) Unwrap() error { return e.err }
 
 // Root is the ltipub command tree.
-func Root() *Command {
-	return &Command{Name: "ltipub", Summary: "publish courses and activities to learning platforms over LTI 1.3", Sub: []*Command{
-		serveCmd(),
-		migrateCmd(),
-		{Name: "user", Summary: "manage local accounts", Sub: []*Command{userCreateCmd()}},
-		platformCmd(),
-		deploymentCmd(),
-		courseCmd(),
-		publishCmd(),
-		publishedCmd(),
-		syncCmd(),
-		keysCmd(),
-		versionCmd(),
-	}}
+func Root(env Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "ltipub",
+		Short:         "publish courses and activities to learning platforms over LTI 1.3",
+		Version:       versionLine(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(
+		serveCmd(env),
+		migrateCmd(env),
+		userCmd(env),
+		platformCmd(env),
+		deploymentCmd(env),
+		courseCmd(env),
+		publishCmd(env),
+		publishedCmd(env),
+		syncCmd(env),
+		keysCmd(env),
+		versionCmd(env),
+	)
+	root.SetIn(env.Stdin)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err.Error()} })
+	markRunErrors(root)
+	return root
 }
 
-// Main runs the command line and returns the process exit code.
+// markRunErrors wraps every command's RunE so that Main can tell its errors from command-line mistakes.
+func markRunErrors(c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			err := run(cmd, args)
+			var ue *usageError
+			if err == nil || errors.As(err, &ue) {
+				return err
+			}
+			return &runError{err}
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRunErrors(sub)
+	}
+}
+
+// Main runs the command line and returns the process exit code: 0 done, 1 failed, 2 wrong command line.
 func Main(ctx context.Context, env Env, args []string) int {
-	err := Root().dispatch(ctx, env, args, "ltipub")
-	switch {
-	case err == nil:
+	root := Root(env)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
 		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.Is(err, errUsage):
-		return 2
-	default:
-		fmt.Fprintf(env.Stderr, "ltipub: %v\n", err)
+	}
+	var re *runError
+	if errors.As(err, &re) {
+		fmt.Fprintf(env.Stderr, "ltipub: %v\n", re.err)
 		return 1
 	}
+	if cmd == nil {
+		cmd = root
+	}
+	fmt.Fprintf(env.Stderr, "%s: %v\nRun '%s --help' for its usage.\n", cmd.CommandPath(), err, cmd.CommandPath())
+	return 2
 }
 
-func (c *Command) dispatch(ctx context.Context, env Env, args []string, path string) error {
-	if len(c.Sub) == 0 {
-		return c.Run(ctx, env, args)
-	}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		c.help(env.Stdout, path)
+// group is a command that only holds subcommands: alone it prints its help, with an unknown word it says so.
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short, Args: cobra.ArbitraryArgs}
+	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
-			return errUsage
+			return cmd.Help()
 		}
-		return nil
-	}
-	for _, sub := range c.Sub {
-		if sub.Name == args[0] {
-			return sub.dispatch(ctx, env, args[1:], path+" "+sub.Name)
+		var names []string
+		for _, s := range cmd.Commands() {
+			if s.IsAvailableCommand() {
+				names = append(names, s.Name())
+			}
 		}
+		msg := fmt.Sprintf("unknown command %q; %s has: %s", args[0], cmd.CommandPath(), strings.Join(names, ", "))
+		if sugg := cmd.SuggestionsFor(args[0]); len(sugg) > 0 {
+			msg = fmt.Sprintf("unknown command %q; did you mean %s %s?", args[0], cmd.CommandPath(), sugg[0])
+		}
+		return &usageError{msg}
 	}
-	fmt.Fprintf(env.Stderr, "%s: unknown command %q\n\n", path, args[0])
-	c.help(env.Stderr, path)
-	return errUsage
+	c.AddCommand(subs...)
+	return c
 }
 
-func (c *Command) help(w io.Writer, path string) {
-	fmt.Fprintf(w, "%s: %s\n\nUsage:\n  %s <command> [flags]\n\nCommands:\n", path, c.Summary, path)
-	subs := append([]*Command(nil), c.Sub...)
-	sort.Slice(subs, func(i, j int) bool { return subs[i].Name < subs[j].Name })
-	for _, s := range subs {
-		fmt.Fprintf(w, "  %-12s %s\n", s.Name, s.Summary)
-	}
-	fmt.Fprintf(w, "\nRun '%s <command> --help' for a command's flags.\n", path)
-}
-
-// newFlags makes a FlagSet whose --help output names the command and its purpose.
-func newFlags(env Env, path, summary, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet(path, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "%s: %s\n\nUsage:\n  %s [flags] %s\n\nFlags:\n", path, summary, path, usage)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parse parses args and refuses stray positional arguments unless allowed.
-func parse(fs *flag.FlagSet, args []string, positional int) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+// exactArgs requires n positional arguments, named by what, and shows an example when they are missing.
+func exactArgs(n int, what, example string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == n {
+			return nil
 		}
-		return errUsage
+		if len(args) > n {
+			return usagef("unexpected argument %q (expected %s), e.g. %s", strings.Join(args[n:], " "), what, example)
+		}
+		return usagef("expected %s, e.g. %s", what, example)
 	}
-	if positional >= 0 && fs.NArg() > positional {
-		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), strings.Join(fs.Args()[positional:], " "))
-		return errUsage
+}
+
+// noArgs refuses positional arguments, naming the stray one.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q: %s takes only flags", strings.Join(args, " "), cmd.CommandPath())
 	}
 	return nil
 }

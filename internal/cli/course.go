@@ -1,12 +1,13 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strconv"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/app"
@@ -16,27 +17,22 @@ import (
 	"github.com/ltipub/ltipub/internal/store"
 )
 
-func courseCmd() *Command {
-	return &Command{Name: "course", Summary: "import and export courses", Sub: []*Command{courseImportCmd(), courseExportCmd()}}
+func courseCmd(env Env) *cobra.Command {
+	return group("course", "import and export courses", courseImportCmd(env), courseExportCmd(env))
 }
 
-func courseImportCmd() *Command {
-	c := &Command{Name: "import", Summary: "create a course from a course file (docs/course-format.md)"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var dsn, teacher string
-		var asJSON bool
-		fs := newFlags(env, "ltipub course import", c.Summary, "FILE")
-		config.AddDBFlag(fs, &dsn)
-		fs.StringVar(&teacher, "teacher", "", "enrol the account `username` as the course's teacher")
-		fs.BoolVar(&asJSON, "json", false, `print {"course_id": …, "activities": [{"id", "type", "name"}]} as JSON`)
-		if err := parse(fs, args, 1); err != nil {
-			return err
-		}
-		if fs.NArg() != 1 {
-			fmt.Fprintln(env.Stderr, "ltipub course import: give the course file, e.g. ltipub course import examples/course.json")
-			return errUsage
-		}
-		data, err := os.ReadFile(fs.Arg(0))
+func courseImportCmd(env Env) *cobra.Command {
+	var dsn, teacher string
+	var asJSON bool
+	c := &cobra.Command{Use: "import FILE", Short: "create a course from a course file (docs/course-format.md)",
+		Args: exactArgs(1, "the course file", "ltipub course import examples/course.json")}
+	fs := c.Flags()
+	config.AddDBFlag(fs, &dsn)
+	fs.StringVar(&teacher, "teacher", "", "enrol the account `username` as the course's teacher")
+	fs.BoolVar(&asJSON, "json", false, `print {"course_id": …, "activities": [{"id", "type", "name"}]} as JSON`)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		data, err := os.ReadFile(args[0])
 		if err != nil {
 			return fmt.Errorf("read course file: %w", err)
 		}
@@ -63,7 +59,7 @@ func courseImportCmd() *Command {
 		if err != nil {
 			var verr *course.ValidationError
 			if errors.As(err, &verr) {
-				return fmt.Errorf("%s is not a valid course file, nothing was imported: %w", fs.Arg(0), err)
+				return fmt.Errorf("%s is not a valid course file, nothing was imported: %w", args[0], err)
 			}
 			return err
 		}
@@ -91,19 +87,16 @@ func courseImportCmd() *Command {
 	return c
 }
 
-func courseExportCmd() *Command {
-	c := &Command{Name: "export", Summary: "print a course as a course file (JSON)"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var dsn string
-		fs := newFlags(env, "ltipub course export", c.Summary, "ID")
-		config.AddDBFlag(fs, &dsn)
-		if err := parse(fs, args, 1); err != nil {
-			return err
-		}
-		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-		if fs.NArg() != 1 || err != nil {
-			fmt.Fprintln(env.Stderr, "ltipub course export: give the course id, e.g. ltipub course export 1")
-			return errUsage
+func courseExportCmd(env Env) *cobra.Command {
+	var dsn string
+	c := &cobra.Command{Use: "export ID", Short: "print a course as a course file (JSON)",
+		Args: exactArgs(1, "the course id", "ltipub course export 1")}
+	config.AddDBFlag(c.Flags(), &dsn)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		id, err := strconv.ParseInt(args[0], 10, 64)
+		if err != nil || id <= 0 {
+			return usagef("%q is not a course id, e.g. ltipub course export 1", args[0])
 		}
 		st, err := app.OpenStore(ctx, dsn, logging.Discard())
 		if err != nil {

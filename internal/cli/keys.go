@@ -1,10 +1,11 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
@@ -12,8 +13,8 @@ import (
 	"github.com/ltipub/ltipub/internal/logging"
 )
 
-func keysCmd() *Command {
-	return &Command{Name: "keys", Summary: "the tool's signing keys (published at /lti/jwks)", Sub: []*Command{keysListCmd(), keysRotateCmd()}}
+func keysCmd(env Env) *cobra.Command {
+	return group("keys", "the tool's signing keys (published at /lti/jwks)", keysListCmd(env), keysRotateCmd(env))
 }
 
 type keyJSON struct {
@@ -23,17 +24,14 @@ type keyJSON struct {
 	RetireAt  time.Time `json:"retire_at,omitzero"`
 }
 
-func keysListCmd() *Command {
-	c := &Command{Name: "list", Summary: "list the published keys (active first)"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var dsn string
-		var asJSON bool
-		fs := newFlags(env, "ltipub keys list", c.Summary, "")
-		config.AddDBFlag(fs, &dsn)
-		fs.BoolVar(&asJSON, "json", false, "print JSON")
-		if err := parse(fs, args, 0); err != nil {
-			return err
-		}
+func keysListCmd(env Env) *cobra.Command {
+	var dsn string
+	var asJSON bool
+	c := &cobra.Command{Use: "list", Short: "list the published keys (active first)", Args: noArgs}
+	config.AddDBFlag(c.Flags(), &dsn)
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
 		st, err := app.OpenStore(ctx, dsn, logging.Discard())
 		if err != nil {
 			return err
@@ -52,21 +50,18 @@ func keysListCmd() *Command {
 	return c
 }
 
-func keysRotateCmd() *Command {
-	c := &Command{Name: "rotate", Summary: "make a new active key; the previous one stays published for the overlap, then retires"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var dsn string
-		var overlap time.Duration
-		var asJSON bool
-		fs := newFlags(env, "ltipub keys rotate", c.Summary, "")
-		config.AddDBFlag(fs, &dsn)
-		fs.DurationVar(&overlap, "overlap", 72*time.Hour, "how long the previous key stays in the JWKS, so platforms that cached it keep verifying")
-		fs.BoolVar(&asJSON, "json", false, "print JSON")
-		if err := parse(fs, args, 0); err != nil {
-			return err
-		}
+func keysRotateCmd(env Env) *cobra.Command {
+	var dsn string
+	var overlap time.Duration
+	var asJSON bool
+	c := &cobra.Command{Use: "rotate", Short: "make a new active key; the previous one stays published for the overlap, then retires", Args: noArgs}
+	config.AddDBFlag(c.Flags(), &dsn)
+	c.Flags().DurationVar(&overlap, "overlap", 72*time.Hour, "how long the previous key stays in the JWKS, so platforms that cached it keep verifying")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
 		if overlap < 0 {
-			return fmt.Errorf("--overlap must not be negative")
+			return usagef("--overlap must not be negative, e.g. --overlap 72h")
 		}
 		st, err := app.OpenStore(ctx, dsn, logging.Discard())
 		if err != nil {

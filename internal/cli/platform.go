@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
@@ -19,16 +21,13 @@ import (
 	"github.com/ltipub/ltipub/internal/tool"
 )
 
-func platformCmd() *Command {
-	return &Command{Name: "platform", Summary: "register LTI platforms (the manual way; dynamic registration needs the server)", Sub: []*Command{
-		platformAddCmd(), platformSetCmd(), platformListCmd(), platformShowCmd(), platformDeleteCmd(),
-	}}
+func platformCmd(env Env) *cobra.Command {
+	return group("platform", "register LTI platforms (the manual way; dynamic registration needs the server)",
+		platformAddCmd(env), platformSetCmd(env), platformListCmd(env), platformShowCmd(env), platformDeleteCmd(env))
 }
 
-func deploymentCmd() *Command {
-	return &Command{Name: "deployment", Summary: "manage a platform registration's deployment IDs", Sub: []*Command{
-		deploymentAddCmd(), deploymentRemoveCmd(),
-	}}
+func deploymentCmd(env Env) *cobra.Command {
+	return group("deployment", "manage a platform registration's deployment IDs", deploymentAddCmd(env), deploymentRemoveCmd(env))
 }
 
 // platformFlags are the flags every platform and deployment command shares.
@@ -38,7 +37,7 @@ type platformFlags struct {
 	asJSON       bool
 }
 
-func (f *platformFlags) add(fs *flag.FlagSet) {
+func (f *platformFlags) add(fs *pflag.FlagSet) {
 	config.AddDBFlag(fs, &f.dsn)
 	config.AddBaseURLFlag(fs, &f.baseURL)
 	allow, _ := strconv.ParseBool(os.Getenv("LTIPUB_ALLOW_PRIVATE_URLS"))
@@ -56,49 +55,20 @@ func (f *platformFlags) open(ctx context.Context) (*sqlstore.Store, *tool.Servic
 	return st, &tool.Service{Store: st, BaseURL: strings.TrimRight(f.baseURL, "/"), AllowPrivateURLs: f.allowPrivate}, nil
 }
 
-// openRegistration parses a command line whose first positional argument is a registration ID (want is how many
-// positional arguments it takes, names says what they are) and opens the store. The caller closes st.
-func (f *platformFlags) openRegistration(ctx context.Context, fs *flag.FlagSet, args []string, want int, names string) (
-	id int64, pos []string, st *sqlstore.Store, svc *tool.Service, err error) {
-	if pos, err = parseInterleaved(fs, args, want, names); err != nil {
-		return 0, nil, nil, nil, err
-	}
-	if id, err = parseID(fs, pos[0]); err != nil {
-		return 0, nil, nil, nil, err
+// openRegistration reads the registration ID, the first positional argument, and opens the store. The caller
+// closes st.
+func (f *platformFlags) openRegistration(ctx context.Context, args []string) (id int64, st *sqlstore.Store, svc *tool.Service, err error) {
+	if id, err = parseID(args[0]); err != nil {
+		return 0, nil, nil, err
 	}
 	st, svc, err = f.open(ctx)
-	return id, pos, st, svc, err
+	return id, st, svc, err
 }
 
-// parseInterleaved parses flags that may come before or after the positional arguments (`platform set 3
-// --issuer …`), which the flag package alone stops at, and requires exactly want positional arguments.
-func parseInterleaved(fs *flag.FlagSet, args []string, want int, names string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, errUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(pos) != want {
-		fmt.Fprintf(fs.Output(), "%s: expected %s\n", fs.Name(), names)
-		return nil, errUsage
-	}
-	return pos, nil
-}
-
-func parseID(fs *flag.FlagSet, s string) (int64, error) {
+func parseID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		fmt.Fprintf(fs.Output(), "%s: %q is not a registration ID (see ltipub platform list)\n", fs.Name(), s)
-		return 0, errUsage
+		return 0, usagef("%q is not a registration ID (see ltipub platform list)", s)
 	}
 	return id, nil
 }
@@ -184,17 +154,14 @@ func printURLs(w io.Writer, u tool.ToolURLs) {
 
 func writeJSON(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
 
-func platformAddCmd() *Command {
-	c := &Command{Name: "add", Summary: "create a pending registration and print the tool's URLs (with a registration URL)"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var f platformFlags
-		var name string
-		fs := newFlags(env, "ltipub platform add", c.Summary, "")
-		f.add(fs)
-		fs.StringVar(&name, "name", "", "the platform's `name`, such as \"Moodle (production)\" (required)")
-		if _, err := parseInterleaved(fs, args, 0, "no arguments"); err != nil {
-			return err
-		}
+func platformAddCmd(env Env) *cobra.Command {
+	var f platformFlags
+	var name string
+	c := &cobra.Command{Use: "add --name N", Short: "create a pending registration and print the tool's URLs (with a registration URL)", Args: noArgs}
+	f.add(c.Flags())
+	c.Flags().StringVar(&name, "name", "", "the platform's `name`, such as \"Moodle (production)\" (required)")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
 		st, svc, err := f.open(ctx)
 		if err != nil {
 			return err
@@ -219,19 +186,21 @@ func platformAddCmd() *Command {
 	return c
 }
 
-func platformSetCmd() *Command {
-	c := &Command{Name: "set", Usage: "ID", Summary: "set a registration's platform details (issuer, client ID, keyset, token and auth URLs)"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var f platformFlags
-		var d tool.PlatformDetails
-		fs := newFlags(env, "ltipub platform set", c.Summary, "ID")
-		f.add(fs)
-		fs.StringVar(&d.Issuer, "issuer", "", "the platform's issuer (Platform ID) `URL`")
-		fs.StringVar(&d.ClientID, "client-id", "", "the client `ID` the platform gave the tool")
-		fs.StringVar(&d.JWKSURL, "jwks-url", "", "the platform's public keyset `URL`")
-		fs.StringVar(&d.TokenURL, "token-url", "", "the platform's access token `URL`")
-		fs.StringVar(&d.AuthURL, "auth-url", "", "the platform's authentication request `URL`")
-		id, _, st, svc, err := f.openRegistration(ctx, fs, args, 1, "the registration ID")
+func platformSetCmd(env Env) *cobra.Command {
+	var f platformFlags
+	var d tool.PlatformDetails
+	c := &cobra.Command{Use: "set ID", Short: "set a registration's platform details (issuer, client ID, keyset, token and auth URLs)",
+		Args: exactArgs(1, "the registration ID", "ltipub platform set 1 --issuer https://moodle.example.edu")}
+	fs := c.Flags()
+	f.add(fs)
+	fs.StringVar(&d.Issuer, "issuer", "", "the platform's issuer (Platform ID) `URL`")
+	fs.StringVar(&d.ClientID, "client-id", "", "the client `ID` the platform gave the tool")
+	fs.StringVar(&d.JWKSURL, "jwks-url", "", "the platform's public keyset `URL`")
+	fs.StringVar(&d.TokenURL, "token-url", "", "the platform's access token `URL`")
+	fs.StringVar(&d.AuthURL, "auth-url", "", "the platform's authentication request `URL`")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		id, st, svc, err := f.openRegistration(ctx, args)
 		if err != nil {
 			return err
 		}
@@ -241,10 +210,8 @@ func platformSetCmd() *Command {
 			return cliError(err, id)
 		}
 		// Flags left out keep their current value.
-		set := map[string]bool{}
-		fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 		keep := func(name string, v *string, current string) {
-			if !set[name] {
+			if !fs.Changed(name) {
 				*v = current
 			}
 		}
@@ -266,15 +233,12 @@ func platformSetCmd() *Command {
 	return c
 }
 
-func platformListCmd() *Command {
-	c := &Command{Name: "list", Summary: "list platform registrations"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var f platformFlags
-		fs := newFlags(env, "ltipub platform list", c.Summary, "")
-		f.add(fs)
-		if _, err := parseInterleaved(fs, args, 0, "no arguments"); err != nil {
-			return err
-		}
+func platformListCmd(env Env) *cobra.Command {
+	var f platformFlags
+	c := &cobra.Command{Use: "list", Short: "list platform registrations", Args: noArgs}
+	f.add(c.Flags())
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
 		st, svc, err := f.open(ctx)
 		if err != nil {
 			return err
@@ -304,13 +268,14 @@ func platformListCmd() *Command {
 	return c
 }
 
-func platformShowCmd() *Command {
-	c := &Command{Name: "show", Usage: "ID", Summary: "show one registration with its deployments and the tool's URLs"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var f platformFlags
-		fs := newFlags(env, "ltipub platform show", c.Summary, "ID")
-		f.add(fs)
-		id, _, st, svc, err := f.openRegistration(ctx, fs, args, 1, "the registration ID")
+func platformShowCmd(env Env) *cobra.Command {
+	var f platformFlags
+	c := &cobra.Command{Use: "show ID", Short: "show one registration with its deployments and the tool's URLs",
+		Args: exactArgs(1, "the registration ID", "ltipub platform show 1")}
+	f.add(c.Flags())
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		id, st, svc, err := f.openRegistration(ctx, args)
 		if err != nil {
 			return err
 		}
@@ -329,13 +294,14 @@ func platformShowCmd() *Command {
 	return c
 }
 
-func platformDeleteCmd() *Command {
-	c := &Command{Name: "delete", Usage: "ID", Summary: "delete a registration with its deployments (its launch log lines are kept)"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var f platformFlags
-		fs := newFlags(env, "ltipub platform delete", c.Summary, "ID")
-		f.add(fs)
-		id, _, st, svc, err := f.openRegistration(ctx, fs, args, 1, "the registration ID")
+func platformDeleteCmd(env Env) *cobra.Command {
+	var f platformFlags
+	c := &cobra.Command{Use: "delete ID", Short: "delete a registration with its deployments (its launch log lines are kept)",
+		Args: exactArgs(1, "the registration ID", "ltipub platform delete 1")}
+	f.add(c.Flags())
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		id, st, svc, err := f.openRegistration(ctx, args)
 		if err != nil {
 			return err
 		}
@@ -358,16 +324,17 @@ func platformDeleteCmd() *Command {
 	return c
 }
 
-func deploymentAddCmd() *Command {
-	c := &Command{Name: "add", Usage: "ID", Summary: "add a deployment ID to a registration"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var f platformFlags
-		var depID, name string
-		fs := newFlags(env, "ltipub deployment add", c.Summary, "ID")
-		f.add(fs)
-		fs.StringVar(&depID, "deployment-id", "", "the deployment `ID` the platform shows (required)")
-		fs.StringVar(&name, "name", "", "a `name` for the deployment")
-		id, _, st, svc, err := f.openRegistration(ctx, fs, args, 1, "the registration ID")
+func deploymentAddCmd(env Env) *cobra.Command {
+	var f platformFlags
+	var depID, name string
+	c := &cobra.Command{Use: "add ID --deployment-id D", Short: "add a deployment ID to a registration",
+		Args: exactArgs(1, "the registration ID", "ltipub deployment add 1 --deployment-id 2")}
+	f.add(c.Flags())
+	c.Flags().StringVar(&depID, "deployment-id", "", "the deployment `ID` the platform shows (required)")
+	c.Flags().StringVar(&name, "name", "", "a `name` for the deployment")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		id, st, svc, err := f.openRegistration(ctx, args)
 		if err != nil {
 			return err
 		}
@@ -385,15 +352,17 @@ func deploymentAddCmd() *Command {
 	return c
 }
 
-func deploymentRemoveCmd() *Command {
-	c := &Command{Name: "remove", Usage: "ID DEPLOYMENT_ID", Summary: "remove a deployment ID from a registration"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var f platformFlags
-		var force bool
-		fs := newFlags(env, "ltipub deployment remove", c.Summary, "ID DEPLOYMENT_ID")
-		f.add(fs)
-		fs.BoolVar(&force, "force", false, "remove the last deployment even though the registration has launched")
-		id, pos, st, svc, err := f.openRegistration(ctx, fs, args, 2, "the registration ID and the deployment ID")
+func deploymentRemoveCmd(env Env) *cobra.Command {
+	var f platformFlags
+	var force bool
+	c := &cobra.Command{Use: "remove ID DEPLOYMENT_ID", Short: "remove a deployment ID from a registration",
+		Args: exactArgs(2, "the registration ID and the deployment ID", "ltipub deployment remove 1 2")}
+	f.add(c.Flags())
+	c.Flags().BoolVar(&force, "force", false, "remove the last deployment even though the registration has launched")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		pos := args
+		id, st, svc, err := f.openRegistration(ctx, args)
 		if err != nil {
 			return err
 		}

@@ -1,11 +1,12 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
@@ -21,29 +22,26 @@ var publishFlags = map[string]string{
 	"student_mode": "--student-mode", "teacher_mode": "--teacher-mode",
 }
 
-func publishCmd() *Command {
-	c := &Command{Name: "publish", Summary: "publish a course or one of its activities as an LTI tool"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var dsn, baseURL, name, studentMode, teacherMode string
-		var courseID, activityID int64
-		var gradeSync, memberSync, asJSON bool
-		fs := newFlags(env, "ltipub publish", c.Summary, "")
-		config.AddDBFlag(fs, &dsn)
-		config.AddBaseURLFlag(fs, &baseURL)
-		fs.Int64Var(&courseID, "course", 0, "the course `ID` to publish (required)")
-		fs.Int64Var(&activityID, "activity", 0, "publish only this activity `ID` of the course (default: the whole course)")
-		fs.StringVar(&name, "name", "", "the resource's `name` (default: the course's or activity's name)")
-		fs.BoolVar(&gradeSync, "grade-sync", false, "send grades back to the platform (off unless given; the web form defaults to on)")
-		fs.BoolVar(&memberSync, "member-sync", false, "enrol new and unenrol missing platform members (off unless given)")
-		fs.StringVar(&studentMode, "student-mode", string(publish.ModeAuto), "students' first launch provisioning `mode`: auto, prompt or existing")
-		fs.StringVar(&teacherMode, "teacher-mode", string(publish.ModePrompt), "teachers' first launch provisioning `mode`: auto, prompt or existing")
-		fs.BoolVar(&asJSON, "json", false, `print {"uuid", "launch_url", "custom"} as JSON`)
-		if err := parse(fs, args, 0); err != nil {
-			return err
-		}
+func publishCmd(env Env) *cobra.Command {
+	var dsn, baseURL, name, studentMode, teacherMode string
+	var courseID, activityID int64
+	var gradeSync, memberSync, asJSON bool
+	c := &cobra.Command{Use: "publish --course ID", Short: "publish a course or one of its activities as an LTI tool", Args: noArgs}
+	fs := c.Flags()
+	config.AddDBFlag(fs, &dsn)
+	config.AddBaseURLFlag(fs, &baseURL)
+	fs.Int64Var(&courseID, "course", 0, "the course `ID` to publish (required)")
+	fs.Int64Var(&activityID, "activity", 0, "publish only this activity `ID` of the course (default: the whole course)")
+	fs.StringVar(&name, "name", "", "the resource's `name` (default: the course's or activity's name)")
+	fs.BoolVar(&gradeSync, "grade-sync", false, "send grades back to the platform (off unless given; the web form defaults to on)")
+	fs.BoolVar(&memberSync, "member-sync", false, "enrol new and unenrol missing platform members (off unless given)")
+	fs.StringVar(&studentMode, "student-mode", string(publish.ModeAuto), "students' first launch provisioning `mode`: auto, prompt or existing")
+	fs.StringVar(&teacherMode, "teacher-mode", string(publish.ModePrompt), "teachers' first launch provisioning `mode`: auto, prompt or existing")
+	fs.BoolVar(&asJSON, "json", false, `print {"uuid", "launch_url", "custom"} as JSON`)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
 		if courseID <= 0 {
-			fmt.Fprintln(env.Stderr, "ltipub publish: give the course, e.g. ltipub publish --course 1")
-			return errUsage
+			return usagef("give the course, e.g. ltipub publish --course 1")
 		}
 		st, err := app.OpenStore(ctx, dsn, logging.Discard())
 		if err != nil {
@@ -76,24 +74,22 @@ func publishCmd() *Command {
 	return c
 }
 
-func publishedCmd() *Command {
-	return &Command{Name: "published", Summary: "list published LTI resources", Sub: []*Command{publishedListCmd(), publishedShowCmd()}}
+func publishedCmd(env Env) *cobra.Command {
+	return group("published", "list published LTI resources", publishedListCmd(env), publishedShowCmd(env))
 }
 
-func publishedListCmd() *Command {
-	c := &Command{Name: "list", Summary: "list the published resources of one course or of all"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var dsn, baseURL string
-		var courseID int64
-		var asJSON bool
-		fs := newFlags(env, "ltipub published list", c.Summary, "")
-		config.AddDBFlag(fs, &dsn)
-		config.AddBaseURLFlag(fs, &baseURL)
-		fs.Int64Var(&courseID, "course", 0, "only this course `ID` (default: every course)")
-		fs.BoolVar(&asJSON, "json", false, "print a JSON array of the resources")
-		if err := parse(fs, args, 0); err != nil {
-			return err
-		}
+func publishedListCmd(env Env) *cobra.Command {
+	var dsn, baseURL string
+	var courseID int64
+	var asJSON bool
+	c := &cobra.Command{Use: "list", Short: "list the published resources of one course or of all", Args: noArgs}
+	fs := c.Flags()
+	config.AddDBFlag(fs, &dsn)
+	config.AddBaseURLFlag(fs, &baseURL)
+	fs.Int64Var(&courseID, "course", 0, "only this course `ID` (default: every course)")
+	fs.BoolVar(&asJSON, "json", false, "print a JSON array of the resources")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
 		st, err := app.OpenStore(ctx, dsn, logging.Discard())
 		if err != nil {
 			return err

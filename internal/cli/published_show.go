@@ -1,11 +1,12 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
@@ -15,19 +16,18 @@ import (
 )
 
 // publishedShowCmd is `ltipub published show UUID`: one resource with its LTI 1.3 and legacy LTI 1.1 details.
-func publishedShowCmd() *Command {
-	c := &Command{Name: "show", Usage: "UUID", Summary: "show one published resource, with its LTI 1.1 (legacy) launch URL, cartridge URL and secret"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var dsn, baseURL string
-		var asJSON bool
-		fs := newFlags(env, "ltipub published show", c.Summary, "UUID")
-		config.AddDBFlag(fs, &dsn)
-		config.AddBaseURLFlag(fs, &baseURL)
-		fs.BoolVar(&asJSON, "json", false, "print the resource as JSON")
-		pos, err := parseInterleaved(fs, args, 1, "the resource's UUID")
-		if err != nil {
-			return err
-		}
+func publishedShowCmd(env Env) *cobra.Command {
+	var dsn, baseURL string
+	var asJSON bool
+	c := &cobra.Command{Use: "show UUID", Short: "show one published resource, with its LTI 1.1 (legacy) launch URL, cartridge URL and secret",
+		Args: exactArgs(1, "the resource's UUID", "ltipub published show 5f0c… (ltipub published list shows them)")}
+	fs := c.Flags()
+	config.AddDBFlag(fs, &dsn)
+	config.AddBaseURLFlag(fs, &baseURL)
+	fs.BoolVar(&asJSON, "json", false, "print the resource as JSON")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		pos := args
 		st, err := app.OpenStore(ctx, dsn, logging.Discard())
 		if err != nil {
 			return err

@@ -1,39 +1,32 @@
 package cli
 
 import (
-	"context"
 	"fmt"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
 	"github.com/ltipub/ltipub/internal/logging"
 )
 
-func serveCmd() *Command {
-	c := &Command{Name: "serve", Summary: "run the web server (migrates the database first)"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var cfg config.Config
-		fs := newFlags(env, "ltipub serve", c.Summary, "")
-		cfg.AddServeFlags(fs)
-		if err := parse(fs, args, 0); err != nil {
-			return err
-		}
+func serveCmd(env Env) *cobra.Command {
+	var cfg config.Config
+	c := &cobra.Command{Use: "serve", Short: "run the web server (migrates the database first)", Args: noArgs}
+	cfg.AddServeFlags(c.Flags())
+	c.RunE = func(cmd *cobra.Command, args []string) error {
 		log := logging.New(env.Stderr, cfg.LogLevel, cfg.LogFormat)
-		return app.Run(ctx, cfg, log, env.Stdout)
+		return app.Run(cmd.Context(), cfg, log, env.Stdout)
 	}
 	return c
 }
 
-func migrateCmd() *Command {
-	c := &Command{Name: "migrate", Summary: "apply database migrations and exit"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var dsn string
-		fs := newFlags(env, "ltipub migrate", c.Summary, "")
-		config.AddDBFlag(fs, &dsn)
-		if err := parse(fs, args, 0); err != nil {
-			return err
-		}
-		st, err := app.OpenStore(ctx, dsn, logging.New(env.Stderr, "info", "text"))
+func migrateCmd(env Env) *cobra.Command {
+	var dsn string
+	c := &cobra.Command{Use: "migrate", Short: "apply database migrations and exit", Args: noArgs}
+	config.AddDBFlag(c.Flags(), &dsn)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		st, err := app.OpenStore(cmd.Context(), dsn, logging.New(env.Stderr, "info", "text"))
 		if err != nil {
 			return err
 		}
@@ -44,15 +37,13 @@ func migrateCmd() *Command {
 	return c
 }
 
-func versionCmd() *Command {
-	c := &Command{Name: "version", Summary: "print the version"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		fs := newFlags(env, "ltipub version", c.Summary, "")
-		if err := parse(fs, args, 0); err != nil {
-			return err
-		}
-		fmt.Fprintln(env.Stdout, "ltipub", app.Version)
-		return nil
-	}
-	return c
+// versionLine is what `ltipub version` and `ltipub --version` print.
+func versionLine() string { return "ltipub " + app.Version }
+
+func versionCmd(env Env) *cobra.Command {
+	return &cobra.Command{Use: "version", Short: "print the version", Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintln(env.Stdout, versionLine())
+			return nil
+		}}
 }

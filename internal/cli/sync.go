@@ -1,10 +1,11 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
@@ -13,27 +14,23 @@ import (
 	"github.com/ltipub/ltipub/internal/store"
 )
 
-func syncCmd() *Command {
-	return &Command{Name: "sync", Summary: "send grades to the platforms, or read their rosters", Sub: []*Command{
-		syncKindCmd(jobs.KindGrades, "send changed grades to the platforms' gradebooks (AGS)"),
-		syncKindCmd(jobs.KindMembers, "read the platforms' rosters and enrol or unenrol (NRPS)"),
-	}}
+func syncCmd(env Env) *cobra.Command {
+	return group("sync", "send grades to the platforms, or read their rosters",
+		syncKindCmd(env, jobs.KindGrades, "send changed grades to the platforms' gradebooks (AGS)"),
+		syncKindCmd(env, jobs.KindMembers, "read the platforms' rosters and enrol or unenrol (NRPS)"))
 }
 
-func syncKindCmd(kind jobs.Kind, summary string) *Command {
-	c := &Command{Name: string(kind), Summary: summary}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var dsn, resource string
-		var wait, allowPrivate bool
-		path := "ltipub sync " + string(kind)
-		fs := newFlags(env, path, c.Summary, "")
-		config.AddDBFlag(fs, &dsn)
-		fs.StringVar(&resource, "resource", "", "only the published resource with this `UUID` (default: every resource)")
-		fs.BoolVar(&wait, "wait", false, "run the sync here and now and print its outcome, instead of queueing it for the server")
-		fs.BoolVar(&allowPrivate, "allow-private-urls", false, "with --wait: allow platform URLs on loopback and private addresses (development only)")
-		if err := parse(fs, args, 0); err != nil {
-			return err
-		}
+func syncKindCmd(env Env, kind jobs.Kind, summary string) *cobra.Command {
+	var dsn, resource string
+	var wait, allowPrivate bool
+	c := &cobra.Command{Use: string(kind), Short: summary, Args: noArgs}
+	fs := c.Flags()
+	config.AddDBFlag(fs, &dsn)
+	fs.StringVar(&resource, "resource", "", "only the published resource with this `UUID` (default: every resource)")
+	fs.BoolVar(&wait, "wait", false, "run the sync here and now and print its outcome, instead of queueing it for the server")
+	fs.BoolVar(&allowPrivate, "allow-private-urls", false, "with --wait: allow platform URLs on loopback and private addresses (development only)")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
 		log := logging.New(env.Stderr, "warn", "text")
 		st, err := app.OpenStore(ctx, dsn, log)
 		if err != nil {

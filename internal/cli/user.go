@@ -2,12 +2,13 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/app"
@@ -15,26 +16,27 @@ import (
 	"github.com/ltipub/ltipub/internal/logging"
 )
 
-func userCreateCmd() *Command {
-	c := &Command{Name: "create", Summary: "create a local account (password from --password-file or standard input)"}
-	c.Run = func(ctx context.Context, env Env, args []string) error {
-		var dsn, username, email, fullName, passwordFile string
-		var admin, creator, asJSON bool
-		fs := newFlags(env, "ltipub user create", c.Summary, "")
-		config.AddDBFlag(fs, &dsn)
-		fs.StringVar(&username, "username", "", "the account's `username` (required)")
-		fs.StringVar(&email, "email", "", "the account's email `address`")
-		fs.StringVar(&fullName, "name", "", "the account's full `name`")
-		fs.StringVar(&passwordFile, "password-file", "", "read the password from the first line of `file` (otherwise from standard input)")
-		fs.BoolVar(&admin, "admin", false, "make the account a site administrator")
-		fs.BoolVar(&creator, "course-creator", false, "let the account create courses")
-		fs.BoolVar(&asJSON, "json", false, "print the new account as JSON")
-		if err := parse(fs, args, 0); err != nil {
-			return err
-		}
+func userCmd(env Env) *cobra.Command {
+	return group("user", "manage local accounts", userCreateCmd(env))
+}
+
+func userCreateCmd(env Env) *cobra.Command {
+	var dsn, username, email, fullName, passwordFile string
+	var admin, creator, asJSON bool
+	c := &cobra.Command{Use: "create --username U", Short: "create a local account (password from --password-file or standard input)", Args: noArgs}
+	fs := c.Flags()
+	config.AddDBFlag(fs, &dsn)
+	fs.StringVar(&username, "username", "", "the account's `username` (required)")
+	fs.StringVar(&email, "email", "", "the account's email `address`")
+	fs.StringVar(&fullName, "name", "", "the account's full `name`")
+	fs.StringVar(&passwordFile, "password-file", "", "read the password from the first line of `file` (otherwise from standard input)")
+	fs.BoolVar(&admin, "admin", false, "make the account a site administrator")
+	fs.BoolVar(&creator, "course-creator", false, "let the account create courses")
+	fs.BoolVar(&asJSON, "json", false, "print the new account as JSON")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
 		if username == "" {
-			fmt.Fprintln(env.Stderr, "ltipub user create: --username is required")
-			return errUsage
+			return usagef("--username is required, e.g. ltipub user create --username alice --admin < password.txt")
 		}
 		pw, err := readPassword(env, passwordFile)
 		if err != nil {

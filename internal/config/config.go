@@ -3,7 +3,6 @@ package config
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/url"
@@ -67,20 +66,28 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
+// FlagSet is what registering a flag needs: both the standard library's flag.FlagSet and spf13/pflag's (the CLI's)
+// have these methods.
+type FlagSet interface {
+	StringVar(p *string, name, value, usage string)
+	BoolVar(p *bool, name string, value bool, usage string)
+	DurationVar(p *time.Duration, name string, value time.Duration, usage string)
+}
+
 // AddDBFlag registers --db on fs: every subcommand that opens the database takes it.
-func AddDBFlag(fs *flag.FlagSet, dst *string) {
+func AddDBFlag(fs FlagSet, dst *string) {
 	fs.StringVar(dst, "db", env("LTIPUB_DB", DefaultDB),
 		"database: a SQLite file path (its folder is created) or a postgres:// URL `DSN` (env LTIPUB_DB)")
 }
 
 // AddBaseURLFlag registers --base-url on fs.
-func AddBaseURLFlag(fs *flag.FlagSet, dst *string) {
+func AddBaseURLFlag(fs FlagSet, dst *string) {
 	fs.StringVar(dst, "base-url", env("LTIPUB_BASE_URL", DefaultBaseURL),
 		"public `URL` every absolute link and LTI URL is built from; use the https URL your reverse proxy serves (env LTIPUB_BASE_URL)")
 }
 
 // AddServeFlags registers the server's flags on fs.
-func (c *Config) AddServeFlags(fs *flag.FlagSet) {
+func (c *Config) AddServeFlags(fs FlagSet) {
 	fs.StringVar(&c.Addr, "addr", env("LTIPUB_ADDR", DefaultAddr), "`host:port` to listen on (env LTIPUB_ADDR)")
 	AddBaseURLFlag(fs, &c.BaseURL)
 	AddDBFlag(fs, &c.DB)

@@ -227,11 +227,20 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	st, err := OpenStore(ctx, cfg.DB, log)
+	// Listen before anything is written: a port in use must not leave a new database and admin behind.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another server using the port? choose another with --addr)", cfg.Addr, err)
+	}
+	defer ln.Close()
+	st, err := CreateStore(ctx, cfg.DB, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if err := RecordBaseURL(ctx, st, cfg.BaseURL); err != nil {
+		return err
+	}
 	a, err := New(cfg, st, log)
 	if err != nil {
 		return err
@@ -253,10 +262,6 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	go a.RunJanitor(ctx, 10*time.Minute)
 	if err := a.StartJobs(ctx); err != nil {
 		return err
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another server using the port? choose another with --addr)", cfg.Addr, err)
 	}
 	log.Info("ltipub serving", slog.String("addr", ln.Addr().String()), slog.String("base_url", cfg.BaseURL),
 		slog.String("db_engine", string(st.Engine())), slog.String("version", Version),

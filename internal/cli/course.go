@@ -10,10 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ltipub/ltipub/internal/account"
-	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
 	"github.com/ltipub/ltipub/internal/course"
-	"github.com/ltipub/ltipub/internal/logging"
 	"github.com/ltipub/ltipub/internal/store"
 )
 
@@ -29,18 +27,19 @@ func courseImportCmd(env Env) *cobra.Command {
 	fs := c.Flags()
 	config.AddDBFlag(fs, &dsn)
 	fs.StringVar(&teacher, "teacher", "", "enrol the account `username` as the course's teacher")
-	fs.BoolVar(&asJSON, "json", false, `print {"course_id": …, "activities": [{"id", "type", "name"}]} as JSON`)
+	fs.BoolVar(&asJSON, "json", false, "print the course and its activities as JSON (docs/cli-json.md)")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		data, err := os.ReadFile(args[0])
 		if err != nil {
 			return fmt.Errorf("read course file: %w", err)
 		}
-		st, err := app.OpenStore(ctx, dsn, logging.Discard())
+		a, done, err := openApp(cmd, dsn, appOptions{})
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer done()
+		st := a.Store
 		var u *account.User
 		if teacher != "" {
 			t, err := st.UserByUsername(ctx, teacher)
@@ -54,8 +53,7 @@ func courseImportCmd(env Env) *cobra.Command {
 			// The operator running the command vouches for the teacher, whatever the account's flags say.
 			u.IsCourseCreator = true
 		}
-		svc := &course.Service{Store: st, Users: st}
-		res, err := svc.Import(ctx, u, data)
+		res, err := a.Courses.Import(ctx, u, data)
 		if err != nil {
 			var verr *course.ValidationError
 			if errors.As(err, &verr) {
@@ -64,19 +62,7 @@ func courseImportCmd(env Env) *cobra.Command {
 			return err
 		}
 		if asJSON {
-			type act struct {
-				ID   int64  `json:"id"`
-				Type string `json:"type"`
-				Name string `json:"name"`
-			}
-			out := struct {
-				CourseID   int64 `json:"course_id"`
-				Activities []act `json:"activities"`
-			}{CourseID: res.Course.ID, Activities: []act{}}
-			for _, a := range res.Activities {
-				out.Activities = append(out.Activities, act{ID: a.ID, Type: string(a.Type), Name: a.Name})
-			}
-			return json.NewEncoder(env.Stdout).Encode(out)
+			return writeJSON(env.Stdout, toCourseJSON(res.Course, res.Activities))
 		}
 		fmt.Fprintf(env.Stdout, "imported course %q (id %d)\n", res.Course.FullName, res.Course.ID)
 		for _, a := range res.Activities {
@@ -98,13 +84,12 @@ func courseExportCmd(env Env) *cobra.Command {
 		if err != nil || id <= 0 {
 			return usagef("%q is not a course id, e.g. ltipub course export 1", args[0])
 		}
-		st, err := app.OpenStore(ctx, dsn, logging.Discard())
+		a, done, err := openApp(cmd, dsn, appOptions{})
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		svc := &course.Service{Store: st, Users: st}
-		f, err := svc.Export(ctx, nil, id)
+		defer done()
+		f, err := a.Courses.Export(ctx, nil, id)
 		if errors.Is(err, course.ErrNotFound) {
 			return fmt.Errorf("there is no course with id %d", id)
 		}

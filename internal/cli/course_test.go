@@ -17,15 +17,25 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
+// newDB is a fresh database made as an operator makes one, with ltipub migrate.
+func newDB(t *testing.T) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "ltipub.db")
+	if _, errOut, code := run(t, "migrate", "--db", db); code != 0 {
+		t.Fatalf("migrate: exit %d: %s", code, errOut)
+	}
+	return db
+}
+
 func TestCourseImportExport(t *testing.T) {
 	t.Parallel()
-	db := filepath.Join(t.TempDir(), "ltipub.db")
+	db := newDB(t)
 	out, errOut, code := run(t, "course", "import", "--db", db, "--json", "../../examples/course.json")
 	if code != 0 {
 		t.Fatalf("import: exit %d: %s", code, errOut)
 	}
 	var res struct {
-		CourseID   int64 `json:"course_id"`
+		CourseID   int64 `json:"id"`
 		Activities []struct {
 			ID   int64  `json:"id"`
 			Type string `json:"type"`

@@ -7,10 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
 	"github.com/ltipub/ltipub/internal/keys"
-	"github.com/ltipub/ltipub/internal/logging"
 )
 
 func keysCmd(env Env) *cobra.Command {
@@ -32,12 +30,12 @@ func keysListCmd(env Env) *cobra.Command {
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		st, err := app.OpenStore(ctx, dsn, logging.Discard())
+		a, done, err := openApp(cmd, dsn, appOptions{})
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		m := keys.NewManager(st, 0, nil)
+		defer done()
+		m := a.Keys
 		if err := m.Ensure(ctx); err != nil {
 			return err
 		}
@@ -63,12 +61,12 @@ func keysRotateCmd(env Env) *cobra.Command {
 		if overlap < 0 {
 			return usagef("--overlap must not be negative, e.g. --overlap 72h")
 		}
-		st, err := app.OpenStore(ctx, dsn, logging.Discard())
+		a, done, err := openApp(cmd, dsn, appOptions{configure: func(c *config.Config) { c.KeyOverlap = overlap }})
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		m := keys.NewManager(st, overlap, nil)
+		defer done()
+		m := a.Keys
 		if err := m.Ensure(ctx); err != nil {
 			return err
 		}

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
 func TestKeysRotate(t *testing.T) {
 	t.Parallel()
-	db := filepath.Join(t.TempDir(), "keys.db")
+	db := newDB(t)
 	run := func(args ...string) string {
 		t.Helper()
 		var out, errb bytes.Buffer

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,11 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
-	"github.com/ltipub/ltipub/internal/logging"
 	"github.com/ltipub/ltipub/internal/store"
-	"github.com/ltipub/ltipub/internal/store/sqlstore"
 	"github.com/ltipub/ltipub/internal/tool"
 )
 
@@ -46,23 +41,23 @@ func (f *platformFlags) add(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
 }
 
-// open opens the store and builds the registration service on it; close the store when done.
-func (f *platformFlags) open(ctx context.Context) (*sqlstore.Store, *tool.Service, error) {
-	st, err := app.OpenStore(ctx, f.dsn, logging.Discard())
+// open opens the database and gives the registration service built as serve builds it; call done when done.
+func (f *platformFlags) open(cmd *cobra.Command) (done func(), svc *tool.Service, err error) {
+	a, done, err := openApp(cmd, f.dsn, appOptions{allowPrivate: f.allowPrivate})
 	if err != nil {
 		return nil, nil, err
 	}
-	return st, &tool.Service{Store: st, BaseURL: strings.TrimRight(f.baseURL, "/"), AllowPrivateURLs: f.allowPrivate}, nil
+	return done, a.Platforms, nil
 }
 
-// openRegistration reads the registration ID, the first positional argument, and opens the store. The caller
-// closes st.
-func (f *platformFlags) openRegistration(ctx context.Context, args []string) (id int64, st *sqlstore.Store, svc *tool.Service, err error) {
+// openRegistration reads the registration ID, the first positional argument, and opens the database. The caller
+// calls done.
+func (f *platformFlags) openRegistration(cmd *cobra.Command, args []string) (id int64, done func(), svc *tool.Service, err error) {
 	if id, err = parseID(args[0]); err != nil {
 		return 0, nil, nil, err
 	}
-	st, svc, err = f.open(ctx)
-	return id, st, svc, err
+	done, svc, err = f.open(cmd)
+	return id, done, svc, err
 }
 
 func parseID(s string) (int64, error) {
@@ -86,36 +81,6 @@ func cliError(err error, id int64) error {
 		return fmt.Errorf("no platform registration with ID %d (see ltipub platform list)", id)
 	}
 	return err
-}
-
-type deploymentJSON struct {
-	DeploymentID string `json:"deployment_id"`
-	Name         string `json:"name,omitempty"`
-}
-
-type registrationJSON struct {
-	ID            int64            `json:"id"`
-	Name          string           `json:"name"`
-	Status        string           `json:"status"`
-	Issuer        string           `json:"issuer"`
-	ClientID      string           `json:"client_id"`
-	JWKSURL       string           `json:"jwks_url"`
-	TokenURL      string           `json:"token_url"`
-	AuthURL       string           `json:"auth_url"`
-	PlatformName  string           `json:"platform_name,omitempty"`
-	ProductFamily string           `json:"product_family,omitempty"`
-	Deployments   []deploymentJSON `json:"deployments"`
-	*tool.ToolURLs
-}
-
-func toJSON(r tool.Registration, urls *tool.ToolURLs) registrationJSON {
-	out := registrationJSON{ID: r.ID, Name: r.Name, Status: r.Status(), Issuer: r.Issuer, ClientID: r.ClientID,
-		JWKSURL: r.JWKSURL, TokenURL: r.TokenURL, AuthURL: r.AuthURL, PlatformName: r.PlatformName,
-		ProductFamily: r.ProductFamily, Deployments: []deploymentJSON{}, ToolURLs: urls}
-	for _, d := range r.Deployments {
-		out.Deployments = append(out.Deployments, deploymentJSON{d.DeploymentID, d.Name})
-	}
-	return out
 }
 
 func printRegistration(w io.Writer, r tool.Registration, urls *tool.ToolURLs) {
@@ -152,8 +117,6 @@ func printURLs(w io.Writer, u tool.ToolURLs) {
 		"JWKS URL", u.JWKS, "deep linking URL", u.DeepLinking)
 }
 
-func writeJSON(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
-
 func platformAddCmd(env Env) *cobra.Command {
 	var f platformFlags
 	var name string
@@ -162,21 +125,18 @@ func platformAddCmd(env Env) *cobra.Command {
 	c.Flags().StringVar(&name, "name", "", "the platform's `name`, such as \"Moodle (production)\" (required)")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		st, svc, err := f.open(ctx)
+		done, svc, err := f.open(cmd)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer done()
 		reg, tok, err := svc.Create(ctx, name)
 		if err != nil {
 			return cliError(err, 0)
 		}
 		urls := svc.URLs(tok)
 		if f.asJSON {
-			return writeJSON(env.Stdout, struct {
-				ID int64 `json:"id"`
-				tool.ToolURLs
-			}{reg.ID, urls})
+			return writeJSON(env.Stdout, toJSON(reg, urls))
 		}
 		fmt.Fprintf(env.Stdout, "created registration %d (%s), pending\n", reg.ID, reg.Name)
 		printURLs(env.Stdout, urls)
@@ -200,11 +160,11 @@ func platformSetCmd(env Env) *cobra.Command {
 	fs.StringVar(&d.AuthURL, "auth-url", "", "the platform's authentication request `URL`")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		id, st, svc, err := f.openRegistration(ctx, args)
+		id, done, svc, err := f.openRegistration(cmd, args)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer done()
 		cur, err := svc.Get(ctx, id)
 		if err != nil {
 			return cliError(err, id)
@@ -225,7 +185,7 @@ func platformSetCmd(env Env) *cobra.Command {
 			return cliError(err, id)
 		}
 		if f.asJSON {
-			return writeJSON(env.Stdout, toJSON(reg, nil))
+			return writeJSON(env.Stdout, toJSON(reg, svc.URLs("")))
 		}
 		printRegistration(env.Stdout, reg, nil)
 		return nil
@@ -239,11 +199,11 @@ func platformListCmd(env Env) *cobra.Command {
 	f.add(c.Flags())
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		st, svc, err := f.open(ctx)
+		done, svc, err := f.open(cmd)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer done()
 		regs, err := svc.List(ctx)
 		if err != nil {
 			return err
@@ -251,7 +211,7 @@ func platformListCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			out := []registrationJSON{}
 			for _, r := range regs {
-				out = append(out, toJSON(r, nil))
+				out = append(out, toJSON(r, svc.URLs("")))
 			}
 			return writeJSON(env.Stdout, out)
 		}
@@ -275,18 +235,18 @@ func platformShowCmd(env Env) *cobra.Command {
 	f.add(c.Flags())
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		id, st, svc, err := f.openRegistration(ctx, args)
+		id, done, svc, err := f.openRegistration(cmd, args)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer done()
 		reg, err := svc.Get(ctx, id)
 		if err != nil {
 			return cliError(err, id)
 		}
 		urls := svc.URLs("")
 		if f.asJSON {
-			return writeJSON(env.Stdout, toJSON(reg, &urls))
+			return writeJSON(env.Stdout, toJSON(reg, urls))
 		}
 		printRegistration(env.Stdout, reg, &urls)
 		return nil
@@ -296,19 +256,25 @@ func platformShowCmd(env Env) *cobra.Command {
 
 func platformDeleteCmd(env Env) *cobra.Command {
 	var f platformFlags
+	var yes bool
 	c := &cobra.Command{Use: "delete ID", Short: "delete a registration with its deployments (its launch log lines are kept)",
-		Args: exactArgs(1, "the registration ID", "ltipub platform delete 1")}
+		Args: exactArgs(1, "the registration ID", "ltipub platform delete 1 --yes")}
 	f.add(c.Flags())
+	c.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		id, st, svc, err := f.openRegistration(ctx, args)
+		id, done, svc, err := f.openRegistration(cmd, args)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer done()
 		reg, deps, err := svc.Dependents(ctx, id)
 		if err != nil {
 			return cliError(err, id)
+		}
+		if err := confirm(env, yes, fmt.Sprintf("Delete registration %d (%s) and its %d deployment(s)? Platforms using it can no longer launch.",
+			id, reg.Name, deps.Deployments)); err != nil {
+			return err
 		}
 		if err := svc.Delete(ctx, id); err != nil {
 			return cliError(err, id)
@@ -334,17 +300,17 @@ func deploymentAddCmd(env Env) *cobra.Command {
 	c.Flags().StringVar(&name, "name", "", "a `name` for the deployment")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		id, st, svc, err := f.openRegistration(ctx, args)
+		id, done, svc, err := f.openRegistration(cmd, args)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer done()
 		reg, err := svc.AddDeployment(ctx, id, depID, name)
 		if err != nil {
 			return cliError(err, id)
 		}
 		if f.asJSON {
-			return writeJSON(env.Stdout, toJSON(reg, nil))
+			return writeJSON(env.Stdout, toJSON(reg, svc.URLs("")))
 		}
 		fmt.Fprintf(env.Stdout, "added deployment %s to registration %d (%s), now %s\n", depID, id, reg.Name, reg.Status())
 		return nil
@@ -354,23 +320,34 @@ func deploymentAddCmd(env Env) *cobra.Command {
 
 func deploymentRemoveCmd(env Env) *cobra.Command {
 	var f platformFlags
-	var force bool
+	var force, yes bool
 	c := &cobra.Command{Use: "remove ID DEPLOYMENT_ID", Short: "remove a deployment ID from a registration",
 		Args: exactArgs(2, "the registration ID and the deployment ID", "ltipub deployment remove 1 2")}
 	f.add(c.Flags())
-	c.Flags().BoolVar(&force, "force", false, "remove the last deployment even though the registration has launched")
+	c.Flags().BoolVar(&force, "force", false, "remove the last deployment even though the registration has launched (asks first; --yes does not ask)")
+	c.Flags().BoolVarP(&yes, "yes", "y", false, "with --force: remove without asking")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		pos := args
-		id, st, svc, err := f.openRegistration(ctx, args)
+		id, done, svc, err := f.openRegistration(cmd, args)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		if err := svc.RemoveDeployment(ctx, id, pos[1], force); err != nil {
-			if errors.Is(err, tool.ErrLastDeploymentInUse) {
+		defer done()
+		// Try without force first: only removing the last deployment of a registration in use needs it, and only
+		// that asks for confirmation.
+		err = svc.RemoveDeployment(ctx, id, pos[1], false)
+		if errors.Is(err, tool.ErrLastDeploymentInUse) {
+			if !force {
 				return fmt.Errorf("%w (pass --force to remove it anyway)", cliError(err, id))
 			}
+			q := fmt.Sprintf("Deployment %s is the last of registration %d, which has launched: its platform can no longer launch. Remove it?", pos[1], id)
+			if err := confirm(env, yes, q); err != nil {
+				return err
+			}
+			err = svc.RemoveDeployment(ctx, id, pos[1], true)
+		}
+		if err != nil {
 			return cliError(err, id)
 		}
 		reg, err := svc.Get(ctx, id)
@@ -378,7 +355,7 @@ func deploymentRemoveCmd(env Env) *cobra.Command {
 			return err
 		}
 		if f.asJSON {
-			return writeJSON(env.Stdout, toJSON(reg, nil))
+			return writeJSON(env.Stdout, toJSON(reg, svc.URLs("")))
 		}
 		fmt.Fprintf(env.Stdout, "removed deployment %s from registration %d (%s), now %s\n", pos[1], id, reg.Name, reg.Status())
 		return nil

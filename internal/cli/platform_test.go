@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,22 +14,15 @@ import (
 
 func TestPlatformCommands(t *testing.T) {
 	t.Parallel()
-	db := filepath.Join(t.TempDir(), "ltipub.db")
+	db := newDB(t)
 	base := "--base-url=https://tool.example.edu"
 
 	out, errOut, code := run(t, "platform", "add", "--db", db, base, "--name", "Moodle", "--json")
-	var added struct {
-		ID              int64  `json:"id"`
-		RegistrationURL string `json:"registration_url"`
-		ToolURL         string `json:"tool_url"`
-		LoginURL        string `json:"login_url"`
-		JWKSURL         string `json:"jwks_url"`
-		DeepLinkingURL  string `json:"deep_linking_url"`
-	}
-	if code != 0 || json.Unmarshal([]byte(out), &added) != nil || added.ID == 0 ||
-		!strings.HasPrefix(added.RegistrationURL, "https://tool.example.edu/lti/register/") || added.ToolURL != "https://tool.example.edu/lti/launch" ||
-		added.LoginURL != "https://tool.example.edu/lti/login" || added.JWKSURL != "https://tool.example.edu/lti/jwks" ||
-		added.DeepLinkingURL != "https://tool.example.edu/lti/deeplink" {
+	var added registrationJSON
+	if code != 0 || json.Unmarshal([]byte(out), &added) != nil || added.ID == 0 || added.Status != "Pending" ||
+		!strings.HasPrefix(added.Tool.RegistrationURL, "https://tool.example.edu/lti/register/") || added.Tool.LaunchURL != "https://tool.example.edu/lti/launch" ||
+		added.Tool.LoginURL != "https://tool.example.edu/lti/login" || added.Tool.JWKSURL != "https://tool.example.edu/lti/jwks" ||
+		added.Tool.DeepLinkingURL != "https://tool.example.edu/lti/deeplink" {
 		t.Fatalf("platform add: exit %d %q %s", code, out, errOut)
 	}
 	if _, errOut, code := run(t, "platform", "add", "--db", db); code == 0 || !strings.Contains(errOut, "Give the platform a name") {
@@ -46,14 +38,15 @@ func TestPlatformCommands(t *testing.T) {
 	if _, errOut, code := set("1", "--jwks-url", "http://moodle.example.edu/certs"); code != 1 || !strings.Contains(errOut, "must use https") {
 		t.Fatalf("platform set with an http URL: exit %d %s", code, errOut)
 	}
-	out, errOut, code = set("1")
+	out, errOut, code = set("1", base)
 	var reg registrationJSON
-	if code != 0 || json.Unmarshal([]byte(out), &reg) != nil || reg.Issuer != "https://moodle.example.edu" || reg.Status != "Pending" {
+	if code != 0 || json.Unmarshal([]byte(out), &reg) != nil || reg.Platform.Issuer != "https://moodle.example.edu" ||
+		reg.Platform.JWKSURL != "https://moodle.example.edu/mod/lti/certs.php" || reg.Tool.JWKSURL != "https://tool.example.edu/lti/jwks" || reg.Status != "Pending" {
 		t.Fatalf("platform set: exit %d %q %s", code, out, errOut)
 	}
 	// Flags left out keep their values.
 	if out, _, code := run(t, "platform", "set", "1", "--db", db, "--json", "--client-id", "abc2"); code != 0 ||
-		!strings.Contains(out, `"issuer":"https://moodle.example.edu"`) || !strings.Contains(out, `"client_id":"abc2"`) {
+		!strings.Contains(out, `"platform":{"issuer":"https://moodle.example.edu","client_id":"abc2"`) {
 		t.Fatalf("partial platform set: %s", out)
 	}
 	run(t, "platform", "add", "--db", db, "--name", "Second")
@@ -78,7 +71,7 @@ func TestPlatformCommands(t *testing.T) {
 		t.Fatalf("platform list (text): %s", out)
 	}
 	out, _, code = run(t, "platform", "show", "1", "--db", db, base, "--json")
-	if code != 0 || !strings.Contains(out, `"tool_url":"https://tool.example.edu/lti/launch"`) || !strings.Contains(out, `"deployment_id":"d1"`) ||
+	if code != 0 || !strings.Contains(out, `"tool":{"launch_url":"https://tool.example.edu/lti/launch"`) || !strings.Contains(out, `"deployment_id":"d1"`) ||
 		strings.Contains(out, "registration_url") {
 		t.Fatalf("platform show: %s", out)
 	}
@@ -102,14 +95,20 @@ func TestPlatformCommands(t *testing.T) {
 	if _, errOut, code := run(t, "deployment", "remove", "1", "d1", "--db", db); code != 1 || !strings.Contains(errOut, "--force") {
 		t.Fatalf("removing the last deployment in use without --force: %d %s", code, errOut)
 	}
-	if out, errOut, code := run(t, "deployment", "remove", "1", "d1", "--db", db, "--force", "--json"); code != 0 || !strings.Contains(out, `"status":"Pending"`) {
+	if _, errOut, code := run(t, "deployment", "remove", "1", "d1", "--db", db, "--force"); code != 2 || !strings.Contains(errOut, "add --yes") {
+		t.Fatalf("deployment remove --force without a terminal or --yes: %d %s", code, errOut)
+	}
+	if out, errOut, code := run(t, "deployment", "remove", "1", "d1", "--db", db, "--force", "--yes", "--json"); code != 0 || !strings.Contains(out, `"status":"Pending"`) {
 		t.Fatalf("deployment remove --force: %d %s %s", code, out, errOut)
 	}
 
-	if out, _, code := run(t, "platform", "delete", "1", "--db", db, "--json"); code != 0 || !strings.Contains(out, `"launch_log_lines_kept":1`) {
+	if _, errOut, code := run(t, "platform", "delete", "1", "--db", db); code != 2 || !strings.Contains(errOut, "add --yes") {
+		t.Fatalf("platform delete without a terminal or --yes: %d %s", code, errOut)
+	}
+	if out, _, code := run(t, "platform", "delete", "1", "--db", db, "--json", "-y"); code != 0 || !strings.Contains(out, `"launch_log_lines_kept":1`) {
 		t.Fatalf("platform delete: %s", out)
 	}
-	if _, _, code := run(t, "platform", "delete", "1", "--db", db); code != 1 {
+	if _, _, code := run(t, "platform", "delete", "1", "--db", db, "--yes"); code != 1 {
 		t.Fatal("deleting twice succeeded")
 	}
 	if _, _, code := run(t, "platform", "set", "--db", db); code != 2 {

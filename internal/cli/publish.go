@@ -4,16 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
-	"github.com/ltipub/ltipub/internal/course"
-	"github.com/ltipub/ltipub/internal/logging"
 	"github.com/ltipub/ltipub/internal/publish"
-	"github.com/ltipub/ltipub/internal/store/sqlstore"
 )
 
 // publishFlags maps the domain's field names to the flags that set them, for error messages.
@@ -37,32 +32,29 @@ func publishCmd(env Env) *cobra.Command {
 	fs.BoolVar(&memberSync, "member-sync", false, "enrol new and unenrol missing platform members (off unless given)")
 	fs.StringVar(&studentMode, "student-mode", string(publish.ModeAuto), "students' first launch provisioning `mode`: auto, prompt or existing")
 	fs.StringVar(&teacherMode, "teacher-mode", string(publish.ModePrompt), "teachers' first launch provisioning `mode`: auto, prompt or existing")
-	fs.BoolVar(&asJSON, "json", false, `print {"uuid", "launch_url", "custom"} as JSON`)
+	fs.BoolVar(&asJSON, "json", false, "print the published resource as JSON (docs/cli-json.md)")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		if courseID <= 0 {
 			return usagef("give the course, e.g. ltipub publish --course 1")
 		}
-		st, err := app.OpenStore(ctx, dsn, logging.Discard())
+		a, done, err := openApp(cmd, dsn, appOptions{})
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer done()
 		in := publish.NewInput(courseID)
 		in.ActivityID, in.Name = activityID, name
 		in.GradeSync, in.MemberSync = gradeSync, memberSync
 		in.StudentMode, in.TeacherMode = publish.Mode(studentMode), publish.Mode(teacherMode)
-		res, err := publishService(st).Publish(ctx, nil, in)
+		// The command line acts as no user: it may publish anything.
+		res, err := a.Publish.Publish(ctx, nil, in)
 		if err != nil {
 			return flagError(err)
 		}
-		base := strings.TrimRight(baseURL, "/")
+		base := a.Config.BaseURL
 		if asJSON {
-			return json.NewEncoder(env.Stdout).Encode(struct {
-				UUID      string `json:"uuid"`
-				LaunchURL string `json:"launch_url"`
-				Custom    string `json:"custom"`
-			}{res.UUID, publish.LaunchURL(base), res.CustomProperties()})
+			return writeJSON(env.Stdout, toResourceJSON(res, base))
 		}
 		fmt.Fprintf(env.Stdout, "published %q (id %d)\n", res.Name, res.ID)
 		fmt.Fprintf(env.Stdout, "  uuid               %s\n", res.UUID)
@@ -90,21 +82,20 @@ func publishedListCmd(env Env) *cobra.Command {
 	fs.BoolVar(&asJSON, "json", false, "print a JSON array of the resources")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
-		st, err := app.OpenStore(ctx, dsn, logging.Discard())
+		a, done, err := openApp(cmd, dsn, appOptions{})
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		svc := publishService(st)
-		list, err := svc.List(ctx, nil, courseID)
+		defer done()
+		list, err := a.Publish.List(ctx, nil, courseID)
 		if err != nil {
 			return flagError(err)
 		}
-		launchURL := publish.LaunchURL(strings.TrimRight(baseURL, "/"))
+		launchURL := publish.LaunchURL(a.Config.BaseURL)
 		if asJSON {
 			out := []resourceJSON{}
 			for _, r := range list {
-				out = append(out, toResourceJSON(r, launchURL))
+				out = append(out, toResourceJSON(r, a.Config.BaseURL))
 			}
 			return json.NewEncoder(env.Stdout).Encode(out)
 		}
@@ -130,11 +121,6 @@ func publishedListCmd(env Env) *cobra.Command {
 	return c
 }
 
-// publishService is the publishing service for the command line, which acts as no user (allowed everything).
-func publishService(st *sqlstore.Store) *publish.Service {
-	return &publish.Service{Store: st, Courses: &course.Service{Store: st, Users: st}}
-}
-
 // flagError says which flag a validation error is about.
 func flagError(err error) error {
 	var verr *publish.ValidationError
@@ -144,26 +130,4 @@ func flagError(err error) error {
 		}
 	}
 	return err
-}
-
-// resourceJSON is how the CLI prints a published resource (published list, published show).
-type resourceJSON struct {
-	ID          int64  `json:"id"`
-	UUID        string `json:"uuid"`
-	CourseID    int64  `json:"course_id"`
-	ActivityID  int64  `json:"activity_id,omitempty"`
-	Name        string `json:"name"`
-	Enabled     bool   `json:"enabled"`
-	GradeSync   bool   `json:"grade_sync"`
-	MemberSync  bool   `json:"member_sync"`
-	StudentMode string `json:"student_mode"`
-	TeacherMode string `json:"teacher_mode"`
-	LaunchURL   string `json:"launch_url"`
-	Custom      string `json:"custom"`
-}
-
-func toResourceJSON(r publish.Resource, launchURL string) resourceJSON {
-	return resourceJSON{ID: r.ID, UUID: r.UUID, CourseID: r.CourseID, ActivityID: r.ActivityID, Name: r.Name,
-		Enabled: r.Enabled, GradeSync: r.GradeSync, MemberSync: r.MemberSync, StudentMode: string(r.StudentMode),
-		TeacherMode: string(r.TeacherMode), LaunchURL: launchURL, Custom: r.CustomProperties()}
 }

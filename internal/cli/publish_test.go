@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,13 +10,13 @@ import (
 
 func TestPublishAndList(t *testing.T) {
 	t.Parallel()
-	db := filepath.Join(t.TempDir(), "ltipub.db")
+	db := newDB(t)
 	out, errOut, code := run(t, "course", "import", "--db", db, "--json", "../../examples/course.json")
 	if code != 0 {
 		t.Fatalf("import: exit %d: %s", code, errOut)
 	}
 	var imported struct {
-		CourseID   int64 `json:"course_id"`
+		CourseID   int64 `json:"id"`
 		Activities []struct {
 			ID   int64  `json:"id"`
 			Type string `json:"type"`
@@ -34,14 +33,16 @@ func TestPublishAndList(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("publish: exit %d: %s", code, errOut)
 	}
-	var got map[string]string
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
+	var pub resourceJSON
+	if err := json.Unmarshal([]byte(out), &pub); err != nil {
 		t.Fatalf("publish --json printed %q: %v", out, err)
 	}
 	uuidRE := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	if len(got) != 3 || !uuidRE.MatchString(got["uuid"]) || got["launch_url"] != "https://tool.example/lti/launch" || got["custom"] != "id="+got["uuid"] {
-		t.Fatalf("publish --json: %v", got)
+	if !uuidRE.MatchString(pub.UUID) || pub.LaunchURL != "https://tool.example/lti/launch" || pub.Custom != "id="+pub.UUID ||
+		pub.Legacy.LaunchURL != "https://tool.example/lti/legacy/"+pub.UUID || !pub.GradeSync {
+		t.Fatalf("publish --json: %+v", pub)
 	}
+	got := map[string]string{"uuid": pub.UUID, "custom": pub.Custom}
 
 	// Without --json: the same three things, for people.
 	out, errOut, code = run(t, "publish", "--db", db, "--base-url", "https://tool.example", "--course", course, "--name", "Whole course")
@@ -53,20 +54,13 @@ func TestPublishAndList(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("list: exit %d: %s", code, errOut)
 	}
-	var list []struct {
-		UUID        string `json:"uuid"`
-		CourseID    int64  `json:"course_id"`
-		ActivityID  int64  `json:"activity_id"`
-		Name        string `json:"name"`
-		Enabled     bool   `json:"enabled"`
-		GradeSync   bool   `json:"grade_sync"`
-		MemberSync  bool   `json:"member_sync"`
-		StudentMode string `json:"student_mode"`
-		TeacherMode string `json:"teacher_mode"`
-		Custom      string `json:"custom"`
-	}
+	var list []resourceJSON
 	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 {
 		t.Fatalf("list --json printed %q (%v)", out, err)
+	}
+	// One shape whichever command prints it.
+	if list[0] != pub {
+		t.Errorf("published list and publish print the resource differently:\n%+v\n%+v", list[0], pub)
 	}
 	q := list[0]
 	if q.UUID != got["uuid"] || q.ActivityID != quiz || !q.Enabled || !q.GradeSync || q.MemberSync || q.StudentMode != "prompt" ||

@@ -4,14 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
-	"github.com/ltipub/ltipub/internal/logging"
-	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/store"
 )
 
@@ -28,31 +24,20 @@ func publishedShowCmd(env Env) *cobra.Command {
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		pos := args
-		st, err := app.OpenStore(ctx, dsn, logging.Discard())
+		a, done, err := openApp(cmd, dsn, appOptions{})
 		if err != nil {
 			return err
 		}
-		defer st.Close()
-		r, err := st.ResourceByUUID(ctx, pos[0])
+		defer done()
+		r, err := a.Store.ResourceByUUID(ctx, pos[0])
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("no published resource has uuid %q (ltipub published list shows them)", pos[0])
 		}
 		if err != nil {
 			return err
 		}
-		base := strings.TrimRight(baseURL, "/")
-		type legacy struct {
-			LaunchURL    string `json:"launch_url"`
-			CartridgeURL string `json:"cartridge_url"`
-			Secret       string `json:"secret"`
-			ConsumerKey  string `json:"consumer_key"`
-		}
-		out := struct {
-			resourceJSON
-			Legacy legacy `json:"legacy"`
-		}{toResourceJSON(r, publish.LaunchURL(base)),
-			legacy{LaunchURL: publish.LegacyLaunchURL(base, r.UUID), CartridgeURL: publish.CartridgeURL(base, r.UUID),
-				Secret: r.LegacySecret, ConsumerKey: "any non-empty value the platform admin chooses"}}
+		base := a.Config.BaseURL
+		out := toResourceJSON(r, base)
 		if asJSON {
 			return json.NewEncoder(env.Stdout).Encode(out)
 		}

@@ -2,29 +2,28 @@ package cli
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
 func TestPublishedShowLegacy(t *testing.T) {
 	t.Parallel()
-	db := filepath.Join(t.TempDir(), "ltipub.db")
+	db := newDB(t)
 	out, errOut, code := run(t, "course", "import", "--db", db, "--json", "../../examples/course.json")
 	if code != 0 {
 		t.Fatalf("import: exit %d: %s", code, errOut)
 	}
 	var imported struct {
-		CourseID int64 `json:"course_id"`
+		CourseID int64 `json:"id"`
 	}
 	_ = json.Unmarshal([]byte(out), &imported)
 	out, errOut, code = run(t, "publish", "--db", db, "--course", itoa(imported.CourseID), "--json")
 	if code != 0 {
 		t.Fatalf("publish: exit %d: %s", code, errOut)
 	}
-	var pub map[string]string
+	var pub map[string]any
 	_ = json.Unmarshal([]byte(out), &pub)
-	out, errOut, code = run(t, "published", "show", pub["uuid"], "--db", db, "--base-url", "https://tool.example/", "--json")
+	out, errOut, code = run(t, "published", "show", pub["uuid"].(string), "--db", db, "--base-url", "https://tool.example/", "--json")
 	if code != 0 {
 		t.Fatalf("show: exit %d: %s", code, errOut)
 	}
@@ -39,8 +38,8 @@ func TestPublishedShowLegacy(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
-	if got.UUID != pub["uuid"] || got.Legacy.LaunchURL != "https://tool.example/lti/legacy/"+pub["uuid"] ||
-		got.Legacy.CartridgeURL != "https://tool.example/lti/legacy/"+pub["uuid"]+"/cartridge.xml" || len(got.Legacy.Secret) < 24 {
+	if got.UUID != pub["uuid"].(string) || got.Legacy.LaunchURL != "https://tool.example/lti/legacy/"+pub["uuid"].(string) ||
+		got.Legacy.CartridgeURL != "https://tool.example/lti/legacy/"+pub["uuid"].(string)+"/cartridge.xml" || len(got.Legacy.Secret) < 24 {
 		t.Fatalf("show --json: %+v", got)
 	}
 	if _, errOut, code := run(t, "published", "show", "nope", "--db", db); code == 0 || !strings.Contains(errOut, "no published resource") {

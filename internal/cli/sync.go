@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/logging"
@@ -32,11 +31,12 @@ func syncKindCmd(env Env, kind jobs.Kind, summary string) *cobra.Command {
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		log := logging.New(env.Stderr, "warn", "text")
-		st, err := app.OpenStore(ctx, dsn, log)
+		a, done, err := openApp(cmd, dsn, appOptions{allowPrivate: allowPrivate, log: log})
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer done()
+		st := a.Store
 		var resourceID int64
 		if resource != "" {
 			r, err := st.ResourceByUUID(ctx, strings.TrimSpace(resource))
@@ -48,11 +48,6 @@ func syncKindCmd(env Env, kind jobs.Kind, summary string) *cobra.Command {
 			}
 			resourceID = r.ID
 		}
-		a, err := app.New(config.Config{DB: dsn, BaseURL: config.DefaultBaseURL, Addr: config.DefaultAddr, AllowPrivateURLs: allowPrivate}, st, log)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
 		if !wait {
 			if err := a.Jobs.Migrate(ctx); err != nil {
 				return err

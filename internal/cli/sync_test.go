@@ -2,27 +2,26 @@ package cli
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
 func TestSyncCommands(t *testing.T) {
 	t.Parallel()
-	db := filepath.Join(t.TempDir(), "ltipub.db")
+	db := newDB(t)
 	out, errOut, code := run(t, "course", "import", "--db", db, "--json", "../../examples/course.json")
 	if code != 0 {
 		t.Fatalf("import: exit %d: %s", code, errOut)
 	}
 	var imported struct {
-		CourseID int64 `json:"course_id"`
+		CourseID int64 `json:"id"`
 	}
 	_ = json.Unmarshal([]byte(out), &imported)
 	out, errOut, code = run(t, "publish", "--db", db, "--course", itoa(imported.CourseID), "--json")
 	if code != 0 {
 		t.Fatalf("publish: exit %d: %s", code, errOut)
 	}
-	var pub map[string]string
+	var pub map[string]any
 	_ = json.Unmarshal([]byte(out), &pub)
 
 	// Queued for a server.
@@ -31,7 +30,7 @@ func TestSyncCommands(t *testing.T) {
 		t.Fatalf("sync grades: exit %d %q %q", code, out, errOut)
 	}
 	// Run here, for one resource (no resource links yet: nothing to do).
-	out, errOut, code = run(t, "sync", "members", "--db", db, "--resource", pub["uuid"], "--wait")
+	out, errOut, code = run(t, "sync", "members", "--db", db, "--resource", pub["uuid"].(string), "--wait")
 	if code != 0 || !strings.Contains(out, "members sync run") || !strings.Contains(out, ": ok in") {
 		t.Fatalf("sync members --wait: exit %d %q %q", code, out, errOut)
 	}

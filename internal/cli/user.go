@@ -11,9 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ltipub/ltipub/internal/account"
-	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
-	"github.com/ltipub/ltipub/internal/logging"
 )
 
 func userCmd(env Env) *cobra.Command {
@@ -38,17 +36,16 @@ func userCreateCmd(env Env) *cobra.Command {
 		if username == "" {
 			return usagef("--username is required, e.g. ltipub user create --username alice --admin < password.txt")
 		}
+		a, done, err := openApp(cmd, dsn, appOptions{})
+		if err != nil {
+			return err
+		}
+		defer done()
 		pw, err := readPassword(env, passwordFile)
 		if err != nil {
 			return err
 		}
-		st, err := app.OpenStore(ctx, dsn, logging.Discard())
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		svc := &account.Service{Store: st}
-		u, err := svc.Create(ctx, account.NewUser{Username: username, Email: email, FullName: fullName, Password: pw,
+		u, err := a.Accounts.Create(ctx, account.NewUser{Username: username, Email: email, FullName: fullName, Password: pw,
 			IsAdmin: admin, IsCourseCreator: creator})
 		if errors.Is(err, account.ErrUsernameTaken) {
 			return fmt.Errorf("username %q is already taken: choose another", username)

@@ -77,7 +77,7 @@ type FlagSet interface {
 // AddDBFlag registers --db on fs: every subcommand that opens the database takes it.
 func AddDBFlag(fs FlagSet, dst *string) {
 	fs.StringVar(dst, "db", env("LTIPUB_DB", DefaultDB),
-		"database: a SQLite file path (its folder is created) or a postgres:// URL `DSN` (env LTIPUB_DB)")
+		"database: a SQLite file path or a postgres:// URL `DSN`; only serve and migrate create it (env LTIPUB_DB)")
 }
 
 // AddBaseURLFlag registers --base-url on fs.
@@ -108,16 +108,20 @@ func (c *Config) AddServeFlags(fs FlagSet) {
 // Validate checks the configuration as a table of rules, each with a message that says what to change.
 func (c *Config) Validate() error {
 	base, baseErr := url.Parse(c.BaseURL)
-	_, _, addrErr := net.SplitHostPort(c.Addr)
+	_, port, addrErr := net.SplitHostPort(c.Addr)
+	portNum, portErr := strconv.Atoi(port)
 	checks := []struct {
 		bad bool
 		msg string
 	}{
 		{addrErr != nil, fmt.Sprintf("--addr %q is not host:port (for example 127.0.0.1:8080)", c.Addr)},
+		{addrErr == nil && (portErr != nil || portNum < 0 || portNum > 65535),
+			fmt.Sprintf("--addr %q: the port must be a number from 0 to 65535 (for example 127.0.0.1:8080)", c.Addr)},
 		{baseErr != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https"),
 			fmt.Sprintf("--base-url %q must be an absolute http or https URL such as https://tool.example.edu", c.BaseURL)},
 		{baseErr == nil && (base.RawQuery != "" || base.Fragment != ""), fmt.Sprintf("--base-url %q must not have a query or fragment", c.BaseURL)},
 		{c.DB == "", "--db must name a SQLite file or a postgres:// URL"},
+		{c.DB != "" && CheckDB(c.DB) != nil, fmt.Sprint(CheckDB(c.DB))},
 		{!oneOf(c.LogLevel, "debug", "info", "warn", "error"), fmt.Sprintf("--log-level %q must be debug, info, warn or error", c.LogLevel)},
 		{!oneOf(c.LogFormat, "text", "json"), fmt.Sprintf("--log-format %q must be text or json", c.LogFormat)},
 		{c.ClockSkew < 0 || c.ClockSkew > 10*time.Minute, "--clock-skew must be between 0s and 10m"},
@@ -149,4 +153,44 @@ func oneOf(v string, options ...string) bool {
 		}
 	}
 	return false
+}
+
+// CheckDB refuses a --db value that is neither a SQLite file path nor a PostgreSQL URL, so that a typo such as
+// mysql://… or postgress://… is named instead of becoming a new SQLite file with an odd name.
+func CheckDB(dsn string) error {
+	switch {
+	case dsn == "":
+		return errors.New("--db is empty: give a SQLite file path such as ./ltipub-data/ltipub.db or a postgres:// URL")
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return fmt.Errorf("--db %q is not a valid PostgreSQL URL (%v): use postgres://user:password@host:5432/dbname", redact(dsn), err)
+		}
+		if u.Host == "" && u.Query().Get("host") == "" {
+			return fmt.Errorf("--db %q names no server: use postgres://user:password@host:5432/dbname", redact(dsn))
+		}
+		return nil
+	}
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		return fmt.Errorf("--db %q: ltipub does not speak %q; give a SQLite file path or a postgres:// or postgresql:// URL",
+			redact(dsn), dsn[:i])
+	}
+	if i := strings.IndexByte(dsn, ':'); i > 1 && !strings.HasPrefix(dsn, "file:") {
+		// "postgres:host/db", "sqlite:x.db": a scheme without "//" is a typo too, not a file name (a Windows
+		// drive letter has one character before its colon).
+		return fmt.Errorf("--db %q looks like a URL with scheme %q; give a SQLite file path or a postgres:// URL",
+			dsn, dsn[:i])
+	}
+	return nil
+}
+
+// redact hides a URL's password in messages.
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return dsn
 }

@@ -19,6 +19,13 @@ func TestValidate(t *testing.T) {
 		{"base url with query", []string{"--base-url", "https://t.example.edu/?a=1"}, "query"},
 		{"bad log level", []string{"--log-level", "loud"}, "--log-level"},
 		{"empty db", []string{"--db", ""}, "--db"},
+		{"port out of range", []string{"--addr", ":99999"}, "0 to 65535"},
+		{"named port", []string{"--addr", "127.0.0.1:http"}, "must be a number"},
+		{"unknown db scheme", []string{"--db", "mysql://x"}, `does not speak "mysql"`},
+		{"misspelt postgres", []string{"--db", "postgress://h/db"}, `does not speak "postgress"`},
+		{"scheme without slashes", []string{"--db", "postgres:h/db"}, `scheme "postgres"`},
+		{"postgres url", []string{"--db", "postgresql://u@127.0.0.1/db"}, ""},
+		{"sqlite file url", []string{"--db", "file:/tmp/x.db"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ltipub/ltipub/internal/app"
+	"github.com/ltipub/ltipub/internal/logging"
+)
+
+// A mistyped --db is refused by name, with exit status 1, and leaves no file or folder behind.
+func TestDBTyposRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "ltipub.db")
+	if _, errOut, code := run(t, "migrate", "--db", good); code != 0 {
+		t.Fatalf("migrate: %d %s", code, errOut)
+	}
+	empty := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"unknown scheme", []string{"platform", "list", "--db", "mysql://x"}, `does not speak "mysql"`},
+		{"unknown scheme on import", []string{"course", "import", "../../examples/course.json", "--db", "mysql://x"}, `does not speak "mysql"`},
+		{"misspelt postgres", []string{"platform", "list", "--db", "postgress://127.0.0.1/x"}, `does not speak "postgress"`},
+		{"unknown scheme on migrate", []string{"migrate", "--db", "mysql://x"}, `does not speak "mysql"`},
+		{"missing folder", []string{"platform", "list", "--db", filepath.Join(dir, "nonexistent", "x.db")}, "no ltipub database at"},
+		{"missing folder on migrate", []string{"migrate", "--db", filepath.Join(dir, "nonexistent", "x.db")}, "does not exist; create it"},
+		{"missing folder on serve", []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "nonexistent", "x.db")}, "does not exist; create it"},
+		{"missing file", []string{"platform", "list", "--db", filepath.Join(dir, "ltipbu.db")}, "did you mean --db " + good},
+		{"missing file says what to run", []string{"user", "create", "--username", "a", "--db", filepath.Join(dir, "x.db")}, "run `ltipub serve` or `ltipub migrate` first"},
+		{"not an ltipub database", []string{"keys", "list", "--db", empty}, "is not an ltipub database"},
+	}
+	for _, tt := range tests {
+		_, errOut, code := run(t, tt.args...)
+		if code != 1 || !strings.Contains(errOut, tt.wantErr) {
+			t.Errorf("%s: exit %d %q, want 1 with %q", tt.name, code, errOut, tt.wantErr)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	// ltipub.db with its WAL files, and the empty file, untouched.
+	for _, n := range names {
+		if !strings.HasPrefix(n, "ltipub.db") && n != "notes.txt" {
+			t.Errorf("a refused command left %s behind (folder holds %v)", n, names)
+		}
+	}
+	if fi, _ := os.Stat(empty); fi.Size() != 0 {
+		t.Error("the command wrote into a file that is not an ltipub database")
+	}
+	if _, err := os.Stat("mysql:"); err == nil {
+		t.Error("--db mysql://x made a folder mysql:")
+	}
+}
+
+// serve checks every flag before it writes anything: a bad port leaves no database and no admin.
+func TestServeValidatesBeforeWriting(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "ltipub.db")
+	_, errOut, code := run(t, "serve", "--addr", ":99999", "--db", db)
+	if code != 1 || !strings.Contains(errOut, "0 to 65535") || strings.Contains(errOut, "password") {
+		t.Fatalf("serve --addr :99999: exit %d %q", code, errOut)
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Fatal("serve with a bad --addr created the database")
+	}
+}
+
+// Without --base-url, commands print the URLs of the server that last ran on the database.
+func TestRecordedBaseURL(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	st, err := app.OpenStore(context.Background(), db, logging.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = app.RecordBaseURL(context.Background(), st, "https://ltipub.example.org/")
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg registrationJSON
+	out, errOut, code := run(t, "platform", "add", "--name", "Moodle", "--db", db, "--json")
+	if code != 0 || json.Unmarshal([]byte(out), &reg) != nil || reg.Tool.LaunchURL != "https://ltipub.example.org/lti/launch" {
+		t.Fatalf("platform add without --base-url: %d %s %s", code, out, errOut)
+	}
+	out, errOut, code = run(t, "platform", "show", "1", "--db", db, "--json", "--base-url", "https://other.example.org")
+	if code != 0 || json.Unmarshal([]byte(out), &reg) != nil || reg.Tool.JWKSURL != "https://other.example.org/lti/jwks" {
+		t.Fatalf("platform show --base-url: %d %s %s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, "platform", "show", "1", "--db", db, "--base-url", "ltipub.example.org"); code != 1 || !strings.Contains(errOut, "--base-url") {
+		t.Fatalf("a relative --base-url: %d %s", code, errOut)
+	}
+}

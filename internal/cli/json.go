@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/tool"
+)
+
+// The JSON shapes the commands print, one per thing, whichever command prints it (docs/cli-json.md). A URL field
+// sits under the party it belongs to: tool.jwks_url is ltipub's keyset, platform.jwks_url the platform's.
+
+func writeJSON(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
+
+type deploymentJSON struct {
+	DeploymentID string `json:"deployment_id"`
+	Name         string `json:"name,omitempty"`
+}
+
+// platformJSON is what the platform told ltipub about itself.
+type platformJSON struct {
+	Issuer        string `json:"issuer"`
+	ClientID      string `json:"client_id"`
+	JWKSURL       string `json:"jwks_url"`
+	TokenURL      string `json:"token_url"`
+	AuthURL       string `json:"auth_url"`
+	Name          string `json:"name,omitempty"`
+	ProductFamily string `json:"product_family,omitempty"`
+}
+
+// toolJSON is what the platform's admin types into the platform: ltipub's URLs.
+type toolJSON struct {
+	RegistrationURL string `json:"registration_url,omitempty"`
+	LaunchURL       string `json:"launch_url"`
+	LoginURL        string `json:"login_url"`
+	JWKSURL         string `json:"jwks_url"`
+	DeepLinkingURL  string `json:"deep_linking_url"`
+}
+
+type registrationJSON struct {
+	ID          int64            `json:"id"`
+	Name        string           `json:"name"`
+	Status      string           `json:"status"`
+	Platform    platformJSON     `json:"platform"`
+	Tool        toolJSON         `json:"tool"`
+	Deployments []deploymentJSON `json:"deployments"`
+}
+
+func toJSON(r tool.Registration, urls tool.ToolURLs) registrationJSON {
+	out := registrationJSON{ID: r.ID, Name: r.Name, Status: r.Status(),
+		Platform: platformJSON{Issuer: r.Issuer, ClientID: r.ClientID, JWKSURL: r.JWKSURL, TokenURL: r.TokenURL,
+			AuthURL: r.AuthURL, Name: r.PlatformName, ProductFamily: r.ProductFamily},
+		Tool: toolJSON{RegistrationURL: urls.Registration, LaunchURL: urls.Tool, LoginURL: urls.Login, JWKSURL: urls.JWKS,
+			DeepLinkingURL: urls.DeepLinking},
+		Deployments: []deploymentJSON{}}
+	for _, d := range r.Deployments {
+		out.Deployments = append(out.Deployments, deploymentJSON{d.DeploymentID, d.Name})
+	}
+	return out
+}
+
+type legacyJSON struct {
+	LaunchURL    string `json:"launch_url"`
+	CartridgeURL string `json:"cartridge_url"`
+	Secret       string `json:"secret"`
+	ConsumerKey  string `json:"consumer_key"`
+}
+
+// resourceJSON is a published resource (publish, published list, published show).
+type resourceJSON struct {
+	ID          int64  `json:"id"`
+	UUID        string `json:"uuid"`
+	CourseID    int64  `json:"course_id"`
+	ActivityID  int64  `json:"activity_id,omitempty"`
+	Name        string `json:"name"`
+	Enabled     bool   `json:"enabled"`
+	GradeSync   bool   `json:"grade_sync"`
+	MemberSync  bool   `json:"member_sync"`
+	StudentMode string `json:"student_mode"`
+	TeacherMode string `json:"teacher_mode"`
+	// LaunchURL and Custom are the LTI 1.3 launch URL and custom properties, for linking by hand.
+	LaunchURL string     `json:"launch_url"`
+	Custom    string     `json:"custom"`
+	Legacy    legacyJSON `json:"legacy"`
+}
+
+func toResourceJSON(r publish.Resource, baseURL string) resourceJSON {
+	return resourceJSON{ID: r.ID, UUID: r.UUID, CourseID: r.CourseID, ActivityID: r.ActivityID, Name: r.Name,
+		Enabled: r.Enabled, GradeSync: r.GradeSync, MemberSync: r.MemberSync, StudentMode: string(r.StudentMode),
+		TeacherMode: string(r.TeacherMode), LaunchURL: publish.LaunchURL(baseURL), Custom: r.CustomProperties(),
+		Legacy: legacyJSON{LaunchURL: publish.LegacyLaunchURL(baseURL, r.UUID), CartridgeURL: publish.CartridgeURL(baseURL, r.UUID),
+			Secret: r.LegacySecret, ConsumerKey: "any non-empty value the platform admin chooses"}}
+}
+
+type activityJSON struct {
+	ID   int64  `json:"id"`
+	Type string `json:"type"`
+	Name string `json:"name"`
+}
+
+// courseJSON is a course with its activities (course import).
+type courseJSON struct {
+	ID         int64          `json:"id"`
+	FullName   string         `json:"full_name"`
+	ShortName  string         `json:"short_name"`
+	Activities []activityJSON `json:"activities"`
+}
+
+func toCourseJSON(c course.Course, acts []course.Activity) courseJSON {
+	out := courseJSON{ID: c.ID, FullName: c.FullName, ShortName: c.ShortName, Activities: []activityJSON{}}
+	for _, a := range acts {
+		out.Activities = append(out.Activities, activityJSON{ID: a.ID, Type: string(a.Type), Name: a.Name})
+	}
+	return out
+}

@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/ltipub/ltipub/internal/app"
+	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/logging"
+)
+
+// appOptions tune the App a command opens.
+type appOptions struct {
+	allowPrivate bool
+	log          *slog.Logger
+	configure    func(*config.Config)
+}
+
+// openApp is how every command but serve and migrate reaches ltipub: the database must exist (a typo in --db is
+// refused rather than creating a new one), and the services are built by app.New, exactly as serve builds them.
+// The base URL is --base-url or LTIPUB_BASE_URL when given, else the one the server recorded, else the default.
+// Call the returned function when done.
+func openApp(cmd *cobra.Command, dsn string, o appOptions) (*app.App, func(), error) {
+	ctx := cmd.Context()
+	if o.log == nil {
+		o.log = logging.Discard()
+	}
+	cfg := config.Config{DB: dsn, Addr: config.DefaultAddr, BaseURL: config.DefaultBaseURL, AllowPrivateURLs: o.allowPrivate,
+		LogLevel: "info", LogFormat: "text", ClockSkew: 60 * time.Second, KeyOverlap: 72 * time.Hour}
+	baseGiven := false
+	if f := cmd.Flags().Lookup("base-url"); f != nil {
+		cfg.BaseURL = f.Value.String()
+		_, envSet := os.LookupEnv("LTIPUB_BASE_URL")
+		baseGiven = f.Changed || envSet
+	}
+	if o.configure != nil {
+		o.configure(&cfg)
+	}
+	// Every flag is checked before the database is opened, so nothing is written on a bad command line.
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	st, err := app.OpenExisting(ctx, dsn, o.log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !baseGiven {
+		recorded, err := app.RecordedBaseURL(ctx, st)
+		if err != nil {
+			st.Close()
+			return nil, nil, fmt.Errorf("read the server's base URL: %w", err)
+		}
+		if recorded != "" {
+			cfg.BaseURL = recorded
+		}
+	}
+	a, err := app.New(cfg, st, o.log)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return a, func() { a.Close(); st.Close() }, nil
+}
+
+// confirm asks before a destructive step. --yes answers for scripts; without it the question goes to a terminal,
+// and without a terminal the command refuses, saying to add --yes, rather than guess.
+func confirm(env Env, yes bool, question string) error {
+	if yes {
+		return nil
+	}
+	if !isTerminal(env.Stdin) {
+		return usagef("%s: standard input is not a terminal, so nobody can confirm; add --yes", strings.TrimSuffix(question, "?"))
+	}
+	fmt.Fprintf(env.Stderr, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	return errors.New("not confirmed; nothing was changed")
+}
+
+// isTerminal reports whether r is an interactive terminal.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -41,7 +41,14 @@ type User struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	LastLoginAt     time.Time
+	// SuspendedAt is when an admin suspended the account (zero: not suspended): it can neither sign in nor launch.
+	SuspendedAt time.Time
+	// MustChangePassword makes the next sign-in choose a new password before anything else.
+	MustChangePassword bool
 }
+
+// Suspended reports whether the account is suspended.
+func (u User) Suspended() bool { return !u.SuspendedAt.IsZero() }
 
 // DisplayName is the full name, or the username when there is none.
 func (u User) DisplayName() string {
@@ -72,6 +79,8 @@ var (
 	ErrTooManyAttempts = errors.New("too many failed sign-ins for this username: wait 15 minutes, or ask a site administrator to set a new password")
 	// ErrNoPassword means the account cannot sign in with a password (LTI accounts, until one is set).
 	ErrNoPassword = errors.New("this account has no password: it signs in by launching from a platform")
+	// ErrSuspended means a site administrator suspended the account.
+	ErrSuspended = errors.New("this account is suspended: ask a site administrator")
 )
 
 // ValidationError names the field that is wrong and why.
@@ -118,6 +127,9 @@ type NewUser struct {
 	Timezone        string
 	Institution     string
 	Country         string
+
+	// MustChangePassword: the first sign-in must choose a new password (a generated one).
+	MustChangePassword bool
 }
 
 // MinPasswordLength is the shortest password the service accepts.
@@ -142,6 +154,7 @@ func (s *Service) Create(ctx context.Context, n NewUser) (User, error) {
 		Username: n.Username, Email: n.Email, FullName: strings.TrimSpace(n.FullName), Auth: n.Auth,
 		IsAdmin: n.IsAdmin, IsCourseCreator: n.IsCourseCreator || n.IsAdmin,
 		Language: n.Language, Timezone: n.Timezone, Institution: n.Institution, Country: n.Country,
+		MustChangePassword: n.MustChangePassword,
 	}
 	if n.Auth == AuthManual || n.Password != "" {
 		if err := ValidatePassword(n.Password); err != nil {
@@ -210,6 +223,9 @@ func (s *Service) authenticate(ctx context.Context, username, password string) (
 	}
 	if err := CheckPassword(u.PasswordHash, password); err != nil {
 		return User{}, ErrBadCredentials
+	}
+	if u.Suspended() { // told only to whoever knows the password
+		return User{}, ErrSuspended
 	}
 	now := s.now()
 	if err := s.Store.TouchLogin(ctx, u.ID, now); err != nil {

@@ -69,12 +69,16 @@ type App struct {
 	jobsStarted bool
 
 	stopSessions func()
+
+	// Users is user administration (admin pages, ltipub user …).
+	Users *account.Admin
 }
 
 // New builds an App on an open store.
 func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
 	a := &App{Config: cfg, Store: st, Log: log}
 	a.Accounts = &account.Service{Store: st, Failures: st}
+	a.Users = &account.Admin{Store: st, Accounts: a.Accounts}
 	a.Site = site.NewService(st, nil)
 	gradeHook := &jobs.GradeHook{Store: st} // grade changes queue a sync (wireJobs)
 	a.Courses = &course.Service{Store: gradeHook, Users: st}
@@ -130,7 +134,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		http.Error(w, "The session store is not answering; try again in a moment.", http.StatusInternalServerError)
 	}
 
-	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Site: a.Site, Courses: a.Courses, Publish: a.Publish, Sessions: sessions, Logger: log,
+	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Users: a.Users, Site: a.Site, Courses: a.Courses, Publish: a.Publish, Sessions: sessions, Logger: log,
 		Launches: a.Launches, Keys: a.Keys, Platforms: a.Platforms, Sync: a.Jobs,
 		BaseURL: cfg.BaseURL, Version: Version})
 	if err != nil {
@@ -184,7 +188,9 @@ func (a *App) BootstrapAdmin(ctx context.Context, out io.Writer) error {
 		return nil
 	}
 	pw := account.RandomPassword()
-	u, err := a.Accounts.Create(ctx, account.NewUser{Username: "admin", FullName: "Site administrator", Password: pw, IsAdmin: true})
+	// The generated password has been on a terminal and in logs that collect it: the first sign-in replaces it.
+	u, err := a.Accounts.Create(ctx, account.NewUser{Username: "admin", FullName: "Site administrator", Password: pw, IsAdmin: true,
+		MustChangePassword: true})
 	if errors.Is(err, account.ErrUsernameTaken) {
 		return nil // another instance made it first
 	}
@@ -192,7 +198,7 @@ func (a *App) BootstrapAdmin(ctx context.Context, out io.Writer) error {
 		return fmt.Errorf("create first admin: %w", err)
 	}
 	fmt.Fprintf(out, "\n  First start: created the site administrator.\n    username: %s\n    password: %s\n"+
-		"  This password is shown only once. Sign in and change it under your name (top right).\n\n", u.Username, pw)
+		"  This password is shown only once. Sign in with it and choose your own password.\n\n", u.Username, pw)
 	a.Log.InfoContext(ctx, "created the first site administrator", slog.String("username", u.Username))
 	return nil
 }

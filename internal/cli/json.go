@@ -3,7 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"io"
+	"time"
 
+	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/tool"
@@ -112,6 +114,63 @@ func toCourseJSON(c course.Course, acts []course.Activity) courseJSON {
 	out := courseJSON{ID: c.ID, FullName: c.FullName, ShortName: c.ShortName, Activities: []activityJSON{}}
 	for _, a := range acts {
 		out.Activities = append(out.Activities, activityJSON{ID: a.ID, Type: string(a.Type), Name: a.Name})
+	}
+	return out
+}
+
+// userJSON is an account (user create, list, show, set-password, suspend, unsuspend, unlock). user show adds the
+// platform accounts, enrolments, last launch and sign-in lock.
+type userJSON struct {
+	ID                 int64     `json:"id"`
+	Username           string    `json:"username"`
+	FullName           string    `json:"full_name"`
+	Email              string    `json:"email"`
+	Auth               string    `json:"auth"`
+	Admin              bool      `json:"admin"`
+	CourseCreator      bool      `json:"course_creator"`
+	Suspended          bool      `json:"suspended"`
+	SuspendedAt        time.Time `json:"suspended_at,omitzero"`
+	MustChangePassword bool      `json:"must_change_password"`
+	CreatedAt          time.Time `json:"created_at"`
+	LastLoginAt        time.Time `json:"last_login_at,omitzero"`
+
+	LastLaunchAt     time.Time             `json:"last_launch_at,omitzero"`
+	Locked           *bool                 `json:"locked,omitempty"`
+	PlatformAccounts []platformAccountJSON `json:"platform_accounts,omitempty"`
+	Enrolments       []enrolmentJSON       `json:"enrolments,omitempty"`
+}
+
+type platformAccountJSON struct {
+	Issuer         string    `json:"issuer"`
+	Subject        string    `json:"subject"`
+	RegistrationID int64     `json:"registration_id,omitempty"`
+	Platform       string    `json:"platform,omitempty"`
+	LastLaunchAt   time.Time `json:"last_launch_at"`
+}
+
+type enrolmentJSON struct {
+	CourseID   int64  `json:"course_id"`
+	CourseName string `json:"course_name"`
+	Role       string `json:"role"`
+	Status     string `json:"status"`
+	Method     string `json:"method"`
+}
+
+func toUserJSON(u account.User) userJSON {
+	return userJSON{ID: u.ID, Username: u.Username, FullName: u.FullName, Email: u.Email, Auth: string(u.Auth), Admin: u.IsAdmin,
+		CourseCreator: u.IsCourseCreator, Suspended: u.Suspended(), SuspendedAt: u.SuspendedAt,
+		MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, LastLoginAt: u.LastLoginAt}
+}
+
+func toUserDetailJSON(d account.Detail) userJSON {
+	out := toUserJSON(d.User)
+	out.LastLaunchAt, out.Locked = d.LastLaunchAt, &d.Locked
+	out.PlatformAccounts, out.Enrolments = []platformAccountJSON{}, []enrolmentJSON{}
+	for _, p := range d.PlatformAccounts {
+		out.PlatformAccounts = append(out.PlatformAccounts, platformAccountJSON{p.Issuer, p.Subject, p.RegistrationID, p.Platform, p.LastLaunchAt})
+	}
+	for _, e := range d.Enrolments {
+		out.Enrolments = append(out.Enrolments, enrolmentJSON{e.CourseID, e.CourseName, e.Role, e.Status, e.Method})
 	}
 	return out
 }

@@ -2,20 +2,24 @@ package cli
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
 )
 
 func userCmd(env Env) *cobra.Command {
-	return group("user", "manage local accounts", userCreateCmd(env))
+	return group("user", "manage accounts: create, list, show, set a password, suspend, unlock, delete",
+		userCreateCmd(env), userListCmd(env), userShowCmd(env), userSetPasswordCmd(env), userSuspendCmd(env, true),
+		userSuspendCmd(env, false), userUnlockCmd(env), userDeleteCmd(env))
 }
 
 func userCreateCmd(env Env) *cobra.Command {
@@ -54,7 +58,7 @@ func userCreateCmd(env Env) *cobra.Command {
 			return err
 		}
 		if asJSON {
-			return json.NewEncoder(env.Stdout).Encode(map[string]any{"id": u.ID, "username": u.Username, "admin": u.IsAdmin})
+			return writeJSON(env.Stdout, toUserJSON(u))
 		}
 		fmt.Fprintf(env.Stdout, "created user %s (id %d)%s\n", u.Username, u.ID, map[bool]string{true: ", site administrator"}[u.IsAdmin])
 		return nil
@@ -62,7 +66,8 @@ func userCreateCmd(env Env) *cobra.Command {
 	return c
 }
 
-// readPassword reads one line from a file or standard input, so passwords never appear in the process list.
+// readPassword reads a password from the first line of a file, or on a terminal by asking twice without echo, or
+// else from the first line of standard input (scripts), so that passwords never appear in the process list.
 func readPassword(env Env, file string) (string, error) {
 	r := env.Stdin
 	if file != "" {
@@ -72,10 +77,323 @@ func readPassword(env Env, file string) (string, error) {
 		}
 		defer f.Close()
 		r = f
+	} else if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return promptPassword(env, int(f.Fd()))
 	}
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil && line == "" {
 		return "", errors.New("no password given: pass --password-file FILE or write the password to standard input")
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// promptPassword asks for a password twice on the terminal fd, without echo.
+func promptPassword(env Env, fd int) (string, error) {
+	fmt.Fprint(env.Stderr, "Password (at least 10 characters): ")
+	pw, err := term.ReadPassword(fd)
+	fmt.Fprintln(env.Stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	if err := account.ValidatePassword(string(pw)); err != nil {
+		return "", fmt.Errorf("the password %v", err.(*account.ValidationError).Message)
+	}
+	fmt.Fprint(env.Stderr, "Password again: ")
+	again, err := term.ReadPassword(fd)
+	fmt.Fprintln(env.Stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	if string(pw) != string(again) {
+		return "", errors.New("the two passwords differ; nothing was changed: run the command again")
+	}
+	return string(pw), nil
+}
+
+// userFlags are the flags of the user commands that work on one account.
+type userFlags struct {
+	dsn    string
+	asJSON bool
+}
+
+func (f *userFlags) add(c *cobra.Command) {
+	config.AddDBFlag(c.Flags(), &f.dsn)
+	c.Flags().BoolVar(&f.asJSON, "json", false, "print the account as JSON (docs/cli-json.md)")
+}
+
+// open opens the database and finds the account named by the first argument (an ID or a username).
+func (f *userFlags) open(cmd *cobra.Command, ref string) (a *app.App, u account.User, done func(), err error) {
+	a, done, err = openApp(cmd, f.dsn, appOptions{})
+	if err != nil {
+		return nil, account.User{}, nil, err
+	}
+	u, err = a.Users.Find(cmd.Context(), ref)
+	if err != nil {
+		done()
+		if errors.Is(err, account.ErrNotFound) {
+			return nil, account.User{}, nil, fmt.Errorf("%w (ltipub user list shows them)", err)
+		}
+		return nil, account.User{}, nil, err
+	}
+	return a, u, done, nil
+}
+
+// userErr says what to do about the refusals of user administration.
+func userErr(err error) error {
+	var ve *account.ValidationError
+	switch {
+	case errors.Is(err, account.ErrLastAdmin):
+		return fmt.Errorf("%w (ltipub user create --admin makes another)", err)
+	case errors.As(err, &ve):
+		return fmt.Errorf("the password %s", ve.Message)
+	}
+	return err
+}
+
+func userListCmd(env Env) *cobra.Command {
+	var f userFlags
+	var filter account.UserFilter
+	c := &cobra.Command{Use: "list", Short: "list accounts by username, a page at a time", Args: noArgs}
+	f.add(c)
+	c.Flags().StringVarP(&filter.Query, "query", "q", "", "only accounts whose username, name or email contains `text`")
+	c.Flags().StringVar(&filter.After, "after", "", "start after this `username` (the next page)")
+	c.Flags().IntVar(&filter.Limit, "limit", account.DefaultPageSize, "at most `n` accounts (up to 1000)")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if filter.Limit < 1 || filter.Limit > 1000 {
+			return usagef("--limit must be from 1 to 1000")
+		}
+		a, done, err := openApp(cmd, f.dsn, appOptions{})
+		if err != nil {
+			return err
+		}
+		defer done()
+		users, more, err := a.Users.List(cmd.Context(), filter)
+		if err != nil {
+			return err
+		}
+		if f.asJSON {
+			out := []userJSON{}
+			for _, u := range users {
+				out = append(out, toUserJSON(u))
+			}
+			return writeJSON(env.Stdout, out)
+		}
+		if len(users) == 0 {
+			fmt.Fprintln(env.Stdout, "no accounts match")
+			return nil
+		}
+		fmt.Fprintf(env.Stdout, "%-6s %-24s %-28s %-10s %s\n", "ID", "USERNAME", "NAME", "STATUS", "KIND")
+		for _, u := range users {
+			fmt.Fprintf(env.Stdout, "%-6d %-24s %-28s %-10s %s\n", u.ID, u.Username, u.FullName, userStatus(u), userKind(u))
+		}
+		if more {
+			fmt.Fprintf(env.Stdout, "more: ltipub user list --after %s%s\n", users[len(users)-1].Username,
+				map[bool]string{true: " --query " + filter.Query}[filter.Query != ""])
+		}
+		return nil
+	}
+	return c
+}
+
+func userStatus(u account.User) string {
+	if u.Suspended() {
+		return "suspended"
+	}
+	return "active"
+}
+
+func userKind(u account.User) string {
+	switch {
+	case u.IsAdmin:
+		return "administrator"
+	case u.Auth == account.AuthLTI:
+		return "from a platform"
+	}
+	return "local"
+}
+
+func userShowCmd(env Env) *cobra.Command {
+	var f userFlags
+	c := &cobra.Command{Use: "show ID|USERNAME", Short: "show an account with its platform accounts, enrolments and last launch",
+		Args: exactArgs(1, "the account's ID or username", "ltipub user show alice")}
+	f.add(c)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		a, u, done, err := f.open(cmd, args[0])
+		if err != nil {
+			return err
+		}
+		defer done()
+		d, err := a.Users.Detail(cmd.Context(), u.ID)
+		if err != nil {
+			return err
+		}
+		if f.asJSON {
+			return writeJSON(env.Stdout, toUserDetailJSON(d))
+		}
+		w := env.Stdout
+		fmt.Fprintf(w, "%d  %s  (%s, %s)\n", u.ID, u.Username, userStatus(u), userKind(u))
+		row := func(k, v string) { fmt.Fprintf(w, "  %-16s %s\n", k, v) }
+		row("name", u.FullName)
+		row("email", u.Email)
+		row("last sign-in", when(u.LastLoginAt))
+		row("last launch", when(d.LastLaunchAt))
+		if d.Locked {
+			row("sign-in", "locked after too many failed attempts (ltipub user unlock "+u.Username+")")
+		}
+		if u.MustChangePassword {
+			row("password", "must be changed at the next sign-in")
+		}
+		for _, p := range d.PlatformAccounts {
+			row("platform account", fmt.Sprintf("%s %s (%s), last launch %s", p.Issuer, p.Subject, p.Platform, when(p.LastLaunchAt)))
+		}
+		for _, e := range d.Enrolments {
+			row("enrolment", fmt.Sprintf("course %d %q as %s (%s, %s)", e.CourseID, e.CourseName, e.Role, e.Status, e.Method))
+		}
+		return nil
+	}
+	return c
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func userSetPasswordCmd(env Env) *cobra.Command {
+	var f userFlags
+	var passwordFile string
+	var keep bool
+	c := &cobra.Command{Use: "set-password ID|USERNAME", Short: "give an account a new password (asked on the terminal, or from --password-file or standard input)",
+		Args: exactArgs(1, "the account's ID or username", "ltipub user set-password alice")}
+	f.add(c)
+	c.Flags().StringVar(&passwordFile, "password-file", "", "read the password from the first line of `file`")
+	c.Flags().BoolVar(&keep, "no-change-required", false, "do not make the account choose its own password at the next sign-in")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		a, u, done, err := f.open(cmd, args[0])
+		if err != nil {
+			return err
+		}
+		defer done()
+		pw, err := readPassword(env, passwordFile)
+		if err != nil {
+			return err
+		}
+		if err := a.Users.SetPassword(cmd.Context(), u.ID, pw, !keep); err != nil {
+			return userErr(err)
+		}
+		if u, err = a.Store.UserByID(cmd.Context(), u.ID); err != nil {
+			return err
+		}
+		if f.asJSON {
+			return writeJSON(env.Stdout, toUserJSON(u))
+		}
+		fmt.Fprintf(env.Stdout, "set the password of %s (id %d)", u.Username, u.ID)
+		if !keep {
+			fmt.Fprint(env.Stdout, "; they choose their own at the next sign-in")
+		}
+		fmt.Fprintln(env.Stdout)
+		return nil
+	}
+	return c
+}
+
+func userSuspendCmd(env Env, suspend bool) *cobra.Command {
+	var f userFlags
+	use, short := "suspend", "stop an account from signing in and launching (its work stays)"
+	if !suspend {
+		use, short = "unsuspend", "let a suspended account sign in and launch again"
+	}
+	c := &cobra.Command{Use: use + " ID|USERNAME", Short: short,
+		Args: exactArgs(1, "the account's ID or username", "ltipub user "+use+" alice")}
+	f.add(c)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		a, u, done, err := f.open(cmd, args[0])
+		if err != nil {
+			return err
+		}
+		defer done()
+		if suspend {
+			u, err = a.Users.Suspend(cmd.Context(), u.ID)
+		} else {
+			u, err = a.Users.Unsuspend(cmd.Context(), u.ID)
+		}
+		if err != nil {
+			return userErr(err)
+		}
+		if f.asJSON {
+			return writeJSON(env.Stdout, toUserJSON(u))
+		}
+		fmt.Fprintf(env.Stdout, "%s (id %d) is now %s\n", u.Username, u.ID, userStatus(u))
+		return nil
+	}
+	return c
+}
+
+func userUnlockCmd(env Env) *cobra.Command {
+	var f userFlags
+	c := &cobra.Command{Use: "unlock ID|USERNAME", Short: "lift the sign-in lock that too many failed passwords put on an account",
+		Args: exactArgs(1, "the account's ID or username", "ltipub user unlock alice")}
+	f.add(c)
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		a, u, done, err := f.open(cmd, args[0])
+		if err != nil {
+			return err
+		}
+		defer done()
+		if err := a.Accounts.UnlockSignIn(cmd.Context(), u.Username); err != nil {
+			return err
+		}
+		if f.asJSON {
+			return writeJSON(env.Stdout, toUserJSON(u))
+		}
+		fmt.Fprintf(env.Stdout, "unlocked sign-in for %s (id %d)\n", u.Username, u.ID)
+		return nil
+	}
+	return c
+}
+
+func userDeleteCmd(env Env) *cobra.Command {
+	var f userFlags
+	var yes bool
+	c := &cobra.Command{Use: "delete ID|USERNAME", Short: "delete an account with its enrolments, grades and platform links (says which first)",
+		Args: exactArgs(1, "the account's ID or username", "ltipub user delete alice --yes")}
+	f.add(c)
+	c.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		a, u, done, err := f.open(cmd, args[0])
+		if err != nil {
+			return err
+		}
+		defer done()
+		deps, err := a.Users.Store.UserDependents(cmd.Context(), u.ID)
+		if err != nil {
+			return err
+		}
+		q := fmt.Sprintf("Delete %s (id %d) with %d platform account(s), %d enrolment(s), %d grade(s), %d submission(s) and "+
+			"%d quiz attempt(s)? (%d course(s) they created stay.)", u.Username, u.ID, deps.PlatformAccounts, deps.Enrolments,
+			deps.Grades, deps.Submissions, deps.QuizAttempts, deps.CoursesCreated)
+		if !yes && !f.asJSON {
+			fmt.Fprintln(env.Stderr, q)
+		}
+		if err := confirm(env, yes, "Delete "+u.Username+"?"); err != nil {
+			return err
+		}
+		if err := a.Users.Delete(cmd.Context(), u.ID); err != nil {
+			return userErr(err)
+		}
+		if f.asJSON {
+			return writeJSON(env.Stdout, struct {
+				ID         int64              `json:"id"`
+				Username   string             `json:"username"`
+				Deleted    bool               `json:"deleted"`
+				Dependents account.Dependents `json:"deleted_with_it"`
+			}{u.ID, u.Username, true, deps})
+		}
+		fmt.Fprintf(env.Stdout, "deleted %s (id %d) with %d platform account(s), %d enrolment(s) and %d grade(s)\n",
+			u.Username, u.ID, deps.PlatformAccounts, deps.Enrolments, deps.Grades)
+		return nil
+	}
+	return c
 }

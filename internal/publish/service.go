@@ -421,6 +421,10 @@ func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.
 		}
 	}
 
+	if err := refuseSuspended(u); err != nil {
+		return Landing{}, err
+	}
+
 	// Enrolment: keep whatever enrolment exists; otherwise enrol with the mapped role, marked as ours.
 	role := r.LearnerRole
 	if teacher {

@@ -14,6 +14,8 @@ func signInRefused(err error) (status int, msg string, ok bool) {
 	switch {
 	case errors.Is(err, account.ErrBadCredentials):
 		return http.StatusUnauthorized, "The username or password is wrong. Check both and try again; passwords are case-sensitive.", true
+	case errors.Is(err, account.ErrSuspended):
+		return http.StatusForbidden, "This account is suspended. Ask a site administrator to lift the suspension.", true
 	case errors.Is(err, account.ErrTooManyAttempts):
 		return http.StatusTooManyRequests, "Too many failed sign-ins for this username. Wait 15 minutes and try again, " +
 			"or ask a site administrator to set a new password.", true

@@ -54,6 +54,7 @@ func (s *Server) landResourceLink(w http.ResponseWriter, r *http.Request, l *lau
 		s.afterLaunch(w, r, l, "/launch/account", false)
 		return
 	case err != nil:
+		s.recordLandRefusal(r.Context(), l, err)
 		s.landRefused(w, r, err)
 		return
 	}

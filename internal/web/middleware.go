@@ -129,6 +129,9 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			case err != nil:
 				s.fail(w, r, fmt.Errorf("load signed-in user %d: %w", id, err))
 				return
+			case u.Suspended():
+				// An admin suspended the account while it was signed in: end the session as for a deleted one.
+				_ = s.sessions.Destroy(r.Context())
 			default:
 				ctx := context.WithValue(r.Context(), userKey, &u)
 				if sc := parseScope(s.sessions.GetString(ctx, sessionScope)); sc != nil {

@@ -23,6 +23,7 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /account/password", s.requireUser(http.HandlerFunc(s.passwordSubmit)))
 	app.Handle("GET /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsForm)))
 	app.Handle("POST /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsSubmit)))
+	s.userRoutes(app)
 	s.courseRoutes(app)
 	s.syncRoutes(app)
 	s.publishRoutes(app)
@@ -48,6 +49,6 @@ func (s *Server) routes() http.Handler {
 	csrf.AddInsecureBypassPattern("/lti/")
 	csrf.SetDenyHandler(http.HandlerFunc(s.csrfDenied))
 
-	mux.Handle("/", s.sessions.LoadAndSave(s.loadUser(s.contain(csrf.Handler(app)))))
+	mux.Handle("/", s.sessions.LoadAndSave(s.loadUser(s.requireNewPassword(s.contain(csrf.Handler(app))))))
 	return s.requestContext(s.securityHeaders(mux))
 }

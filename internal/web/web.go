@@ -47,6 +47,9 @@ type Config struct {
 	Now func() time.Time
 	// Version is shown on the health endpoint and in the footer.
 	Version string
+
+	// Users is the site administrator's user administration.
+	Users *account.Admin
 }
 
 // Server serves ltipub's pages and endpoints.

@@ -11,30 +11,32 @@ import (
 )
 
 const userColumns = `id, username, email, full_name, password_hash, auth, is_admin, is_course_creator,
-	language, timezone, institution, country, created_at, updated_at, last_login_at`
+	language, timezone, institution, country, created_at, updated_at, last_login_at, suspended_at, must_change_password`
 
 func scanUser(sc interface{ Scan(...any) error }) (account.User, error) {
 	var u account.User
 	var created, updated int64
-	var lastLogin sql.NullInt64
+	var lastLogin, suspended sql.NullInt64
 	var auth string
 	err := sc.Scan(&u.ID, &u.Username, &u.Email, &u.FullName, &u.PasswordHash, &auth, &u.IsAdmin, &u.IsCourseCreator,
-		&u.Language, &u.Timezone, &u.Institution, &u.Country, &created, &updated, &lastLogin)
+		&u.Language, &u.Timezone, &u.Institution, &u.Country, &created, &updated, &lastLogin,
+		&suspended, &u.MustChangePassword)
 	if err != nil {
 		return account.User{}, mapErr(err)
 	}
 	u.Auth = account.Auth(auth)
 	u.CreatedAt, u.UpdatedAt, u.LastLoginAt = fromMicros(created), fromMicros(updated), fromNullMicros(lastLogin)
+	u.SuspendedAt = fromNullMicros(suspended)
 	return u, nil
 }
 
 // CreateUser inserts u and sets its ID.
 func (s *Store) CreateUser(ctx context.Context, u *account.User) error {
 	id, err := s.c().insertID(ctx, `INSERT INTO users (username, email, full_name, password_hash, auth, is_admin,
-		is_course_creator, language, timezone, institution, country, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		is_course_creator, language, timezone, institution, country, created_at, updated_at, must_change_password)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 		u.Username, u.Email, u.FullName, u.PasswordHash, string(u.Auth), u.IsAdmin, u.IsCourseCreator,
-		u.Language, u.Timezone, u.Institution, u.Country, micros(u.CreatedAt), micros(u.UpdatedAt))
+		u.Language, u.Timezone, u.Institution, u.Country, micros(u.CreatedAt), micros(u.UpdatedAt), u.MustChangePassword)
 	if err != nil {
 		return err
 	}
@@ -90,9 +92,9 @@ func (s *Store) UpdateUser(ctx context.Context, u account.User) error {
 	return affectedOne(res)
 }
 
-// SetPasswordHash replaces a user's password hash.
+// SetPasswordHash replaces a user's password hash. A password the user chose ends a pending must-change.
 func (s *Store) SetPasswordHash(ctx context.Context, id int64, hash string) error {
-	res, err := s.c().exec(ctx, `UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`, id, hash, micros(s.now()))
+	res, err := s.c().exec(ctx, `UPDATE users SET password_hash = $2, must_change_password = FALSE, updated_at = $3 WHERE id = $1`, id, hash, micros(s.now()))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,266 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/logging"
+	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/store"
+)
+
+// userRoutes registers the site administrator's user pages.
+func (s *Server) userRoutes(app *http.ServeMux) {
+	admin := func(pattern string, h http.HandlerFunc) { app.Handle(pattern, s.requireAdmin(h)) }
+	admin("GET /admin/users", s.userList)
+	admin("GET /admin/users/{id}", s.userDetail)
+	admin("POST /admin/users/{id}/suspend", s.userSuspend)
+	admin("POST /admin/users/{id}/unsuspend", s.userUnsuspend)
+	admin("POST /admin/users/{id}/unlock", s.userUnlock)
+	admin("POST /admin/users/{id}/password", s.userSetPassword)
+	admin("GET /admin/users/{id}/delete", s.userDeleteConfirm)
+	admin("POST /admin/users/{id}/delete", s.userDelete)
+}
+
+type userListPage struct {
+	Page
+	fmtHelpers
+	Users []account.User
+	Query string
+	Total int
+	// Next is the link to the following page, First the link back to the first ("" when there is none).
+	Next, First string
+}
+
+func (s *Server) userList(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := account.UserFilter{Query: q.Get("q"), After: q.Get("after")}
+	users, more, err := s.cfg.Users.List(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	total, err := s.cfg.Users.Count(r.Context(), f.Query)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := &userListPage{Page: Page{Title: "Users"}, Users: users, Query: f.Query, Total: total}
+	link := func(after string) string {
+		v := url.Values{}
+		if f.Query != "" {
+			v.Set("q", f.Query)
+		}
+		if after != "" {
+			v.Set("after", after)
+		}
+		if len(v) == 0 {
+			return "/admin/users"
+		}
+		return "/admin/users?" + v.Encode()
+	}
+	if more {
+		p.Next = link(users[len(users)-1].Username)
+	}
+	if f.After != "" {
+		p.First = link("")
+	}
+	s.render(w, r, http.StatusOK, "admin_users", p)
+}
+
+type userDetailPage struct {
+	Page
+	fmtHelpers
+	// Account is the account shown (Page.User is the signed-in admin).
+	Account          account.User
+	PlatformAccounts []account.PlatformAccount
+	Enrolments       []account.EnrolmentSummary
+	LastLaunchAt     time.Time
+	Locked           bool
+	Error            string
+}
+
+func detailPage(d account.Detail, errMsg string) *userDetailPage {
+	return &userDetailPage{Page: Page{Title: d.User.Username}, Account: d.User, PlatformAccounts: d.PlatformAccounts,
+		Enrolments: d.Enrolments, LastLaunchAt: d.LastLaunchAt, Locked: d.Locked, Error: errMsg}
+}
+
+// loadUserDetail reads the {id} of the path and the account's page data; it answers the request itself when it
+// cannot (ok false).
+func (s *Server) loadUserDetail(w http.ResponseWriter, r *http.Request) (account.Detail, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err == nil {
+		var d account.Detail
+		d, err = s.cfg.Users.Detail(r.Context(), id)
+		if err == nil {
+			return d, true
+		}
+	}
+	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, strconv.ErrSyntax) {
+		s.renderProblem(w, r, &Problem{Status: http.StatusNotFound, Code: "user_unknown", Title: "No such account",
+			Cause: "There is no account " + strconv.Quote(r.PathValue("id")) + ".", Fix: "Find the account in the users list."})
+		return account.Detail{}, false
+	}
+	s.fail(w, r, err)
+	return account.Detail{}, false
+}
+
+func (s *Server) userDetail(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.loadUserDetail(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_user", detailPage(d, ""))
+}
+
+// userAction runs one change on an account and goes back to its page with a flash message; a refusal the admin
+// can act on (the last administrator, a short password) is shown on the page.
+func (s *Server) userAction(w http.ResponseWriter, r *http.Request, what string, fn func(ctx context.Context, u account.User) (string, error)) {
+	d, ok := s.loadUserDetail(w, r)
+	if !ok {
+		return
+	}
+	msg, err := fn(r.Context(), d.User)
+	var ve *account.ValidationError
+	if errors.Is(err, account.ErrLastAdmin) || errors.As(err, &ve) {
+		page := detailPage(d, err.Error())
+		if ve != nil {
+			page.Error = "The new password " + ve.Message + "."
+		}
+		s.render(w, r, http.StatusBadRequest, "admin_user", page)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "user "+what, slog.Int64("user_id", d.User.ID), slog.String("username", d.User.Username),
+		slog.Int64("admin_id", currentUser(r).ID))
+	s.sessions.Put(r.Context(), "flash", msg)
+	http.Redirect(w, r, "/admin/users/"+strconv.FormatInt(d.User.ID, 10), http.StatusSeeOther)
+}
+
+func (s *Server) userSuspend(w http.ResponseWriter, r *http.Request) {
+	s.userAction(w, r, "suspended", func(ctx context.Context, u account.User) (string, error) {
+		_, err := s.cfg.Users.Suspend(ctx, u.ID)
+		return u.Username + " is suspended: they can no longer sign in or launch.", err
+	})
+}
+
+func (s *Server) userUnsuspend(w http.ResponseWriter, r *http.Request) {
+	s.userAction(w, r, "unsuspended", func(ctx context.Context, u account.User) (string, error) {
+		_, err := s.cfg.Users.Unsuspend(ctx, u.ID)
+		return u.Username + " can sign in and launch again.", err
+	})
+}
+
+func (s *Server) userUnlock(w http.ResponseWriter, r *http.Request) {
+	s.userAction(w, r, "unlocked", func(ctx context.Context, u account.User) (string, error) {
+		return "Sign-in for " + u.Username + " is unlocked.", s.cfg.Accounts.UnlockSignIn(ctx, u.Username)
+	})
+}
+
+func (s *Server) userSetPassword(w http.ResponseWriter, r *http.Request) {
+	s.userAction(w, r, "password set", func(ctx context.Context, u account.User) (string, error) {
+		pw, confirm := r.PostFormValue("password"), r.PostFormValue("confirm")
+		if pw != confirm {
+			return "", &account.ValidationError{Field: "password", Message: "and its confirmation differ: type the same password twice"}
+		}
+		must := r.PostFormValue("must_change") == "on"
+		msg := "The password of " + u.Username + " is set."
+		if must {
+			msg += " They must choose a new one at their next sign-in."
+		}
+		return msg, s.cfg.Users.SetPassword(ctx, u.ID, pw, must)
+	})
+}
+
+type userDeletePage struct {
+	Page
+	Account    account.User
+	Dependents account.Dependents
+	Error      string
+}
+
+func (s *Server) userDeleteConfirm(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.loadUserDetail(w, r)
+	if !ok {
+		return
+	}
+	deps, err := s.cfg.Users.Store.UserDependents(r.Context(), d.User.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_user_delete", &userDeletePage{Page: Page{Title: "Delete " + d.User.Username},
+		Account: d.User, Dependents: deps})
+}
+
+func (s *Server) userDelete(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.loadUserDetail(w, r)
+	if !ok {
+		return
+	}
+	if d.User.ID == currentUser(r).ID {
+		deps, _ := s.cfg.Users.Store.UserDependents(r.Context(), d.User.ID)
+		s.render(w, r, http.StatusBadRequest, "admin_user_delete", &userDeletePage{Page: Page{Title: "Delete " + d.User.Username},
+			Account: d.User, Dependents: deps, Error: "You cannot delete the account you are signed in with. Ask another administrator."})
+		return
+	}
+	err := s.cfg.Users.Delete(r.Context(), d.User.ID)
+	if errors.Is(err, account.ErrLastAdmin) {
+		deps, _ := s.cfg.Users.Store.UserDependents(r.Context(), d.User.ID)
+		s.render(w, r, http.StatusBadRequest, "admin_user_delete", &userDeletePage{Page: Page{Title: "Delete " + d.User.Username},
+			Account: d.User, Dependents: deps, Error: err.Error()})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "user deleted", slog.Int64("user_id", d.User.ID), slog.String("username", d.User.Username),
+		slog.Int64("admin_id", currentUser(r).ID))
+	s.sessions.Put(r.Context(), "flash", "Deleted "+d.User.Username+".")
+	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+}
+
+// requireNewPassword sends a signed-in user whose password must change (the generated first admin's, or one an
+// admin set as temporary) to the password page before anything else. Sessions that a launch started, LTI
+// endpoints and launch pages are left alone: a launch is not a password sign-in.
+func (s *Server) requireNewPassword(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := currentUser(r)
+		if u == nil || !u.MustChangePassword || r.Context().Value(scopeKey) != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p := r.URL.Path
+		if p == "/account/password" || p == "/logout" || strings.HasPrefix(p, "/lti/") || strings.HasPrefix(p, "/launch/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		http.Redirect(w, r, "/account/password", http.StatusSeeOther)
+	})
+}
+
+// recordLandRefusal writes a launch log line for a launch that a suspended account made: the launch itself was
+// valid (and logged as accepted), so without this line the admin would not see why the person got no page.
+func (s *Server) recordLandRefusal(ctx context.Context, l *launch.Launch, err error) {
+	var rf *publish.Refusal
+	if !errors.As(err, &rf) || rf.Code != publish.CodeAccountSuspended || s.cfg.Launches == nil {
+		return
+	}
+	m := l.Message
+	e := &launch.LogEntry{Stage: launch.StageLaunch, RegistrationID: l.Registration.ID, Issuer: l.Registration.Issuer,
+		ClientID: l.Registration.ClientID, DeploymentID: m.DeploymentID, MessageType: string(m.MessageType), Subject: m.Subject,
+		Path: l.Path, RequestID: logging.RequestID(ctx)}
+	s.cfg.Launches.Record(ctx, e, &launch.Refusal{Code: rf.Code, Status: rf.Status, Description: rf.Description, Fix: rf.Fix})
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/keys"
 	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/metrics"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/safehttp"
 	"github.com/ltipub/ltipub/internal/site"
@@ -72,6 +73,8 @@ type App struct {
 
 	// Users is user administration (admin pages, ltipub user …).
 	Users *account.Admin
+	// Metrics counts what Prometheus scrapes (see config's metrics settings for where it is served).
+	Metrics *metrics.Metrics
 }
 
 // New builds an App on an open store.
@@ -85,9 +88,12 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a.Publish = &publish.Service{Store: st, Legacy: st, Courses: a.Courses, Accounts: a.Accounts, Tx: st}
 	a.Keys = keys.NewManager(st, cfg.KeyOverlap, nil)
 	a.HTTP = safehttp.New(safehttp.Options{AllowPrivate: cfg.AllowPrivateURLs})
+	a.Metrics = metrics.New()
+	a.Metrics.WatchDB(st.DB())
+	a.HTTP.Transport = a.Metrics.Transport(a.HTTP.Transport)
 	a.Launches = &launch.Service{
 		Registrations: st,
-		Store:         st,
+		Store:         a.Metrics.LaunchStore(st),
 		Validator: &lti.Validator{
 			Keys:   lti.NewRemoteKeySets(a.HTTP, lti.RemoteKeySetsOptions{MinRefetchInterval: cfg.JWKSMinRefetch}),
 			Nonces: st,
@@ -136,7 +142,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 
 	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Users: a.Users, Site: a.Site, Courses: a.Courses, Publish: a.Publish, Sessions: sessions, Logger: log,
 		Launches: a.Launches, Keys: a.Keys, Platforms: a.Platforms, Sync: a.Jobs,
-		BaseURL: cfg.BaseURL, Version: Version})
+		BaseURL: cfg.BaseURL, Version: Version, Metrics: a.Metrics, MetricsToken: cfg.MetricsToken})
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +245,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		return fmt.Errorf("listen on %s: %w (is another server using the port? choose another with --addr)", cfg.Addr, err)
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on --metrics-addr %s: %w (choose another port)", cfg.MetricsAddr, err)
+		}
+		defer metricsLn.Close()
+	}
 	st, err := CreateStore(ctx, cfg.DB, log)
 	if err != nil {
 		return err
@@ -268,6 +281,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	go a.RunJanitor(ctx, 10*time.Minute)
 	if err := a.StartJobs(ctx); err != nil {
 		return err
+	}
+	if metricsLn != nil {
+		go a.ServeMetrics(ctx, metricsLn)
+		log.Info("metrics and profiling", slog.String("addr", metricsLn.Addr().String()))
 	}
 	log.Info("ltipub serving", slog.String("addr", ln.Addr().String()), slog.String("base_url", cfg.BaseURL),
 		slog.String("db_engine", string(st.Engine())), slog.String("version", Version),

@@ -23,7 +23,7 @@ func (a *App) wireJobs(hook *jobs.GradeHook) error {
 	// Member sync provisions and enrols through the same publishing rules as a launch.
 	provision := &publish.Service{Store: a.Store, Courses: a.Courses, Accounts: a.Accounts}
 	j, err := jobs.New(jobs.Config{
-		Store: a.Store, Publish: a.Store, Provision: provision, Courses: a.Store, Registrations: a.Store, Keys: a.Keys, Legacy: a.Store,
+		Store: a.Metrics.JobStore(a.Store), Publish: a.Store, Provision: provision, Courses: a.Store, Registrations: a.Store, Keys: a.Keys, Legacy: a.Store,
 		HTTP: a.HTTP, Log: a.Log.With(slog.String("component", "sync")),
 		Engine: string(a.Store.Engine()), DSN: a.Store.DSN(),
 		GradeInterval: grade, MemberInterval: member, PollInterval: a.Config.JobPollInterval,

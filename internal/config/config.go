@@ -30,6 +30,13 @@ type Config struct {
 	// JWKSMinRefetch is the least time between two fetches of a platform's key set (zero: the lti default,
 	// 30 s). Not a flag: tests shorten it to see a platform's key rotation quickly.
 	JWKSMinRefetch time.Duration
+
+	// MetricsAddr, when set, is a second listener with /metrics and /debug/pprof/ (keep it private).
+	MetricsAddr string
+	// MetricsTokenFile, when set, serves /metrics on the main listener to requests bearing the token in it;
+	// Validate reads it into MetricsToken (tests may set MetricsToken directly).
+	MetricsTokenFile string
+	MetricsToken     string
 }
 
 // Defaults for a newcomer's machine.
@@ -101,6 +108,10 @@ func (c *Config) AddServeFlags(fs FlagSet) {
 		"how often the periodic grade sync sends what changed to the platforms; 0 turns it off (grade changes are still sent within seconds) (env LTIPUB_GRADE_SYNC_INTERVAL)")
 	fs.DurationVar(&c.MemberSyncInterval, "member-sync-interval", envDuration("LTIPUB_MEMBER_SYNC_INTERVAL", 30*time.Minute),
 		"how often member sync reads the platforms' rosters; 0 turns it off (env LTIPUB_MEMBER_SYNC_INTERVAL)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("LTIPUB_METRICS_ADDR", ""),
+		"serve /metrics and /debug/pprof/ on a second listener at `host:port`, for Prometheus on a private network (env LTIPUB_METRICS_ADDR)")
+	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", env("LTIPUB_METRICS_TOKEN_FILE", ""),
+		"serve /metrics on the main listener to requests with \"Authorization: Bearer <token>\", the token being this `file`'s first line (env LTIPUB_METRICS_TOKEN_FILE)")
 	fs.DurationVar(&c.KeyOverlap, "key-overlap", envDuration("LTIPUB_KEY_OVERLAP", 72*time.Hour),
 		"how long a rotated tool key stays published (env LTIPUB_KEY_OVERLAP)")
 }
@@ -131,6 +142,7 @@ func (c *Config) Validate() error {
 		{c.MemberSyncInterval < 0 || (c.MemberSyncInterval > 0 && c.MemberSyncInterval < time.Second),
 			"--member-sync-interval must be 0 (off) or at least 1s"},
 	}
+	checks = append(checks, c.metricsChecks()...)
 	var errs []error
 	for _, ch := range checks {
 		if ch.bad {
@@ -193,4 +205,43 @@ func redact(dsn string) string {
 		}
 	}
 	return dsn
+}
+
+// metricsChecks checks the metrics settings and reads the token file.
+func (c *Config) metricsChecks() []struct {
+	bad bool
+	msg string
+} {
+	var out []struct {
+		bad bool
+		msg string
+	}
+	add := func(bad bool, msg string) {
+		out = append(out, struct {
+			bad bool
+			msg string
+		}{bad, msg})
+	}
+	if c.MetricsAddr != "" {
+		_, port, err := net.SplitHostPort(c.MetricsAddr)
+		n, perr := strconv.Atoi(port)
+		add(err != nil || perr != nil || n < 0 || n > 65535,
+			fmt.Sprintf("--metrics-addr %q is not host:port with a port from 0 to 65535 (for example 127.0.0.1:9090)", c.MetricsAddr))
+		add(c.MetricsAddr == c.Addr, "--metrics-addr must differ from --addr: it is a second, private listener")
+	}
+	if c.MetricsTokenFile != "" {
+		b, err := os.ReadFile(c.MetricsTokenFile)
+		tok, _, _ := strings.Cut(string(b), "\n")
+		tok = strings.TrimSpace(tok)
+		switch {
+		case err != nil:
+			add(true, fmt.Sprintf("--metrics-token-file: %v", err))
+		case len(tok) < 16:
+			add(true, fmt.Sprintf("--metrics-token-file %s: the token on its first line must have at least 16 characters (try: openssl rand -hex 32 > %s)",
+				c.MetricsTokenFile, c.MetricsTokenFile))
+		default:
+			c.MetricsToken = tok
+		}
+	}
+	return out
 }

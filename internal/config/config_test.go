@@ -2,6 +2,8 @@ package config
 
 import (
 	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -60,5 +62,39 @@ func TestEnvFallback(t *testing.T) {
 	}
 	if err := fs.Parse([]string{"--addr", "127.0.0.1:7000"}); err != nil || c.Addr != "127.0.0.1:7000" {
 		t.Fatalf("flag should win over env: %+v", c)
+	}
+}
+
+func TestMetricsSettings(t *testing.T) {
+	dir := t.TempDir()
+	good, short := filepath.Join(dir, "token"), filepath.Join(dir, "short")
+	_ = os.WriteFile(good, []byte("  0123456789abcdef0123  \nignored\n"), 0o600)
+	_ = os.WriteFile(short, []byte("abc\n"), 0o600)
+	tests := []struct {
+		args    []string
+		wantErr string
+		token   string
+	}{
+		{[]string{"--metrics-addr", "127.0.0.1:9090"}, "", ""},
+		{[]string{"--metrics-addr", "9090"}, "--metrics-addr", ""},
+		{[]string{"--metrics-addr", "127.0.0.1:8080"}, "must differ from --addr", ""},
+		{[]string{"--metrics-token-file", good}, "", "0123456789abcdef0123"},
+		{[]string{"--metrics-token-file", short}, "at least 16 characters", ""},
+		{[]string{"--metrics-token-file", filepath.Join(dir, "missing")}, "no such file", ""},
+	}
+	for _, tt := range tests {
+		var c Config
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		c.AddServeFlags(fs)
+		if err := fs.Parse(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		err := c.Validate()
+		if (tt.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("%v: Validate = %v, want %q", tt.args, err, tt.wantErr)
+		}
+		if c.MetricsToken != tt.token {
+			t.Errorf("%v: token %q, want %q", tt.args, c.MetricsToken, tt.token)
+		}
 	}
 }

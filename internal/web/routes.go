@@ -12,6 +12,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /static/", staticHandler())
+	if s.cfg.Metrics != nil && s.cfg.MetricsToken != "" {
+		mux.HandleFunc("GET /metrics", s.metricsEndpoint) // else --metrics-addr, or not at all
+	}
 
 	// Pages.
 	app := http.NewServeMux()
@@ -41,7 +44,7 @@ func (s *Server) routes() http.Handler {
 	s.platformRoutes(app, lti)
 	s.legacyRoutes(app, lti)
 	lti.HandleFunc("/lti/", s.ltiNotFound)
-	app.Handle("/lti/", s.requirePublishing(lti))
+	app.Handle("/lti/", s.requirePublishing(notePattern(lti)))
 
 	app.HandleFunc("/", s.notFound)
 
@@ -49,6 +52,6 @@ func (s *Server) routes() http.Handler {
 	csrf.AddInsecureBypassPattern("/lti/")
 	csrf.SetDenyHandler(http.HandlerFunc(s.csrfDenied))
 
-	mux.Handle("/", s.sessions.LoadAndSave(s.loadUser(s.requireNewPassword(s.contain(csrf.Handler(app))))))
-	return s.requestContext(s.securityHeaders(mux))
+	mux.Handle("/", s.sessions.LoadAndSave(s.loadUser(s.requireNewPassword(s.contain(csrf.Handler(notePattern(app)))))))
+	return s.observe(s.requestContext(s.securityHeaders(notePattern(mux))))
 }

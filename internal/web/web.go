@@ -15,6 +15,7 @@ import (
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/keys"
 	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/metrics"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/site"
 	"github.com/ltipub/ltipub/internal/tool"
@@ -50,6 +51,10 @@ type Config struct {
 
 	// Users is the site administrator's user administration.
 	Users *account.Admin
+	// Metrics, when set, measures every request; MetricsToken, when set too, serves GET /metrics to requests
+	// that bear it.
+	Metrics      *metrics.Metrics
+	MetricsToken string
 }
 
 // Server serves ltipub's pages and endpoints.

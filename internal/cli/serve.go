@@ -37,13 +37,20 @@ func migrateCmd(env Env) *cobra.Command {
 	return c
 }
 
-// versionLine is what `ltipub version` and `ltipub --version` print.
-func versionLine() string { return "ltipub " + app.Version }
+// versionLine is what `ltipub version` and `ltipub --version` print: the module version and the VCS revision
+// from the binary's build information.
+func versionLine() string { return app.BuildInfo().String() }
 
 func versionCmd(env Env) *cobra.Command {
-	return &cobra.Command{Use: "version", Short: "print the version", Args: noArgs,
+	var asJSON bool
+	c := &cobra.Command{Use: "version", Short: "print the version and the commit the binary was built from", Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if asJSON {
+				return writeJSON(env.Stdout, app.BuildInfo())
+			}
 			fmt.Fprintln(env.Stdout, versionLine())
 			return nil
 		}}
+	c.Flags().BoolVar(&asJSON, "json", false, `print {"version", "revision", "time", "modified", "go_version"}`)
+	return c
 }

@@ -58,6 +58,9 @@ func Root(env Env) *cobra.Command {
 		keysCmd(env),
 		versionCmd(env),
 	)
+	// Cobra would add these when it runs; adding them now makes the tree complete for whoever walks it (tests).
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)

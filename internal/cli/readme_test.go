@@ -418,4 +418,3 @@ func copyFile(t *testing.T, from, to string) {
 		}
 	}
 }
-

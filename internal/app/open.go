@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ltipub/ltipub/internal/config"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
@@ -32,7 +35,8 @@ func CreateStore(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.S
 			return nil, fmt.Errorf("--db %s: the folder %s does not exist; create it (mkdir -p %s) or correct the path", dsn, dir, dir)
 		}
 	}
-	return OpenStore(ctx, dsn, log)
+	st, err := OpenStore(ctx, dsn, log)
+	return st, pgHint(err, dsn)
 }
 
 // OpenExisting is what every command but serve and migrate does: open a database that an earlier serve or migrate
@@ -53,7 +57,7 @@ func OpenExisting(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.
 	}
 	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
-		return nil, err
+		return nil, pgHint(err, dsn)
 	}
 	// A database ltipub made has goose's version table; anything else (an empty file, another program's
 	// database) is refused before migrations write into it.
@@ -158,4 +162,17 @@ func RecordedBaseURL(ctx context.Context, st *sqlstore.Store) (string, error) {
 		return "", err
 	}
 	return v[settingBaseURL], nil
+}
+
+// pgHint explains the PostgreSQL refusals an operator fixes with a command: no such database.
+func pgHint(err error, dsn string) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "3D000" { // invalid_catalog_name
+		name := ""
+		if u, perr := url.Parse(dsn); perr == nil {
+			name = strings.TrimPrefix(u.Path, "/")
+		}
+		return fmt.Errorf("PostgreSQL has no database %q (%s): create it (createdb %s), then run `ltipub migrate --db …`", name, redactDSN(dsn), name)
+	}
+	return err
 }

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/logging"
+	"github.com/ltipub/ltipub/internal/store/sqlstore"
+	"github.com/ltipub/ltipub/internal/store/sqlstore/sqltest"
 )
 
 // A mistyped --db is refused by name, with exit status 1, and leaves no file or folder behind.
@@ -102,5 +106,35 @@ func TestRecordedBaseURL(t *testing.T) {
 	}
 	if _, errOut, code := run(t, "platform", "show", "1", "--db", db, "--base-url", "ltipub.example.org"); code != 1 || !strings.Contains(errOut, "--base-url") {
 		t.Fatalf("a relative --base-url: %d %s", code, errOut)
+	}
+}
+
+// On PostgreSQL too: a migrated database works, one without ltipub's tables and a missing one are refused by name.
+func TestPostgresDB(t *testing.T) {
+	t.Parallel()
+	dsn := sqltest.DSN(t, sqlstore.Postgres)
+	if out, errOut, code := run(t, "platform", "add", "--name", "Moodle", "--db", dsn, "--json"); code != 0 || !strings.Contains(out, `"status":"Pending"`) {
+		t.Fatalf("platform add on PostgreSQL: %d %s %s", code, out, errOut)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := *u
+	missing.Path = "/ltipub_no_such_database"
+	if _, errOut, code := run(t, "platform", "list", "--db", missing.String()); code != 1 || !strings.Contains(errOut, `no database "ltipub_no_such_database"`) ||
+		!strings.Contains(errOut, "createdb ltipub_no_such_database") {
+		t.Fatalf("missing PostgreSQL database: %d %s", code, errOut)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DROP TABLE goose_db_version`); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, "platform", "list", "--db", dsn); code != 1 || !strings.Contains(errOut, "is not an ltipub database") {
+		t.Fatalf("a PostgreSQL database without ltipub's tables: %d %s", code, errOut)
 	}
 }

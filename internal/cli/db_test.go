@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/logging"
@@ -136,5 +137,35 @@ func TestPostgresDB(t *testing.T) {
 	}
 	if _, errOut, code := run(t, "platform", "list", "--db", dsn); code != 1 || !strings.Contains(errOut, "is not an ltipub database") {
 		t.Fatalf("a PostgreSQL database without ltipub's tables: %d %s", code, errOut)
+	}
+}
+
+// serve records the base URL it runs under, and later commands print that server's URLs.
+func TestServeRecordsBaseURL(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "ltipub.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, Env{Stdin: strings.NewReader(""), Stdout: &syncBuffer{}, Stderr: &errOut},
+			[]string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--base-url", "https://ltipub.school.example/"})
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(errOut.String(), "ltipub serving") {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start: %s", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve: %d %s", code, errOut.String())
+	}
+	var reg registrationJSON
+	out, stderr, code := run(t, "platform", "add", "--name", "Canvas", "--db", db, "--json")
+	if code != 0 || json.Unmarshal([]byte(out), &reg) != nil || reg.Tool.LoginURL != "https://ltipub.school.example/lti/login" {
+		t.Fatalf("platform add after serve: %d %s %s", code, out, stderr)
 	}
 }

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/app/apptest"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/store/sqlstore"
 )
 
 // An admin finds an account made by a launch, sees where it comes from, suspends it (its next launch is refused
@@ -126,14 +128,19 @@ func TestUserAdministration(t *testing.T) {
 	}
 }
 
-// The users list pages by username and stays fast with 50,000 accounts.
+// The users list pages by username and stays fast with 50,000 accounts, on both engines.
 func TestUserListAtScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("creates 50,000 accounts")
 	}
 	t.Parallel()
-	w := newWorld(t)
-	inst := w.inst
+	for _, e := range []sqlstore.Engine{sqlstore.SQLite, sqlstore.Postgres} {
+		t.Run(string(e), func(t *testing.T) { userListAtScale(t, e) })
+	}
+}
+
+func userListAtScale(t *testing.T, engine sqlstore.Engine) {
+	inst := apptest.Start(t, apptest.Options{Engine: engine})
 	ctx := context.Background()
 	now := time.Now().UnixMicro()
 	// Bulk insert: account.Create hashes a password per account, which is not what this test measures.

@@ -40,7 +40,7 @@ func ltipub(t *testing.T, dir string, args ...string) (stdout, stderr string, co
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "LTIPUB_DB=", "LTIPUB_BASE_URL=")
+	cmd.Env = cleanEnv()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -140,4 +140,15 @@ func TestHelpAndUsageErrors(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "unknown flag: --jsn") || !strings.Contains(errOut, "ltipub course import --help") {
 		t.Errorf("unknown flag: %d %q", code, errOut)
 	}
+}
+
+// cleanEnv is the test's environment without LTIPUB_ settings, which would change what the commands do.
+func cleanEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LTIPUB_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

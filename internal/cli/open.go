@@ -39,8 +39,7 @@ func openApp(cmd *cobra.Command, dsn string, o appOptions) (*app.App, func(), er
 	baseGiven := false
 	if f := cmd.Flags().Lookup("base-url"); f != nil {
 		cfg.BaseURL = f.Value.String()
-		_, envSet := os.LookupEnv("LTIPUB_BASE_URL")
-		baseGiven = f.Changed || envSet
+		baseGiven = f.Changed || os.Getenv("LTIPUB_BASE_URL") != ""
 	}
 	if o.configure != nil {
 		o.configure(&cfg)

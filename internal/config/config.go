@@ -46,9 +46,10 @@ const (
 	DefaultDB      = "./ltipub-data/ltipub.db"
 )
 
-// env looks a setting up in the environment, returning def when unset.
+// env looks a setting up in the environment, returning def when unset or empty (LTIPUB_BASE_URL= in a unit
+// file or a shell means "not set", not "the empty URL").
 func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
 		return v
 	}
 	return def

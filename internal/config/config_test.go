@@ -98,3 +98,16 @@ func TestMetricsSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyEnvIsUnset(t *testing.T) {
+	t.Setenv("LTIPUB_BASE_URL", "")
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.AddServeFlags(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL != DefaultBaseURL || c.Validate() != nil {
+		t.Fatalf("LTIPUB_BASE_URL= gave %q", c.BaseURL)
+	}
+}

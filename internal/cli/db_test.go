@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"net/http"
 	"net/url"
+	"regexp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,24 +142,71 @@ func TestPostgresDB(t *testing.T) {
 	}
 }
 
-// serve records the base URL it runs under, and later commands print that server's URLs.
-func TestServeRecordsBaseURL(t *testing.T) {
+// serve records the base URL it runs under, and later commands print that server's URLs. With metrics on, the
+// main listener serves /metrics to the token only and never the profiler; the metrics listener serves both.
+func TestServeRecordsBaseURLAndServesMetrics(t *testing.T) {
 	t.Parallel()
-	db := filepath.Join(t.TempDir(), "ltipub.db")
+	dir := t.TempDir()
+	db, tokenFile := filepath.Join(dir, "ltipub.db"), filepath.Join(dir, "metrics-token")
+	const token = "0123456789abcdef-metrics"
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, Env{Stdin: strings.NewReader(""), Stdout: &syncBuffer{}, Stderr: &errOut},
-			[]string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--base-url", "https://ltipub.school.example/"})
+			[]string{"serve", "--db", db, "--addr", "127.0.0.1:0", "--base-url", "https://ltipub.school.example/",
+				"--metrics-addr", "127.0.0.1:0", "--metrics-token-file", tokenFile})
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(errOut.String(), "ltipub serving") {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d: %s", code, errOut.String())
+		default:
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("serve did not start: %s", errOut.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	addr := func(msg string) string {
+		m := regexp.MustCompile(`msg="?` + msg + `"? addr=(\S+)`).FindStringSubmatch(errOut.String())
+		if m == nil {
+			t.Fatalf("no %q line with an address in %s", msg, errOut.String())
+		}
+		return "http://" + m[1]
+	}
+	main, side := addr("ltipub serving"), addr("metrics and profiling")
+	get := func(url, token string) int {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		url, token string
+		want       int
+	}{
+		{main + "/metrics", "", http.StatusUnauthorized},
+		{main + "/metrics", "wrong-token-wrong-token", http.StatusUnauthorized},
+		{main + "/metrics", token, http.StatusOK},
+		{main + "/debug/pprof/", token, http.StatusNotFound},
+		{side + "/metrics", "", http.StatusOK},
+		{side + "/debug/pprof/", "", http.StatusOK},
+	} {
+		if got := get(c.url, c.token); got != c.want {
+			t.Errorf("GET %s (token %q): %d, want %d", c.url, c.token, got, c.want)
+		}
 	}
 	cancel()
 	if code := <-done; code != 0 {

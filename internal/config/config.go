@@ -228,7 +228,7 @@ func (c *Config) metricsChecks() []struct {
 		n, perr := strconv.Atoi(port)
 		add(err != nil || perr != nil || n < 0 || n > 65535,
 			fmt.Sprintf("--metrics-addr %q is not host:port with a port from 0 to 65535 (for example 127.0.0.1:9090)", c.MetricsAddr))
-		add(c.MetricsAddr == c.Addr, "--metrics-addr must differ from --addr: it is a second, private listener")
+		add(c.MetricsAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0"), "--metrics-addr must differ from --addr: it is a second, private listener")
 	}
 	if c.MetricsTokenFile != "" {
 		b, err := os.ReadFile(c.MetricsTokenFile)

@@ -1,0 +1,351 @@
+// Package demo is `ltipub demo`: ltipub and a small demo learning platform in one process on loopback, so that a
+// newcomer sees the whole LTI loop (launch, quiz, grade passback, content selection, roster sync, and the ways a
+// launch fails) without installing an LMS.
+//
+// The platform is the reference platform lti/ltitest, dressed as an LMS: the demo adds pages around it (a course
+// page, a gradebook, a roster) and uses only its public API, so it stays exactly as strict as in the tests and
+// checks every message ltipub sends.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ltipub/ltipub/examples"
+	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/app"
+	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/tool"
+	"github.com/ltipub/ltipub/lti/ltitest"
+)
+
+// Options tune the demo. The zero value is a complete demo on a fresh temporary folder and free loopback ports.
+type Options struct {
+	// Dir holds the database; it is kept when the demo stops. Empty: a temporary folder, removed at the end.
+	Dir string
+	// Addr is where the demo LMS listens (HOST:PORT); empty: a free port on 127.0.0.1. ltipub listens on another
+	// free port of the same host.
+	Addr string
+	// Log receives ltipub's and the platform's log lines (nil: discarded).
+	Log *slog.Logger
+}
+
+// The demo's people and course at the platform.
+const (
+	contextID   = "demo-course"
+	teacherSub  = "demo-teacher"
+	teacherName = "Tess Teacher"
+)
+
+// Run starts the demo, writes its URL (a line of its own starting with http://) and the admin's password to out,
+// and serves until ctx ends. Then it stops everything and removes its temporary folder.
+func Run(ctx context.Context, opts Options, out io.Writer) error {
+	d, err := start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	d.printWelcome(out)
+	<-ctx.Done()
+	fmt.Fprintln(out, "ltipub demo: stopping")
+	return d.wait()
+}
+
+// Demo is a running demo.
+type Demo struct {
+	URL      string // the demo LMS
+	ToolURL  string // ltipub
+	Dir      string
+	Password string // the demo admin's
+
+	app      *app.App
+	platform *ltitest.Platform
+	reg      tool.Registration
+	clientID string
+	deploy   string
+	log      *slog.Logger
+	tempDir  bool
+	course   course.ImportResult
+	// resources are the published resources, the course first.
+	resources []publish.Resource
+	lms       *lms
+
+	cancel context.CancelFunc
+	done   chan error
+	closed bool
+}
+
+func start(ctx context.Context, opts Options) (_ *Demo, err error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &Demo{Dir: opts.Dir, log: log, done: make(chan error, 2)}
+	if d.Dir == "" {
+		if d.Dir, err = os.MkdirTemp("", "ltipub-demo-"); err != nil {
+			return nil, fmt.Errorf("make the demo's temporary folder: %w", err)
+		}
+		d.tempDir = true
+	} else if err := os.MkdirAll(d.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("make the demo folder: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	lmsLn, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another program using the port? choose another with --addr, or leave it out for a free one)", addr, err)
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	toolLn, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		lmsLn.Close()
+		return nil, fmt.Errorf("listen for ltipub on %s: %w", host, err)
+	}
+	urlHost := host
+	if strings.Contains(urlHost, ":") {
+		urlHost = "[" + urlHost + "]"
+	}
+	_, lmsPort, _ := net.SplitHostPort(lmsLn.Addr().String())
+	_, toolPort, _ := net.SplitHostPort(toolLn.Addr().String())
+	d.URL = "http://" + urlHost + ":" + lmsPort
+	d.ToolURL = "http://" + urlHost + ":" + toolPort
+
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	d.cancel = cancel
+	if err := d.startTool(runCtx, toolLn); err != nil {
+		lmsLn.Close()
+		return nil, err
+	}
+	d.platform = ltitest.New(ltitest.Config{BaseURL: d.URL, Logger: log.With(slog.String("component", "demo-lms")),
+		ProductFamilyCode: "ltipub-demo"})
+	d.lms = newLMS(d)
+	go func() { d.done <- serve(runCtx, lmsLn, d.lms) }()
+
+	if err := d.setUp(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// startTool opens ltipub on a fresh SQLite database in the demo folder and serves it on ln.
+func (d *Demo) startTool(ctx context.Context, ln net.Listener) error {
+	cfg := config.Config{Addr: ln.Addr().String(), BaseURL: d.ToolURL, DB: filepath.Join(d.Dir, "ltipub.db"),
+		// The demo platform is on loopback: ltipub refuses such URLs unless told, as it should in production.
+		AllowPrivateURLs: true, LogLevel: "warn", LogFormat: "text", ClockSkew: 60 * time.Second, KeyOverlap: 72 * time.Hour,
+		GradeSyncInterval: 30 * time.Minute, MemberSyncInterval: 0, JobPollInterval: 200 * time.Millisecond}
+	if err := cfg.Validate(); err != nil {
+		ln.Close()
+		return err
+	}
+	st, err := app.OpenStore(ctx, cfg.DB, d.log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	a, err := app.New(cfg, st, d.log)
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return err
+	}
+	d.app = a
+	if err := a.Prepare(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	if err := a.StartJobs(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	go a.RunJanitor(ctx, 10*time.Minute)
+	go func() { d.done <- a.Serve(ctx, ln) }()
+	return nil
+}
+
+func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// setUp makes what a newcomer would otherwise make by hand: the admin, the teacher, the example course published
+// as a whole and activity by activity, and the platform registered by dynamic registration.
+func (d *Demo) setUp(ctx context.Context) error {
+	a := d.app
+	d.Password = account.RandomPassword()
+	if _, err := a.Accounts.Create(ctx, account.NewUser{Username: "admin", FullName: "Demo administrator", Password: d.Password, IsAdmin: true}); err != nil {
+		return fmt.Errorf("create the demo admin: %w (is --dir an old demo's folder? use an empty one)", err)
+	}
+	// The teacher at the platform owns the course at ltipub: an LTI account, linked below, so that content
+	// selection (which never creates accounts) finds the teacher's courses without a sign-in.
+	teacher, err := a.Accounts.Create(ctx, account.NewUser{Username: "tess", FullName: teacherName, Auth: account.AuthLTI,
+		Email: "tess@demo-lms.example", IsCourseCreator: true})
+	if err != nil {
+		return fmt.Errorf("create the demo teacher: %w", err)
+	}
+	if d.course, err = a.Courses.Import(ctx, &teacher, examples.Course); err != nil {
+		return fmt.Errorf("import the example course: %w", err)
+	}
+	in := publish.NewInput(d.course.Course.ID)
+	in.MemberSync, in.TeacherMode = true, publish.ModeAuto
+	r, err := a.Publish.Publish(ctx, nil, in)
+	if err != nil {
+		return fmt.Errorf("publish the example course: %w", err)
+	}
+	d.resources = append(d.resources, r)
+	for _, act := range d.course.Activities {
+		in.ActivityID = act.ID
+		if r, err = a.Publish.Publish(ctx, nil, in); err != nil {
+			return fmt.Errorf("publish %q: %w", act.Name, err)
+		}
+		d.resources = append(d.resources, r)
+	}
+
+	if err := d.register(ctx); err != nil {
+		return err
+	}
+	if _, err := a.Store.LinkLTIUser(ctx, publish.LTIUser{Issuer: d.platform.Issuer(), Subject: teacherSub,
+		RegistrationID: d.reg.ID, UserID: teacher.ID, CreatedAt: time.Now()}); err != nil {
+		return fmt.Errorf("link the demo teacher: %w", err)
+	}
+	d.lms.setUp()
+	return nil
+}
+
+// register runs LTI Dynamic Registration as an admin would: a pending registration in ltipub, its registration
+// URL opened by the platform (here over HTTP rather than in the admin's browser), ltipub registering itself.
+func (d *Demo) register(ctx context.Context) error {
+	a := d.app
+	reg, tok, err := a.Platforms.Create(ctx, "Demo LMS")
+	if err != nil {
+		return fmt.Errorf("create the platform registration: %w", err)
+	}
+	u, err := d.platform.StartRegistration(a.Platforms.RegistrationURL(tok))
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("dynamic registration: %w", err)
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("dynamic registration: ltipub answered %s: %s", resp.Status, body)
+	}
+	if d.reg, err = a.Platforms.Get(ctx, reg.ID); err != nil {
+		return err
+	}
+	recs := d.platform.Registrations()
+	if !d.reg.Active() || len(recs) == 0 || recs[len(recs)-1].ClientID == "" {
+		return fmt.Errorf("dynamic registration did not complete: ltipub's registration is %s", d.reg.Status())
+	}
+	last := recs[len(recs)-1]
+	d.clientID, d.deploy = last.ClientID, last.DeploymentID
+	return nil
+}
+
+func (d *Demo) printWelcome(out io.Writer) {
+	where := d.Dir + " (removed when the demo stops)"
+	if !d.tempDir {
+		where = d.Dir + " (kept)"
+	}
+	fmt.Fprintf(out, `ltipub demo: ltipub and a demo LMS are running. Open the demo LMS in your browser:
+
+%s
+
+  ltipub itself:       %s
+  ltipub's admin side: username admin, password %s
+                       (shown only this once)
+  data:                %s
+Stop with Ctrl-C.
+`, d.URL+"/", d.ToolURL, d.Password, where)
+}
+
+// wait stops the servers and the app and reports the first serving error.
+func (d *Demo) wait() error {
+	d.cancel()
+	var first error
+	for range 2 {
+		if err := <-d.done; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// close releases everything start made; safe after a partial start.
+func (d *Demo) close() {
+	if d.closed {
+		return
+	}
+	d.closed = true
+	if d.cancel != nil {
+		d.cancel()
+	}
+	if d.app != nil {
+		d.app.Close()
+		d.app.Store.Close()
+	}
+	if d.tempDir {
+		if err := os.RemoveAll(d.Dir); err != nil {
+			d.log.Warn("remove the demo folder", slog.String("dir", d.Dir), slog.Any("error", err))
+		}
+	}
+}
+
+// toolPath is an absolute URL at ltipub.
+func (d *Demo) toolPath(p string) string { return d.ToolURL + p }
+
+// altHost is the other loopback name of the demo LMS: a page there is another site than ltipub, as a real LMS is,
+// so a browser treats ltipub's cookies in its iframe as third-party cookies. Empty when there is none.
+func (d *Demo) altURL(path string) string {
+	u, err := url.Parse(d.URL)
+	if err != nil {
+		return ""
+	}
+	switch u.Hostname() {
+	case "127.0.0.1":
+		u.Host = "localhost:" + u.Port()
+	case "localhost":
+		u.Host = "127.0.0.1:" + u.Port()
+	default:
+		return ""
+	}
+	return u.String() + path
+}

@@ -158,10 +158,15 @@ func TestPromptChoicesInBrowser(t *testing.T) {
 	}
 
 	// Another person in a fresh browser session links their existing account.
-	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/logout")); err != nil {
+	// Sign out from an ltipub page and wait for the answer: a sign-out still in flight when the next launch starts
+	// could end that launch's session.
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/login")); err != nil {
 		t.Fatal(err)
 	}
-	_ = chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`fetch("/logout", {method: "POST"})`))
+	signedOut, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`fetch("/logout", {method: "POST"}).then(r => r.ok)`, chromedp.EvalAwaitPromise))
+	if err != nil || !signedOut {
+		t.Fatalf("sign out: %v %v", signedOut, err)
+	}
 	launchTop("has-account")
 	browsertest.Screenshot(t, ctx, "prompt-choice")
 	err = chromedp.Do(ctx,

@@ -89,6 +89,10 @@ func Screenshot(t testing.TB, ctx context.Context, name string) {
 	_ = os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
 }
 
+// ChromiumPath is the browser the tests use ("" when none is found): LTIPUB_CHROMIUM, else chromium,
+// chromium-browser or google-chrome on the PATH.
+func ChromiumPath() string { return chromiumPath() }
+
 func chromiumPath() string {
 	if p := os.Getenv("LTIPUB_CHROMIUM"); p != "" {
 		return p

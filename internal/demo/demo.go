@@ -329,10 +329,7 @@ func (d *Demo) close() {
 	}
 }
 
-// toolPath is an absolute URL at ltipub.
-func (d *Demo) toolPath(p string) string { return d.ToolURL + p }
-
-// altHost is the other loopback name of the demo LMS: a page there is another site than ltipub, as a real LMS is,
+// altURL is path on the other loopback name of the demo LMS: a page there is another site than ltipub, as a real LMS is,
 // so a browser treats ltipub's cookies in its iframe as third-party cookies. Empty when there is none.
 func (d *Demo) altURL(path string) string {
 	u, err := url.Parse(d.URL)

@@ -75,6 +75,17 @@ var (
 	templateErr  error
 )
 
+// Reachable reports the PostgreSQL server the tests use (LTIPUB_TEST_POSTGRES_DSN or the default) and whether it
+// answers, for the test run's summary (internal/testsuite).
+func Reachable(ctx context.Context) (dsn string, err error) {
+	db, err := sql.Open("pgx", adminDSN())
+	if err != nil {
+		return adminDSN(), err
+	}
+	defer db.Close()
+	return adminDSN(), db.PingContext(ctx)
+}
+
 func adminDSN() string {
 	if v := os.Getenv(EnvPostgres); v != "" {
 		return v

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +77,22 @@ func TestDemoInBrowser(t *testing.T) {
 		`[...document.querySelectorAll("#activities li")].some(li => li.querySelector(".kind").textContent === "added" && li.textContent.includes("Observation report"))`)
 	waitFor("the added activity's gradebook column", `document.querySelectorAll("#grades th").length === 5`)
 	browsertest.Screenshot(t, ctx, "demo-lms-added")
+
+	// Blocked third-party cookies: the LMS page on its other name is another site than ltipub, whose frame then
+	// keeps no cookie; ltipub says so and offers a new window.
+	cookies, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("break-cookies"), "href"))
+	if err != nil || !cookies.Exists {
+		t.Fatalf("no blocked-cookies launch on the course page: %v", err)
+	}
+	m := regexp.MustCompile(`ltipub itself: +(http://\S+)`).FindStringSubmatch(child.Output())
+	if m == nil {
+		t.Fatalf("the demo did not print ltipub's URL:\n%s", child.Output())
+	}
+	step("open the LMS on another site", chromedp.Navigate(cookies.Value), chromedp.WaitReady(chromedp.ID("ltitool")))
+	frame := findTarget(t, ctx, "iframe", m[1], "#login-fallback")
+	if msg := visibleText(t, frame, "#reason-cookies"); !strings.Contains(msg, "third-party cookies") {
+		t.Fatalf("ltipub's explanation in the cross-site frame: %q", msg)
+	}
+	browsertest.Screenshot(t, ctx, "demo-cookies-blocked")
 	t.Logf("the demo tour in the browser took %s", time.Since(start).Round(100*time.Millisecond))
 }

@@ -54,6 +54,9 @@ const (
 func Run(ctx context.Context, opts Options, out io.Writer) error {
 	d, err := start(ctx, opts)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: not a failure
+		}
 		return err
 	}
 	defer d.close()
@@ -75,9 +78,14 @@ type Demo struct {
 	reg      tool.Registration
 	clientID string
 	deploy   string
-	log      *slog.Logger
-	tempDir  bool
-	course   course.ImportResult
+	// alt is a second platform on the LMS's other loopback name (nil when there is none): another site than
+	// ltipub, registered like the first, so ltipub lets it frame ltipub and the browser blocks ltipub's cookies
+	// in that frame.
+	alt                    *ltitest.Platform
+	altClientID, altDeploy string
+	log                    *slog.Logger
+	tempDir                bool
+	course                 course.ImportResult
 	// resources are the published resources, the course first.
 	resources []publish.Resource
 	lms       *lms
@@ -98,8 +106,15 @@ func start(ctx context.Context, opts Options) (_ *Demo, err error) {
 			return nil, fmt.Errorf("make the demo's temporary folder: %w", err)
 		}
 		d.tempDir = true
-	} else if err := os.MkdirAll(d.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("make the demo folder: %w", err)
+	} else {
+		// The demo LMS keeps its state in memory, so a database of an earlier run names a platform that is gone.
+		if _, err := os.Stat(filepath.Join(d.Dir, "ltipub.db")); err == nil {
+			return nil, fmt.Errorf("%s already holds the database of an earlier demo; the demo LMS starts afresh each time, so give an empty or new folder (or delete %s)",
+				d.Dir, filepath.Join(d.Dir, "ltipub.db"))
+		}
+		if err := os.MkdirAll(d.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("make the demo folder: %w", err)
+		}
 	}
 	defer func() {
 		if err != nil {
@@ -111,13 +126,17 @@ func start(ctx context.Context, opts Options) (_ *Demo, err error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--addr %q: %w (give HOST:PORT, such as 127.0.0.1:8081)", addr, err)
+	}
+	// The demo prints an admin password and lets ltipub reach loopback addresses: it is for this machine only.
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("--addr %q: the demo listens on loopback only (127.0.0.1, ::1 or localhost); use ltipub serve to serve a network", addr)
+	}
 	lmsLn, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w (is another program using the port? choose another with --addr, or leave it out for a free one)", addr, err)
-	}
-	host, _, _ := net.SplitHostPort(addr)
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
 	}
 	toolLn, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
@@ -141,6 +160,10 @@ func start(ctx context.Context, opts Options) (_ *Demo, err error) {
 	}
 	d.platform = ltitest.New(ltitest.Config{BaseURL: d.URL, Logger: log.With(slog.String("component", "demo-lms")),
 		ProductFamilyCode: "ltipub-demo"})
+	if alt := d.altURL(""); alt != "" {
+		d.alt = ltitest.New(ltitest.Config{BaseURL: alt, Logger: log.With(slog.String("component", "demo-lms-other-site")),
+			ProductFamilyCode: "ltipub-demo"})
+	}
 	d.lms = newLMS(d)
 	go func() { d.done <- serve(runCtx, lmsLn, d.lms) }()
 
@@ -232,8 +255,14 @@ func (d *Demo) setUp(ctx context.Context) error {
 		d.resources = append(d.resources, r)
 	}
 
-	if err := d.register(ctx); err != nil {
-		return err
+	var err2 error
+	if d.reg, d.clientID, d.deploy, err2 = d.register(ctx, "Demo LMS", d.platform); err2 != nil {
+		return err2
+	}
+	if d.alt != nil {
+		if _, d.altClientID, d.altDeploy, err2 = d.register(ctx, "Demo LMS on another site", d.alt); err2 != nil {
+			return err2
+		}
 	}
 	if _, err := a.Store.LinkLTIUser(ctx, publish.LTIUser{Issuer: d.platform.Issuer(), Subject: teacherSub,
 		RegistrationID: d.reg.ID, UserID: teacher.ID, CreatedAt: time.Now()}); err != nil {
@@ -244,40 +273,40 @@ func (d *Demo) setUp(ctx context.Context) error {
 }
 
 // register runs LTI Dynamic Registration as an admin would: a pending registration in ltipub, its registration
-// URL opened by the platform (here over HTTP rather than in the admin's browser), ltipub registering itself.
-func (d *Demo) register(ctx context.Context) error {
+// URL opened by the platform (here over HTTP rather than in the admin's browser), ltipub registering itself. It
+// returns ltipub's registration and the platform's client and deployment IDs.
+func (d *Demo) register(ctx context.Context, name string, p *ltitest.Platform) (tool.Registration, string, string, error) {
 	a := d.app
-	reg, tok, err := a.Platforms.Create(ctx, "Demo LMS")
+	reg, tok, err := a.Platforms.Create(ctx, name)
 	if err != nil {
-		return fmt.Errorf("create the platform registration: %w", err)
+		return reg, "", "", fmt.Errorf("create the platform registration: %w", err)
 	}
-	u, err := d.platform.StartRegistration(a.Platforms.RegistrationURL(tok))
+	u, err := p.StartRegistration(a.Platforms.RegistrationURL(tok))
 	if err != nil {
-		return err
+		return reg, "", "", err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return err
+		return reg, "", "", err
 	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
-		return fmt.Errorf("dynamic registration: %w", err)
+		return reg, "", "", fmt.Errorf("dynamic registration of %s: %w", name, err)
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("dynamic registration: ltipub answered %s: %s", resp.Status, body)
+		return reg, "", "", fmt.Errorf("dynamic registration of %s: ltipub answered %s: %s", name, resp.Status, body)
 	}
-	if d.reg, err = a.Platforms.Get(ctx, reg.ID); err != nil {
-		return err
+	if reg, err = a.Platforms.Get(ctx, reg.ID); err != nil {
+		return reg, "", "", err
 	}
-	recs := d.platform.Registrations()
-	if !d.reg.Active() || len(recs) == 0 || recs[len(recs)-1].ClientID == "" {
-		return fmt.Errorf("dynamic registration did not complete: ltipub's registration is %s", d.reg.Status())
+	recs := p.Registrations()
+	if !reg.Active() || len(recs) == 0 || recs[len(recs)-1].ClientID == "" {
+		return reg, "", "", fmt.Errorf("dynamic registration of %s did not complete: ltipub's registration is %s", name, reg.Status())
 	}
 	last := recs[len(recs)-1]
-	d.clientID, d.deploy = last.ClientID, last.DeploymentID
-	return nil
+	return reg, last.ClientID, last.DeploymentID, nil
 }
 
 func (d *Demo) printWelcome(out io.Writer) {
@@ -329,8 +358,9 @@ func (d *Demo) close() {
 	}
 }
 
-// altURL is path on the other loopback name of the demo LMS: a page there is another site than ltipub, as a real LMS is,
-// so a browser treats ltipub's cookies in its iframe as third-party cookies. Empty when there is none.
+// altURL is path on the other loopback name of the demo LMS, where the second platform lives: a page there is
+// another site than ltipub, as a real LMS is, so a browser treats ltipub's cookies in its iframe as third-party
+// cookies. Empty when there is no other name.
 func (d *Demo) altURL(path string) string {
 	u, err := url.Parse(d.URL)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -239,8 +241,14 @@ func TestDemoOverHTTP(t *testing.T) {
 	})
 	t.Logf("the gradebook showed the score %s after the attempt", time.Since(graded).Round(time.Millisecond))
 
-	// The teacher adds the assignment by content selection, with a gradebook column.
+	// The teacher opens the quiz: the teacher's view, with the questions' right answers.
 	teacher := newBrowser(t, d.URL)
+	p = teacher.landed(teacher.follow(teacher.get(d.URL + "/demo/launch?link=" + quiz + "&as=" + teacherSub)))
+	if !strings.Contains(p.Body, "teacher&#39;s preview") && !strings.Contains(p.Body, "teacher's preview") {
+		t.Fatalf("the teacher's launch (%d at %s) does not show the teacher's view:\n%s", p.Status, p.URL, p.Body)
+	}
+
+	// The teacher adds the assignment by content selection, with a gradebook column.
 	sel := teacher.landed(teacher.follow(teacher.get(d.URL + "/demo/launch?kind=select&as=" + teacherSub)))
 	rm := regexp.MustCompile(`name="resource" value="(\d+)" id="resource-\d+" aria-label="Select Observation report"`).FindStringSubmatch(sel.Body)
 	if rm == nil {
@@ -297,3 +305,28 @@ func TestDemoOverHTTP(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestDemoRefusesBadOptions: a network address and a folder of an earlier demo are refused before anything
+// starts, saying why.
+func TestDemoRefusesBadOptions(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Addr: "0.0.0.0:0"}, "loopback only"},
+		{Options{Addr: "8080"}, "give HOST:PORT"},
+	} {
+		err := Run(context.Background(), c.opts, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Run(%+v) = %v, want an error saying %q", c.opts, err, c.want)
+		}
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "ltipub.db"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(context.Background(), Options{Dir: dir}, io.Discard); err == nil || !strings.Contains(err.Error(), "earlier demo") {
+		t.Errorf("Run on an earlier demo's folder = %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +22,9 @@ import (
 type lms struct {
 	d   *Demo
 	mux *http.ServeMux
+	// altMux serves the LMS's other loopback name, altHost: the blocked-cookies page and the second platform.
+	altMux  *http.ServeMux
+	altHost string
 
 	mu      sync.Mutex
 	links   []link // the course's links made at start; links added by content selection live in the platform
@@ -48,10 +52,26 @@ func newLMS(d *Demo) *lms {
 	m.Handle("POST /demo/member-sync", csrf.Handler(http.HandlerFunc(l.memberSync)))
 	m.Handle("/", d.platform.Handler())
 	l.mux = m
+	if d.alt != nil {
+		am := http.NewServeMux()
+		am.HandleFunc("GET /demo/cookies-blocked", l.cookiesBlocked)
+		am.Handle("/", d.alt.Handler())
+		l.altMux = am
+		if u, err := url.Parse(d.alt.BaseURL()); err == nil {
+			l.altHost = u.Host
+		}
+	}
 	return l
 }
 
-func (l *lms) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the LMS, or under its other name the second platform.
+func (l *lms) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if l.altMux != nil && r.Host == l.altHost {
+		l.altMux.ServeHTTP(w, r)
+		return
+	}
+	l.mux.ServeHTTP(w, r)
+}
 
 // setUp places every published resource in the course, with a gradebook column for the graded ones (as Moodle
 // makes when a tool link accepts grades), and fills the roster.
@@ -193,11 +213,31 @@ func (l *lms) launch(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, u, http.StatusSeeOther)
 }
 
-// cookiesBlocked is the course page's frame on the LMS's other loopback name, another site than ltipub's.
+// cookiesBlocked is a course page of the second platform, on the LMS's other loopback name: another site than
+// ltipub, as a real LMS is, so the browser blocks ltipub's cookies in its frame.
 func (l *lms) cookiesBlocked(w http.ResponseWriter, r *http.Request) {
+	d := l.d
 	q := r.URL.Query()
-	src := "/demo/launch?" + (urlValues{"link": q.Get("link"), "as": q.Get("as")}).encode()
-	l.render(w, "cookies", map[string]any{"Src": src, "Home": l.d.URL + "/", "Tool": l.d.ToolURL})
+	m, ok := l.member(q.Get("as"))
+	var lk *link
+	for _, x := range l.allLinks() {
+		if x.ID == q.Get("link") && !x.Added {
+			lk = &x
+		}
+	}
+	if !ok || lk == nil {
+		http.Error(w, "unknown learner or link", http.StatusBadRequest)
+		return
+	}
+	src, err := d.alt.LaunchPageURL(ltitest.LaunchSpec{ClientID: d.altClientID, DeploymentID: d.altDeploy,
+		User:  &ltitest.User{Sub: m.UserID, Name: m.Name, GivenName: m.GivenName, FamilyName: m.FamilyName, Email: m.Email},
+		Roles: m.Roles, Context: l.context(), ResourceLink: &ltitest.ResourceLink{ID: lk.ID, Title: lk.Title},
+		Custom: map[string]string{"id": lk.UUID}, Presentation: &ltitest.Presentation{DocumentTarget: "iframe"}})
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	l.render(w, "cookies", map[string]any{"Src": src, "Home": d.URL + "/", "Tool": d.ToolURL})
 }
 
 func (l *lms) addLearner(w http.ResponseWriter, r *http.Request) {

@@ -102,6 +102,9 @@ form.inline { display: flex; gap: .4rem; margin: .4rem 0; } input[type=text] { f
   <p class="muted"><a href="{{.Tool}}/login" target="_blank">Sign in</a> as <code>admin</code> with the password the
     demo printed in your terminal. A launch signs this browser in to ltipub as the launching person, so sign in again
     after one.</p>
+  <p class="muted">At start the demo registered ltipub in this LMS by LTI Dynamic Registration, as you would paste a
+    registration URL into Moodle: ltipub's <a href="{{.Tool}}/admin/platforms" target="_blank">Platforms</a> page shows
+    the result.</p>
 </section>
 </div>
 </main>
@@ -144,9 +147,10 @@ form.inline { display: flex; gap: .4rem; margin: .4rem 0; } input[type=text] { f
 <body>
 <header><strong>Demo LMS</strong><span>the same course, on another site than ltipub</span><a href="{{.Home}}">back to the course</a></header>
 <main style="grid-template-columns: 1fr">
-<section><p>This page is the demo LMS under its other loopback name, so ltipub ({{.Tool}}) is another site here, as
-  it is in a real LMS. The browser treats ltipub's cookies in the frame below as third-party cookies and, on plain
-  http, blocks them: watch ltipub explain what happened and offer a new window.</p>
+<section><p>This page belongs to a second demo LMS, on the other loopback name, registered in ltipub like the first.
+  Here ltipub ({{.Tool}}) is another site, as it is in a real LMS, so the browser treats ltipub's cookies in the frame
+  below as third-party cookies and, on plain http, blocks them: watch ltipub explain what happened and offer a new
+  window. Its launch log lists the refusal (<code>frame_cookies_blocked</code>).</p>
 <iframe id="ltitool" name="ltitool" title="ltipub" src="{{.Src}}" allow="fullscreen; clipboard-write"
   sandbox="allow-scripts allow-same-origin allow-forms allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation allow-downloads allow-modals"></iframe>
 </section></main></body></html>{{end}}

@@ -241,6 +241,16 @@ func TestDemoOverHTTP(t *testing.T) {
 	})
 	t.Logf("the gradebook showed the score %s after the attempt", time.Since(graded).Round(time.Millisecond))
 
+	// In a new window the quiz opens with ltipub's own full layout; in the frame, with the embedded one.
+	if !strings.Contains(p.Body, `<body class="embedded">`) {
+		t.Errorf("the framed launch does not use the embedded layout")
+	}
+	win := newBrowser(t, d.URL)
+	p = win.landed(win.follow(win.get(d.URL + "/demo/launch?link=" + quiz + "&as=learner-2&target=window")))
+	if !strings.Contains(p.Body, `id="quiz-form"`) || strings.Contains(p.Body, `<body class="embedded">`) {
+		t.Fatalf("the new-window launch (%d at %s) is not the quiz in the full layout:\n%s", p.Status, p.URL, p.Body)
+	}
+
 	// The teacher opens the quiz: the teacher's view, with the questions' right answers.
 	teacher := newBrowser(t, d.URL)
 	p = teacher.landed(teacher.follow(teacher.get(d.URL + "/demo/launch?link=" + quiz + "&as=" + teacherSub)))

@@ -158,11 +158,13 @@ func start(ctx context.Context, opts Options) (_ *Demo, err error) {
 		lmsLn.Close()
 		return nil, err
 	}
+	// Moodle's ways on top of the reference platform's checks: service URLs that carry a query (?type_id=) and 409
+	// for a score not newer than the stored one. The demo is as strict as the strictest LMS ltipub meets.
 	d.platform = ltitest.New(ltitest.Config{BaseURL: d.URL, Logger: log.With(slog.String("component", "demo-lms")),
-		ProductFamilyCode: "ltipub-demo"})
+		ProductFamilyCode: "ltipub-demo", ServiceQuery: "type_id=1", RejectStaleScores: true})
 	if alt := d.altURL(""); alt != "" {
 		d.alt = ltitest.New(ltitest.Config{BaseURL: alt, Logger: log.With(slog.String("component", "demo-lms-other-site")),
-			ProductFamilyCode: "ltipub-demo"})
+			ProductFamilyCode: "ltipub-demo", ServiceQuery: "type_id=1", RejectStaleScores: true})
 	}
 	d.lms = newLMS(d)
 	go func() { d.done <- serve(runCtx, lmsLn, d.lms) }()

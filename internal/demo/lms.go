@@ -45,7 +45,6 @@ func newLMS(d *Demo) *lms {
 	m.HandleFunc("GET /{$}", l.coursePage)
 	m.HandleFunc("GET /demo/panels", l.panels)
 	m.HandleFunc("GET /demo/launch", l.launch)
-	m.HandleFunc("GET /demo/cookies-blocked", l.cookiesBlocked)
 	// The demo's own forms post only from its own pages.
 	csrf := http.NewCrossOriginProtection()
 	m.Handle("POST /demo/roster", csrf.Handler(http.HandlerFunc(l.addLearner)))

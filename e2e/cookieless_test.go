@@ -191,12 +191,20 @@ func TestCookielessLaunchThroughPlatformStorage(t *testing.T) {
 			t.Fatal("the new window's continuation is not in the launch log")
 		}
 	}
+	// The storage frame records each message with a fetch of its own, which may land after the launch ends: wait
+	// for the four answers the launch needed.
 	var answered, ignored int
-	for _, m := range p.StorageMessages() {
-		if m.Answered {
-			answered++
-		} else {
-			ignored++
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		answered, ignored = 0, 0
+		for _, m := range p.StorageMessages() {
+			if m.Answered {
+				answered++
+			} else {
+				ignored++
+			}
+		}
+		if answered >= 4 || time.Now().After(deadline) {
+			break
 		}
 	}
 	if answered < 4 || ignored != 0 {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/ltipub/ltipub/internal/testsuite"
 )
 
 // Options tune the browser.
@@ -38,6 +40,7 @@ func New(t testing.TB, opts Options) context.Context {
 		if os.Getenv("CI") != "" {
 			t.Fatal("Chromium is required under CI: install Debian's chromium package (.ci/run does)")
 		}
+		testsuite.NoCache(t) // the next run must look for Chromium again
 		t.Skip("SKIPPING browser test: no chromium found; install Debian's chromium package or set LTIPUB_CHROMIUM")
 	}
 	dir := t.TempDir()

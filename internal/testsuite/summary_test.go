@@ -1,4 +1,4 @@
-package testsuite
+package testsuite_test
 
 import (
 	"os"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ltipub/ltipub/internal/testsuite"
 )
 
 // runHidden runs this package's summary test as the README's command would, in a child `go test`, with
@@ -24,7 +26,7 @@ func runHidden(t *testing.T, extra ...string) (string, error) {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "PATH", "CI", "LTIPUB_CHROMIUM", EnvSkip, "LTIPUB_TEST_POSTGRES_DSN":
+		case "PATH", "CI", "LTIPUB_CHROMIUM", testsuite.EnvSkip, "LTIPUB_TEST_POSTGRES_DSN":
 			continue
 		}
 		env = append(env, kv)
@@ -54,12 +56,12 @@ func TestSummaryNamesWhatWasSkipped(t *testing.T) {
 		}
 	}
 
-	out, err = runHidden(t, EnvSkip+"=postgres,chromium,oauthjs")
+	out, err = runHidden(t, testsuite.EnvSkip+"=postgres,chromium,oauthjs")
 	if err != nil {
 		t.Fatalf("with every missing part acknowledged the run failed: %v\n%s", err, out)
 	}
 
-	out, err = runHidden(t, EnvSkip+"=postgres,chromium,oauthjs", "CI=true")
+	out, err = runHidden(t, testsuite.EnvSkip+"=postgres,chromium,oauthjs", "CI=true")
 	if err == nil || !strings.Contains(out, "Under CI nothing may be skipped") {
 		t.Fatalf("under CI an acknowledged skip passed: %v\n%s", err, out)
 	}

@@ -1,4 +1,4 @@
-package testsuite
+package testsuite_test
 
 import (
 	"context"
@@ -13,10 +13,8 @@ import (
 
 	"github.com/ltipub/ltipub/internal/browsertest"
 	"github.com/ltipub/ltipub/internal/store/sqlstore/sqltest"
+	"github.com/ltipub/ltipub/internal/testsuite"
 )
-
-// EnvSkip lists the parts a person chose to run without, comma-separated.
-const EnvSkip = "LTIPUB_TEST_SKIP"
 
 // part is something some suites need.
 type part struct {
@@ -64,15 +62,16 @@ func parts() []part {
 
 // TestWhatThisRunCovers fails when a suite of this run will skip for a missing part that nobody acknowledged.
 func TestWhatThisRunCovers(t *testing.T) {
+	testsuite.NoCache(t)
 	ci := os.Getenv("CI") != ""
-	acked := strings.FieldsFunc(os.Getenv(EnvSkip), func(r rune) bool { return r == ',' || r == ' ' })
+	acked := strings.FieldsFunc(os.Getenv(testsuite.EnvSkip), func(r rune) bool { return r == ',' || r == ' ' })
 	var report, unacked []string
 	for _, p := range parts() {
 		switch {
 		case p.Missing == "":
 			report = append(report, fmt.Sprintf("  ran      %s (%s)", p.Suites, p.Have))
 		case slices.Contains(acked, p.Name) && !ci:
-			report = append(report, fmt.Sprintf("  SKIPPED  %s: %s (acknowledged in %s)", p.Suites, p.Missing, EnvSkip))
+			report = append(report, fmt.Sprintf("  SKIPPED  %s: %s (acknowledged in %s)", p.Suites, p.Missing, testsuite.EnvSkip))
 		default:
 			report = append(report, fmt.Sprintf("  SKIPPED  %s: %s.\n           To run it: %s.", p.Suites, p.Missing, p.Fix))
 			unacked = append(unacked, p.Name)
@@ -87,5 +86,5 @@ func TestWhatThisRunCovers(t *testing.T) {
 		t.Fatalf("%s\nUnder CI nothing may be skipped: install what is missing (.ci/run does).", summary)
 	}
 	t.Fatalf("%s\nThis run left suites out. Install what is missing, or run without it on purpose:\n  %s=%s go test ./...",
-		summary, EnvSkip, strings.Join(unacked, ","))
+		summary, testsuite.EnvSkip, strings.Join(unacked, ","))
 }

@@ -22,6 +22,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
+	"github.com/ltipub/ltipub/internal/testsuite"
 )
 
 // EnvPostgres names the variable that points the tests at a PostgreSQL server.
@@ -98,6 +99,7 @@ func unavailable(t testing.TB, err error) {
 	if os.Getenv("CI") != "" {
 		t.Fatalf("PostgreSQL is required under CI but not reachable at %s: %v", adminDSN(), err)
 	}
+	testsuite.NoCache(t) // the next run must look for PostgreSQL again
 	t.Skipf("SKIPPING PostgreSQL half: %s not reachable (%v); set %s to run it", adminDSN(), err, EnvPostgres)
 }
 

@@ -94,7 +94,7 @@ form.inline { display: flex; gap: .4rem; margin: .4rem 0; } input[type=text] { f
   <li><a id="break-deployment" target="ltitool" href="{{launch "link" .Quiz "as" .As "break" "deployment"}}">Launch with a deployment ltipub does not know</a></li>
   <li><a id="break-expired" target="ltitool" href="{{launch "link" .Quiz "as" .As "break" "expired"}}">Launch with an expired id_token</a></li>
   {{with .CookiesURL}}<li><a id="break-cookies" target="_blank" href="{{.}}">Launch where the browser blocks third-party cookies</a>
-    <span class="muted">(the LMS on its other name, another site than ltipub)</span></li>{{end}}
+    <span class="muted">(a second demo LMS on the other loopback name: another site than ltipub)</span></li>{{end}}
   </ul>
   <p class="muted">ltipub explains each refusal in the frame, and records it in its
     <a href="{{.Tool}}/admin/launches" target="_blank" id="launch-log-link">launch log</a>.</p>

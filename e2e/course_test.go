@@ -59,7 +59,14 @@ func TestCourseImportQuizAssignmentAndGrades(t *testing.T) {
 	}
 	signOut := func() {
 		t.Helper()
-		step("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))
+		// Wait for the sign-in page itself to have loaded: pages such as Enrolments have a #username field too, so
+		// waiting for that field could return before the sign-out's navigation ends, and the next Navigate would
+		// then abort it (net::ERR_ABORTED).
+		step("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
+		if err := browsertest.WaitFor(ctx, browsertest.Loaded("/login"), 20*time.Second); err != nil {
+			browsertest.Screenshot(t, ctx, "course-sign-out-failed")
+			t.Fatalf("the sign-out never reached the sign-in page: %v", err)
+		}
 	}
 	openCourse := func() {
 		t.Helper()

@@ -43,34 +43,40 @@ func studentSpec(sub string, r publish.Resource) ltitest.LaunchSpec {
 	}
 }
 
-// frameDoc returns a query option that looks inside the platform's iframe (same site, so in the page's process).
-func frameDoc(t *testing.T, ctx context.Context) chromedp.QueryOption {
-	t.Helper()
-	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#ltitool")))
+// frameDoc returns a query option that looks inside the platform's iframe (same site, so in the page's process),
+// or false while the frame has no document (between two of its navigations).
+func frameDoc(ctx context.Context) (chromedp.QueryOption, bool) {
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	nodes, err := chromedp.Run(short, chromedp.Nodes(chromedp.CSS("#ltitool")))
 	if err != nil || len(nodes) == 0 {
-		t.Fatalf("find the tool's iframe: %v", err)
+		return nil, false
 	}
 	n := nodes[0]
 	n.RLock()
 	doc := n.ContentDocument
 	n.RUnlock()
 	if doc == nil {
-		t.Fatal("the iframe has no document")
+		return nil, false
 	}
-	return chromedp.FromNode(doc)
+	return chromedp.FromNode(doc), true
 }
 
 // waitInFrame polls until sel appears inside the iframe (the frame navigates several times during a launch).
 func waitInFrame(t *testing.T, ctx context.Context, sel string) chromedp.QueryOption {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		in := frameDoc(t, ctx)
+		in, ok := frameDoc(ctx)
+		if !ok {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
 		short, cancel := context.WithTimeout(ctx, 700*time.Millisecond)
 		_, err := chromedp.Run(short, chromedp.Nodes(chromedp.CSS(sel), in))
 		cancel()
 		if err == nil {
-			return frameDoc(t, ctx)
+			return in
 		}
 	}
 	browsertest.Screenshot(t, ctx, "frame-wait-failed")
@@ -158,10 +164,15 @@ func TestPromptChoicesInBrowser(t *testing.T) {
 	}
 
 	// Another person in a fresh browser session links their existing account.
-	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/logout")); err != nil {
+	// Sign out from an ltipub page and wait for the answer: a sign-out still in flight when the next launch starts
+	// could end that launch's session.
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/login")); err != nil {
 		t.Fatal(err)
 	}
-	_ = chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`fetch("/logout", {method: "POST"})`))
+	signedOut, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`fetch("/logout", {method: "POST"}).then(r => r.ok)`, chromedp.EvalAwaitPromise))
+	if err != nil || !signedOut {
+		t.Fatalf("sign out: %v %v", signedOut, err)
+	}
 	launchTop("has-account")
 	browsertest.Screenshot(t, ctx, "prompt-choice")
 	err = chromedp.Do(ctx,

@@ -36,7 +36,11 @@ func TestDynamicRegistrationInPlatformFrame(t *testing.T) {
 		t.Fatalf("the platform page never received the close message: %v", err)
 	}
 	browsertest.Screenshot(t, ctx, "dynreg-frame")
+	// The page changes its title before its fetch records the message at the platform: wait for the record.
 	msgs := p.CloseMessages()
+	for deadline := time.Now().Add(15 * time.Second); len(msgs) == 0 && time.Now().Before(deadline); msgs = p.CloseMessages() {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if len(msgs) != 1 || msgs[0].Data["subject"] != "org.imsglobal.lti.close" || !strings.HasPrefix(inst.URL, msgs[0].Origin) {
 		t.Fatalf("close messages %+v (tool at %s)", msgs, inst.URL)
 	}

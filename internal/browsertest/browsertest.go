@@ -4,13 +4,17 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/ltipub/ltipub/internal/testsuite"
 )
 
 // Options tune the browser.
@@ -36,6 +40,7 @@ func New(t testing.TB, opts Options) context.Context {
 		if os.Getenv("CI") != "" {
 			t.Fatal("Chromium is required under CI: install Debian's chromium package (.ci/run does)")
 		}
+		testsuite.NoCache(t) // the next run must look for Chromium again
 		t.Skip("SKIPPING browser test: no chromium found; install Debian's chromium package or set LTIPUB_CHROMIUM")
 	}
 	dir := t.TempDir()
@@ -87,6 +92,10 @@ func Screenshot(t testing.TB, ctx context.Context, name string) {
 	_ = os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
 }
 
+// ChromiumPath is the browser the tests use ("" when none is found): LTIPUB_CHROMIUM, else chromium,
+// chromium-browser or google-chrome on the PATH.
+func ChromiumPath() string { return chromiumPath() }
+
 func chromiumPath() string {
 	if p := os.Getenv("LTIPUB_CHROMIUM"); p != "" {
 		return p
@@ -97,4 +106,39 @@ func chromiumPath() string {
 		}
 	}
 	return ""
+}
+
+// WaitFor evaluates the JavaScript condition js in the current page every 100 ms until it is true or timeout
+// passes. Unlike chromedp.Poll it survives the page navigating meanwhile (each try runs in whatever document is
+// there), so it can wait for a navigation a click started to finish: the next Navigate must not start while
+// another navigation is pending, or Chromium aborts one of them (net::ERR_ABORTED).
+func WaitFor(ctx context.Context, js string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for {
+		try, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ok, err := chromedp.Run(try, chromedp.Evaluate[bool](js))
+		cancel()
+		if err == nil && ok {
+			return nil
+		}
+		if err != nil {
+			last = err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Now().After(deadline) {
+			if last != nil {
+				return fmt.Errorf("%s still false after %s (last error: %v)", js, timeout, last)
+			}
+			return fmt.Errorf("%s still false after %s", js, timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Loaded is a WaitFor condition: the top document is at path and has finished loading.
+func Loaded(path string) string {
+	return `location.pathname === ` + strconv.Quote(path) + ` && document.readyState === "complete"`
 }

@@ -57,6 +57,7 @@ func Root(env Env) *cobra.Command {
 		syncCmd(env),
 		keysCmd(env),
 		versionCmd(env),
+		demoCmd(env),
 	)
 	// Cobra would add these when it runs; adding them now makes the tree complete for whoever walks it (tests).
 	root.InitDefaultHelpCmd()

@@ -176,7 +176,7 @@ func expand(seq []item) [][]string {
 	return append(all(seq, true), all(seq, false)...)
 }
 
-var placeholder = regexp.MustCompile(`^[A-Z][A-Z_]*$`)
+var placeholder = regexp.MustCompile(`^[A-Z][A-Z_:]*$`)
 
 // fixture is a database with one of everything, copied fresh for each command.
 type fixture struct {
@@ -236,6 +236,16 @@ func (fx *fixture) value(t *testing.T, cmd, flag, ph string) string {
 		"--activity": itoa(fx.activityID), "--base-url": "https://tool.example.edu", "--issuer": "https://moodle2.example.edu",
 		"--client-id": "client-2", "--jwks-url": "https://moodle.example.edu/jwks", "--token-url": "https://moodle.example.edu/t",
 		"--auth-url": "https://moodle.example.edu/a", "--deployment-id": "d-new", "--resource": fx.uuid,
+	}
+	switch flag {
+	case "--dir": // a demo's own folder: it refuses one that holds an earlier demo
+		dir, err := os.MkdirTemp(fx.dir, "demo-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	case "--addr":
+		return "127.0.0.1:0"
 	}
 	if flag != "" {
 		if v, ok := byFlag[flag]; ok {
@@ -337,6 +347,10 @@ func (fx *fixture) run(t *testing.T, line string, args []string) {
 		fx.serve(t, args)
 		return
 	}
+	if c.Name() == "demo" {
+		fx.demo(t, args)
+		return
+	}
 	out, errOut, code := runIn(t, stdin, args...)
 	if code == 2 && strings.Contains(line, "[--yes]") && !hasArg(args, "--yes") && strings.Contains(errOut, "add --yes") {
 		return
@@ -374,6 +388,33 @@ func (fx *fixture) serve(t *testing.T, args []string) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("serve stopped with %d: %s", code, errOut.String())
+	}
+}
+
+// demo runs `ltipub demo` until it has printed the demo LMS's URL, then stops it as Ctrl-C would.
+func (fx *fixture) demo(t *testing.T, args []string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut}, args)
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "http://") {
+		select {
+		case code := <-done:
+			t.Fatalf("demo exited %d: %s %s", code, out.String(), errOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo printed no URL: %s %s", out.String(), errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("demo stopped with %d: %s", code, errOut.String())
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
+	"github.com/ltipub/ltipub/internal/testsuite"
 )
 
 // EnvPostgres names the variable that points the tests at a PostgreSQL server.
@@ -75,6 +76,17 @@ var (
 	templateErr  error
 )
 
+// Reachable reports the PostgreSQL server the tests use (LTIPUB_TEST_POSTGRES_DSN or the default) and whether it
+// answers, for the test run's summary (internal/testsuite).
+func Reachable(ctx context.Context) (dsn string, err error) {
+	db, err := sql.Open("pgx", adminDSN())
+	if err != nil {
+		return adminDSN(), err
+	}
+	defer db.Close()
+	return adminDSN(), db.PingContext(ctx)
+}
+
 func adminDSN() string {
 	if v := os.Getenv(EnvPostgres); v != "" {
 		return v
@@ -87,6 +99,7 @@ func unavailable(t testing.TB, err error) {
 	if os.Getenv("CI") != "" {
 		t.Fatalf("PostgreSQL is required under CI but not reachable at %s: %v", adminDSN(), err)
 	}
+	testsuite.NoCache(t) // the next run must look for PostgreSQL again
 	t.Skipf("SKIPPING PostgreSQL half: %s not reachable (%v); set %s to run it", adminDSN(), err, EnvPostgres)
 }
 

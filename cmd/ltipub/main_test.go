@@ -137,7 +137,7 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		t.Errorf("help course shows the top-level help: %s", out)
 	}
 	_, errOut, code := ltipub(t, t.TempDir(), "course", "import", "--jsn", "x.json")
-	if code != 2 || !strings.Contains(errOut, "unknown flag: --jsn") || !strings.Contains(errOut, "ltipub course import --help") {
+	if code != 2 || !strings.Contains(errOut, "unknown flag: --jsn; did you mean --json?") || !strings.Contains(errOut, "ltipub course import --help") {
 		t.Errorf("unknown flag: %d %q", code, errOut)
 	}
 }

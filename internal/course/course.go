@@ -130,6 +130,10 @@ type Attempt struct {
 	Score       float64 // out of MaxGrade
 	MaxGrade    float64
 	SubmittedAt time.Time
+	// Marks are the points teachers gave the attempt's essay answers, by question id.
+	Marks map[string]float64
+	// Pending is true while an essay answer of the attempt has no mark: Score holds what is marked so far.
+	Pending bool
 }
 
 // Answers maps a question id to the answer given: the indexes of the chosen choices, or the text typed.
@@ -156,6 +160,10 @@ type Grade struct {
 	ModifiedAt time.Time
 	// Revision grows by one on every change of this grade; see GradesToSync.
 	Revision int64
+	// Pending is true while the grade waits for a teacher (a quiz's essay answers not marked yet): Grade holds
+	// what is marked so far. Grade sync sends such a grade as Submitted / Pending, and as Completed /
+	// FullyGraded once the change that clears Pending (a new revision) comes.
+	Pending bool
 }
 
 // Percent is the grade as a percentage of its maximum.
@@ -175,6 +183,8 @@ type GradeChange struct {
 	Feedback   string
 	GradedBy   int64
 	At         time.Time
+	// Pending: see Grade.Pending.
+	Pending bool
 }
 
 // Store is what the course service needs from storage.
@@ -211,6 +221,13 @@ type Store interface {
 	RecordAttempt(ctx context.Context, activityID, userID int64,
 		decide func(prev []Attempt) (Attempt, *GradeChange, error)) (Attempt, error)
 	Attempts(ctx context.Context, activityID, userID int64) ([]Attempt, error)
+	// ActivityAttempts lists every attempt at a quiz, by user then number.
+	ActivityAttempts(ctx context.Context, activityID int64) ([]Attempt, error)
+	// UpdateAttempts runs decide on one user's attempts inside a transaction and stores the scores, marks and
+	// pending flags of the attempts it returns, and the grade change, so that marking and regrading cannot race
+	// a new attempt.
+	UpdateAttempts(ctx context.Context, activityID, userID int64,
+		decide func(all []Attempt) ([]Attempt, *GradeChange, error)) error
 
 	SaveSubmission(ctx context.Context, s *Submission) error
 	SubmissionOf(ctx context.Context, activityID, userID int64) (Submission, error)

@@ -14,8 +14,14 @@ import (
 	"github.com/ltipub/ltipub/internal/store"
 )
 
-// FormatVersion names the course file format (docs/course-format.md).
-const FormatVersion = "ltipub-course/1"
+// FormatVersion names the course file format (docs/course-format.md). Version 2 added the question types beyond
+// multiple choice and short answer, fractions, feedback and text formats; a version 1 file is a valid version 2
+// file, so both are read. Export writes version 1 when the course needs nothing newer, so that older ltipub
+// instances still read it.
+const FormatVersion = "ltipub-course/2"
+
+// FormatVersion1 is the first version of the course file format, still read.
+const FormatVersion1 = "ltipub-course/1"
 
 // File is a whole course as JSON, for import and export.
 type File struct {
@@ -69,8 +75,8 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 		line, col := position(data, dec.InputOffset())
 		return File{}, nil, invalid(fmt.Sprintf("line %d, column %d", line, col), "unexpected content after the course object")
 	}
-	if f.Format != FormatVersion {
-		return File{}, nil, invalid("format", "must be %q, not %q", FormatVersion, f.Format)
+	if f.Format != FormatVersion && f.Format != FormatVersion1 {
+		return File{}, nil, invalid("format", "must be %q (or the older %q), not %q", FormatVersion, FormatVersion1, f.Format)
 	}
 	ci := CourseInput{FullName: f.Course.FullName, ShortName: f.Course.ShortName}
 	if err := ci.validate("course."); err != nil {
@@ -202,7 +208,7 @@ func (s *Service) Export(ctx context.Context, u *account.User, courseID int64) (
 		return File{}, err
 	}
 	vis := c.Visible
-	f := File{Format: FormatVersion, Course: FileCourse{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: &vis},
+	f := File{Format: FormatVersion1, Course: FileCourse{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: &vis},
 		Activities: []FileActivity{}}
 	for _, a := range acts {
 		v := a.Visible
@@ -215,6 +221,31 @@ func (s *Service) Export(ctx context.Context, u *account.User, courseID int64) (
 			fa.Due = a.DueAt.UTC().Format(time.RFC3339)
 		}
 		f.Activities = append(f.Activities, fa)
+		if !fitsVersion1(a.Quiz.Questions) {
+			f.Format = FormatVersion
+		}
 	}
 	return f, nil
+}
+
+// fitsVersion1 reports whether the questions use only what version 1 of the format had: multiple choice with
+// correct flags and short answers as plain strings, in plain text.
+func fitsVersion1(qs []Question) bool {
+	for _, q := range qs {
+		if (q.Type != MultiChoice && q.Type != ShortAnswer) || (q.Format != "" && q.Format != FormatPlain) ||
+			q.Name != "" || q.GeneralFeedback != "" || q.Multiple != nil || q.CaseSensitive {
+			return false
+		}
+		for _, c := range q.Choices {
+			if c.Fraction != nil || c.Feedback != "" {
+				return false
+			}
+		}
+		for _, a := range q.Answers {
+			if a.Fraction != nil || a.Feedback != "" || a.Tolerance != 0 || strings.Contains(a.Text, "*") {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -301,6 +301,9 @@ func (in *ActivityInput) validate(prefix string) error {
 	return nil
 }
 
+// Validate checks the input as the forms and imports do, filling in defaults (question ids, points).
+func (in *ActivityInput) Validate() error { return in.validate("") }
+
 func (in ActivityInput) apply(a *Activity) {
 	a.Type, a.Name, a.Description, a.Visible = in.Type, in.Name, in.Description, in.Visible
 	a.MaxGrade, a.Body, a.Quiz, a.DueAt = in.MaxGrade, in.Body, in.Quiz, in.DueAt

@@ -211,22 +211,64 @@ type questionView struct {
 	Choices  []choiceView
 	Given    string
 	Fraction float64
+	// Matching: the items with the answer chosen for each, and the answers to choose from.
+	Items   []matchView
+	Options []string
+	// Feedback for the answer given, shown with the result.
+	Feedback []template.HTML
+	// Mark is the teacher's mark of an essay; HasMark is false while it waits for one.
+	Mark    float64
+	HasMark bool
 }
 
-func questionViews(qs course.QuizSettings, answers course.Answers) []questionView {
+// matchView is one item of a matching question.
+type matchView struct {
+	Index  int
+	Item   string
+	Chosen string
+	Right  string
+}
+
+// Rich renders one of the question's texts in its format: Markdown for imported questions, plain text otherwise.
+func (v questionView) Rich(s string) template.HTML {
+	if v.Format == course.FormatMarkdown {
+		return course.RenderMarkdown(s)
+	}
+	return template.HTML(template.HTMLEscapeString(s)) //nolint:gosec // escaped just above
+}
+
+func questionViews(qs course.QuizSettings, answers course.Answers, marks map[string]float64) []questionView {
 	out := make([]questionView, len(qs.Questions))
 	for i, q := range qs.Questions {
 		given := answers[q.ID]
-		v := questionView{Question: q, Number: i + 1, Multiple: q.Multiple(), Fraction: q.Fraction(given)}
+		v := questionView{Question: q, Number: i + 1, Multiple: q.IsMultiple(), Fraction: q.Fraction(given), Options: q.AnswerOptions()}
 		chosen := map[string]bool{}
 		for _, g := range given {
 			chosen[g] = true
 		}
 		for j, c := range q.Choices {
-			v.Choices = append(v.Choices, choiceView{Index: j, Text: c.Text, Checked: chosen[strconv.Itoa(j)], Correct: c.Correct})
+			v.Choices = append(v.Choices, choiceView{Index: j, Text: c.Text, Checked: chosen[strconv.Itoa(j)], Correct: q.ChoiceFraction(j) > 0})
 		}
-		if q.Type == course.ShortAnswer && len(given) > 0 {
+		for j, p := range q.Items() {
+			m := matchView{Index: j, Item: p.Item, Right: p.Answer}
+			if j < len(given) {
+				m.Chosen = given[j]
+			}
+			v.Items = append(v.Items, m)
+		}
+		if len(given) > 0 {
 			v.Given = given[0]
+		}
+		if answers != nil {
+			for _, f := range q.Feedback(given) {
+				v.Feedback = append(v.Feedback, v.Rich(f))
+			}
+		}
+		if q.ManuallyGraded() {
+			v.Mark, v.HasMark = marks[q.ID]
+			if v.HasMark && q.Points > 0 {
+				v.Fraction = v.Mark / q.Points
+			}
 		}
 		out[i] = v
 	}
@@ -276,14 +318,14 @@ func (s *Server) activityView(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case course.TypeQuiz:
-		p.Questions = questionViews(a.Quiz, nil)
+		p.Questions = questionViews(a.Quiz, nil, nil)
 		if acc.IsStudent() {
 			if p.Attempts, err = s.cfg.Courses.Attempts(ctx, u, a.ID); err != nil {
 				s.fail(w, r, err)
 				return
 			}
 			if n := len(p.Attempts); n > 0 {
-				p.LastResult = questionViews(a.Quiz, p.Attempts[n-1].Answers)
+				p.LastResult = questionViews(a.Quiz, p.Attempts[n-1].Answers, p.Attempts[n-1].Marks)
 			}
 			if a.Quiz.AttemptsAllowed > 0 {
 				p.AttemptsLeft = max(0, a.Quiz.AttemptsAllowed-len(p.Attempts))

@@ -41,6 +41,9 @@ func (s *Server) courseRoutes(app *http.ServeMux) {
 	app.Handle("POST /activities/{id}/attempts", u(s.quizSubmit))
 	app.Handle("POST /activities/{id}/submission", u(s.assignmentSubmit))
 	app.Handle("POST /activities/{id}/grades/{uid}", u(s.gradeSubmit))
+	app.Handle("GET /activities/{id}/attempts", u(s.quizAttempts))
+	app.Handle("POST /activities/{id}/attempts/{uid}/{n}/marks", u(s.attemptMark))
+	app.Handle("POST /activities/{id}/regrade", u(s.quizRegrade))
 }
 
 // fmtHelpers gives the course templates their formatting methods.

@@ -1,0 +1,14 @@
+-- +goose Up
+-- Essay questions are graded by a teacher: an attempt keeps the points given to each essay answer (marks, JSON
+-- by question id) and is pending until all are given; a grade is pending while the attempts it comes from are,
+-- so that grade sync can send it as Pending and then FullyGraded.
+ALTER TABLE quiz_attempts ADD COLUMN marks TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE quiz_attempts ADD COLUMN pending BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE grades ADD COLUMN pending BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE grade_history ADD COLUMN pending BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- +goose Down
+ALTER TABLE grade_history DROP COLUMN pending;
+ALTER TABLE grades DROP COLUMN pending;
+ALTER TABLE quiz_attempts DROP COLUMN pending;
+ALTER TABLE quiz_attempts DROP COLUMN marks;

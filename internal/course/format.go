@@ -75,15 +75,24 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 		line, col := position(data, dec.InputOffset())
 		return File{}, nil, invalid(fmt.Sprintf("line %d, column %d", line, col), "unexpected content after the course object")
 	}
+	ins, err := CheckFile(&f)
+	if err != nil {
+		return File{}, nil, err
+	}
+	return f, ins, nil
+}
+
+// CheckFile applies the course file's rules to a decoded (or converted) file, as ParseFile does.
+func CheckFile(f *File) ([]ActivityInput, error) {
 	if f.Format != FormatVersion && f.Format != FormatVersion1 {
-		return File{}, nil, invalid("format", "must be %q (or the older %q), not %q", FormatVersion, FormatVersion1, f.Format)
+		return nil, invalid("format", "must be %q (or the older %q), not %q", FormatVersion, FormatVersion1, f.Format)
 	}
 	ci := CourseInput{FullName: f.Course.FullName, ShortName: f.Course.ShortName}
 	if err := ci.validate("course."); err != nil {
-		return File{}, nil, err
+		return nil, err
 	}
 	if len(f.Activities) > 500 {
-		return File{}, nil, invalid("activities", "at most 500 activities per course")
+		return nil, invalid("activities", "at most 500 activities per course")
 	}
 	ins := make([]ActivityInput, len(f.Activities))
 	for i, fa := range f.Activities {
@@ -91,24 +100,24 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 		in := ActivityInput{Type: fa.Type, Name: fa.Name, Description: fa.Description, Visible: fa.Visible == nil || *fa.Visible,
 			MaxGrade: fa.MaxGrade, Body: fa.Body}
 		if !fa.Type.Valid() {
-			return File{}, nil, invalid(prefix+"type", "must be page, quiz or assignment, not %q", fa.Type)
+			return nil, invalid(prefix+"type", "must be page, quiz or assignment, not %q", fa.Type)
 		}
 		if fa.Type != TypeQuiz && (fa.Questions != nil || fa.AttemptsAllowed != 0 || fa.GradingMethod != "" || fa.ShowAnswers) {
-			return File{}, nil, invalid(prefix+"questions", "only quizzes have questions, attempts and a grading method")
+			return nil, invalid(prefix+"questions", "only quizzes have questions, attempts and a grading method")
 		}
 		if fa.Type != TypePage && fa.Body != "" {
-			return File{}, nil, invalid(prefix+"body", "only pages have a body")
+			return nil, invalid(prefix+"body", "only pages have a body")
 		}
 		if fa.Type == TypePage && fa.MaxGrade != 0 {
-			return File{}, nil, invalid(prefix+"max_grade", "pages are not graded")
+			return nil, invalid(prefix+"max_grade", "pages are not graded")
 		}
 		if fa.Due != "" {
 			if fa.Type != TypeAssignment {
-				return File{}, nil, invalid(prefix+"due", "only assignments have a due date")
+				return nil, invalid(prefix+"due", "only assignments have a due date")
 			}
 			t, err := time.Parse(time.RFC3339, fa.Due)
 			if err != nil {
-				return File{}, nil, invalid(prefix+"due", "%q is not an RFC 3339 time such as 2026-03-01T17:00:00Z", fa.Due)
+				return nil, invalid(prefix+"due", "%q is not an RFC 3339 time such as 2026-03-01T17:00:00Z", fa.Due)
 			}
 			in.DueAt = t.UTC()
 		}
@@ -117,11 +126,11 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 				ShowAnswers: fa.ShowAnswers, Questions: fa.Questions}
 		}
 		if err := in.validate(prefix); err != nil {
-			return File{}, nil, err
+			return nil, err
 		}
 		ins[i] = in
 	}
-	return f, ins, nil
+	return ins, nil
 }
 
 func describeJSONError(data []byte, err error) error {
@@ -167,6 +176,23 @@ func (s *Service) Import(ctx context.Context, u *account.User, data []byte) (Imp
 	if err != nil {
 		return ImportResult{}, err
 	}
+	return s.importChecked(ctx, u, f, ins)
+}
+
+// ImportFile creates a course from a File made by a converter (a Moodle backup, say), with the same checks and
+// the same single transaction as Import.
+func (s *Service) ImportFile(ctx context.Context, u *account.User, f File) (ImportResult, error) {
+	if u != nil && !CanCreate(u) {
+		return ImportResult{}, ErrCannotCreate
+	}
+	ins, err := CheckFile(&f)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return s.importChecked(ctx, u, f, ins)
+}
+
+func (s *Service) importChecked(ctx context.Context, u *account.User, f File, ins []ActivityInput) (ImportResult, error) {
 	now := s.now()
 	c := Course{FullName: strings.TrimSpace(f.Course.FullName), ShortName: strings.TrimSpace(f.Course.ShortName),
 		Summary: f.Course.Summary, Visible: f.Course.Visible == nil || *f.Course.Visible, CreatedAt: now, UpdatedAt: now}

@@ -173,3 +173,54 @@ func (s *Service) Regrade(ctx context.Context, u *account.User, activityID int64
 	}
 	return res, nil
 }
+
+// ImportQuestions adds questions to a quiz of a course: to the quiz quizID, after its questions, or to a new quiz
+// named name (at the end of the course, worth the questions' points) when quizID is 0. Question ids that clash
+// with the quiz's get a suffix. Nothing is stored unless every question is valid.
+func (s *Service) ImportQuestions(ctx context.Context, u *account.User, courseID, quizID int64, name string, qs []Question) (Activity, error) {
+	if len(qs) == 0 {
+		return Activity{}, invalid("questions", "the file holds no questions")
+	}
+	if quizID == 0 {
+		total := 0.0
+		for _, q := range qs {
+			p := q.Points
+			if p == 0 {
+				p = 1
+			}
+			total += p
+		}
+		if total > 100000 {
+			total = 100000
+		}
+		return s.CreateActivity(ctx, u, courseID, ActivityInput{Type: TypeQuiz, Name: name, Visible: true, MaxGrade: total,
+			Quiz: QuizSettings{GradingMethod: GradeHighest, Questions: qs}})
+	}
+	act, err := s.quizForEdit(ctx, u, quizID)
+	if err != nil {
+		return Activity{}, err
+	}
+	if act.CourseID != courseID {
+		return Activity{}, fmt.Errorf("quiz %d in course %d: %w", quizID, courseID, ErrNotFound)
+	}
+	used := map[string]bool{}
+	for _, q := range act.Quiz.Questions {
+		used[q.ID] = true
+	}
+	n := len(act.Quiz.Questions)
+	for i := range qs {
+		id := qs[i].ID
+		if id == "" {
+			id = fmt.Sprintf("q%d", n+i+1)
+		}
+		for base, k := id, 2; used[id]; k++ {
+			id = fmt.Sprintf("%s-%d", base, k)
+		}
+		used[id] = true
+		qs[i].ID = id
+	}
+	quiz := act.Quiz
+	quiz.Questions = append(append([]Question(nil), act.Quiz.Questions...), qs...)
+	return s.UpdateActivity(ctx, u, act.ID, ActivityInput{Name: act.Name, Description: act.Description, Visible: act.Visible,
+		MaxGrade: act.MaxGrade, Quiz: quiz})
+}

@@ -41,6 +41,7 @@ func Root() *Command {
 		platformCmd(),
 		deploymentCmd(),
 		courseCmd(),
+		quizCmd(),
 		publishCmd(),
 		publishedCmd(),
 		syncCmd(),

@@ -12,6 +12,7 @@ import (
 	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/course/moodle"
 	"github.com/ltipub/ltipub/internal/logging"
 	"github.com/ltipub/ltipub/internal/store"
 )
@@ -59,11 +60,13 @@ func courseImportCmd() *Command {
 			u.IsCourseCreator = true
 		}
 		svc := &course.Service{Store: st, Users: st}
-		res, err := svc.Import(ctx, u, data)
+		rep, err := moodle.ImportCourse(ctx, svc, u, data, moodle.DefaultLimits) // a course file or a Moodle backup
+		res := rep.Result
 		if err != nil {
 			var verr *course.ValidationError
-			if errors.As(err, &verr) {
-				return fmt.Errorf("%s is not a valid course file, nothing was imported: %w", fs.Arg(0), err)
+			var merr *moodle.Error
+			if errors.As(err, &verr) || errors.As(err, &merr) {
+				return fmt.Errorf("%s cannot be imported, nothing was imported: %w", fs.Arg(0), err)
 			}
 			return err
 		}
@@ -74,9 +77,11 @@ func courseImportCmd() *Command {
 				Name string `json:"name"`
 			}
 			out := struct {
-				CourseID   int64 `json:"course_id"`
-				Activities []act `json:"activities"`
-			}{CourseID: res.Course.ID, Activities: []act{}}
+				CourseID   int64            `json:"course_id"`
+				Activities []act            `json:"activities"`
+				Skipped    []moodle.Skipped `json:"skipped"`
+				Notes      []string         `json:"notes,omitempty"`
+			}{CourseID: res.Course.ID, Activities: []act{}, Skipped: rep.Skipped, Notes: rep.Notes}
 			for _, a := range res.Activities {
 				out.Activities = append(out.Activities, act{ID: a.ID, Type: string(a.Type), Name: a.Name})
 			}
@@ -85,6 +90,12 @@ func courseImportCmd() *Command {
 		fmt.Fprintf(env.Stdout, "imported course %q (id %d)\n", res.Course.FullName, res.Course.ID)
 		for _, a := range res.Activities {
 			fmt.Fprintf(env.Stdout, "  %-10s id %-6d %s\n", a.Type, a.ID, a.Name)
+		}
+		for _, sk := range rep.Skipped {
+			fmt.Fprintf(env.Stdout, "  skipped %-8s %s\n", sk.Type, sk.Name)
+		}
+		for _, n := range rep.Notes {
+			fmt.Fprintf(env.Stdout, "  note: %s\n", n)
 		}
 		return nil
 	}

@@ -71,6 +71,10 @@ func ImportCourse(ctx context.Context, svc *course.Service, u *account.User, dat
 		return Report{}, err
 	}
 	res, err := svc.ImportFile(ctx, u, b.File)
+	if errors.Is(err, course.ErrShortNameTaken) {
+		return Report{}, fmt.Errorf("%w: %q (a course imported from this backup before? Delete it, or change the course's short name in Moodle and back it up again)",
+			course.ErrShortNameTaken, b.File.Course.ShortName)
+	}
 	if err != nil {
 		return Report{}, placeBackupError(b, err)
 	}

@@ -142,7 +142,7 @@ func moodleText(format, s string) string {
 
 func moodlePlain(format, s string) string {
 	switch format {
-	case "html", "1", "":
+	case "html", "1":
 		return PlainText(s)
 	}
 	return strings.TrimSpace(s)
@@ -158,7 +158,15 @@ func parseFraction(path, s string) (*float64, error) {
 }
 
 func (xq xQuestion) question(path string) (course.Question, error) {
-	q := course.Question{ID: strings.TrimSpace(xq.IDNumber), Name: strings.TrimSpace(xq.Name.Text), Format: course.FormatMarkdown,
+	// A question written in plain text stays plain text (ltipub's own exports write plain_text); any other is
+	// converted to Markdown.
+	moodleText := moodleText
+	format := course.FormatMarkdown
+	if xq.QuestionText.Format == "plain_text" {
+		format = course.FormatPlain
+		moodleText = func(f, s string) string { return moodlePlain(f, s) }
+	}
+	q := course.Question{ID: strings.TrimSpace(xq.IDNumber), Name: strings.TrimSpace(xq.Name.Text), Format: format,
 		Text: moodleText(xq.QuestionText.Format, xq.QuestionText.Text), GeneralFeedback: moodleText(xq.GeneralFeedback.Format, xq.GeneralFeedback.Text)}
 	if q.Text == "" {
 		return q, errAt(path+"/questiontext", "the question has no text")

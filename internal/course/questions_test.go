@@ -12,8 +12,6 @@ import (
 	"github.com/ltipub/ltipub/internal/store/sqlstore/sqltest"
 )
 
-func f64(v float64) *float64 { return &v }
-
 // question decodes one question in the course file format and validates it in a one-question quiz.
 func question(t *testing.T, src string) course.Question {
 	t.Helper()
@@ -179,7 +177,7 @@ func TestEssayPendingThenGraded(t *testing.T) {
 		f.enrol(t, teacher, c.ID, student, course.RoleStudent)
 		quiz, err := f.svc.CreateActivity(ctx, teacher, c.ID, course.ActivityInput{Type: course.TypeQuiz, Name: "Check", Visible: true,
 			MaxGrade: 10, Quiz: course.QuizSettings{Questions: []course.Question{
-				{ID: "tf", Type: course.TrueFalse, Text: "g is 9.8", Points: 2, CorrectAnswer: f64ptrBool(true)},
+				{ID: "tf", Type: course.TrueFalse, Text: "g is 9.8", Points: 2, CorrectAnswer: boolPtr(true)},
 				{ID: "num", Type: course.Numerical, Text: "75?", Points: 1, Answers: []course.Answer{{Text: "75", Tolerance: 0.5}}},
 				{ID: "essay", Type: course.Essay, Text: "Explain", Points: 2},
 			}}})
@@ -245,7 +243,7 @@ func TestEssayPendingThenGraded(t *testing.T) {
 	})
 }
 
-func f64ptrBool(b bool) *bool { return &b }
+func boolPtr(b bool) *bool { return &b }
 
 func TestOldQuestionsStillDecode(t *testing.T) {
 	t.Parallel()

@@ -192,7 +192,7 @@ func parseGIFTQuestion(s string) (course.Question, error) {
 	if strings.HasPrefix(s, "::") {
 		end := indexUnescaped(s[2:], "::")
 		if end < 0 {
-			return q, fmt.Errorf("the title after :: is not closed with ::")
+			return q, fmt.Errorf("the title is not closed: write ::title:: before the question")
 		}
 		q.Name = unescapeGIFT(s[2 : 2+end])
 		s = strings.TrimSpace(s[2+end+2:])

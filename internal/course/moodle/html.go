@@ -124,7 +124,7 @@ func (c *converter) block(b *strings.Builder, n *html.Node) {
 			c.children(b, n)
 			return
 		}
-		b.WriteString(c.inline(n))
+		b.WriteString(c.inlineNode(n))
 	}
 }
 
@@ -394,9 +394,6 @@ func tidy(s string) string {
 	blank := true
 	for _, l := range lines {
 		l = strings.TrimRight(l, " \t")
-		if strings.HasSuffix(l, "\\") { // keep a hard break only where inline code asked for it
-			l += ""
-		}
 		if strings.TrimSpace(l) == "" {
 			if !blank {
 				out = append(out, "")

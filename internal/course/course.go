@@ -204,6 +204,11 @@ type Store interface {
 	ListActivities(ctx context.Context, courseID int64) ([]Activity, error)
 	// MoveActivity swaps an activity with its neighbour above (delta < 0) or below (delta > 0).
 	MoveActivity(ctx context.Context, id int64, delta int) error
+	// ActivityDependents counts what depends on an activity.
+	ActivityDependents(ctx context.Context, id int64) (Dependents, error)
+	// DeleteActivity deletes an activity with its grades, attempts, submissions and completions, in one
+	// transaction that refuses (ErrPublished) while a published resource points at it.
+	DeleteActivity(ctx context.Context, id int64) error
 
 	CreateEnrolment(ctx context.Context, e *Enrolment) error
 	UpdateEnrolment(ctx context.Context, e Enrolment) error
@@ -269,6 +274,18 @@ var (
 	// ErrConcurrentAttempt means another attempt was stored at the same moment.
 	ErrConcurrentAttempt = errors.New("another attempt was submitted at the same moment")
 )
+
+// ErrPublished means the activity is published as an LTI resource and must be unpublished first.
+var ErrPublished = errors.New("this activity is published as an LTI tool: delete its published resource first (platforms link to it)")
+
+// Dependents counts what depends on an activity, shown before it is deleted.
+type Dependents struct {
+	Published   int // published LTI resources of the activity itself
+	Grades      int
+	Attempts    int
+	Submissions int
+	Completions int
+}
 
 // ValidationError names the field that is wrong and why.
 type ValidationError struct {

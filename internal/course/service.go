@@ -363,6 +363,54 @@ func (s *Service) MoveActivity(ctx context.Context, u *account.User, id int64, d
 	return a, nil
 }
 
+// ActivityDependents loads an activity for deletion with what depends on it, for its teachers.
+func (s *Service) ActivityDependents(ctx context.Context, u *account.User, id int64) (Activity, Dependents, error) {
+	a, _, acc, err := s.Activity(ctx, u, id)
+	if err != nil {
+		return Activity{}, Dependents{}, err
+	}
+	if !acc.Edit {
+		return Activity{}, Dependents{}, ErrForbidden
+	}
+	d, err := s.Store.ActivityDependents(ctx, id)
+	return a, d, err
+}
+
+// DeleteActivity deletes an activity with its grades, attempts, submissions and completions; a published
+// activity is refused (ErrPublished) until its published resource is deleted.
+func (s *Service) DeleteActivity(ctx context.Context, u *account.User, id int64) (Activity, error) {
+	a, _, acc, err := s.Activity(ctx, u, id)
+	if err != nil {
+		return Activity{}, err
+	}
+	if !acc.Edit {
+		return Activity{}, ErrForbidden
+	}
+	if err := s.Store.DeleteActivity(ctx, id); err != nil {
+		if errors.Is(err, ErrPublished) {
+			return a, err
+		}
+		return a, storeErr("activity", err)
+	}
+	return a, nil
+}
+
+// SetActivityVisible hides an activity from students or shows it again.
+func (s *Service) SetActivityVisible(ctx context.Context, u *account.User, id int64, visible bool) (Activity, error) {
+	a, _, acc, err := s.Activity(ctx, u, id)
+	if err != nil {
+		return Activity{}, err
+	}
+	if !acc.Edit {
+		return Activity{}, ErrForbidden
+	}
+	a.Visible, a.UpdatedAt = visible, s.now()
+	if err := s.Store.UpdateActivity(ctx, a); err != nil {
+		return Activity{}, fmt.Errorf("update activity %d: %w", id, err)
+	}
+	return a, nil
+}
+
 // Completions gives when u completed each activity of a course.
 func (s *Service) Completions(ctx context.Context, u *account.User, courseID int64) (map[int64]time.Time, error) {
 	if u == nil {

@@ -46,6 +46,9 @@ func (s *Server) courseRoutes(app *http.ServeMux) {
 	app.Handle("POST /activities/{id}/attempts/{uid}/{n}/marks", u(s.attemptMark))
 	app.Handle("POST /activities/{id}/regrade", u(s.quizRegrade))
 	app.Handle("POST /courses/{id}/questions/import", u(s.questionImportSubmit))
+	app.Handle("GET /activities/{id}/delete", u(s.activityDeleteForm))
+	app.Handle("POST /activities/{id}/delete", u(s.activityDeleteSubmit))
+	app.Handle("POST /activities/{id}/visibility", u(s.activityVisibility))
 	app.Handle("GET /activities/{id}/questions.gift", u(s.questionsExport("gift")))
 	app.Handle("GET /activities/{id}/questions.xml", u(s.questionsExport("xml")))
 }
@@ -101,6 +104,10 @@ func courseProblem(err error) error {
 	case errors.Is(err, course.ErrShortNameTaken), errors.Is(err, course.ErrAlreadyEnrolled), errors.Is(err, course.ErrConcurrentAttempt):
 		p.Status, p.Code, p.Title = http.StatusConflict, "conflict", "That was not accepted"
 		p.Cause, p.Fix = strings.ToUpper(err.Error()[:1])+err.Error()[1:]+".", "Go back, change it and send again."
+	case errors.Is(err, course.ErrPublished):
+		p.Status, p.Code, p.Title = http.StatusConflict, "published", "This activity is published"
+		p.Cause, p.Fix = "Platforms link to it as an LTI tool, so deleting it would break their links and grade sync.",
+			"Delete its published resource on the course's Published page first (platform links then stop working), then delete the activity."
 	case errors.Is(err, course.ErrWrongType):
 		p.Title, p.Cause, p.Fix = "Not possible here", "This action does not apply to this type of activity.", "Go back to the activity."
 	default:

@@ -227,6 +227,43 @@ func (s *Store) MoveActivity(ctx context.Context, id int64, delta int) error {
 	})
 }
 
+// ActivityDependents counts the published resources, grades, attempts, submissions and completions of an activity.
+func (s *Store) ActivityDependents(ctx context.Context, id int64) (course.Dependents, error) {
+	var d course.Dependents
+	err := s.c().row(ctx, `SELECT
+		(SELECT COUNT(*) FROM published_resources WHERE activity_id = $1),
+		(SELECT COUNT(*) FROM grades WHERE activity_id = $1),
+		(SELECT COUNT(*) FROM quiz_attempts WHERE activity_id = $1),
+		(SELECT COUNT(*) FROM submissions WHERE activity_id = $1),
+		(SELECT COUNT(*) FROM completions WHERE activity_id = $1)`, id).
+		Scan(&d.Published, &d.Grades, &d.Attempts, &d.Submissions, &d.Completions)
+	return d, mapErr(err)
+}
+
+// DeleteActivity deletes an activity and, by the foreign keys' cascades, what depends on it, unless it is
+// published: the check and the delete share one transaction, and on PostgreSQL the activity row is locked first
+// so that a publish committing in between waits for the delete (and then fails on its foreign key).
+func (s *Store) DeleteActivity(ctx context.Context, id int64) error {
+	return s.inTx(ctx, func(c conn) error {
+		res, err := c.exec(ctx, `UPDATE activities SET updated_at = updated_at WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if err := affectedOne(res); err != nil {
+			return err
+		}
+		var n int
+		if err := c.row(ctx, `SELECT COUNT(*) FROM published_resources WHERE activity_id = $1`, id).Scan(&n); err != nil {
+			return mapErr(err)
+		}
+		if n > 0 {
+			return course.ErrPublished
+		}
+		_, err = c.exec(ctx, `DELETE FROM activities WHERE id = $1`, id)
+		return err
+	})
+}
+
 const enrolmentColumns = `e.id, e.course_id, e.user_id, e.role, e.status, e.starts_at, e.ends_at, e.method,
 	e.published_resource_id, e.created_at, e.updated_at, u.username, u.full_name`
 

@@ -19,6 +19,8 @@ type activityFormPage struct {
 	Activity  course.Activity // ID 0 while new
 	Questions string          // the quiz questions as JSON, in the course file format
 	Error     string
+	// Preview is a page's body rendered as students will see it (the Preview button, or live with JavaScript).
+	Preview template.HTML
 }
 
 func (s *Server) activityNewForm(w http.ResponseWriter, r *http.Request) {
@@ -101,6 +103,9 @@ func (s *Server) activityNewSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	typ := course.Type(r.PostFormValue("type"))
 	in, questions, err := activityInput(r, typ)
+	if s.previewPage(w, r, id, course.Activity{CourseID: id, Type: typ}, in) {
+		return
+	}
 	var a course.Activity
 	if err == nil {
 		a, err = s.cfg.Courses.CreateActivity(r.Context(), currentUser(r), id, in)
@@ -129,6 +134,38 @@ func (s *Server) activityFormError(w http.ResponseWriter, r *http.Request, cours
 	a.ID, a.Type = id, typ
 	s.render(w, r, http.StatusBadRequest, "course_activity_form", &activityFormPage{Page: Page{Title: "Activity", Embedded: isEmbedded(r)},
 		Course: c, Activity: a, Questions: questions, Error: msg})
+}
+
+// previewPage answers the page form's Preview button: the form again, unsaved, with the body rendered below it.
+func (s *Server) previewPage(w http.ResponseWriter, r *http.Request, courseID int64, a course.Activity, in course.ActivityInput) bool {
+	if r.PostFormValue("preview") == "" || a.Type != course.TypePage {
+		return false
+	}
+	c, acc, err := s.cfg.Courses.Course(r.Context(), currentUser(r), courseID)
+	if err == nil && !acc.Edit {
+		err = course.ErrForbidden
+	}
+	if err != nil {
+		s.courseFail(w, r, err)
+		return true
+	}
+	a.Name, a.Description, a.Visible, a.Body = in.Name, in.Description, in.Visible, in.Body
+	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: "Preview", Embedded: isEmbedded(r)},
+		Course: c, Activity: a, Preview: course.RenderMarkdown(in.Body)})
+	return true
+}
+
+// markdownPreview renders Markdown for the page editor's live preview, for signed-in users (it reads nothing
+// but the request, and renders as pages are rendered: raw HTML and unsafe links dropped).
+func (s *Server) markdownPreview(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "the page is over 1 MiB", http.StatusRequestEntityTooLarge)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(course.RenderMarkdown(r.PostFormValue("body"))))
 }
 
 func (s *Server) activityEditForm(w http.ResponseWriter, r *http.Request) {
@@ -167,6 +204,9 @@ func (s *Server) activityEditSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, questions, err := activityInput(r, old.Type)
+	if s.previewPage(w, r, old.CourseID, old, in) {
+		return
+	}
 	if err == nil {
 		_, err = s.cfg.Courses.UpdateActivity(r.Context(), currentUser(r), id, in)
 	}
@@ -420,5 +460,9 @@ func (s *Server) gradeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.flash(r, "Grade saved.")
+	if r.PostFormValue("return") == "attempts" { // the override form of the attempts page
+		http.Redirect(w, r, fmt.Sprintf("/activities/%d/attempts", id), http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
 }

@@ -74,4 +74,12 @@ func TestQuizTypesAndEssayMarkingPages(t *testing.T) {
 	if r := f.inst.PostForm(t, f.teacher, fmt.Sprintf("/activities/%d/regrade", quiz.ID), nil); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("regrade: %d %s", r.StatusCode, r.Body)
 	}
+	r = f.inst.PostForm(t, f.teacher, fmt.Sprintf("/activities/%d/grades/%d", quiz.ID, f.studentID), url.Values{"grade": {"9.5"},
+		"feedback": {"Good example"}, "return": {"attempts"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != fmt.Sprintf("/activities/%d/attempts", quiz.ID) {
+		t.Fatalf("override: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	if g, _ := f.inst.Store.GradeOf(ctx, quiz.ID, f.studentID); g.Grade != 9.5 || g.Feedback != "Good example" || g.Pending {
+		t.Fatalf("grade after override: %+v", g)
+	}
 }

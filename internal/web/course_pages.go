@@ -46,6 +46,7 @@ func (s *Server) courseRoutes(app *http.ServeMux) {
 	app.Handle("POST /activities/{id}/attempts/{uid}/{n}/marks", u(s.attemptMark))
 	app.Handle("POST /activities/{id}/regrade", u(s.quizRegrade))
 	app.Handle("POST /courses/{id}/questions/import", u(s.questionImportSubmit))
+	app.Handle("POST /markdown/preview", u(s.markdownPreview))
 	app.Handle("GET /activities/{id}/questions", u(s.questionList))
 	app.Handle("GET /activities/{id}/questions/new", u(s.questionNewForm))
 	app.Handle("GET /activities/{id}/questions/{qid}/edit", u(s.questionEditForm))

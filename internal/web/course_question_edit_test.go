@@ -100,3 +100,25 @@ func TestQuestionEditor(t *testing.T) {
 		t.Fatalf("preview:\n%s", preview.Body)
 	}
 }
+
+func TestPagePreview(t *testing.T) {
+	t.Parallel()
+	f := newCourseFixture(t)
+	page := f.res.Activities[0]
+	body := "# Title\n\n**bold** <script>alert(1)</script> [x](javascript:alert(2))"
+	r := f.inst.PostForm(t, f.teacher, fmt.Sprintf("/activities/%d/edit", page.ID), url.Values{"name": {"Changed"}, "body": {body}, "preview": {"1"}})
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "<h1>Title</h1>") || !strings.Contains(r.Body, "<strong>bold</strong>") ||
+		strings.Contains(r.Body, "alert(1)</script>") || strings.Contains(r.Body, `href="javascript`) {
+		t.Fatalf("preview: %d %s", r.StatusCode, r.Body)
+	}
+	if a, _ := f.inst.Store.ActivityByID(context.Background(), page.ID); a.Name == "Changed" {
+		t.Fatal("the preview saved the page")
+	}
+	live := f.inst.PostForm(t, f.teacher, "/markdown/preview", url.Values{"body": {body}})
+	if live.StatusCode != http.StatusOK || !strings.HasPrefix(live.Body, "<h1>Title</h1>") || strings.Contains(live.Body, "<script") {
+		t.Fatalf("live preview: %d %s", live.StatusCode, live.Body)
+	}
+	if r := f.inst.PostForm(t, f.inst.Client(t), "/markdown/preview", url.Values{"body": {"x"}}); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("anonymous preview: %d", r.StatusCode)
+	}
+}

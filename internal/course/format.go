@@ -51,6 +51,8 @@ type FileActivity struct {
 	AttemptsAllowed int           `json:"attempts_allowed,omitempty"`
 	GradingMethod   GradingMethod `json:"grading_method,omitempty"`
 	ShowAnswers     bool          `json:"show_answers,omitempty"`
+	ShuffleAnswers  bool          `json:"shuffle_answers,omitempty"`
+	HideFeedback    bool          `json:"hide_feedback,omitempty"`
 	Questions       []Question    `json:"questions,omitempty"`
 	// Due is an assignment's due date, RFC 3339 (2026-03-01T17:00:00Z).
 	Due string `json:"due,omitempty"`
@@ -102,7 +104,7 @@ func CheckFile(f *File) ([]ActivityInput, error) {
 		if !fa.Type.Valid() {
 			return nil, invalid(prefix+"type", "must be page, quiz or assignment, not %q", fa.Type)
 		}
-		if fa.Type != TypeQuiz && (fa.Questions != nil || fa.AttemptsAllowed != 0 || fa.GradingMethod != "" || fa.ShowAnswers) {
+		if fa.Type != TypeQuiz && (fa.Questions != nil || fa.AttemptsAllowed != 0 || fa.GradingMethod != "" || fa.ShowAnswers || fa.ShuffleAnswers || fa.HideFeedback) {
 			return nil, invalid(prefix+"questions", "only quizzes have questions, attempts and a grading method")
 		}
 		if fa.Type != TypePage && fa.Body != "" {
@@ -123,7 +125,7 @@ func CheckFile(f *File) ([]ActivityInput, error) {
 		}
 		if fa.Type == TypeQuiz {
 			in.Quiz = QuizSettings{AttemptsAllowed: fa.AttemptsAllowed, GradingMethod: fa.GradingMethod,
-				ShowAnswers: fa.ShowAnswers, Questions: fa.Questions}
+				ShowAnswers: fa.ShowAnswers, ShuffleAnswers: fa.ShuffleAnswers, HideFeedback: fa.HideFeedback, Questions: fa.Questions}
 		}
 		if err := in.validate(prefix); err != nil {
 			return nil, err
@@ -242,12 +244,13 @@ func (s *Service) Export(ctx context.Context, u *account.User, courseID int64) (
 		if a.Type == TypeQuiz {
 			fa.AttemptsAllowed, fa.GradingMethod, fa.ShowAnswers, fa.Questions =
 				a.Quiz.AttemptsAllowed, a.Quiz.GradingMethod, a.Quiz.ShowAnswers, a.Quiz.Questions
+			fa.ShuffleAnswers, fa.HideFeedback = a.Quiz.ShuffleAnswers, a.Quiz.HideFeedback
 		}
 		if !a.DueAt.IsZero() {
 			fa.Due = a.DueAt.UTC().Format(time.RFC3339)
 		}
 		f.Activities = append(f.Activities, fa)
-		if !fitsVersion1(a.Quiz.Questions) {
+		if !fitsVersion1(a.Quiz.Questions) || a.Quiz.ShuffleAnswers || a.Quiz.HideFeedback {
 			f.Format = FormatVersion
 		}
 	}

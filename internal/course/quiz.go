@@ -26,8 +26,12 @@ type QuizSettings struct {
 	AttemptsAllowed int           `json:"attempts_allowed"`
 	GradingMethod   GradingMethod `json:"grading_method"`
 	// ShowAnswers lets students see the right answers after an attempt.
-	ShowAnswers bool       `json:"show_answers"`
-	Questions   []Question `json:"questions"`
+	ShowAnswers bool `json:"show_answers"`
+	// ShuffleAnswers shows choices (and matching answers) in an order of their own to each student and attempt.
+	ShuffleAnswers bool `json:"shuffle_answers,omitempty"`
+	// HideFeedback keeps the feedback (per answer and general) from students after an attempt.
+	HideFeedback bool       `json:"hide_feedback,omitempty"`
+	Questions    []Question `json:"questions"`
 }
 
 func (qs *QuizSettings) validate(prefix string) error {

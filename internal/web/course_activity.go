@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"html/template"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -83,6 +85,8 @@ func activityInput(r *http.Request, typ course.Type) (course.ActivityInput, stri
 		}
 		in.Quiz.GradingMethod = course.GradingMethod(r.PostFormValue("grading_method"))
 		in.Quiz.ShowAnswers = r.PostFormValue("show_answers") == "on"
+		in.Quiz.ShuffleAnswers = r.PostFormValue("shuffle_answers") == "on"
+		in.Quiz.HideFeedback = r.PostFormValue("hide_feedback") == "on"
 		dec := json.NewDecoder(strings.NewReader(questions))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in.Quiz.Questions); err != nil {
@@ -315,6 +319,20 @@ func questionViews(qs course.QuizSettings, answers course.Answers, marks map[str
 	return out
 }
 
+// shuffleViews puts each question's choices and matching answers in an order of their own for this student and
+// attempt number: the same on every reload of the form (so a reload does not reshuffle), another for the next
+// attempt. The choices keep their indexes, so grading does not change.
+func shuffleViews(vs []questionView, userID int64, attempt int) {
+	for i := range vs {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%d/%d/%s", userID, attempt, vs[i].ID)
+		rng := rand.New(rand.NewPCG(h.Sum64(), uint64(attempt)))
+		rng.Shuffle(len(vs[i].Choices), func(a, b int) { vs[i].Choices[a], vs[i].Choices[b] = vs[i].Choices[b], vs[i].Choices[a] })
+		vs[i].Options = append([]string(nil), vs[i].Options...)
+		rng.Shuffle(len(vs[i].Options), func(a, b int) { vs[i].Options[a], vs[i].Options[b] = vs[i].Options[b], vs[i].Options[a] })
+	}
+}
+
 type activityPage struct {
 	Page
 	fmtHelpers
@@ -369,6 +387,9 @@ func (s *Server) activityView(w http.ResponseWriter, r *http.Request) {
 			}
 			if a.Quiz.AttemptsAllowed > 0 {
 				p.AttemptsLeft = max(0, a.Quiz.AttemptsAllowed-len(p.Attempts))
+			}
+			if a.Quiz.ShuffleAnswers {
+				shuffleViews(p.Questions, u.ID, len(p.Attempts)+1)
 			}
 		}
 	case course.TypeAssignment:

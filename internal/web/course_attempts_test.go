@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -81,5 +82,57 @@ func TestQuizTypesAndEssayMarkingPages(t *testing.T) {
 	}
 	if g, _ := f.inst.Store.GradeOf(ctx, quiz.ID, f.studentID); g.Grade != 9.5 || g.Feedback != "Good example" || g.Pending {
 		t.Fatalf("grade after override: %+v", g)
+	}
+}
+
+// TestShuffleAndHiddenFeedback: with shuffle on, a student sees the choices in an order of their own that a
+// reload keeps, and grading still goes by the choice; with feedback hidden, the result shows none.
+func TestShuffleAndHiddenFeedback(t *testing.T) {
+	t.Parallel()
+	f := newCourseFixture(t)
+	ctx := context.Background()
+	teacher, _ := f.inst.Store.UserByUsername(ctx, "teacher")
+	var choices []course.Choice
+	for _, c := range []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"} {
+		choices = append(choices, course.Choice{Text: c, Correct: c == "golf", Feedback: "about " + c})
+	}
+	quiz, err := f.inst.App.Courses.CreateActivity(ctx, &teacher, f.res.Course.ID, course.ActivityInput{Type: course.TypeQuiz,
+		Name: "Shuffled", Visible: true, MaxGrade: 1, Quiz: course.QuizSettings{ShuffleAnswers: true, HideFeedback: true,
+			Questions: []course.Question{{ID: "pick", Type: course.MultiChoice, Text: "Pick golf", GeneralFeedback: "secret", Choices: choices}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := func() string {
+		body := f.inst.Get(t, f.student, fmt.Sprintf("/activities/%d", quiz.ID)).Body
+		var out []string
+		for _, c := range choices {
+			out = append(out, fmt.Sprint(strings.Index(body, "> "+c.Text+"</label>")))
+		}
+		return strings.Join(out, ",")
+	}
+	first := order()
+	if first != order() {
+		t.Fatal("a reload reshuffled the choices")
+	}
+	positions := strings.Split(first, ",")
+	sorted := true
+	for i := 1; i < len(positions); i++ {
+		a, _ := strconv.Atoi(positions[i-1])
+		b, _ := strconv.Atoi(positions[i])
+		sorted = sorted && a < b
+	}
+	if sorted {
+		t.Fatalf("the choices are in their original order: %s", first)
+	}
+	r := f.inst.PostForm(t, f.student, fmt.Sprintf("/activities/%d/attempts", quiz.ID), url.Values{"q_pick": {"6"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit: %d", r.StatusCode)
+	}
+	if g, _ := f.inst.Store.GradeOf(ctx, quiz.ID, f.studentID); g.Grade != 1 {
+		t.Fatalf("grade %+v: shuffling changed the grading", g)
+	}
+	page := f.inst.Get(t, f.student, fmt.Sprintf("/activities/%d", quiz.ID)).Body
+	if strings.Contains(page, "about golf") || strings.Contains(page, "secret") {
+		t.Fatalf("hidden feedback shown:\n%s", page)
 	}
 }

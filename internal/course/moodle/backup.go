@@ -425,6 +425,7 @@ func (b *Backup) quiz(a archive, dir string, bank map[string]bankEntry) (*course
 			TimeLimit   int64  `xml:"timelimit"`
 			Attempts    int    `xml:"attempts_number"`
 			GradeMethod int    `xml:"grademethod"`
+			Shuffle     int    `xml:"shuffleanswers"`
 			Grade       string `xml:"grade"`
 			Instances   []struct {
 				Slot    int    `xml:"slot"`
@@ -440,7 +441,8 @@ func (b *Backup) quiz(a archive, dir string, bank map[string]bankEntry) (*course
 	}
 	qz := x.Quiz
 	name := strings.TrimSpace(qz.Name)
-	fa := &course.FileActivity{Type: course.TypeQuiz, Name: name, Description: PlainText(qz.Intro), AttemptsAllowed: qz.Attempts}
+	fa := &course.FileActivity{Type: course.TypeQuiz, Name: name, Description: PlainText(qz.Intro), AttemptsAllowed: qz.Attempts,
+		ShuffleAnswers: qz.Shuffle == 1}
 	fa.MaxGrade, _ = strconv.ParseFloat(strings.TrimSpace(qz.Grade), 64)
 	switch qz.GradeMethod {
 	case 4:

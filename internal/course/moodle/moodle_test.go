@@ -60,6 +60,7 @@ type manifest struct {
 		Grade      float64            `json:"grade"`
 		Attempts   int                `json:"attempts"`
 		GradeName  string             `json:"grademethod_name"`
+		Shuffle    int                `json:"shuffleanswers"`
 		DueDate    string             `json:"duedate"`
 		Questions  []manifestQuestion `json:"questions"`
 		Files      []map[string]any   `json:"files"`
@@ -290,7 +291,8 @@ func TestBackupMatchesManifest(t *testing.T) {
 				t.Errorf("rendered page loses the image or the table:\n%s", html)
 			}
 		case "quiz":
-			if got.MaxGrade != a.Grade || got.AttemptsAllowed != a.Attempts || string(got.GradingMethod) != a.GradeName || len(got.Questions) != len(a.Questions) {
+			if got.MaxGrade != a.Grade || got.AttemptsAllowed != a.Attempts || string(got.GradingMethod) != a.GradeName || len(got.Questions) != len(a.Questions) ||
+				got.ShuffleAnswers != (a.Shuffle == 1) {
 				t.Errorf("quiz settings %+v", got)
 			}
 			for k, want := range a.Questions {

@@ -3,6 +3,7 @@ package moodle
 import (
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -205,6 +206,11 @@ func ReadBackup(data []byte, lim Limits) (*Backup, error) {
 			fa, err = b.page(a, dir, files.Files)
 		case "quiz":
 			fa, err = b.quiz(a, dir, bank)
+			if errors.Is(err, errNoQuestions) {
+				b.Skipped = append(b.Skipped, Skipped{Name: ac.Title, Type: "quiz"})
+				b.Notes = append(b.Notes, fmt.Sprintf("quiz %q has no question of a type ltipub has: skipped", ac.Title))
+				continue
+			}
 		case "assign":
 			fa, err = b.assignment(a, dir)
 		default:
@@ -431,7 +437,9 @@ func (b *Backup) quiz(a archive, dir string, bank map[string]bankEntry) (*course
 				Slot    int    `xml:"slot"`
 				MaxMark string `xml:"maxmark"`
 				EntryID string `xml:"question_reference>questionbankentryid"`
-				Version string `xml:"question_reference>version"`
+				// A random question draws from a category: Moodle 4 writes a set reference instead.
+				SetRef  *struct{} `xml:"question_set_reference"`
+				Version string    `xml:"question_reference>version"`
 			} `xml:"question_instances>question_instance"`
 		} `xml:"quiz"`
 	}
@@ -459,6 +467,10 @@ func (b *Backup) quiz(a archive, dir string, bank map[string]bankEntry) (*course
 	sort.SliceStable(qz.Instances, func(i, j int) bool { return qz.Instances[i].Slot < qz.Instances[j].Slot })
 	for k, in := range qz.Instances {
 		where := fmt.Sprintf("activity/quiz/question_instances/question_instance[%d]", k+1)
+		if in.SetRef != nil || strings.TrimSpace(in.EntryID) == "" {
+			b.Notes = append(b.Notes, fmt.Sprintf("quiz %q: slot %d draws a random question, which ltipub does not have; left out", name, in.Slot))
+			continue
+		}
 		e, ok := bank[strings.TrimSpace(in.EntryID)]
 		if !ok || len(e.Versions) == 0 {
 			return nil, &Error{File: file, Where: where, Message: fmt.Sprintf("question bank entry %s is not in questions.xml (random questions and questions from other courses' banks are not imported)", in.EntryID)}
@@ -475,6 +487,11 @@ func (b *Backup) quiz(a archive, dir string, bank map[string]bankEntry) (*course
 			return nil, &Error{File: "questions.xml", Where: "question_bank_entry id=" + e.ID, Message: "the entry has no question"}
 		}
 		q, err := bankToQuestion(ver.Questions[0], "questions.xml", "question_bank_entry id="+e.ID)
+		var unsupported *unsupportedType
+		if errors.As(err, &unsupported) {
+			b.Notes = append(b.Notes, fmt.Sprintf("quiz %q: slot %d, question %q, is of type %s, which ltipub does not have; left out", name, in.Slot, unsupported.name, unsupported.qtype))
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -487,7 +504,19 @@ func (b *Backup) quiz(a archive, dir string, bank map[string]bankEntry) (*course
 		}
 		fa.Questions = append(fa.Questions, q)
 	}
+	if len(fa.Questions) == 0 {
+		return nil, errNoQuestions
+	}
 	return fa, nil
+}
+
+// errNoQuestions means a quiz has no question ltipub can take: it is listed as skipped.
+var errNoQuestions = errors.New("no question ltipub can take")
+
+type unsupportedType struct{ name, qtype string }
+
+func (u *unsupportedType) Error() string {
+	return fmt.Sprintf("question %q is of type %q", u.name, u.qtype)
 }
 
 func bankToQuestion(bq bankQuestion, file, where string) (course.Question, error) {
@@ -552,7 +581,7 @@ func bankToQuestion(bq bankQuestion, file, where string) (course.Question, error
 		q.Type = course.Essay
 		q.GraderInfo = moodleText(formatName(bq.GraderFormat), nullable(bq.GraderInfo))
 	default:
-		return q, &Error{File: file, Where: where, Message: fmt.Sprintf("question %q is of type %q, which ltipub does not have (multichoice, truefalse, shortanswer, numerical, match, essay); the whole quiz is not imported: change or remove the question in Moodle", bq.Name, bq.QType)}
+		return q, &unsupportedType{name: bq.Name, qtype: bq.QType}
 	}
 	return q, nil
 }

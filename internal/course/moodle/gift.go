@@ -89,10 +89,14 @@ func ParseGIFT(data []byte) (*Questions, error) {
 	out := &Questions{}
 	for _, b := range blocks {
 		if c, ok := strings.CutPrefix(b.text, "$CATEGORY:"); ok {
+			c, rest, _ := strings.Cut(c, "\n") // a question may follow on the next line
 			if out.Category == "" {
 				out.Category = strings.TrimSpace(c)
 			}
-			continue
+			if strings.TrimSpace(rest) == "" {
+				continue
+			}
+			b.text, b.line = strings.TrimSpace(rest), b.line+1
 		}
 		q, err := parseGIFTQuestion(b.text)
 		if err != nil {

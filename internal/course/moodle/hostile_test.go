@@ -192,3 +192,67 @@ func TestImportsAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// rewriteBackup rebuilds a .mbz with some of its files changed.
+func rewriteBackup(t *testing.T, data []byte, change func(name string, body []byte) []byte) []byte {
+	t.Helper()
+	gz, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	var entries []entry
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(tr)
+		if h.Typeflag == tar.TypeReg {
+			body = change(h.Name, body)
+		}
+		entries = append(entries, entry{name: h.Name, typ: h.Typeflag, body: body})
+	}
+	return tgz(t, entries...)
+}
+
+func TestBackupQuestionsLtipubLacks(t *testing.T) {
+	t.Parallel()
+	data, _ := os.ReadFile(testdata + "PHYS101.mbz")
+	changed := rewriteBackup(t, data, func(name string, body []byte) []byte {
+		switch name {
+		case "questions.xml": // Q5 becomes a calculated question
+			return bytes.Replace(body, []byte("<qtype>numerical</qtype>"), []byte("<qtype>calculated</qtype>"), 1)
+		case "activities/quiz_71/quiz.xml": // slot 1 draws a random question
+			s := string(body)
+			i := strings.Index(s, "<question_reference")
+			j := strings.Index(s, "</question_reference>") + len("</question_reference>")
+			return []byte(s[:i] + `<question_set_reference id="1"><usingcontextid>125</usingcontextid></question_set_reference>` + s[j:])
+		}
+		return body
+	})
+	b, err := moodle.ReadBackup(changed, moodle.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var quiz *course.FileActivity
+	for i := range b.File.Activities {
+		if b.File.Activities[i].Type == course.TypeQuiz {
+			quiz = &b.File.Activities[i]
+		}
+	}
+	if quiz == nil || len(quiz.Questions) != 5 {
+		t.Fatalf("quiz %+v", quiz)
+	}
+	notes := strings.Join(b.Notes, "\n")
+	if !strings.Contains(notes, `slot 1 draws a random question`) || !strings.Contains(notes, `slot 5, question "Average speed", is of type calculated`) {
+		t.Fatalf("notes:\n%s", notes)
+	}
+	qs, err := moodle.ParseGIFT([]byte("$CATEGORY: Unit 1\n::A:: Yes? {T}\n"))
+	if err != nil || qs.Category != "Unit 1" || len(qs.List) != 1 || qs.Where[0] != "line 2" {
+		t.Fatalf("a question right after the category line: %+v %v", qs, err)
+	}
+}

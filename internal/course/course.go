@@ -55,10 +55,24 @@ type Activity struct {
 	// Quiz holds a quiz's settings and questions.
 	Quiz QuizSettings
 	// DueAt is an assignment's due date; zero means none.
-	DueAt     time.Time
+	DueAt time.Time
+	// CutoffAt is an assignment's cut-off date: submissions after DueAt are taken, as late, until it. Zero means
+	// none: then nothing is taken after the due date.
+	CutoffAt  time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// ClosesAt is when an assignment stops taking submissions: its cut-off date, or else its due date (zero: never).
+func (a Activity) ClosesAt() time.Time {
+	if !a.CutoffAt.IsZero() {
+		return a.CutoffAt
+	}
+	return a.DueAt
+}
+
+// Late reports whether a submission at t is after the due date.
+func (a Activity) Late(t time.Time) bool { return !a.DueAt.IsZero() && t.After(a.DueAt) }
 
 // Graded reports whether the activity takes grades.
 func (a Activity) Graded() bool { return a.Type == TypeQuiz || a.Type == TypeAssignment }

@@ -56,6 +56,8 @@ type FileActivity struct {
 	Questions       []Question    `json:"questions,omitempty"`
 	// Due is an assignment's due date, RFC 3339 (2026-03-01T17:00:00Z).
 	Due string `json:"due,omitempty"`
+	// Cutoff is an assignment's cut-off date, RFC 3339: late submissions are taken until it.
+	Cutoff string `json:"cutoff,omitempty"`
 }
 
 // ImportResult is what an import made.
@@ -122,6 +124,16 @@ func CheckFile(f *File) ([]ActivityInput, error) {
 				return nil, invalid(prefix+"due", "%q is not an RFC 3339 time such as 2026-03-01T17:00:00Z", fa.Due)
 			}
 			in.DueAt = t.UTC()
+		}
+		if fa.Cutoff != "" {
+			if fa.Type != TypeAssignment {
+				return nil, invalid(prefix+"cutoff", "only assignments have a cut-off date")
+			}
+			t, err := time.Parse(time.RFC3339, fa.Cutoff)
+			if err != nil {
+				return nil, invalid(prefix+"cutoff", "%q is not an RFC 3339 time such as 2026-03-08T17:00:00Z", fa.Cutoff)
+			}
+			in.CutoffAt = t.UTC()
 		}
 		if fa.Type == TypeQuiz {
 			in.Quiz = QuizSettings{AttemptsAllowed: fa.AttemptsAllowed, GradingMethod: fa.GradingMethod,
@@ -248,6 +260,10 @@ func (s *Service) Export(ctx context.Context, u *account.User, courseID int64) (
 		}
 		if !a.DueAt.IsZero() {
 			fa.Due = a.DueAt.UTC().Format(time.RFC3339)
+		}
+		if !a.CutoffAt.IsZero() {
+			fa.Cutoff = a.CutoffAt.UTC().Format(time.RFC3339)
+			f.Format = FormatVersion
 		}
 		f.Activities = append(f.Activities, fa)
 		if !fitsVersion1(a.Quiz.Questions) || a.Quiz.ShuffleAnswers || a.Quiz.HideFeedback {

@@ -194,8 +194,12 @@ func (s *Service) SubmitAssignment(ctx context.Context, u *account.User, activit
 		return Submission{}, fmt.Errorf("%w: only enrolled students submit", ErrForbidden)
 	}
 	now := s.now()
-	if !act.DueAt.IsZero() && now.After(act.DueAt) {
-		return Submission{}, fmt.Errorf("%w: it was due %s", ErrPastDue, act.DueAt.Format("2006-01-02 15:04 MST"))
+	if closes := act.ClosesAt(); !closes.IsZero() && now.After(closes) {
+		if act.CutoffAt.IsZero() {
+			return Submission{}, fmt.Errorf("%w: it was due %s", ErrPastDue, act.DueAt.Format("2006-01-02 15:04 MST"))
+		}
+		return Submission{}, fmt.Errorf("%w: it was due %s, and late submissions closed %s", ErrPastDue,
+			act.DueAt.Format("2006-01-02 15:04 MST"), closes.Format("2006-01-02 15:04 MST"))
 	}
 	text = strings.TrimSpace(text)
 	if text == "" {

@@ -274,6 +274,7 @@ type ActivityInput struct {
 	Body        string
 	Quiz        QuizSettings
 	DueAt       time.Time
+	CutoffAt    time.Time
 }
 
 func (in *ActivityInput) validate(prefix string) error {
@@ -287,17 +288,20 @@ func (in *ActivityInput) validate(prefix string) error {
 		return invalid(prefix+"name", "must be at most 254 characters long")
 	}
 	if in.Type == TypePage {
-		in.MaxGrade, in.Quiz, in.DueAt = 0, QuizSettings{}, time.Time{}
+		in.MaxGrade, in.Quiz, in.DueAt, in.CutoffAt = 0, QuizSettings{}, time.Time{}, time.Time{}
 		return nil
 	}
 	if !(in.MaxGrade > 0) || in.MaxGrade > 100000 {
 		return invalid(prefix+"max_grade", "must be a number above 0 (and at most 100000)")
 	}
 	if in.Type == TypeQuiz {
-		in.Body, in.DueAt = "", time.Time{}
+		in.Body, in.DueAt, in.CutoffAt = "", time.Time{}, time.Time{}
 		return in.Quiz.validate(prefix)
 	}
 	in.Body, in.Quiz = "", QuizSettings{}
+	if !in.CutoffAt.IsZero() && !in.DueAt.IsZero() && in.CutoffAt.Before(in.DueAt) {
+		return invalid(prefix+"cutoff", "must not be before the due date")
+	}
 	return nil
 }
 
@@ -306,7 +310,7 @@ func (in *ActivityInput) Validate() error { return in.validate("") }
 
 func (in ActivityInput) apply(a *Activity) {
 	a.Type, a.Name, a.Description, a.Visible = in.Type, in.Name, in.Description, in.Visible
-	a.MaxGrade, a.Body, a.Quiz, a.DueAt = in.MaxGrade, in.Body, in.Quiz, in.DueAt
+	a.MaxGrade, a.Body, a.Quiz, a.DueAt, a.CutoffAt = in.MaxGrade, in.Body, in.Quiz, in.DueAt, in.CutoffAt
 }
 
 // CreateActivity adds an activity at the end of a course.

@@ -96,6 +96,9 @@ func activityInput(r *http.Request, typ course.Type) (course.ActivityInput, stri
 		if in.DueAt, err = parseLocalTime("due", r.PostFormValue("due")); err != nil {
 			return in, questions, err
 		}
+		if in.CutoffAt, err = parseLocalTime("cutoff", r.PostFormValue("cutoff")); err != nil {
+			return in, questions, err
+		}
 	}
 	return in, questions, nil
 }
@@ -135,6 +138,7 @@ func (s *Server) activityFormError(w http.ResponseWriter, r *http.Request, cours
 	}
 	id, typ := a.ID, a.Type
 	a.Name, a.Description, a.Visible, a.MaxGrade, a.Body, a.Quiz, a.DueAt = in.Name, in.Description, in.Visible, in.MaxGrade, in.Body, in.Quiz, in.DueAt
+	a.CutoffAt = in.CutoffAt
 	a.ID, a.Type = id, typ
 	s.render(w, r, http.StatusBadRequest, "course_activity_form", &activityFormPage{Page: Page{Title: "Activity", Embedded: isEmbedded(r)},
 		Course: c, Activity: a, Questions: questions, Error: msg})
@@ -349,6 +353,7 @@ type activityPage struct {
 	Submission  *course.Submission
 	Grade       *course.Grade
 	PastDue     bool
+	Late        bool // past the due date, before the cut-off
 	Submissions []course.SubmissionRow
 }
 
@@ -393,7 +398,9 @@ func (s *Server) activityView(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	case course.TypeAssignment:
-		p.PastDue = !a.DueAt.IsZero() && s.now().After(a.DueAt)
+		closes := a.ClosesAt()
+		p.PastDue = !closes.IsZero() && s.now().After(closes)
+		p.Late = a.Late(s.now()) && !p.PastDue
 		if acc.IsStudent() {
 			if sub, err := s.cfg.Courses.SubmissionOf(ctx, u, a.ID); err == nil {
 				p.Submission = &sub

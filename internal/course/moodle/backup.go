@@ -312,7 +312,7 @@ func (b *Backup) assignment(a archive, dir string) (*course.FileActivity, error)
 		fa.Due = time.Unix(as.DueDate, 0).UTC().Format(time.RFC3339)
 	}
 	if as.Cutoff > 0 {
-		b.Notes = append(b.Notes, fmt.Sprintf("assignment %q: the cut-off date is not kept; submissions close at the due date", name))
+		fa.Cutoff = time.Unix(as.Cutoff, 0).UTC().Format(time.RFC3339)
 	}
 	for _, c := range as.Configs {
 		if c.Subtype == "assignsubmission" && c.Plugin == "file" && c.Name == "enabled" && c.Value == "1" {

@@ -6,8 +6,11 @@ ALTER TABLE quiz_attempts ADD COLUMN marks TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE quiz_attempts ADD COLUMN pending BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE grades ADD COLUMN pending BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE grade_history ADD COLUMN pending BOOLEAN NOT NULL DEFAULT FALSE;
+-- An assignment's cut-off date: after the due date, late submissions are taken until it.
+ALTER TABLE activities ADD COLUMN cutoff_at BIGINT;
 
 -- +goose Down
+ALTER TABLE activities DROP COLUMN cutoff_at;
 ALTER TABLE grade_history DROP COLUMN pending;
 ALTER TABLE grades DROP COLUMN pending;
 ALTER TABLE quiz_attempts DROP COLUMN pending;

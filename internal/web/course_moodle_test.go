@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -64,6 +65,10 @@ func TestMoodleUploads(t *testing.T) {
 		t.Fatalf("traversal upload: %d %.300s", r.StatusCode, r.Body)
 	}
 
+	// Nothing was written by the refused uploads: the fixture's course and PHYS101 only.
+	if cs, err := f.inst.Store.ListCourses(context.Background()); err != nil || len(cs) != 2 {
+		t.Fatalf("courses after the refused uploads: %d %v", len(cs), err)
+	}
 	cid := f.res.Course.ID
 	xmlData, _ := os.ReadFile(moodleData + "PHYS101-questions.xml")
 	if r := upload(t, f.inst, f.student, fmt.Sprintf("/courses/%d/questions/import", cid), "q.xml", bytes.NewReader(xmlData), nil); r.StatusCode != http.StatusForbidden {

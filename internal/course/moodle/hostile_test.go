@@ -166,8 +166,17 @@ func TestImportsAllOrNothing(t *testing.T) {
 		if _, err := moodle.ImportCourse(ctx, svc, &u, data, moodle.DefaultLimits); !errors.Is(err, course.ErrShortNameTaken) {
 			t.Fatalf("second import: %v", err)
 		}
+		// A hostile archive and a bomb are refused before anything is stored.
+		evil := tgz(t, entry{name: "../x", body: []byte("x")})
+		if _, err := moodle.ImportCourse(ctx, svc, &u, evil, moodle.DefaultLimits); err == nil || !strings.Contains(err.Error(), "path traversal") {
+			t.Fatalf("traversal: %v", err)
+		}
+		bomb := tgz(t, entry{name: "moodle_backup.xml", body: make([]byte, 2<<20)})
+		if _, err := moodle.ImportCourse(ctx, svc, &u, bomb, moodle.Limits{Upload: 1 << 20, Entry: 1 << 20, Total: 1 << 20, Entries: 10}); !errors.Is(err, moodle.ErrTooLarge) && (err == nil || !strings.Contains(err.Error(), "limit")) {
+			t.Fatalf("bomb: %v", err)
+		}
 		if cs, _ := s.ListCourses(ctx); len(cs) != 1 {
-			t.Fatalf("%d courses after a refused import", len(cs))
+			t.Fatalf("%d courses after refused imports", len(cs))
 		}
 		quiz := rep.Result.Activities[1]
 		gift, _ := os.ReadFile(testdata + "PHYS101-questions.gift.txt")

@@ -39,7 +39,7 @@ func ReadUpload(r io.Reader, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("read the upload: %w", err)
 	}
 	if int64(len(data)) > limit {
-		return nil, &Error{Message: fmt.Sprintf("the file is over the %d MiB limit: %v (export less at once, or without user data and files)", limit>>20, ErrTooLarge)}
+		return nil, &Error{Message: fmt.Sprintf("the file is over the %d MiB limit: %v (export less at once, or without user data and files)", limit>>20, ErrTooLarge), Err: ErrTooLarge}
 	}
 	return data, nil
 }
@@ -52,7 +52,7 @@ type archive map[string][]byte
 // links, devices, duplicates, and archives over the limits however well they compress.
 func readArchive(data []byte, lim Limits) (archive, error) {
 	if int64(len(data)) > lim.Upload {
-		return nil, &Error{Message: fmt.Sprintf("the backup is over the %d MiB limit: %v", lim.Upload>>20, ErrTooLarge)}
+		return nil, &Error{Message: fmt.Sprintf("the backup is over the %d MiB limit: %v", lim.Upload>>20, ErrTooLarge), Err: ErrTooLarge}
 	}
 	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
 		return readZip(data, lim)
@@ -74,7 +74,7 @@ func readArchive(data []byte, lim Limits) (archive, error) {
 			return nil, &Error{Message: fmt.Sprintf("the backup archive is damaged: %v", err)}
 		}
 		if n >= lim.Entries {
-			return nil, &Error{Message: fmt.Sprintf("the backup has more than %d entries: %v", lim.Entries, ErrTooLarge)}
+			return nil, &Error{Message: fmt.Sprintf("the backup has more than %d entries: %v", lim.Entries, ErrTooLarge), Err: ErrTooLarge}
 		}
 		name, err := entryName(h.Name)
 		if err != nil {
@@ -88,7 +88,7 @@ func readArchive(data []byte, lim Limits) (archive, error) {
 			return nil, &Error{File: h.Name, Message: "links, devices and other special entries are refused in a backup"}
 		}
 		if h.Size > lim.Entry {
-			return nil, &Error{File: name, Message: fmt.Sprintf("over the %d MiB limit for one file: %v", lim.Entry>>20, ErrTooLarge)}
+			return nil, &Error{File: name, Message: fmt.Sprintf("over the %d MiB limit for one file: %v", lim.Entry>>20, ErrTooLarge), Err: ErrTooLarge}
 		}
 		body, err := readLimited(tr, name, lim, &total)
 		if err != nil {
@@ -108,7 +108,7 @@ func readZip(data []byte, lim Limits) (archive, error) {
 		return nil, &Error{Message: fmt.Sprintf("the backup zip is damaged: %v", err)}
 	}
 	if len(zr.File) > lim.Entries {
-		return nil, &Error{Message: fmt.Sprintf("the backup has more than %d entries: %v", lim.Entries, ErrTooLarge)}
+		return nil, &Error{Message: fmt.Sprintf("the backup has more than %d entries: %v", lim.Entries, ErrTooLarge), Err: ErrTooLarge}
 	}
 	a := archive{}
 	var total int64
@@ -147,11 +147,11 @@ func readLimited(r io.Reader, name string, lim Limits, total *int64) ([]byte, er
 		return nil, &Error{File: name, Message: fmt.Sprintf("cannot be read: %v", err)}
 	}
 	if int64(len(body)) > lim.Entry {
-		return nil, &Error{File: name, Message: fmt.Sprintf("over the %d MiB limit for one file: %v", lim.Entry>>20, ErrTooLarge)}
+		return nil, &Error{File: name, Message: fmt.Sprintf("over the %d MiB limit for one file: %v", lim.Entry>>20, ErrTooLarge), Err: ErrTooLarge}
 	}
 	*total += int64(len(body))
 	if *total > lim.Total {
-		return nil, &Error{File: name, Message: fmt.Sprintf("the backup unpacks to more than %d MiB: %v", lim.Total>>20, ErrTooLarge)}
+		return nil, &Error{File: name, Message: fmt.Sprintf("the backup unpacks to more than %d MiB: %v", lim.Total>>20, ErrTooLarge), Err: ErrTooLarge}
 	}
 	return body, nil
 }

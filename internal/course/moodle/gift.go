@@ -15,7 +15,12 @@ type Error struct {
 	File    string // the file inside a backup; empty for a file given directly
 	Where   string // "line 12" or "quiz/question[3]/answer[1]"
 	Message string
+	// Err is the kind of mistake when there is one to test for (ErrTooLarge).
+	Err error
 }
+
+// Unwrap gives Err, so that errors.Is(err, ErrTooLarge) works.
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	where := e.Where

@@ -56,7 +56,7 @@ type Report struct {
 // reported with its file and place and nothing is stored.
 func ImportCourse(ctx context.Context, svc *course.Service, u *account.User, data []byte, lim Limits) (Report, error) {
 	if int64(len(data)) > lim.Upload {
-		return Report{}, &Error{Message: fmt.Sprintf("the file is over the %d MiB limit: %v", lim.Upload>>20, ErrTooLarge)}
+		return Report{}, &Error{Message: fmt.Sprintf("the file is over the %d MiB limit: %v", lim.Upload>>20, ErrTooLarge), Err: ErrTooLarge}
 	}
 	kind, err := DetectCourse(data)
 	if err != nil {
@@ -108,7 +108,7 @@ func placeBackupError(b *Backup, err error) error {
 // named after the file's category (or name) when quizID is 0.
 func ImportQuestions(ctx context.Context, svc *course.Service, u *account.User, courseID, quizID int64, name string, data []byte, lim Limits) (course.Activity, Kind, error) {
 	if int64(len(data)) > lim.Entry {
-		return course.Activity{}, "", &Error{Message: fmt.Sprintf("the file is over the %d MiB limit: %v", lim.Entry>>20, ErrTooLarge)}
+		return course.Activity{}, "", &Error{Message: fmt.Sprintf("the file is over the %d MiB limit: %v", lim.Entry>>20, ErrTooLarge), Err: ErrTooLarge}
 	}
 	kind := DetectQuestions(data)
 	var qs *Questions

@@ -148,6 +148,8 @@ type Attempt struct {
 	Marks map[string]float64
 	// Pending is true while an essay answer of the attempt has no mark: Score holds what is marked so far.
 	Pending bool
+	// TimedOut is set by SubmitQuiz (not stored) when the attempt came after the time limit and counted no answer.
+	TimedOut bool
 }
 
 // Answers maps a question id to the answer given: the indexes of the chosen choices, or the text typed.
@@ -240,6 +242,9 @@ type Store interface {
 	RecordAttempt(ctx context.Context, activityID, userID int64,
 		decide func(prev []Attempt) (Attempt, *GradeChange, error)) (Attempt, error)
 	Attempts(ctx context.Context, activityID, userID int64) ([]Attempt, error)
+	// StartAttempt records when attempt number of a user began, unless it already has a start, and gives the
+	// start it keeps.
+	StartAttempt(ctx context.Context, activityID, userID int64, number int, at time.Time) (time.Time, error)
 	// ActivityAttempts lists every attempt at a quiz, by user then number.
 	ActivityAttempts(ctx context.Context, activityID int64) ([]Attempt, error)
 	// UpdateAttempts runs decide on one user's attempts inside a transaction and stores the scores, marks and

@@ -53,6 +53,7 @@ type FileActivity struct {
 	ShowAnswers     bool          `json:"show_answers,omitempty"`
 	ShuffleAnswers  bool          `json:"shuffle_answers,omitempty"`
 	HideFeedback    bool          `json:"hide_feedback,omitempty"`
+	TimeLimit       int           `json:"time_limit_minutes,omitempty"`
 	Questions       []Question    `json:"questions,omitempty"`
 	// Due is an assignment's due date, RFC 3339 (2026-03-01T17:00:00Z).
 	Due string `json:"due,omitempty"`
@@ -106,7 +107,7 @@ func CheckFile(f *File) ([]ActivityInput, error) {
 		if !fa.Type.Valid() {
 			return nil, invalid(prefix+"type", "must be page, quiz or assignment, not %q", fa.Type)
 		}
-		if fa.Type != TypeQuiz && (fa.Questions != nil || fa.AttemptsAllowed != 0 || fa.GradingMethod != "" || fa.ShowAnswers || fa.ShuffleAnswers || fa.HideFeedback) {
+		if fa.Type != TypeQuiz && (fa.Questions != nil || fa.AttemptsAllowed != 0 || fa.GradingMethod != "" || fa.ShowAnswers || fa.ShuffleAnswers || fa.HideFeedback || fa.TimeLimit != 0) {
 			return nil, invalid(prefix+"questions", "only quizzes have questions, attempts and a grading method")
 		}
 		if fa.Type != TypePage && fa.Body != "" {
@@ -137,7 +138,7 @@ func CheckFile(f *File) ([]ActivityInput, error) {
 		}
 		if fa.Type == TypeQuiz {
 			in.Quiz = QuizSettings{AttemptsAllowed: fa.AttemptsAllowed, GradingMethod: fa.GradingMethod,
-				ShowAnswers: fa.ShowAnswers, ShuffleAnswers: fa.ShuffleAnswers, HideFeedback: fa.HideFeedback, Questions: fa.Questions}
+				ShowAnswers: fa.ShowAnswers, ShuffleAnswers: fa.ShuffleAnswers, HideFeedback: fa.HideFeedback, TimeLimitMinutes: fa.TimeLimit, Questions: fa.Questions}
 		}
 		if err := in.validate(prefix); err != nil {
 			return nil, err
@@ -256,7 +257,7 @@ func (s *Service) Export(ctx context.Context, u *account.User, courseID int64) (
 		if a.Type == TypeQuiz {
 			fa.AttemptsAllowed, fa.GradingMethod, fa.ShowAnswers, fa.Questions =
 				a.Quiz.AttemptsAllowed, a.Quiz.GradingMethod, a.Quiz.ShowAnswers, a.Quiz.Questions
-			fa.ShuffleAnswers, fa.HideFeedback = a.Quiz.ShuffleAnswers, a.Quiz.HideFeedback
+			fa.ShuffleAnswers, fa.HideFeedback, fa.TimeLimit = a.Quiz.ShuffleAnswers, a.Quiz.HideFeedback, a.Quiz.TimeLimitMinutes
 		}
 		if !a.DueAt.IsZero() {
 			fa.Due = a.DueAt.UTC().Format(time.RFC3339)
@@ -266,7 +267,7 @@ func (s *Service) Export(ctx context.Context, u *account.User, courseID int64) (
 			f.Format = FormatVersion
 		}
 		f.Activities = append(f.Activities, fa)
-		if !fitsVersion1(a.Quiz.Questions) || a.Quiz.ShuffleAnswers || a.Quiz.HideFeedback {
+		if !fitsVersion1(a.Quiz.Questions) || a.Quiz.ShuffleAnswers || a.Quiz.HideFeedback || a.Quiz.TimeLimitMinutes != 0 {
 			f.Format = FormatVersion
 		}
 	}

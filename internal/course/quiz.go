@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/store"
@@ -29,6 +30,8 @@ type QuizSettings struct {
 	ShowAnswers bool `json:"show_answers"`
 	// ShuffleAnswers shows choices (and matching answers) in an order of their own to each student and attempt.
 	ShuffleAnswers bool `json:"shuffle_answers,omitempty"`
+	// TimeLimitMinutes is how long an attempt may take from when its questions are first shown; 0 means no limit.
+	TimeLimitMinutes int `json:"time_limit_minutes,omitempty"`
 	// HideFeedback keeps the feedback (per answer and general) from students after an attempt.
 	HideFeedback bool       `json:"hide_feedback,omitempty"`
 	Questions    []Question `json:"questions"`
@@ -40,6 +43,9 @@ func (qs *QuizSettings) validate(prefix string) error {
 	}
 	if qs.GradingMethod != GradeHighest && qs.GradingMethod != GradeLast {
 		return invalid(prefix+"grading_method", "must be highest or last, not %q", qs.GradingMethod)
+	}
+	if qs.TimeLimitMinutes < 0 || qs.TimeLimitMinutes > 10080 {
+		return invalid(prefix+"time_limit_minutes", "must be 0 (no limit) to 10080 (a week)")
 	}
 	if qs.AttemptsAllowed < 0 || qs.AttemptsAllowed > 1000 {
 		return invalid(prefix+"attempts_allowed", "must be 0 (no limit) to 1000")
@@ -151,9 +157,29 @@ func (s *Service) SubmitQuiz(ctx context.Context, u *account.User, activityID in
 		return Attempt{}, fmt.Errorf("%w: only enrolled students submit attempts (teachers can preview the questions)", ErrForbidden)
 	}
 	now := s.now()
+	timedOut, number := false, 0
+	if act.Quiz.TimeLimitMinutes > 0 {
+		prev, err := s.Store.Attempts(ctx, act.ID, u.ID)
+		if err != nil {
+			return Attempt{}, err
+		}
+		number = len(prev) + 1
+		// An attempt sent without its form shown (no start recorded) starts, and is sent, now.
+		started, err := s.Store.StartAttempt(ctx, act.ID, u.ID, number, now)
+		if err != nil {
+			return Attempt{}, err
+		}
+		timedOut = now.After(started.Add(time.Duration(act.Quiz.TimeLimitMinutes)*time.Minute + TimeLimitGrace))
+	}
 	at, err := s.Store.RecordAttempt(ctx, act.ID, u.ID, func(prev []Attempt) (Attempt, *GradeChange, error) {
 		if act.Quiz.AttemptsAllowed > 0 && len(prev) >= act.Quiz.AttemptsAllowed {
 			return Attempt{}, nil, fmt.Errorf("%w: this quiz allows %d attempt(s) and you have used them all", ErrNoAttemptsLeft, act.Quiz.AttemptsAllowed)
+		}
+		if number != 0 && len(prev)+1 != number {
+			return Attempt{}, nil, ErrConcurrentAttempt
+		}
+		if timedOut { // nothing is saved before the submission, so nothing given after the time counts
+			answers = Answers{}
 		}
 		a := Attempt{ActivityID: act.ID, UserID: u.ID, Number: len(prev) + 1, Answers: answers, MaxGrade: act.MaxGrade, SubmittedAt: now}
 		a.Score, a.Pending = act.Quiz.Score(answers, nil, act.MaxGrade)
@@ -170,7 +196,24 @@ func (s *Service) SubmitQuiz(ctx context.Context, u *account.User, activityID in
 	if err := s.Store.MarkComplete(ctx, act.ID, u.ID, now); err != nil {
 		return at, fmt.Errorf("record completion: %w", err)
 	}
+	at.TimedOut = timedOut
 	return at, nil
+}
+
+// TimeLimitGrace is how late after a quiz's time limit a submission still counts (the network, a slow click).
+const TimeLimitGrace = time.Minute
+
+// StartQuiz records that u's next attempt at a timed quiz has begun (its questions are shown), once: a reload
+// keeps the first start. It gives when the attempt must be sent; zero for a quiz without a time limit.
+func (s *Service) StartQuiz(ctx context.Context, u *account.User, act Activity, attemptsSoFar int) (time.Time, error) {
+	if act.Type != TypeQuiz || act.Quiz.TimeLimitMinutes == 0 || u == nil {
+		return time.Time{}, nil
+	}
+	started, err := s.Store.StartAttempt(ctx, act.ID, u.ID, attemptsSoFar+1, s.now())
+	if err != nil {
+		return time.Time{}, err
+	}
+	return started.Add(time.Duration(act.Quiz.TimeLimitMinutes) * time.Minute), nil
 }
 
 // Attempts lists u's own attempts at a quiz.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ltipub/ltipub/internal/course"
 )
@@ -87,6 +88,11 @@ func activityInput(r *http.Request, typ course.Type) (course.ActivityInput, stri
 		in.Quiz.ShowAnswers = r.PostFormValue("show_answers") == "on"
 		in.Quiz.ShuffleAnswers = r.PostFormValue("shuffle_answers") == "on"
 		in.Quiz.HideFeedback = r.PostFormValue("hide_feedback") == "on"
+		if n := strings.TrimSpace(r.PostFormValue("time_limit_minutes")); n != "" {
+			if in.Quiz.TimeLimitMinutes, err = strconv.Atoi(n); err != nil {
+				return in, questions, &course.ValidationError{Field: "time_limit_minutes", Message: "must be a whole number of minutes (0 for no limit)"}
+			}
+		}
 		dec := json.NewDecoder(strings.NewReader(questions))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in.Quiz.Questions); err != nil {
@@ -348,7 +354,8 @@ type activityPage struct {
 	Questions    []questionView // the form, or the teacher's preview
 	Attempts     []course.Attempt
 	LastResult   []questionView
-	AttemptsLeft int // -1: no limit
+	AttemptsLeft int       // -1: no limit
+	Deadline     time.Time // when a timed attempt must be sent; zero without a time limit
 	// Assignment and grades
 	Submission  *course.Submission
 	Grade       *course.Grade
@@ -395,6 +402,12 @@ func (s *Server) activityView(w http.ResponseWriter, r *http.Request) {
 			}
 			if a.Quiz.ShuffleAnswers {
 				shuffleViews(p.Questions, u.ID, len(p.Attempts)+1)
+			}
+			if p.CanAttempt() {
+				if p.Deadline, err = s.cfg.Courses.StartQuiz(ctx, u, a, len(p.Attempts)); err != nil {
+					s.fail(w, r, err)
+					return
+				}
 			}
 		}
 	case course.TypeAssignment:
@@ -452,7 +465,11 @@ func (s *Server) quizSubmit(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, fmt.Sprintf("Attempt %d submitted: %s / %s.", at.Number, course.FormatNumber(at.Score), course.FormatNumber(at.MaxGrade)))
+	if at.TimedOut {
+		s.flash(r, fmt.Sprintf("Attempt %d came after the time limit: no answer counted (%s / %s).", at.Number, course.FormatNumber(at.Score), course.FormatNumber(at.MaxGrade)))
+	} else {
+		s.flash(r, fmt.Sprintf("Attempt %d submitted: %s / %s.", at.Number, course.FormatNumber(at.Score), course.FormatNumber(at.MaxGrade)))
+	}
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
 }
 

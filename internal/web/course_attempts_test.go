@@ -136,3 +136,26 @@ func TestShuffleAndHiddenFeedback(t *testing.T) {
 		t.Fatalf("hidden feedback shown:\n%s", page)
 	}
 }
+
+func TestTimedQuizShowsDeadline(t *testing.T) {
+	t.Parallel()
+	f := newCourseFixture(t)
+	ctx := context.Background()
+	teacher, _ := f.inst.Store.UserByUsername(ctx, "teacher")
+	quiz, err := f.inst.App.Courses.CreateActivity(ctx, &teacher, f.res.Course.ID, course.ActivityInput{Type: course.TypeQuiz,
+		Name: "Timed", Visible: true, MaxGrade: 1, Quiz: course.QuizSettings{TimeLimitMinutes: 15,
+			Questions: []course.Question{{ID: "a", Type: course.ShortAnswer, Text: "2+2", Answers: []course.Answer{{Text: "4"}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := f.inst.Get(t, f.student, fmt.Sprintf("/activities/%d", quiz.ID)).Body
+	if !strings.Contains(page, `id="deadline"`) || !strings.Contains(page, "Time limit 15 minute(s)") {
+		t.Fatalf("timed quiz page:\n%s", page)
+	}
+	if r := f.inst.PostForm(t, f.student, fmt.Sprintf("/activities/%d/attempts", quiz.ID), url.Values{"q_a": {"4"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit: %d", r.StatusCode)
+	}
+	if g, _ := f.inst.Store.GradeOf(ctx, quiz.ID, f.studentID); g.Grade != 1 {
+		t.Fatalf("grade %+v", g)
+	}
+}

@@ -462,7 +462,7 @@ func (b *Backup) quiz(a archive, dir string, bank map[string]bankEntry) (*course
 		b.Notes = append(b.Notes, fmt.Sprintf("quiz %q: Moodle's grading method %d (average or first attempt) is not in ltipub; the highest attempt counts", name, qz.GradeMethod))
 	}
 	if qz.TimeLimit > 0 {
-		b.Notes = append(b.Notes, fmt.Sprintf("quiz %q: the time limit (%d minutes) is not kept", name, qz.TimeLimit/60))
+		fa.TimeLimit = int((qz.TimeLimit + 59) / 60) // Moodle keeps seconds; ltipub whole minutes, rounded up
 	}
 	sort.SliceStable(qz.Instances, func(i, j int) bool { return qz.Instances[i].Slot < qz.Instances[j].Slot })
 	for k, in := range qz.Instances {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ltipub/ltipub/internal/course"
 )
@@ -117,6 +118,20 @@ func (s *Store) RecordAttempt(ctx context.Context, activityID, userID int64,
 // Attempts lists a user's attempts at a quiz, oldest first.
 func (s *Store) Attempts(ctx context.Context, activityID, userID int64) ([]course.Attempt, error) {
 	return attempts(ctx, s.c(), activityID, userID)
+}
+
+// StartAttempt records the start of an attempt once; a second call keeps the first start.
+func (s *Store) StartAttempt(ctx context.Context, activityID, userID int64, number int, at time.Time) (time.Time, error) {
+	var started int64
+	err := s.inTx(ctx, func(c conn) error {
+		if _, err := c.exec(ctx, `INSERT INTO quiz_starts (activity_id, user_id, number, started_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (activity_id, user_id, number) DO NOTHING`, activityID, userID, number, micros(at)); err != nil {
+			return err
+		}
+		return mapErr(c.row(ctx, `SELECT started_at FROM quiz_starts WHERE activity_id = $1 AND user_id = $2 AND number = $3`,
+			activityID, userID, number).Scan(&started))
+	})
+	return fromMicros(started), err
 }
 
 // ActivityAttempts lists every attempt at a quiz, by user and number.

@@ -84,7 +84,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a.Users = &account.Admin{Store: st, Accounts: a.Accounts}
 	a.Site = site.NewService(st, nil)
 	gradeHook := &jobs.GradeHook{Store: st} // grade changes queue a sync (wireJobs)
-	a.Courses = &course.Service{Store: gradeHook, Users: st}
+	a.Courses = &course.Service{Store: attemptsHook{gradeHook}, Users: st}
 	a.Publish = &publish.Service{Store: st, Legacy: st, Courses: a.Courses, Accounts: a.Accounts, Tx: st}
 	a.Keys = keys.NewManager(st, cfg.KeyOverlap, nil)
 	a.HTTP = safehttp.New(safehttp.Options{AllowPrivate: cfg.AllowPrivateURLs})

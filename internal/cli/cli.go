@@ -59,6 +59,7 @@ func Root(env Env) *cobra.Command {
 		keysCmd(env),
 		versionCmd(env),
 		demoCmd(env),
+		quizCmd(env),
 	)
 	// Cobra would add these when it runs; adding them now makes the tree complete for whoever walks it (tests).
 	root.InitDefaultHelpCmd()

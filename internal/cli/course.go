@@ -12,6 +12,7 @@ import (
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/config"
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/course/moodle"
 	"github.com/ltipub/ltipub/internal/store"
 )
 
@@ -22,7 +23,7 @@ func courseCmd(env Env) *cobra.Command {
 func courseImportCmd(env Env) *cobra.Command {
 	var dsn, teacher string
 	var asJSON bool
-	c := &cobra.Command{Use: "import FILE", Short: "create a course from a course file (docs/course-format.md)",
+	c := &cobra.Command{Use: "import FILE", Short: "create a course from a course file (docs/course-format.md) or a Moodle backup (.mbz)",
 		Args: exactArgs(1, "the course file", "ltipub course import examples/course.json")}
 	fs := c.Flags()
 	config.AddDBFlag(fs, &dsn)
@@ -53,20 +54,32 @@ func courseImportCmd(env Env) *cobra.Command {
 			// The operator running the command vouches for the teacher, whatever the account's flags say.
 			u.IsCourseCreator = true
 		}
-		res, err := a.Courses.Import(ctx, u, data)
+		rep, err := moodle.ImportCourse(ctx, a.Courses, u, data, moodle.DefaultLimits) // a course file or a Moodle backup
+		res := rep.Result
 		if err != nil {
 			var verr *course.ValidationError
-			if errors.As(err, &verr) {
-				return fmt.Errorf("%s is not a valid course file, nothing was imported: %w", args[0], err)
+			var merr *moodle.Error
+			if errors.As(err, &verr) || errors.As(err, &merr) {
+				return fmt.Errorf("%s cannot be imported, nothing was imported: %w", args[0], err)
 			}
 			return err
 		}
 		if asJSON {
-			return writeJSON(env.Stdout, toCourseJSON(res.Course, res.Activities))
+			skipped := rep.Skipped
+			if skipped == nil {
+				skipped = []moodle.Skipped{}
+			}
+			return writeJSON(env.Stdout, courseImportJSON{courseJSON: toCourseJSON(res.Course, res.Activities), Skipped: skipped, Notes: rep.Notes})
 		}
 		fmt.Fprintf(env.Stdout, "imported course %q (id %d)\n", res.Course.FullName, res.Course.ID)
 		for _, a := range res.Activities {
 			fmt.Fprintf(env.Stdout, "  %-10s id %-6d %s\n", a.Type, a.ID, a.Name)
+		}
+		for _, sk := range rep.Skipped {
+			fmt.Fprintf(env.Stdout, "  skipped %-8s %s\n", sk.Type, sk.Name)
+		}
+		for _, n := range rep.Notes {
+			fmt.Fprintf(env.Stdout, "  note: %s\n", n)
 		}
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/course/moodle"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/tool"
 )
@@ -108,6 +109,13 @@ type courseJSON struct {
 	FullName   string         `json:"full_name"`
 	ShortName  string         `json:"short_name"`
 	Activities []activityJSON `json:"activities"`
+}
+
+// courseImportJSON is what course import prints: the course, and what of a Moodle backup did not come along.
+type courseImportJSON struct {
+	courseJSON
+	Skipped []moodle.Skipped `json:"skipped"`
+	Notes   []string         `json:"notes,omitempty"`
 }
 
 func toCourseJSON(c course.Course, acts []course.Activity) courseJSON {

@@ -233,7 +233,7 @@ func (fx *fixture) value(t *testing.T, cmd, flag, ph string) string {
 	byFlag := map[string]string{
 		"--username": "newperson", "--email": "new@example.edu", "--name": "A name", "--password-file": fx.pwFile,
 		"--query": "ali", "--after": "a", "--limit": "10", "--teacher": "alice", "--course": itoa(fx.courseID),
-		"--activity": itoa(fx.activityID), "--base-url": "https://tool.example.edu", "--issuer": "https://moodle2.example.edu",
+		"--activity": itoa(fx.activityID), "--quiz": itoa(fx.activityID), "--base-url": "https://tool.example.edu", "--issuer": "https://moodle2.example.edu",
 		"--client-id": "client-2", "--jwks-url": "https://moodle.example.edu/jwks", "--token-url": "https://moodle.example.edu/t",
 		"--auth-url": "https://moodle.example.edu/a", "--deployment-id": "d-new", "--resource": fx.uuid,
 	}
@@ -256,6 +256,9 @@ func (fx *fixture) value(t *testing.T, cmd, flag, ph string) string {
 	switch {
 	case ph == "FILE" && cmd == "course import":
 		return fx.course
+	case ph == "FILE" && cmd == "quiz import":
+		f, _ := filepath.Abs(moodleData + "PHYS101-questions.gift.txt")
+		return f
 	case ph == "ID" && strings.HasPrefix(cmd, "user "):
 		return itoa(fx.userID)
 	case ph == "USERNAME" && strings.HasPrefix(cmd, "user "):

@@ -55,10 +55,24 @@ type Activity struct {
 	// Quiz holds a quiz's settings and questions.
 	Quiz QuizSettings
 	// DueAt is an assignment's due date; zero means none.
-	DueAt     time.Time
+	DueAt time.Time
+	// CutoffAt is an assignment's cut-off date: submissions after DueAt are taken, as late, until it. Zero means
+	// none: then nothing is taken after the due date.
+	CutoffAt  time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
+
+// ClosesAt is when an assignment stops taking submissions: its cut-off date, or else its due date (zero: never).
+func (a Activity) ClosesAt() time.Time {
+	if !a.CutoffAt.IsZero() {
+		return a.CutoffAt
+	}
+	return a.DueAt
+}
+
+// Late reports whether a submission at t is after the due date.
+func (a Activity) Late(t time.Time) bool { return !a.DueAt.IsZero() && t.After(a.DueAt) }
 
 // Graded reports whether the activity takes grades.
 func (a Activity) Graded() bool { return a.Type == TypeQuiz || a.Type == TypeAssignment }
@@ -130,6 +144,12 @@ type Attempt struct {
 	Score       float64 // out of MaxGrade
 	MaxGrade    float64
 	SubmittedAt time.Time
+	// Marks are the points teachers gave the attempt's essay answers, by question id.
+	Marks map[string]float64
+	// Pending is true while an essay answer of the attempt has no mark: Score holds what is marked so far.
+	Pending bool
+	// TimedOut is set by SubmitQuiz (not stored) when the attempt came after the time limit and counted no answer.
+	TimedOut bool
 }
 
 // Answers maps a question id to the answer given: the indexes of the chosen choices, or the text typed.
@@ -156,6 +176,10 @@ type Grade struct {
 	ModifiedAt time.Time
 	// Revision grows by one on every change of this grade; see GradesToSync.
 	Revision int64
+	// Pending is true while the grade waits for a teacher (a quiz's essay answers not marked yet): Grade holds
+	// what is marked so far. Grade sync sends such a grade as Submitted / Pending, and as Completed /
+	// FullyGraded once the change that clears Pending (a new revision) comes.
+	Pending bool
 }
 
 // Percent is the grade as a percentage of its maximum.
@@ -175,6 +199,8 @@ type GradeChange struct {
 	Feedback   string
 	GradedBy   int64
 	At         time.Time
+	// Pending: see Grade.Pending.
+	Pending bool
 }
 
 // Store is what the course service needs from storage.
@@ -194,6 +220,11 @@ type Store interface {
 	ListActivities(ctx context.Context, courseID int64) ([]Activity, error)
 	// MoveActivity swaps an activity with its neighbour above (delta < 0) or below (delta > 0).
 	MoveActivity(ctx context.Context, id int64, delta int) error
+	// ActivityDependents counts what depends on an activity.
+	ActivityDependents(ctx context.Context, id int64) (Dependents, error)
+	// DeleteActivity deletes an activity with its grades, attempts, submissions and completions, in one
+	// transaction that refuses (ErrPublished) while a published resource points at it.
+	DeleteActivity(ctx context.Context, id int64) error
 
 	CreateEnrolment(ctx context.Context, e *Enrolment) error
 	UpdateEnrolment(ctx context.Context, e Enrolment) error
@@ -211,6 +242,16 @@ type Store interface {
 	RecordAttempt(ctx context.Context, activityID, userID int64,
 		decide func(prev []Attempt) (Attempt, *GradeChange, error)) (Attempt, error)
 	Attempts(ctx context.Context, activityID, userID int64) ([]Attempt, error)
+	// StartAttempt records when attempt number of a user began, unless it already has a start, and gives the
+	// start it keeps.
+	StartAttempt(ctx context.Context, activityID, userID int64, number int, at time.Time) (time.Time, error)
+	// ActivityAttempts lists every attempt at a quiz, by user then number.
+	ActivityAttempts(ctx context.Context, activityID int64) ([]Attempt, error)
+	// UpdateAttempts runs decide on one user's attempts inside a transaction and stores the scores, marks and
+	// pending flags of the attempts it returns, and the grade change, so that marking and regrading cannot race
+	// a new attempt.
+	UpdateAttempts(ctx context.Context, activityID, userID int64,
+		decide func(all []Attempt) ([]Attempt, *GradeChange, error)) error
 
 	SaveSubmission(ctx context.Context, s *Submission) error
 	SubmissionOf(ctx context.Context, activityID, userID int64) (Submission, error)
@@ -252,6 +293,18 @@ var (
 	// ErrConcurrentAttempt means another attempt was stored at the same moment.
 	ErrConcurrentAttempt = errors.New("another attempt was submitted at the same moment")
 )
+
+// ErrPublished means the activity is published as an LTI resource and must be unpublished first.
+var ErrPublished = errors.New("this activity is published as an LTI tool: delete its published resource first (platforms link to it)")
+
+// Dependents counts what depends on an activity, shown before it is deleted.
+type Dependents struct {
+	Published   int // published LTI resources of the activity itself
+	Grades      int
+	Attempts    int
+	Submissions int
+	Completions int
+}
 
 // ValidationError names the field that is wrong and why.
 type ValidationError struct {

@@ -185,7 +185,7 @@ func TestQuestionFraction(t *testing.T) {
 	t.Parallel()
 	one := course.Question{Type: course.MultiChoice, Choices: []course.Choice{{Text: "a"}, {Text: "b", Correct: true}, {Text: "c"}}}
 	many := course.Question{Type: course.MultiChoice, Choices: []course.Choice{{Text: "a", Correct: true}, {Text: "b"}, {Text: "c", Correct: true}, {Text: "d"}}}
-	short := course.Question{Type: course.ShortAnswer, Answers: []string{"the Sun", "Sol"}}
+	short := course.Question{Type: course.ShortAnswer, Answers: []course.Answer{{Text: "the Sun"}, {Text: "Sol"}}}
 	tests := []struct {
 		name  string
 		q     course.Question

@@ -14,8 +14,14 @@ import (
 	"github.com/ltipub/ltipub/internal/store"
 )
 
-// FormatVersion names the course file format (docs/course-format.md).
-const FormatVersion = "ltipub-course/1"
+// FormatVersion names the course file format (docs/course-format.md). Version 2 added the question types beyond
+// multiple choice and short answer, fractions, feedback and text formats; a version 1 file is a valid version 2
+// file, so both are read. Export writes version 1 when the course needs nothing newer, so that older ltipub
+// instances still read it.
+const FormatVersion = "ltipub-course/2"
+
+// FormatVersion1 is the first version of the course file format, still read.
+const FormatVersion1 = "ltipub-course/1"
 
 // File is a whole course as JSON, for import and export.
 type File struct {
@@ -45,9 +51,14 @@ type FileActivity struct {
 	AttemptsAllowed int           `json:"attempts_allowed,omitempty"`
 	GradingMethod   GradingMethod `json:"grading_method,omitempty"`
 	ShowAnswers     bool          `json:"show_answers,omitempty"`
+	ShuffleAnswers  bool          `json:"shuffle_answers,omitempty"`
+	HideFeedback    bool          `json:"hide_feedback,omitempty"`
+	TimeLimit       int           `json:"time_limit_minutes,omitempty"`
 	Questions       []Question    `json:"questions,omitempty"`
 	// Due is an assignment's due date, RFC 3339 (2026-03-01T17:00:00Z).
 	Due string `json:"due,omitempty"`
+	// Cutoff is an assignment's cut-off date, RFC 3339: late submissions are taken until it.
+	Cutoff string `json:"cutoff,omitempty"`
 }
 
 // ImportResult is what an import made.
@@ -69,15 +80,24 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 		line, col := position(data, dec.InputOffset())
 		return File{}, nil, invalid(fmt.Sprintf("line %d, column %d", line, col), "unexpected content after the course object")
 	}
-	if f.Format != FormatVersion {
-		return File{}, nil, invalid("format", "must be %q, not %q", FormatVersion, f.Format)
+	ins, err := CheckFile(&f)
+	if err != nil {
+		return File{}, nil, err
+	}
+	return f, ins, nil
+}
+
+// CheckFile applies the course file's rules to a decoded (or converted) file, as ParseFile does.
+func CheckFile(f *File) ([]ActivityInput, error) {
+	if f.Format != FormatVersion && f.Format != FormatVersion1 {
+		return nil, invalid("format", "must be %q (or the older %q), not %q", FormatVersion, FormatVersion1, f.Format)
 	}
 	ci := CourseInput{FullName: f.Course.FullName, ShortName: f.Course.ShortName}
 	if err := ci.validate("course."); err != nil {
-		return File{}, nil, err
+		return nil, err
 	}
 	if len(f.Activities) > 500 {
-		return File{}, nil, invalid("activities", "at most 500 activities per course")
+		return nil, invalid("activities", "at most 500 activities per course")
 	}
 	ins := make([]ActivityInput, len(f.Activities))
 	for i, fa := range f.Activities {
@@ -85,37 +105,47 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 		in := ActivityInput{Type: fa.Type, Name: fa.Name, Description: fa.Description, Visible: fa.Visible == nil || *fa.Visible,
 			MaxGrade: fa.MaxGrade, Body: fa.Body}
 		if !fa.Type.Valid() {
-			return File{}, nil, invalid(prefix+"type", "must be page, quiz or assignment, not %q", fa.Type)
+			return nil, invalid(prefix+"type", "must be page, quiz or assignment, not %q", fa.Type)
 		}
-		if fa.Type != TypeQuiz && (fa.Questions != nil || fa.AttemptsAllowed != 0 || fa.GradingMethod != "" || fa.ShowAnswers) {
-			return File{}, nil, invalid(prefix+"questions", "only quizzes have questions, attempts and a grading method")
+		if fa.Type != TypeQuiz && (fa.Questions != nil || fa.AttemptsAllowed != 0 || fa.GradingMethod != "" || fa.ShowAnswers || fa.ShuffleAnswers || fa.HideFeedback || fa.TimeLimit != 0) {
+			return nil, invalid(prefix+"questions", "only quizzes have questions, attempts and a grading method")
 		}
 		if fa.Type != TypePage && fa.Body != "" {
-			return File{}, nil, invalid(prefix+"body", "only pages have a body")
+			return nil, invalid(prefix+"body", "only pages have a body")
 		}
 		if fa.Type == TypePage && fa.MaxGrade != 0 {
-			return File{}, nil, invalid(prefix+"max_grade", "pages are not graded")
+			return nil, invalid(prefix+"max_grade", "pages are not graded")
 		}
 		if fa.Due != "" {
 			if fa.Type != TypeAssignment {
-				return File{}, nil, invalid(prefix+"due", "only assignments have a due date")
+				return nil, invalid(prefix+"due", "only assignments have a due date")
 			}
 			t, err := time.Parse(time.RFC3339, fa.Due)
 			if err != nil {
-				return File{}, nil, invalid(prefix+"due", "%q is not an RFC 3339 time such as 2026-03-01T17:00:00Z", fa.Due)
+				return nil, invalid(prefix+"due", "%q is not an RFC 3339 time such as 2026-03-01T17:00:00Z", fa.Due)
 			}
 			in.DueAt = t.UTC()
 		}
+		if fa.Cutoff != "" {
+			if fa.Type != TypeAssignment {
+				return nil, invalid(prefix+"cutoff", "only assignments have a cut-off date")
+			}
+			t, err := time.Parse(time.RFC3339, fa.Cutoff)
+			if err != nil {
+				return nil, invalid(prefix+"cutoff", "%q is not an RFC 3339 time such as 2026-03-08T17:00:00Z", fa.Cutoff)
+			}
+			in.CutoffAt = t.UTC()
+		}
 		if fa.Type == TypeQuiz {
 			in.Quiz = QuizSettings{AttemptsAllowed: fa.AttemptsAllowed, GradingMethod: fa.GradingMethod,
-				ShowAnswers: fa.ShowAnswers, Questions: fa.Questions}
+				ShowAnswers: fa.ShowAnswers, ShuffleAnswers: fa.ShuffleAnswers, HideFeedback: fa.HideFeedback, TimeLimitMinutes: fa.TimeLimit, Questions: fa.Questions}
 		}
 		if err := in.validate(prefix); err != nil {
-			return File{}, nil, err
+			return nil, err
 		}
 		ins[i] = in
 	}
-	return f, ins, nil
+	return ins, nil
 }
 
 func describeJSONError(data []byte, err error) error {
@@ -161,6 +191,23 @@ func (s *Service) Import(ctx context.Context, u *account.User, data []byte) (Imp
 	if err != nil {
 		return ImportResult{}, err
 	}
+	return s.importChecked(ctx, u, f, ins)
+}
+
+// ImportFile creates a course from a File made by a converter (a Moodle backup, say), with the same checks and
+// the same single transaction as Import.
+func (s *Service) ImportFile(ctx context.Context, u *account.User, f File) (ImportResult, error) {
+	if u != nil && !CanCreate(u) {
+		return ImportResult{}, ErrCannotCreate
+	}
+	ins, err := CheckFile(&f)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return s.importChecked(ctx, u, f, ins)
+}
+
+func (s *Service) importChecked(ctx context.Context, u *account.User, f File, ins []ActivityInput) (ImportResult, error) {
 	now := s.now()
 	c := Course{FullName: strings.TrimSpace(f.Course.FullName), ShortName: strings.TrimSpace(f.Course.ShortName),
 		Summary: f.Course.Summary, Visible: f.Course.Visible == nil || *f.Course.Visible, CreatedAt: now, UpdatedAt: now}
@@ -202,7 +249,7 @@ func (s *Service) Export(ctx context.Context, u *account.User, courseID int64) (
 		return File{}, err
 	}
 	vis := c.Visible
-	f := File{Format: FormatVersion, Course: FileCourse{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: &vis},
+	f := File{Format: FormatVersion1, Course: FileCourse{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: &vis},
 		Activities: []FileActivity{}}
 	for _, a := range acts {
 		v := a.Visible
@@ -210,11 +257,41 @@ func (s *Service) Export(ctx context.Context, u *account.User, courseID int64) (
 		if a.Type == TypeQuiz {
 			fa.AttemptsAllowed, fa.GradingMethod, fa.ShowAnswers, fa.Questions =
 				a.Quiz.AttemptsAllowed, a.Quiz.GradingMethod, a.Quiz.ShowAnswers, a.Quiz.Questions
+			fa.ShuffleAnswers, fa.HideFeedback, fa.TimeLimit = a.Quiz.ShuffleAnswers, a.Quiz.HideFeedback, a.Quiz.TimeLimitMinutes
 		}
 		if !a.DueAt.IsZero() {
 			fa.Due = a.DueAt.UTC().Format(time.RFC3339)
 		}
+		if !a.CutoffAt.IsZero() {
+			fa.Cutoff = a.CutoffAt.UTC().Format(time.RFC3339)
+			f.Format = FormatVersion
+		}
 		f.Activities = append(f.Activities, fa)
+		if !fitsVersion1(a.Quiz.Questions) || a.Quiz.ShuffleAnswers || a.Quiz.HideFeedback || a.Quiz.TimeLimitMinutes != 0 {
+			f.Format = FormatVersion
+		}
 	}
 	return f, nil
+}
+
+// fitsVersion1 reports whether the questions use only what version 1 of the format had: multiple choice with
+// correct flags and short answers as plain strings, in plain text.
+func fitsVersion1(qs []Question) bool {
+	for _, q := range qs {
+		if (q.Type != MultiChoice && q.Type != ShortAnswer) || (q.Format != "" && q.Format != FormatPlain) ||
+			q.Name != "" || q.GeneralFeedback != "" || q.Multiple != nil || q.CaseSensitive {
+			return false
+		}
+		for _, c := range q.Choices {
+			if c.Fraction != nil || c.Feedback != "" {
+				return false
+			}
+		}
+		for _, a := range q.Answers {
+			if a.Fraction != nil || a.Feedback != "" || a.Tolerance != 0 || strings.Contains(a.Text, "*") {
+				return false
+			}
+		}
+	}
+	return true
 }

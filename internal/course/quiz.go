@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/store"
@@ -20,66 +21,20 @@ const (
 	GradeLast    GradingMethod = "last"
 )
 
-// QuestionType is the kind of a quiz question.
-type QuestionType string
-
-const (
-	// MultiChoice has choices of which one or several are right.
-	MultiChoice QuestionType = "multichoice"
-	// ShortAnswer takes typed text compared with the accepted answers.
-	ShortAnswer QuestionType = "shortanswer"
-)
-
 // QuizSettings are a quiz's rules and questions. They are stored as one JSON document with the activity.
 type QuizSettings struct {
 	// AttemptsAllowed is the most attempts a student may submit; 0 means no limit.
 	AttemptsAllowed int           `json:"attempts_allowed"`
 	GradingMethod   GradingMethod `json:"grading_method"`
 	// ShowAnswers lets students see the right answers after an attempt.
-	ShowAnswers bool       `json:"show_answers"`
-	Questions   []Question `json:"questions"`
-}
-
-// Question is one quiz question.
-type Question struct {
-	ID      string       `json:"id"`
-	Type    QuestionType `json:"type"`
-	Text    string       `json:"text"`
-	Points  float64      `json:"points"`
-	Choices []Choice     `json:"choices,omitempty"`
-	// Answers are a short-answer question's accepted answers, compared ignoring case and extra spaces.
-	Answers []string `json:"answers,omitempty"`
-}
-
-// Choice is one option of a multiple-choice question.
-type Choice struct {
-	Text    string `json:"text"`
-	Correct bool   `json:"correct"`
-}
-
-// Multiple reports whether a multiple-choice question has several right answers (check boxes, not radio buttons).
-func (q Question) Multiple() bool {
-	n := 0
-	for _, c := range q.Choices {
-		if c.Correct {
-			n++
-		}
-	}
-	return n > 1
-}
-
-// RightAnswer describes the right answer for people.
-func (q Question) RightAnswer() string {
-	if q.Type == ShortAnswer {
-		return strings.Join(q.Answers, " / ")
-	}
-	var right []string
-	for _, c := range q.Choices {
-		if c.Correct {
-			right = append(right, c.Text)
-		}
-	}
-	return strings.Join(right, "; ")
+	ShowAnswers bool `json:"show_answers"`
+	// ShuffleAnswers shows choices (and matching answers) in an order of their own to each student and attempt.
+	ShuffleAnswers bool `json:"shuffle_answers,omitempty"`
+	// TimeLimitMinutes is how long an attempt may take from when its questions are first shown; 0 means no limit.
+	TimeLimitMinutes int `json:"time_limit_minutes,omitempty"`
+	// HideFeedback keeps the feedback (per answer and general) from students after an attempt.
+	HideFeedback bool       `json:"hide_feedback,omitempty"`
+	Questions    []Question `json:"questions"`
 }
 
 func (qs *QuizSettings) validate(prefix string) error {
@@ -89,11 +44,17 @@ func (qs *QuizSettings) validate(prefix string) error {
 	if qs.GradingMethod != GradeHighest && qs.GradingMethod != GradeLast {
 		return invalid(prefix+"grading_method", "must be highest or last, not %q", qs.GradingMethod)
 	}
+	if qs.TimeLimitMinutes < 0 || qs.TimeLimitMinutes > 10080 {
+		return invalid(prefix+"time_limit_minutes", "must be 0 (no limit) to 10080 (a week)")
+	}
 	if qs.AttemptsAllowed < 0 || qs.AttemptsAllowed > 1000 {
 		return invalid(prefix+"attempts_allowed", "must be 0 (no limit) to 1000")
 	}
 	if len(qs.Questions) == 0 {
 		return invalid(prefix+"questions", "a quiz needs at least one question")
+	}
+	if len(qs.Questions) > 1000 {
+		return invalid(prefix+"questions", "at most 1000 questions per quiz")
 	}
 	seen := map[string]bool{}
 	for i := range qs.Questions {
@@ -107,113 +68,34 @@ func (qs *QuizSettings) validate(prefix string) error {
 			return invalid(field+".id", "%q is used by two questions", q.ID)
 		}
 		seen[q.ID] = true
-		if strings.TrimSpace(q.Text) == "" {
-			return invalid(field+".text", "is required")
-		}
-		if q.Points == 0 {
-			q.Points = 1
-		}
-		if q.Points < 0 || math.IsNaN(q.Points) || math.IsInf(q.Points, 0) {
-			return invalid(field+".points", "must be above 0")
-		}
-		switch q.Type {
-		case MultiChoice:
-			if len(q.Choices) < 2 {
-				return invalid(field+".choices", "a multiple-choice question needs at least two choices")
-			}
-			right := 0
-			for j, c := range q.Choices {
-				if strings.TrimSpace(c.Text) == "" {
-					return invalid(fmt.Sprintf("%s.choices[%d].text", field, j), "is required")
-				}
-				if c.Correct {
-					right++
-				}
-			}
-			if right == 0 {
-				return invalid(field+".choices", "at least one choice must be marked correct")
-			}
-			q.Answers = nil
-		case ShortAnswer:
-			var ok []string
-			for _, a := range q.Answers {
-				if strings.TrimSpace(a) != "" {
-					ok = append(ok, strings.TrimSpace(a))
-				}
-			}
-			if len(ok) == 0 {
-				return invalid(field+".answers", "a short-answer question needs at least one accepted answer")
-			}
-			q.Answers, q.Choices = ok, nil
-		default:
-			return invalid(field+".type", "must be multichoice or shortanswer, not %q", q.Type)
+		if err := q.validate(field); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// Fraction is how right an answer to q is, from 0 to 1. A single-answer question is right or wrong. A question
-// with several right choices gives each right choice an equal share and takes one share off for each wrong
-// choice ticked, never below 0, so that ticking everything earns nothing. A short answer is right when it matches
-// an accepted answer, ignoring case and runs of spaces.
-func (q Question) Fraction(given []string) float64 {
-	switch q.Type {
-	case ShortAnswer:
-		if len(given) == 0 {
-			return 0
-		}
-		g := normalise(given[0])
-		for _, a := range q.Answers {
-			if g != "" && g == normalise(a) {
-				return 1
-			}
-		}
-		return 0
-	case MultiChoice:
-		chosen := map[int]bool{}
-		for _, v := range given {
-			if i, err := strconv.Atoi(v); err == nil && i >= 0 && i < len(q.Choices) {
-				chosen[i] = true
-			}
-		}
-		right, hits, misses := 0, 0, 0
-		for i, c := range q.Choices {
-			if c.Correct {
-				right++
-				if chosen[i] {
-					hits++
-				}
-			} else if chosen[i] {
-				misses++
-			}
-		}
-		if right == 0 {
-			return 0
-		}
-		if !q.Multiple() {
-			if hits == 1 && misses == 0 {
-				return 1
-			}
-			return 0
-		}
-		return math.Max(0, float64(hits-misses)/float64(right))
-	}
-	return 0
-}
-
-func normalise(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
-
-// Score grades answers against the quiz, out of maxGrade.
-func (qs QuizSettings) Score(answers Answers, maxGrade float64) float64 {
+// Score grades answers against the quiz, out of maxGrade. Essay questions count with the points a teacher gave
+// them in marks (by question id); pending is true while an essay answered in the attempt has no mark yet, and
+// the score then holds what is marked so far.
+func (qs QuizSettings) Score(answers Answers, marks map[string]float64, maxGrade float64) (score float64, pending bool) {
 	var got, total float64
 	for _, q := range qs.Questions {
 		total += q.Points
+		if q.Type == Essay {
+			if m, ok := marks[q.ID]; ok {
+				got += math.Min(math.Max(m, 0), q.Points)
+			} else {
+				pending = true
+			}
+			continue
+		}
 		got += q.Points * q.Fraction(answers[q.ID])
 	}
 	if total == 0 {
-		return 0
+		return 0, pending
 	}
-	return round(got / total * maxGrade)
+	return round(got / total * maxGrade), pending
 }
 
 func round(v float64) float64 { return math.Round(v*100000) / 100000 }
@@ -239,6 +121,29 @@ func QuizGrade(method GradingMethod, attempts []Attempt) float64 {
 	return best
 }
 
+// QuizGradePending reports whether the quiz grade waits for a teacher: with the highest grade counting, while
+// any attempt has an essay not marked yet (it may turn out highest); with the last, while the last one has.
+func QuizGradePending(method GradingMethod, attempts []Attempt) bool {
+	if len(attempts) == 0 {
+		return false
+	}
+	if method == GradeLast {
+		last := attempts[0]
+		for _, a := range attempts {
+			if a.Number > last.Number {
+				last = a
+			}
+		}
+		return last.Pending
+	}
+	for _, a := range attempts {
+		if a.Pending {
+			return true
+		}
+	}
+	return false
+}
+
 // SubmitQuiz grades and stores an attempt and updates the user's grade, refusing it when no attempts are left.
 func (s *Service) SubmitQuiz(ctx context.Context, u *account.User, activityID int64, answers Answers) (Attempt, error) {
 	act, _, acc, err := s.Activity(ctx, u, activityID)
@@ -252,14 +157,35 @@ func (s *Service) SubmitQuiz(ctx context.Context, u *account.User, activityID in
 		return Attempt{}, fmt.Errorf("%w: only enrolled students submit attempts (teachers can preview the questions)", ErrForbidden)
 	}
 	now := s.now()
+	timedOut, number := false, 0
+	if act.Quiz.TimeLimitMinutes > 0 {
+		prev, err := s.Store.Attempts(ctx, act.ID, u.ID)
+		if err != nil {
+			return Attempt{}, err
+		}
+		number = len(prev) + 1
+		// An attempt sent without its form shown (no start recorded) starts, and is sent, now.
+		started, err := s.Store.StartAttempt(ctx, act.ID, u.ID, number, now)
+		if err != nil {
+			return Attempt{}, err
+		}
+		timedOut = now.After(started.Add(time.Duration(act.Quiz.TimeLimitMinutes)*time.Minute + TimeLimitGrace))
+	}
 	at, err := s.Store.RecordAttempt(ctx, act.ID, u.ID, func(prev []Attempt) (Attempt, *GradeChange, error) {
 		if act.Quiz.AttemptsAllowed > 0 && len(prev) >= act.Quiz.AttemptsAllowed {
 			return Attempt{}, nil, fmt.Errorf("%w: this quiz allows %d attempt(s) and you have used them all", ErrNoAttemptsLeft, act.Quiz.AttemptsAllowed)
 		}
-		a := Attempt{ActivityID: act.ID, UserID: u.ID, Number: len(prev) + 1, Answers: answers,
-			Score: act.Quiz.Score(answers, act.MaxGrade), MaxGrade: act.MaxGrade, SubmittedAt: now}
-		grade := QuizGrade(act.Quiz.GradingMethod, append(prev, a))
-		return a, &GradeChange{ActivityID: act.ID, UserID: u.ID, Grade: grade, MaxGrade: act.MaxGrade, At: now}, nil
+		if number != 0 && len(prev)+1 != number {
+			return Attempt{}, nil, ErrConcurrentAttempt
+		}
+		if timedOut { // nothing is saved before the submission, so nothing given after the time counts
+			answers = Answers{}
+		}
+		a := Attempt{ActivityID: act.ID, UserID: u.ID, Number: len(prev) + 1, Answers: answers, MaxGrade: act.MaxGrade, SubmittedAt: now}
+		a.Score, a.Pending = act.Quiz.Score(answers, nil, act.MaxGrade)
+		all := append(prev, a)
+		return a, &GradeChange{ActivityID: act.ID, UserID: u.ID, Grade: QuizGrade(act.Quiz.GradingMethod, all),
+			Pending: QuizGradePending(act.Quiz.GradingMethod, all), MaxGrade: act.MaxGrade, At: now}, nil
 	})
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return Attempt{}, fmt.Errorf("%w: send it again", ErrConcurrentAttempt)
@@ -270,7 +196,24 @@ func (s *Service) SubmitQuiz(ctx context.Context, u *account.User, activityID in
 	if err := s.Store.MarkComplete(ctx, act.ID, u.ID, now); err != nil {
 		return at, fmt.Errorf("record completion: %w", err)
 	}
+	at.TimedOut = timedOut
 	return at, nil
+}
+
+// TimeLimitGrace is how late after a quiz's time limit a submission still counts (the network, a slow click).
+const TimeLimitGrace = time.Minute
+
+// StartQuiz records that u's next attempt at a timed quiz has begun (its questions are shown), once: a reload
+// keeps the first start. It gives when the attempt must be sent; zero for a quiz without a time limit.
+func (s *Service) StartQuiz(ctx context.Context, u *account.User, act Activity, attemptsSoFar int) (time.Time, error) {
+	if act.Type != TypeQuiz || act.Quiz.TimeLimitMinutes == 0 || u == nil {
+		return time.Time{}, nil
+	}
+	started, err := s.Store.StartAttempt(ctx, act.ID, u.ID, attemptsSoFar+1, s.now())
+	if err != nil {
+		return time.Time{}, err
+	}
+	return started.Add(time.Duration(act.Quiz.TimeLimitMinutes) * time.Minute), nil
 }
 
 // Attempts lists u's own attempts at a quiz.
@@ -294,8 +237,12 @@ func (s *Service) SubmitAssignment(ctx context.Context, u *account.User, activit
 		return Submission{}, fmt.Errorf("%w: only enrolled students submit", ErrForbidden)
 	}
 	now := s.now()
-	if !act.DueAt.IsZero() && now.After(act.DueAt) {
-		return Submission{}, fmt.Errorf("%w: it was due %s", ErrPastDue, act.DueAt.Format("2006-01-02 15:04 MST"))
+	if closes := act.ClosesAt(); !closes.IsZero() && now.After(closes) {
+		if act.CutoffAt.IsZero() {
+			return Submission{}, fmt.Errorf("%w: it was due %s", ErrPastDue, act.DueAt.Format("2006-01-02 15:04 MST"))
+		}
+		return Submission{}, fmt.Errorf("%w: it was due %s, and late submissions closed %s", ErrPastDue,
+			act.DueAt.Format("2006-01-02 15:04 MST"), closes.Format("2006-01-02 15:04 MST"))
 	}
 	text = strings.TrimSpace(text)
 	if text == "" {

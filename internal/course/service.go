@@ -274,6 +274,7 @@ type ActivityInput struct {
 	Body        string
 	Quiz        QuizSettings
 	DueAt       time.Time
+	CutoffAt    time.Time
 }
 
 func (in *ActivityInput) validate(prefix string) error {
@@ -287,23 +288,29 @@ func (in *ActivityInput) validate(prefix string) error {
 		return invalid(prefix+"name", "must be at most 254 characters long")
 	}
 	if in.Type == TypePage {
-		in.MaxGrade, in.Quiz, in.DueAt = 0, QuizSettings{}, time.Time{}
+		in.MaxGrade, in.Quiz, in.DueAt, in.CutoffAt = 0, QuizSettings{}, time.Time{}, time.Time{}
 		return nil
 	}
 	if !(in.MaxGrade > 0) || in.MaxGrade > 100000 {
 		return invalid(prefix+"max_grade", "must be a number above 0 (and at most 100000)")
 	}
 	if in.Type == TypeQuiz {
-		in.Body, in.DueAt = "", time.Time{}
+		in.Body, in.DueAt, in.CutoffAt = "", time.Time{}, time.Time{}
 		return in.Quiz.validate(prefix)
 	}
 	in.Body, in.Quiz = "", QuizSettings{}
+	if !in.CutoffAt.IsZero() && !in.DueAt.IsZero() && in.CutoffAt.Before(in.DueAt) {
+		return invalid(prefix+"cutoff", "must not be before the due date")
+	}
 	return nil
 }
 
+// Validate checks the input as the forms and imports do, filling in defaults (question ids, points).
+func (in *ActivityInput) Validate() error { return in.validate("") }
+
 func (in ActivityInput) apply(a *Activity) {
 	a.Type, a.Name, a.Description, a.Visible = in.Type, in.Name, in.Description, in.Visible
-	a.MaxGrade, a.Body, a.Quiz, a.DueAt = in.MaxGrade, in.Body, in.Quiz, in.DueAt
+	a.MaxGrade, a.Body, a.Quiz, a.DueAt, a.CutoffAt = in.MaxGrade, in.Body, in.Quiz, in.DueAt, in.CutoffAt
 }
 
 // CreateActivity adds an activity at the end of a course.
@@ -356,6 +363,54 @@ func (s *Service) MoveActivity(ctx context.Context, u *account.User, id int64, d
 	}
 	if err := s.Store.MoveActivity(ctx, id, delta); err != nil {
 		return Activity{}, fmt.Errorf("move activity %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// ActivityDependents loads an activity for deletion with what depends on it, for its teachers.
+func (s *Service) ActivityDependents(ctx context.Context, u *account.User, id int64) (Activity, Dependents, error) {
+	a, _, acc, err := s.Activity(ctx, u, id)
+	if err != nil {
+		return Activity{}, Dependents{}, err
+	}
+	if !acc.Edit {
+		return Activity{}, Dependents{}, ErrForbidden
+	}
+	d, err := s.Store.ActivityDependents(ctx, id)
+	return a, d, err
+}
+
+// DeleteActivity deletes an activity with its grades, attempts, submissions and completions; a published
+// activity is refused (ErrPublished) until its published resource is deleted.
+func (s *Service) DeleteActivity(ctx context.Context, u *account.User, id int64) (Activity, error) {
+	a, _, acc, err := s.Activity(ctx, u, id)
+	if err != nil {
+		return Activity{}, err
+	}
+	if !acc.Edit {
+		return Activity{}, ErrForbidden
+	}
+	if err := s.Store.DeleteActivity(ctx, id); err != nil {
+		if errors.Is(err, ErrPublished) {
+			return a, err
+		}
+		return a, storeErr("activity", err)
+	}
+	return a, nil
+}
+
+// SetActivityVisible hides an activity from students or shows it again.
+func (s *Service) SetActivityVisible(ctx context.Context, u *account.User, id int64, visible bool) (Activity, error) {
+	a, _, acc, err := s.Activity(ctx, u, id)
+	if err != nil {
+		return Activity{}, err
+	}
+	if !acc.Edit {
+		return Activity{}, ErrForbidden
+	}
+	a.Visible, a.UpdatedAt = visible, s.now()
+	if err := s.Store.UpdateActivity(ctx, a); err != nil {
+		return Activity{}, fmt.Errorf("update activity %d: %w", id, err)
 	}
 	return a, nil
 }

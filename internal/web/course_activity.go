@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"html/template"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ltipub/ltipub/internal/course"
 )
@@ -19,6 +22,8 @@ type activityFormPage struct {
 	Activity  course.Activity // ID 0 while new
 	Questions string          // the quiz questions as JSON, in the course file format
 	Error     string
+	// Preview is a page's body rendered as students will see it (the Preview button, or live with JavaScript).
+	Preview template.HTML
 }
 
 func (s *Server) activityNewForm(w http.ResponseWriter, r *http.Request) {
@@ -81,6 +86,13 @@ func activityInput(r *http.Request, typ course.Type) (course.ActivityInput, stri
 		}
 		in.Quiz.GradingMethod = course.GradingMethod(r.PostFormValue("grading_method"))
 		in.Quiz.ShowAnswers = r.PostFormValue("show_answers") == "on"
+		in.Quiz.ShuffleAnswers = r.PostFormValue("shuffle_answers") == "on"
+		in.Quiz.HideFeedback = r.PostFormValue("hide_feedback") == "on"
+		if n := strings.TrimSpace(r.PostFormValue("time_limit_minutes")); n != "" {
+			if in.Quiz.TimeLimitMinutes, err = strconv.Atoi(n); err != nil {
+				return in, questions, &course.ValidationError{Field: "time_limit_minutes", Message: "must be a whole number of minutes (0 for no limit)"}
+			}
+		}
 		dec := json.NewDecoder(strings.NewReader(questions))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in.Quiz.Questions); err != nil {
@@ -88,6 +100,9 @@ func activityInput(r *http.Request, typ course.Type) (course.ActivityInput, stri
 		}
 	case course.TypeAssignment:
 		if in.DueAt, err = parseLocalTime("due", r.PostFormValue("due")); err != nil {
+			return in, questions, err
+		}
+		if in.CutoffAt, err = parseLocalTime("cutoff", r.PostFormValue("cutoff")); err != nil {
 			return in, questions, err
 		}
 	}
@@ -101,6 +116,9 @@ func (s *Server) activityNewSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	typ := course.Type(r.PostFormValue("type"))
 	in, questions, err := activityInput(r, typ)
+	if s.previewPage(w, r, id, course.Activity{CourseID: id, Type: typ}, in) {
+		return
+	}
 	var a course.Activity
 	if err == nil {
 		a, err = s.cfg.Courses.CreateActivity(r.Context(), currentUser(r), id, in)
@@ -126,9 +144,42 @@ func (s *Server) activityFormError(w http.ResponseWriter, r *http.Request, cours
 	}
 	id, typ := a.ID, a.Type
 	a.Name, a.Description, a.Visible, a.MaxGrade, a.Body, a.Quiz, a.DueAt = in.Name, in.Description, in.Visible, in.MaxGrade, in.Body, in.Quiz, in.DueAt
+	a.CutoffAt = in.CutoffAt
 	a.ID, a.Type = id, typ
 	s.render(w, r, http.StatusBadRequest, "course_activity_form", &activityFormPage{Page: Page{Title: "Activity", Embedded: isEmbedded(r)},
 		Course: c, Activity: a, Questions: questions, Error: msg})
+}
+
+// previewPage answers the page form's Preview button: the form again, unsaved, with the body rendered below it.
+func (s *Server) previewPage(w http.ResponseWriter, r *http.Request, courseID int64, a course.Activity, in course.ActivityInput) bool {
+	if r.PostFormValue("preview") == "" || a.Type != course.TypePage {
+		return false
+	}
+	c, acc, err := s.cfg.Courses.Course(r.Context(), currentUser(r), courseID)
+	if err == nil && !acc.Edit {
+		err = course.ErrForbidden
+	}
+	if err != nil {
+		s.courseFail(w, r, err)
+		return true
+	}
+	a.Name, a.Description, a.Visible, a.Body = in.Name, in.Description, in.Visible, in.Body
+	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: "Preview", Embedded: isEmbedded(r)},
+		Course: c, Activity: a, Preview: course.RenderMarkdown(in.Body)})
+	return true
+}
+
+// markdownPreview renders Markdown for the page editor's live preview, for signed-in users (it reads nothing
+// but the request, and renders as pages are rendered: raw HTML and unsafe links dropped).
+func (s *Server) markdownPreview(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "the page is over 1 MiB", http.StatusRequestEntityTooLarge)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(course.RenderMarkdown(r.PostFormValue("body"))))
 }
 
 func (s *Server) activityEditForm(w http.ResponseWriter, r *http.Request) {
@@ -167,6 +218,9 @@ func (s *Server) activityEditSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, questions, err := activityInput(r, old.Type)
+	if s.previewPage(w, r, old.CourseID, old, in) {
+		return
+	}
 	if err == nil {
 		_, err = s.cfg.Courses.UpdateActivity(r.Context(), currentUser(r), id, in)
 	}
@@ -211,26 +265,82 @@ type questionView struct {
 	Choices  []choiceView
 	Given    string
 	Fraction float64
+	// Matching: the items with the answer chosen for each, and the answers to choose from.
+	Items   []matchView
+	Options []string
+	// Feedback for the answer given, shown with the result.
+	Feedback []template.HTML
+	// Mark is the teacher's mark of an essay; HasMark is false while it waits for one.
+	Mark    float64
+	HasMark bool
 }
 
-func questionViews(qs course.QuizSettings, answers course.Answers) []questionView {
+// matchView is one item of a matching question.
+type matchView struct {
+	Index  int
+	Item   string
+	Chosen string
+	Right  string
+}
+
+// Rich renders one of the question's texts in its format: Markdown for imported questions, plain text otherwise.
+func (v questionView) Rich(s string) template.HTML {
+	if v.Format == course.FormatMarkdown {
+		return course.RenderMarkdown(s)
+	}
+	return template.HTML(template.HTMLEscapeString(s)) //nolint:gosec // escaped just above
+}
+
+func questionViews(qs course.QuizSettings, answers course.Answers, marks map[string]float64) []questionView {
 	out := make([]questionView, len(qs.Questions))
 	for i, q := range qs.Questions {
 		given := answers[q.ID]
-		v := questionView{Question: q, Number: i + 1, Multiple: q.Multiple(), Fraction: q.Fraction(given)}
+		v := questionView{Question: q, Number: i + 1, Multiple: q.IsMultiple(), Fraction: q.Fraction(given), Options: q.AnswerOptions()}
 		chosen := map[string]bool{}
 		for _, g := range given {
 			chosen[g] = true
 		}
 		for j, c := range q.Choices {
-			v.Choices = append(v.Choices, choiceView{Index: j, Text: c.Text, Checked: chosen[strconv.Itoa(j)], Correct: c.Correct})
+			v.Choices = append(v.Choices, choiceView{Index: j, Text: c.Text, Checked: chosen[strconv.Itoa(j)], Correct: q.ChoiceFraction(j) > 0})
 		}
-		if q.Type == course.ShortAnswer && len(given) > 0 {
+		for j, p := range q.Items() {
+			m := matchView{Index: j, Item: p.Item, Right: p.Answer}
+			if j < len(given) {
+				m.Chosen = given[j]
+			}
+			v.Items = append(v.Items, m)
+		}
+		if len(given) > 0 {
 			v.Given = given[0]
+		}
+		if answers != nil {
+			for _, f := range q.Feedback(given) {
+				v.Feedback = append(v.Feedback, v.Rich(f))
+			}
+		}
+		if q.ManuallyGraded() {
+			v.Mark, v.HasMark = marks[q.ID]
+			if v.HasMark && q.Points > 0 {
+				v.Fraction = v.Mark / q.Points
+			}
 		}
 		out[i] = v
 	}
 	return out
+}
+
+// shuffleViews puts each question's choices and matching answers in an order of their own for this student and
+// attempt number: the same on every reload of the form (so a reload does not reshuffle), another for the next
+// attempt. The choices keep their indexes, so grading does not change.
+func shuffleViews(vs []questionView, userID int64, attempt int) {
+	for i := range vs {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%d/%d/%s", userID, attempt, vs[i].ID)
+		rng := rand.New(rand.NewPCG(h.Sum64(), uint64(attempt)))
+		rng.Shuffle(len(vs[i].Choices), func(a, b int) { vs[i].Choices[a], vs[i].Choices[b] = vs[i].Choices[b], vs[i].Choices[a] })
+		vs[i].Options = append([]string(nil), vs[i].Options...)
+		rng.Shuffle(len(vs[i].Options), func(a, b int) { vs[i].Options[a], vs[i].Options[b] = vs[i].Options[b], vs[i].Options[a] })
+	}
 }
 
 type activityPage struct {
@@ -244,11 +354,13 @@ type activityPage struct {
 	Questions    []questionView // the form, or the teacher's preview
 	Attempts     []course.Attempt
 	LastResult   []questionView
-	AttemptsLeft int // -1: no limit
+	AttemptsLeft int       // -1: no limit
+	Deadline     time.Time // when a timed attempt must be sent; zero without a time limit
 	// Assignment and grades
 	Submission  *course.Submission
 	Grade       *course.Grade
 	PastDue     bool
+	Late        bool // past the due date, before the cut-off
 	Submissions []course.SubmissionRow
 }
 
@@ -276,21 +388,32 @@ func (s *Server) activityView(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case course.TypeQuiz:
-		p.Questions = questionViews(a.Quiz, nil)
+		p.Questions = questionViews(a.Quiz, nil, nil)
 		if acc.IsStudent() {
 			if p.Attempts, err = s.cfg.Courses.Attempts(ctx, u, a.ID); err != nil {
 				s.fail(w, r, err)
 				return
 			}
 			if n := len(p.Attempts); n > 0 {
-				p.LastResult = questionViews(a.Quiz, p.Attempts[n-1].Answers)
+				p.LastResult = questionViews(a.Quiz, p.Attempts[n-1].Answers, p.Attempts[n-1].Marks)
 			}
 			if a.Quiz.AttemptsAllowed > 0 {
 				p.AttemptsLeft = max(0, a.Quiz.AttemptsAllowed-len(p.Attempts))
 			}
+			if a.Quiz.ShuffleAnswers {
+				shuffleViews(p.Questions, u.ID, len(p.Attempts)+1)
+			}
+			if p.CanAttempt() {
+				if p.Deadline, err = s.cfg.Courses.StartQuiz(ctx, u, a, len(p.Attempts)); err != nil {
+					s.fail(w, r, err)
+					return
+				}
+			}
 		}
 	case course.TypeAssignment:
-		p.PastDue = !a.DueAt.IsZero() && s.now().After(a.DueAt)
+		closes := a.ClosesAt()
+		p.PastDue = !closes.IsZero() && s.now().After(closes)
+		p.Late = a.Late(s.now()) && !p.PastDue
 		if acc.IsStudent() {
 			if sub, err := s.cfg.Courses.SubmissionOf(ctx, u, a.ID); err == nil {
 				p.Submission = &sub
@@ -342,7 +465,11 @@ func (s *Server) quizSubmit(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, fmt.Sprintf("Attempt %d submitted: %s / %s.", at.Number, course.FormatNumber(at.Score), course.FormatNumber(at.MaxGrade)))
+	if at.TimedOut {
+		s.flash(r, fmt.Sprintf("Attempt %d came after the time limit: no answer counted (%s / %s).", at.Number, course.FormatNumber(at.Score), course.FormatNumber(at.MaxGrade)))
+	} else {
+		s.flash(r, fmt.Sprintf("Attempt %d submitted: %s / %s.", at.Number, course.FormatNumber(at.Score), course.FormatNumber(at.MaxGrade)))
+	}
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
 }
 
@@ -378,5 +505,9 @@ func (s *Server) gradeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.flash(r, "Grade saved.")
+	if r.PostFormValue("return") == "attempts" { // the override form of the attempts page
+		http.Redirect(w, r, fmt.Sprintf("/activities/%d/attempts", id), http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
 }

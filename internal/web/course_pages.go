@@ -1,10 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/course/moodle"
 )
 
 // courseRoutes adds the course, activity, enrolment and gradebook pages.
@@ -41,6 +42,22 @@ func (s *Server) courseRoutes(app *http.ServeMux) {
 	app.Handle("POST /activities/{id}/attempts", u(s.quizSubmit))
 	app.Handle("POST /activities/{id}/submission", u(s.assignmentSubmit))
 	app.Handle("POST /activities/{id}/grades/{uid}", u(s.gradeSubmit))
+	app.Handle("GET /activities/{id}/attempts", u(s.quizAttempts))
+	app.Handle("POST /activities/{id}/attempts/{uid}/{n}/marks", u(s.attemptMark))
+	app.Handle("POST /activities/{id}/regrade", u(s.quizRegrade))
+	app.Handle("POST /courses/{id}/questions/import", u(s.questionImportSubmit))
+	app.Handle("POST /markdown/preview", u(s.markdownPreview))
+	app.Handle("GET /activities/{id}/questions", u(s.questionList))
+	app.Handle("GET /activities/{id}/questions/new", u(s.questionNewForm))
+	app.Handle("GET /activities/{id}/questions/{qid}/edit", u(s.questionEditForm))
+	app.Handle("POST /activities/{id}/questions/save", u(s.questionSave))
+	app.Handle("POST /activities/{id}/questions/{qid}/delete", u(s.questionDelete))
+	app.Handle("POST /activities/{id}/questions/{qid}/move", u(s.questionMove))
+	app.Handle("GET /activities/{id}/delete", u(s.activityDeleteForm))
+	app.Handle("POST /activities/{id}/delete", u(s.activityDeleteSubmit))
+	app.Handle("POST /activities/{id}/visibility", u(s.activityVisibility))
+	app.Handle("GET /activities/{id}/questions.gift", u(s.questionsExport("gift")))
+	app.Handle("GET /activities/{id}/questions.xml", u(s.questionsExport("xml")))
 }
 
 // fmtHelpers gives the course templates their formatting methods.
@@ -94,6 +111,10 @@ func courseProblem(err error) error {
 	case errors.Is(err, course.ErrShortNameTaken), errors.Is(err, course.ErrAlreadyEnrolled), errors.Is(err, course.ErrConcurrentAttempt):
 		p.Status, p.Code, p.Title = http.StatusConflict, "conflict", "That was not accepted"
 		p.Cause, p.Fix = strings.ToUpper(err.Error()[:1])+err.Error()[1:]+".", "Go back, change it and send again."
+	case errors.Is(err, course.ErrPublished):
+		p.Status, p.Code, p.Title = http.StatusConflict, "published", "This activity is published"
+		p.Cause, p.Fix = "Platforms link to it as an LTI tool, so deleting it would break their links and grade sync.",
+			"Delete its published resource on the course's Published page first (platform links then stop working), then delete the activity."
 	case errors.Is(err, course.ErrWrongType):
 		p.Title, p.Cause, p.Fix = "Not possible here", "This action does not apply to this type of activity.", "Go back to the activity."
 	default:
@@ -233,34 +254,58 @@ func (s *Server) courseImportForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "course_import", &courseImportPage{Page: Page{Title: "Import a course", Embedded: isEmbedded(r)}})
 }
 
-// maxImport bounds an uploaded course file.
-const maxImport = 4 << 20
+// maxImport bounds an uploaded course file or Moodle backup.
+var maxImport = moodle.DefaultLimits.Upload
 
-func (s *Server) courseImportSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxImport+64<<10)
+// readUpload reads the form's file (or its pasted text field), refusing an upload over limit with a message.
+func readUpload(w http.ResponseWriter, r *http.Request, limit int64, textField string) ([]byte, string) {
+	r.Body = http.MaxBytesReader(w, r.Body, limit+64<<10)
 	var data []byte
-	if err := r.ParseMultipartForm(maxImport); err == nil {
-		if f, _, err := r.FormFile("file"); err == nil {
-			data, err = io.ReadAll(f)
-			f.Close()
-			if err != nil {
-				s.fail(w, r, &Problem{Title: "The file could not be read", Cause: err.Error(), Fix: "Choose the file again.", Err: err})
-				return
-			}
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, fmt.Sprintf("Nothing was imported: the file is over the %d MiB limit.", limit>>20)
+		}
+	} else if f, _, err := r.FormFile("file"); err == nil {
+		data, err = moodle.ReadUpload(f, limit)
+		f.Close()
+		if err != nil {
+			return nil, "Nothing was imported: " + err.Error()
 		}
 	}
-	text := r.FormValue("json")
-	if len(data) == 0 {
-		data = []byte(text)
+	if r.MultipartForm != nil {
+		defer r.MultipartForm.RemoveAll() // temporary files of a large upload go at once
 	}
-	page := &courseImportPage{Page: Page{Title: "Import a course", Embedded: isEmbedded(r)}, JSON: text}
+	if len(data) == 0 && textField != "" {
+		data = []byte(r.FormValue(textField))
+	}
+	return data, ""
+}
+
+func (s *Server) courseImportSubmit(w http.ResponseWriter, r *http.Request) {
+	data, problem := readUpload(w, r, maxImport, "json")
+	page := &courseImportPage{Page: Page{Title: "Import a course", Embedded: isEmbedded(r)}}
+	if problem != "" {
+		page.Error = problem
+		s.render(w, r, http.StatusRequestEntityTooLarge, "course_import", page)
+		return
+	}
+	if len(data) < 64<<10 && !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) && !bytes.HasPrefix(data, []byte("PK")) {
+		page.JSON = r.FormValue("json")
+	}
 	if len(strings.TrimSpace(string(data))) == 0 {
-		page.Error = "Choose a course file, or paste its JSON."
+		page.Error = "Choose a course file or a Moodle backup, or paste the course file's JSON."
 		s.render(w, r, http.StatusBadRequest, "course_import", page)
 		return
 	}
-	res, err := s.cfg.Courses.Import(r.Context(), currentUser(r), data)
+	rep, err := moodle.ImportCourse(r.Context(), s.cfg.Courses, currentUser(r), data, moodle.DefaultLimits)
 	if err != nil {
+		var merr *moodle.Error
+		if errors.As(err, &merr) {
+			page.Error = "Nothing was imported. " + merr.Error()
+			s.render(w, r, http.StatusBadRequest, "course_import", page)
+			return
+		}
 		if msg := formError(err); msg != "" {
 			page.Error = "Nothing was imported. " + msg
 			s.render(w, r, http.StatusBadRequest, "course_import", page)
@@ -269,9 +314,62 @@ func (s *Server) courseImportSubmit(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.log.InfoContext(r.Context(), "course imported", slog.Int64("course_id", res.Course.ID), slog.Int("activities", len(res.Activities)))
-	s.flash(r, fmt.Sprintf("Imported %q with %d activities. You are its teacher.", res.Course.FullName, len(res.Activities)))
+	res := rep.Result
+	s.log.InfoContext(r.Context(), "course imported", slog.Int64("course_id", res.Course.ID), slog.Int("activities", len(res.Activities)),
+		slog.String("from", string(rep.Kind)), slog.Int("skipped", len(rep.Skipped)))
+	msg := fmt.Sprintf("Imported %q with %d activities. You are its teacher.", res.Course.FullName, len(res.Activities))
+	if len(rep.Skipped) > 0 {
+		var names []string
+		for _, sk := range rep.Skipped {
+			names = append(names, fmt.Sprintf("%s %q", sk.Type, sk.Name))
+		}
+		msg += " Skipped (ltipub has no such activity): " + strings.Join(names, ", ") + "."
+	}
+	if len(rep.Notes) > 0 {
+		msg += " Not kept: " + strings.Join(rep.Notes, "; ") + "."
+	}
+	s.flash(r, msg)
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", res.Course.ID), http.StatusSeeOther)
+}
+
+// questionImportSubmit adds a GIFT or Moodle XML file's questions to the quiz {qid}, or to a new quiz of course
+// {id} when the form's quiz is empty.
+func (s *Server) questionImportSubmit(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	data, problem := readUpload(w, r, moodle.DefaultLimits.Entry, "")
+	if problem != "" {
+		s.fail(w, r, &Problem{Status: http.StatusRequestEntityTooLarge, Title: "The question file is too large", Cause: problem,
+			Fix: "Export fewer questions at once."})
+		return
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		s.courseFail(w, r, &course.ValidationError{Field: "file", Message: "choose a GIFT or Moodle XML question file"})
+		return
+	}
+	var quizID int64
+	if v := strings.TrimSpace(r.FormValue("quiz")); v != "" {
+		var err error
+		if quizID, err = strconv.ParseInt(v, 10, 64); err != nil {
+			s.courseFail(w, r, &course.ValidationError{Field: "quiz", Message: "must be a quiz's id"})
+			return
+		}
+	}
+	act, kind, err := moodle.ImportQuestions(r.Context(), s.cfg.Courses, currentUser(r), id, quizID, r.FormValue("name"), data, moodle.DefaultLimits)
+	if err != nil {
+		var merr *moodle.Error
+		if errors.As(err, &merr) {
+			s.fail(w, r, &Problem{Status: http.StatusBadRequest, Title: "Nothing was imported", Cause: fmt.Sprintf("%s file: %s", kind, merr.Error()),
+				Fix: "Correct the file at that place and upload it again.", Err: err})
+			return
+		}
+		s.courseFail(w, r, err)
+		return
+	}
+	s.flash(r, fmt.Sprintf("Imported the %s file: %q now has %d question(s).", kind, act.Name, len(act.Quiz.Questions)))
+	http.Redirect(w, r, fmt.Sprintf("/activities/%d", act.ID), http.StatusSeeOther)
 }
 
 func (s *Server) courseExport(w http.ResponseWriter, r *http.Request) {

@@ -114,18 +114,19 @@ func (s *Store) CoursesOfUser(ctx context.Context, userID int64) ([]course.Cours
 }
 
 const activityColumns = `id, course_id, position, type, name, description, visible, max_grade, body, due_at, quiz,
-	created_at, updated_at`
+	created_at, updated_at, cutoff_at`
 
 func scanActivity(sc scanner) (course.Activity, error) {
 	var a course.Activity
 	var typ, quiz string
-	var due sql.NullInt64
+	var due, cutoff sql.NullInt64
 	var created, updated int64
 	if err := sc.Scan(&a.ID, &a.CourseID, &a.Position, &typ, &a.Name, &a.Description, &a.Visible, &a.MaxGrade, &a.Body,
-		&due, &quiz, &created, &updated); err != nil {
+		&due, &quiz, &created, &updated, &cutoff); err != nil {
 		return course.Activity{}, mapErr(err)
 	}
 	a.Type, a.DueAt, a.CreatedAt, a.UpdatedAt = course.Type(typ), fromNullMicros(due), fromMicros(created), fromMicros(updated)
+	a.CutoffAt = fromNullMicros(cutoff)
 	if err := json.Unmarshal([]byte(quiz), &a.Quiz); err != nil {
 		return course.Activity{}, fmt.Errorf("activity %d: decode quiz settings: %w", a.ID, err)
 	}
@@ -146,11 +147,11 @@ func insertActivity(ctx context.Context, c conn, a *course.Activity) error {
 		return err
 	}
 	err = c.row(ctx, `INSERT INTO activities (course_id, position, type, name, description, visible, max_grade, body, due_at,
-		quiz, created_at, updated_at)
+		quiz, created_at, updated_at, cutoff_at)
 		VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM activities WHERE course_id = $1), $2, $3, $4, $5, $6, $7, $8,
-		$9, $10, $11) RETURNING id, position`,
+		$9, $10, $11, $12) RETURNING id, position`,
 		a.CourseID, string(a.Type), a.Name, a.Description, a.Visible, a.MaxGrade, a.Body, nullMicros(a.DueAt), quiz,
-		micros(a.CreatedAt), micros(a.UpdatedAt)).Scan(&a.ID, &a.Position)
+		micros(a.CreatedAt), micros(a.UpdatedAt), nullMicros(a.CutoffAt)).Scan(&a.ID, &a.Position)
 	return mapErr(err)
 }
 
@@ -167,8 +168,8 @@ func (s *Store) UpdateActivity(ctx context.Context, a course.Activity) error {
 		return err
 	}
 	res, err := s.c().exec(ctx, `UPDATE activities SET name = $2, description = $3, visible = $4, max_grade = $5, body = $6,
-		due_at = $7, quiz = $8, updated_at = $9 WHERE id = $1`,
-		a.ID, a.Name, a.Description, a.Visible, a.MaxGrade, a.Body, nullMicros(a.DueAt), quiz, micros(a.UpdatedAt))
+		due_at = $7, quiz = $8, updated_at = $9, cutoff_at = $10 WHERE id = $1`,
+		a.ID, a.Name, a.Description, a.Visible, a.MaxGrade, a.Body, nullMicros(a.DueAt), quiz, micros(a.UpdatedAt), nullMicros(a.CutoffAt))
 	if err != nil {
 		return err
 	}
@@ -223,6 +224,43 @@ func (s *Store) MoveActivity(ctx context.Context, id int64, delta int) error {
 			return err
 		}
 		_, err = c.exec(ctx, `UPDATE activities SET position = $2 WHERE id = $1`, otherID, pos)
+		return err
+	})
+}
+
+// ActivityDependents counts the published resources, grades, attempts, submissions and completions of an activity.
+func (s *Store) ActivityDependents(ctx context.Context, id int64) (course.Dependents, error) {
+	var d course.Dependents
+	err := s.c().row(ctx, `SELECT
+		(SELECT COUNT(*) FROM published_resources WHERE activity_id = $1),
+		(SELECT COUNT(*) FROM grades WHERE activity_id = $1),
+		(SELECT COUNT(*) FROM quiz_attempts WHERE activity_id = $1),
+		(SELECT COUNT(*) FROM submissions WHERE activity_id = $1),
+		(SELECT COUNT(*) FROM completions WHERE activity_id = $1)`, id).
+		Scan(&d.Published, &d.Grades, &d.Attempts, &d.Submissions, &d.Completions)
+	return d, mapErr(err)
+}
+
+// DeleteActivity deletes an activity and, by the foreign keys' cascades, what depends on it, unless it is
+// published: the check and the delete share one transaction, and on PostgreSQL the activity row is locked first
+// so that a publish committing in between waits for the delete (and then fails on its foreign key).
+func (s *Store) DeleteActivity(ctx context.Context, id int64) error {
+	return s.inTx(ctx, func(c conn) error {
+		res, err := c.exec(ctx, `UPDATE activities SET updated_at = updated_at WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if err := affectedOne(res); err != nil {
+			return err
+		}
+		var n int
+		if err := c.row(ctx, `SELECT COUNT(*) FROM published_resources WHERE activity_id = $1`, id).Scan(&n); err != nil {
+			return mapErr(err)
+		}
+		if n > 0 {
+			return course.ErrPublished
+		}
+		_, err = c.exec(ctx, `DELETE FROM activities WHERE id = $1`, id)
 		return err
 	})
 }

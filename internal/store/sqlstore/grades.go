@@ -6,26 +6,51 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ltipub/ltipub/internal/course"
 )
 
 // Quiz attempts, assignment submissions and the gradebook.
 
-const attemptColumns = `id, activity_id, user_id, number, answers, score, max_grade, submitted_at`
+const attemptColumns = `id, activity_id, user_id, number, answers, score, max_grade, submitted_at, marks, pending`
 
 func scanAttempt(sc scanner) (course.Attempt, error) {
 	var a course.Attempt
-	var answers string
+	var answers, marks string
 	var at int64
-	if err := sc.Scan(&a.ID, &a.ActivityID, &a.UserID, &a.Number, &answers, &a.Score, &a.MaxGrade, &at); err != nil {
+	if err := sc.Scan(&a.ID, &a.ActivityID, &a.UserID, &a.Number, &answers, &a.Score, &a.MaxGrade, &at, &marks, &a.Pending); err != nil {
 		return course.Attempt{}, mapErr(err)
 	}
 	a.SubmittedAt = fromMicros(at)
 	if err := json.Unmarshal([]byte(answers), &a.Answers); err != nil {
 		return course.Attempt{}, fmt.Errorf("attempt %d: decode answers: %w", a.ID, err)
 	}
+	if err := json.Unmarshal([]byte(marks), &a.Marks); err != nil {
+		return course.Attempt{}, fmt.Errorf("attempt %d: decode marks: %w", a.ID, err)
+	}
 	return a, nil
+}
+
+func scanAttempts(rows *sql.Rows) ([]course.Attempt, error) {
+	defer rows.Close()
+	var out []course.Attempt
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, mapErr(rows.Err())
+}
+
+func marksJSON(m map[string]float64) (string, error) {
+	if m == nil {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
 }
 
 func attempts(ctx context.Context, c conn, activityID, userID int64) ([]course.Attempt, error) {
@@ -69,9 +94,13 @@ func (s *Store) RecordAttempt(ctx context.Context, activityID, userID int64,
 		if err != nil {
 			return err
 		}
-		a.ID, err = c.insertID(ctx, `INSERT INTO quiz_attempts (activity_id, user_id, number, answers, score, max_grade, submitted_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			a.ActivityID, a.UserID, a.Number, string(answers), a.Score, a.MaxGrade, micros(a.SubmittedAt))
+		marks, err := marksJSON(a.Marks)
+		if err != nil {
+			return err
+		}
+		a.ID, err = c.insertID(ctx, `INSERT INTO quiz_attempts (activity_id, user_id, number, answers, score, max_grade,
+			submitted_at, marks, pending) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			a.ActivityID, a.UserID, a.Number, string(answers), a.Score, a.MaxGrade, micros(a.SubmittedAt), marks, a.Pending)
 		if err != nil {
 			return err
 		}
@@ -89,6 +118,67 @@ func (s *Store) RecordAttempt(ctx context.Context, activityID, userID int64,
 // Attempts lists a user's attempts at a quiz, oldest first.
 func (s *Store) Attempts(ctx context.Context, activityID, userID int64) ([]course.Attempt, error) {
 	return attempts(ctx, s.c(), activityID, userID)
+}
+
+// StartAttempt records the start of an attempt once; a second call keeps the first start.
+func (s *Store) StartAttempt(ctx context.Context, activityID, userID int64, number int, at time.Time) (time.Time, error) {
+	var started int64
+	err := s.inTx(ctx, func(c conn) error {
+		if _, err := c.exec(ctx, `INSERT INTO quiz_starts (activity_id, user_id, number, started_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (activity_id, user_id, number) DO NOTHING`, activityID, userID, number, micros(at)); err != nil {
+			return err
+		}
+		return mapErr(c.row(ctx, `SELECT started_at FROM quiz_starts WHERE activity_id = $1 AND user_id = $2 AND number = $3`,
+			activityID, userID, number).Scan(&started))
+	})
+	return fromMicros(started), err
+}
+
+// ActivityAttempts lists every attempt at a quiz, by user and number.
+func (s *Store) ActivityAttempts(ctx context.Context, activityID int64) ([]course.Attempt, error) {
+	rows, err := s.c().query(ctx, `SELECT `+attemptColumns+` FROM quiz_attempts WHERE activity_id = $1
+		ORDER BY user_id, number`, activityID)
+	if err != nil {
+		return nil, err
+	}
+	return scanAttempts(rows)
+}
+
+// UpdateAttempts stores the new scores, marks and pending flags decide gives a user's attempts, and the grade
+// change, in one transaction. The attempts are read first with an UPDATE that touches nothing, so that on
+// PostgreSQL their rows stay locked against a concurrent marking until the end.
+func (s *Store) UpdateAttempts(ctx context.Context, activityID, userID int64,
+	decide func(all []course.Attempt) ([]course.Attempt, *course.GradeChange, error)) error {
+	return s.inTx(ctx, func(c conn) error {
+		if _, err := c.exec(ctx, `UPDATE quiz_attempts SET pending = pending WHERE activity_id = $1 AND user_id = $2`,
+			activityID, userID); err != nil {
+			return err
+		}
+		all, err := attempts(ctx, c, activityID, userID)
+		if err != nil {
+			return err
+		}
+		changed, change, err := decide(all)
+		if err != nil {
+			return err
+		}
+		for _, a := range changed {
+			marks, err := marksJSON(a.Marks)
+			if err != nil {
+				return err
+			}
+			if _, err := c.exec(ctx, `UPDATE quiz_attempts SET score = $1, marks = $2, pending = $3, max_grade = $4
+				WHERE id = $5 AND activity_id = $6 AND user_id = $7`, a.Score, marks, a.Pending, a.MaxGrade, a.ID, activityID, userID); err != nil {
+				return err
+			}
+		}
+		if change != nil {
+			if _, err := putGrade(ctx, c, *change); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // SaveSubmission stores or replaces a user's submission.
@@ -140,6 +230,10 @@ func (s *Store) ListSubmissions(ctx context.Context, activityID int64) ([]course
 
 const gradeColumns = `g.id, g.activity_id, g.user_id, g.grade, g.max_grade, g.feedback, g.graded_by, g.modified_at, g.revision`
 
+// courseGradeColumns adds the pending flag (migration 00014). The grade sync queries in sync.go select
+// gradeColumns and scan them themselves, so those stay as they were.
+const courseGradeColumns = gradeColumns + `, g.pending`
+
 func scanGrade(sc scanner) (course.Grade, error) {
 	var g course.Grade
 	var by sql.NullInt64
@@ -151,22 +245,34 @@ func scanGrade(sc scanner) (course.Grade, error) {
 	return g, nil
 }
 
+// scanCourseGrade reads courseGradeColumns.
+func scanCourseGrade(sc scanner) (course.Grade, error) {
+	var g course.Grade
+	var by sql.NullInt64
+	var at int64
+	if err := sc.Scan(&g.ID, &g.ActivityID, &g.UserID, &g.Grade, &g.MaxGrade, &g.Feedback, &by, &at, &g.Revision, &g.Pending); err != nil {
+		return course.Grade{}, mapErr(err)
+	}
+	g.GradedBy, g.ModifiedAt = by.Int64, fromMicros(at)
+	return g, nil
+}
+
 // putGrade inserts or changes a grade, bumping its revision, and appends the change to the grade's history. On
 // PostgreSQL the upsert's row lock makes concurrent changes of one grade take turns, so each gets its own
 // revision; SQLite has one writer at a time anyway.
 func putGrade(ctx context.Context, c conn, ch course.GradeChange) (course.Grade, error) {
-	g, err := scanGrade(c.row(ctx, `INSERT INTO grades AS g (activity_id, user_id, grade, max_grade, feedback, graded_by,
-		modified_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, 1)
+	g, err := scanCourseGrade(c.row(ctx, `INSERT INTO grades AS g (activity_id, user_id, grade, max_grade, feedback, graded_by,
+		modified_at, revision, pending) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)
 		ON CONFLICT (activity_id, user_id) DO UPDATE SET grade = excluded.grade, max_grade = excluded.max_grade,
 		feedback = excluded.feedback, graded_by = excluded.graded_by, modified_at = excluded.modified_at,
-		revision = g.revision + 1
-		RETURNING `+strings.ReplaceAll(gradeColumns, "g.", ""),
-		ch.ActivityID, ch.UserID, ch.Grade, ch.MaxGrade, ch.Feedback, nullID(ch.GradedBy), micros(ch.At)))
+		revision = g.revision + 1, pending = excluded.pending
+		RETURNING `+strings.ReplaceAll(courseGradeColumns, "g.", ""),
+		ch.ActivityID, ch.UserID, ch.Grade, ch.MaxGrade, ch.Feedback, nullID(ch.GradedBy), micros(ch.At), ch.Pending))
 	if err != nil {
 		return course.Grade{}, err
 	}
-	_, err = c.exec(ctx, `INSERT INTO grade_history (grade_id, revision, grade, max_grade, feedback, graded_by, changed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, g.ID, g.Revision, g.Grade, g.MaxGrade, g.Feedback, nullID(g.GradedBy), micros(g.ModifiedAt))
+	_, err = c.exec(ctx, `INSERT INTO grade_history (grade_id, revision, grade, max_grade, feedback, graded_by, changed_at, pending)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, g.ID, g.Revision, g.Grade, g.MaxGrade, g.Feedback, nullID(g.GradedBy), micros(g.ModifiedAt), g.Pending)
 	return g, err
 }
 
@@ -183,7 +289,7 @@ func (s *Store) PutGrade(ctx context.Context, ch course.GradeChange) (course.Gra
 
 // GradeOf loads one user's grade in one activity.
 func (s *Store) GradeOf(ctx context.Context, activityID, userID int64) (course.Grade, error) {
-	return scanGrade(s.c().row(ctx, `SELECT `+gradeColumns+` FROM grades g WHERE g.activity_id = $1 AND g.user_id = $2`,
+	return scanCourseGrade(s.c().row(ctx, `SELECT `+courseGradeColumns+` FROM grades g WHERE g.activity_id = $1 AND g.user_id = $2`,
 		activityID, userID))
 }
 
@@ -204,16 +310,33 @@ func (s *Store) grades(ctx context.Context, query string, args ...any) ([]course
 	return out, mapErr(rows.Err())
 }
 
+func (s *Store) courseGrades(ctx context.Context, query string, args ...any) ([]course.Grade, error) {
+	rows, err := s.c().query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []course.Grade
+	for rows.Next() {
+		g, err := scanCourseGrade(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, mapErr(rows.Err())
+}
+
 // CourseGrades lists every grade in a course.
 func (s *Store) CourseGrades(ctx context.Context, courseID int64) ([]course.Grade, error) {
-	return s.grades(ctx, `SELECT `+gradeColumns+` FROM grades g JOIN activities a ON a.id = g.activity_id
+	return s.courseGrades(ctx, `SELECT `+courseGradeColumns+` FROM grades g JOIN activities a ON a.id = g.activity_id
 		WHERE a.course_id = $1 ORDER BY g.id`, courseID)
 }
 
 // GradeHistory lists every recorded value of a grade, oldest first.
 func (s *Store) GradeHistory(ctx context.Context, gradeID int64) ([]course.Grade, error) {
-	return s.grades(ctx, `SELECT g.grade_id, gr.activity_id, gr.user_id, g.grade, g.max_grade, g.feedback, g.graded_by,
-		g.changed_at, g.revision FROM grade_history g JOIN grades gr ON gr.id = g.grade_id
+	return s.courseGrades(ctx, `SELECT g.grade_id, gr.activity_id, gr.user_id, g.grade, g.max_grade, g.feedback, g.graded_by,
+		g.changed_at, g.revision, g.pending FROM grade_history g JOIN grades gr ON gr.id = g.grade_id
 		WHERE g.grade_id = $1 ORDER BY g.revision`, gradeID)
 }
 
@@ -222,7 +345,7 @@ func (s *Store) GradesToSync(ctx context.Context, target string, courseID int64,
 	if limit <= 0 {
 		limit = 1000
 	}
-	return s.grades(ctx, `SELECT `+gradeColumns+` FROM grades g
+	return s.courseGrades(ctx, `SELECT `+courseGradeColumns+` FROM grades g
 		LEFT JOIN grade_sync_marks m ON m.grade_id = g.id AND m.target = $1
 		WHERE (m.revision IS NULL OR g.revision > m.revision)
 		AND (CAST($2 AS BIGINT) = 0 OR g.activity_id IN (SELECT id FROM activities WHERE course_id = $2))

@@ -40,7 +40,7 @@ func testCourses(t *testing.T, s *sqlstore.Store) {
 	acts := []*course.Activity{
 		{CourseID: c.ID, Type: course.TypePage, Name: "Intro", Body: "# Hi", Visible: true},
 		{CourseID: c.ID, Type: course.TypeQuiz, Name: "Quiz", MaxGrade: 10, Quiz: course.QuizSettings{AttemptsAllowed: 2,
-			GradingMethod: course.GradeLast, Questions: []course.Question{{ID: "q1", Type: course.ShortAnswer, Text: "2+2", Points: 1, Answers: []string{"4"}}}}},
+			GradingMethod: course.GradeLast, Questions: []course.Question{{ID: "q1", Type: course.ShortAnswer, Text: "2+2", Points: 1, Answers: []course.Answer{{Text: "4"}}}}}},
 		{CourseID: c.ID, Type: course.TypeAssignment, Name: "Essay", MaxGrade: 100, DueAt: due},
 	}
 	for _, a := range acts {
@@ -58,7 +58,7 @@ func testCourses(t *testing.T, s *sqlstore.Store) {
 	if err != nil || len(list) != 3 || list[0].Name != "Intro" || list[1].Name != "Essay" || list[2].Name != "Quiz" {
 		t.Fatalf("ListActivities after move: %v %+v", err, list)
 	}
-	if !list[1].DueAt.Equal(due) || list[2].Quiz.Questions[0].Answers[0] != "4" || list[2].Quiz.GradingMethod != course.GradeLast {
+	if !list[1].DueAt.Equal(due) || list[2].Quiz.Questions[0].Answers[0].Text != "4" || list[2].Quiz.GradingMethod != course.GradeLast {
 		t.Fatalf("activity fields not kept: %+v", list)
 	}
 	if _, err := s.ActivityByID(ctx, 99999); !errors.Is(err, store.ErrNotFound) {

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"strings"
 	"time"
 
@@ -223,28 +222,19 @@ func (s *Store) RecordConfirmed(ctx context.Context, cs []jobs.Confirmed) error 
 	})
 }
 
-// SeeMembers records the platform users a run saw active in a link's roster (a few multi-row upserts).
+// SeeMembers records the platform users a run saw active in a link's roster (one upsert; see roster.go).
 func (s *Store) SeeMembers(ctx context.Context, linkID, runID int64, ltiUserIDs []int64) error {
 	if len(ltiUserIDs) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(c conn) error {
-		return chunks(ltiUserIDs, func(part []int64) error {
-			args := make([]any, 0, 2*len(part)+2)
-			args = append(args, linkID, runID)
-			var vals strings.Builder
-			for i, id := range part {
-				if i > 0 {
-					vals.WriteString(", ")
-				}
-				vals.WriteString("($1, $" + strconv.Itoa(i+3) + ", $2)")
-				args = append(args, id)
-			}
-			_, err := c.exec(ctx, `INSERT INTO sync_members (resource_link_id, lti_user_id, run_id) VALUES `+vals.String()+`
-				ON CONFLICT (resource_link_id, lti_user_id) DO UPDATE SET run_id = excluded.run_id`, args...)
-			return err
-		})
-	})
+	list, err := jsonParam(ltiUserIDs)
+	if err != nil {
+		return err
+	}
+	_, err = s.c().exec(ctx, `INSERT INTO sync_members (resource_link_id, lti_user_id, run_id)
+		SELECT $1, seen.v, $2 FROM (`+s.jsonList(3, "BIGINT")+`) AS seen WHERE TRUE
+		ON CONFLICT (resource_link_id, lti_user_id) DO UPDATE SET run_id = excluded.run_id`, linkID, runID, list)
+	return err
 }
 
 // StaleEnrolments lists the enrolments a resource made before the run started for users of a link whom the run

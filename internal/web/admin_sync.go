@@ -164,7 +164,7 @@ func (s *Server) syncConfirmHold(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(w, r, &Problem{Status: http.StatusNotFound, Code: "no_hold", Title: "Nothing to confirm",
 			Cause: "No unenrolments are held for this resource link: they were confirmed already, or a later run found the roster whole.",
-			Fix: "Reload the Sync page."})
+			Fix:   "Reload the Sync page."})
 		return
 	}
 	if err != nil {

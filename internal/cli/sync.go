@@ -14,6 +14,7 @@ import (
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/logging"
 	"github.com/ltipub/ltipub/internal/store"
+	"github.com/ltipub/ltipub/internal/store/sqlstore"
 )
 
 func syncCmd() *Command {
@@ -64,36 +65,68 @@ func syncKindCmd(kind jobs.Kind, summary string) *Command {
 
 // RunSync queues a sync for the server or, with Wait, runs it here, and prints the outcome to w.
 func RunSync(ctx context.Context, o SyncOptions, w io.Writer) error {
+	ss, err := OpenSync(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer ss.Close()
+	return ss.Run(ctx, w)
+}
+
+// SyncSession is the database and services one sync command works with; Run may be called more than once
+// (tests repeat the command's work without reopening everything).
+type SyncSession struct {
+	o          SyncOptions
+	st         *sqlstore.Store
+	a          *app.App
+	resourceID int64
+}
+
+// OpenSync opens the database and builds the services for o.
+func OpenSync(ctx context.Context, o SyncOptions) (*SyncSession, error) {
 	logw := o.Log
 	if logw == nil {
 		logw = io.Discard
 	}
 	if o.MaxUnenrol < 0 || o.MaxUnenrol > 100 {
-		return errors.New("--member-sync-max-unenrol (LTIPUB_MEMBER_SYNC_MAX_UNENROL) must be a percentage between 1 and 100, for example 50")
+		return nil, errors.New("--member-sync-max-unenrol (LTIPUB_MEMBER_SYNC_MAX_UNENROL) must be a percentage between 1 and 100, for example 50")
 	}
 	log := logging.New(logw, "warn", "text")
 	st, err := app.OpenStore(ctx, o.DB, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer st.Close()
-	var resourceID int64
+	ss := &SyncSession{o: o, st: st}
 	if o.Resource != "" {
 		r, err := st.ResourceByUUID(ctx, strings.TrimSpace(o.Resource))
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("there is no published resource %q (see ltipub published list)", o.Resource)
-		}
 		if err != nil {
-			return err
+			st.Close()
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("there is no published resource %q (see ltipub published list)", o.Resource)
+			}
+			return nil, err
 		}
-		resourceID = r.ID
+		ss.resourceID = r.ID
 	}
-	a, err := app.New(config.Config{DB: o.DB, BaseURL: config.DefaultBaseURL, Addr: config.DefaultAddr, AllowPrivateURLs: o.AllowPrivate,
+	ss.a, err = app.New(config.Config{DB: o.DB, BaseURL: config.DefaultBaseURL, Addr: config.DefaultAddr, AllowPrivateURLs: o.AllowPrivate,
 		MemberSyncMaxUnenrol: o.MaxUnenrol}, st, log)
 	if err != nil {
-		return err
+		st.Close()
+		return nil, err
 	}
-	defer a.Close()
+	return ss, nil
+}
+
+// Close releases the session's services and database.
+func (ss *SyncSession) Close() {
+	ss.a.Close()
+	ss.st.Close()
+}
+
+// Run does the command's work once and prints the outcome to w.
+func (ss *SyncSession) Run(ctx context.Context, w io.Writer) error {
+	o, a, resourceID := ss.o, ss.a, ss.resourceID
+	var err error
 	if !o.Wait {
 		if err := a.Jobs.Migrate(ctx); err != nil {
 			return err

@@ -161,6 +161,7 @@ func (s *Service) withClaim(ctx context.Context, m *memberRun, l publish.Resourc
 		}
 		if ok {
 			m.update(func(r *Run) { r.Links++ })
+			m.progress(ctx, true) // the Sync page shows the link under way before its first page
 			defer cl.release(ctx)
 			lctx, cancel := context.WithCancelCause(ctx)
 			defer cancel(nil)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ltipub/ltipub/internal/app"
@@ -187,10 +188,13 @@ func (ss *SyncSession) Run(ctx context.Context, w io.Writer) error {
 // line per update (at most one a second). Called with a zero Run, it ends the line.
 func newProgress(w io.Writer) func(jobs.Run) {
 	tty := isTerminal(w)
+	var mu sync.Mutex // the run calls it from its page handler and from its saver
 	var last time.Time
 	var open bool
 	var note string
 	return func(r jobs.Run) {
+		mu.Lock()
+		defer mu.Unlock()
 		if r.ID == 0 {
 			if open {
 				fmt.Fprintln(w)

@@ -41,6 +41,7 @@ type memberRun struct {
 	mu sync.Mutex
 	Run
 	saved time.Time
+	dirty bool // counts changed since saved
 }
 
 func (m *memberRun) update(fn func(r *Run)) {
@@ -58,16 +59,17 @@ func (m *memberRun) note(msg string) {
 	})
 }
 
-// progress saves the counts (at most every 200 ms, so a fast run does not write more than it reads) and tells
-// the caller.
+// progress saves the counts (at most every 200 ms, so a fast run does not write more than it reads; flush saves
+// what is left while a page takes long) and tells the caller.
 func (m *memberRun) progress(ctx context.Context, force bool) {
 	m.mu.Lock()
 	now := m.s.cfg.Now()
 	if !force && now.Sub(m.saved) < 200*time.Millisecond {
+		m.dirty = true
 		m.mu.Unlock()
 		return
 	}
-	m.saved = now
+	m.saved, m.dirty = now, false
 	m.UpdatedAt = now
 	snap := m.Run
 	m.mu.Unlock()
@@ -76,6 +78,25 @@ func (m *memberRun) progress(ctx context.Context, force bool) {
 	}
 	if m.o.Progress != nil {
 		m.o.Progress(snap)
+	}
+}
+
+// flush saves unsaved counts every quarter second until stop closes.
+func (m *memberRun) flush(ctx context.Context, stop <-chan struct{}) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			m.mu.Lock()
+			dirty := m.dirty
+			m.mu.Unlock()
+			if dirty {
+				m.progress(ctx, true)
+			}
+		}
 	}
 }
 
@@ -91,6 +112,28 @@ func (s *Service) SyncMembersWith(ctx context.Context, o MemberSyncOptions) (Run
 	if err := s.cfg.Store.StartRun(ctx, &m.Run); err != nil {
 		return Run{}, fmt.Errorf("record sync run: %w", err)
 	}
+	stop, flushed := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(flushed)
+		m.flush(ctx, stop)
+	}()
+	errs := s.memberLinks(ctx, m)
+	close(stop)
+	<-flushed
+	run, err := s.finish(ctx, &m.Run, errs)
+	if run.Held > 0 && run.Status == StatusOK {
+		// Not a failure, but not done either: the Sync page asks an admin.
+		run.Status = StatusHeld
+		if err := s.cfg.Store.FinishRun(context.WithoutCancel(ctx), run); err != nil {
+			s.log.ErrorContext(ctx, "record sync run", "error", err)
+		}
+	}
+	return run, err
+}
+
+// memberLinks lists every link the run covers, each under its claim.
+func (s *Service) memberLinks(ctx context.Context, m *memberRun) []error {
+	o := m.o
 	resources, err := s.resources(ctx, o.ResourceID)
 	var errs []error
 	if err != nil {
@@ -137,15 +180,7 @@ func (s *Service) SyncMembersWith(ctx context.Context, o MemberSyncOptions) (Run
 			}
 		}
 	}
-	run, err := s.finish(ctx, &m.Run, errs)
-	if run.Held > 0 && run.Status == StatusOK {
-		// Not a failure, but not done either: the Sync page asks an admin.
-		run.Status = StatusHeld
-		if err := s.cfg.Store.FinishRun(context.WithoutCancel(ctx), run); err != nil {
-			s.log.ErrorContext(ctx, "record sync run", "error", err)
-		}
-	}
-	return run, err
+	return errs
 }
 
 // StatusHeld is a member sync that listed everything but held back unenrolments for an admin's confirmation.

@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/ltipub/ltipub/internal/cli"
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
+	"github.com/ltipub/ltipub/lti/lti11"
+	"github.com/ltipub/ltipub/lti/lti11/lti11test"
 	"github.com/ltipub/ltipub/lti/ltitest"
 )
 
@@ -379,4 +382,123 @@ func syncStatus(t *testing.T, e *env, c *http.Client) statusJSON {
 		t.Fatalf("status.json: %d %s", res.StatusCode, res.Body)
 	}
 	return st
+}
+
+func TestLegacyMemberSyncClaimAndSafetyValve(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	e.svc = e.newService(func(c *jobs.Config) { c.Legacy = e.inst.Store })
+	c := lti11test.New(t, "moodle-key", e.whole.LegacySecret)
+	l := e.legacyLink(c, e.whole, "rl-roster", "mem-1")
+	var all []lti11.Member
+	for i := range 40 {
+		all = append(all, lti11.Member{UserID: fmt.Sprintf("m%02d", i), Roles: "Learner", FullName: fmt.Sprintf("Member %d", i)})
+	}
+	c.SetRoster("mem-1", all)
+	if run, err := e.svc.SyncMembers(e.ctx, jobs.CauseManual, e.whole.ID, 0); err != nil || run.Enrolled != 40 {
+		t.Fatalf("first sync %+v %v", run, err)
+	}
+	// Another run holds the link: this one leaves it alone.
+	if _, ok, err := e.inst.Store.ClaimMemberLink(e.ctx, l.ID, 999999, time.Now(), time.Minute); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	c.SetRoster("mem-1", all[:4])
+	run, err := e.svc.SyncMembers(e.ctx, jobs.CausePeriodic, e.whole.ID, 0)
+	if err != nil || run.Links != 0 || run.Unenrolled != 0 || !strings.Contains(run.Note, "already running since") {
+		t.Fatalf("claimed link: %+v %v", run, err)
+	}
+	if err := e.inst.Store.ReleaseMemberClaim(e.ctx, l.ID, 999999); err != nil {
+		t.Fatal(err)
+	}
+	// The roster collapses from 40 to 4: held, not applied, until forced.
+	run, err = e.svc.SyncMembers(e.ctx, jobs.CauseManual, e.whole.ID, 0)
+	if err != nil || run.Held != 36 || run.Unenrolled != 0 || run.Status != jobs.StatusHeld {
+		t.Fatalf("collapsed 1.1 roster: %+v %v", run, err)
+	}
+	run, err = e.svc.SyncMembersWith(e.ctx, jobs.MemberSyncOptions{Cause: jobs.CauseManual, ResourceID: e.whole.ID, Force: true})
+	if err != nil || run.Unenrolled != 36 || run.Held != 0 {
+		t.Fatalf("forced: %+v %v", run, err)
+	}
+}
+
+func TestMemberSyncTakesOverAnExpiredClaim(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	l := e.link(e.whole, "rl-1", "ctx-1", "", false)
+	e.p.SetMembers("ctx-1", roster(learner("sub-1", "Ada")))
+	// A run whose process died a while ago left its claim.
+	if _, ok, err := e.inst.Store.ClaimMemberLink(e.ctx, l.ID, 999999, time.Now().Add(-2*time.Minute), time.Minute); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	if run := e.syncMembers(e.whole.ID); run.Links != 1 || run.Enrolled != 1 {
+		t.Fatalf("after an expired claim: %+v", run)
+	}
+	if _, held, err := e.inst.Store.MemberClaimOf(e.ctx, l.ID); err != nil || held {
+		t.Fatalf("the run left its claim: %v %v", held, err)
+	}
+}
+
+// Issue 13, item 6: a running sync shows its counts as pages go by, on the Sync page's status and in the CLI.
+func TestMemberSyncLiveProgress(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{jobs: func(c *jobs.Config) { patientHTTP(c); c.MemberPageSize = 2 }})
+	e.link(e.whole, "rl-1", "ctx-1", "", false)
+	e.p.SetMembers("ctx-1", learners(6))
+	c := e.inst.Client(t)
+	e.inst.Login(t, c, "admin", apptest.AdminPassword)
+	// Two pages go through; the third waits.
+	release, arrived := holdPage(e.p, 3)
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // a failure below must not leave the platform's request hanging
+	done := make(chan jobs.Run, 1)
+	go func() {
+		run, err := e.svc.SyncMembers(e.ctx, jobs.CauseManual, e.whole.ID, 0)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- run
+	}()
+	waitChan(t, arrived, "the third roster page")
+	eventually(t, 10*time.Second, "the counts of two pages on the status", func() bool {
+		st := syncStatus(t, e, c)
+		runs := st.Runs["members"]
+		return st.Running && len(runs) > 0 && runs[0].Status == jobs.StatusRunning && runs[0].Enrolled == 4
+	})
+	if page := e.inst.Get(t, c, "/admin/sync"); !strings.Contains(page.Body, `class="status-running"`) {
+		t.Fatalf("the page does not show the run under way:\n%s", page.Body)
+	}
+	free()
+	if run := <-done; run.Enrolled != 6 || run.Status != jobs.StatusOK {
+		t.Fatalf("run %+v", run)
+	}
+	if st := syncStatus(t, e, c); st.Running || st.Runs["members"][0].Enrolled != 6 || st.Runs["members"][0].Status != "ok" {
+		t.Fatalf("final status %+v", st)
+	}
+
+	// The CLI: plain progress lines when not on a terminal, then the final counts; --json prints one object.
+	e.p.SetMembers("ctx-1", learners(10))
+	var out bytes.Buffer
+	if err := cli.RunSync(e.ctx, cli.SyncOptions{Kind: jobs.KindMembers, DB: e.inst.DSN, Resource: e.whole.UUID, Wait: true, AllowPrivate: true}, &out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	if !strings.Contains(text, "members sync run") || !strings.Contains(text, ": running for") || strings.Contains(text, "\r") ||
+		!strings.Contains(text, ": ok in") || !strings.Contains(text, "enrolled 4, unenrolled 0") {
+		t.Fatalf("--wait printed:\n%s", text)
+	}
+	e.p.SetMembers("ctx-1", learners(11))
+	out.Reset()
+	if err := cli.RunSync(e.ctx, cli.SyncOptions{Kind: jobs.KindMembers, DB: e.inst.DSN, Resource: e.whole.UUID, Wait: true, AllowPrivate: true,
+		JSON: true}, &out); err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(&out)
+	var res map[string]any
+	if err := dec.Decode(&res); err != nil || res["status"] != "ok" || res["enrolled"] != float64(1) || res["kind"] != "members" {
+		t.Fatalf("--json: %v %v", res, err)
+	}
+	if dec.More() {
+		t.Fatal("--json printed more than one object")
+	}
 }

@@ -139,16 +139,31 @@ func (c *claim) release(ctx context.Context) {
 	}
 }
 
-// waitForClaim waits until the claim held on a link ends (released, or expired because its run died) and gives
-// the run that held it, as it ended.
+// waitForClaim waits until the claim held on a link ends and gives the run that held it. A released claim means
+// the run is finishing (it releases each link before it records its outcome): wait for its record, up to a
+// lease. An expired claim, or one another run took over, means it died: return at once, still "running", for
+// the caller to claim the link itself or wait for the new holder.
 func (s *Service) waitForClaim(ctx context.Context, linkID int64, held MemberClaim) (Run, error) {
+	var releasedAt time.Time
 	for {
 		cur, ok, err := s.cfg.Store.MemberClaimOf(ctx, linkID)
 		if err != nil {
 			return Run{}, err
 		}
-		if !ok || cur.RunID != held.RunID || !cur.ExpiresAt.After(s.cfg.Now()) {
-			break
+		now := s.cfg.Now()
+		switch {
+		case ok && cur.RunID == held.RunID && cur.ExpiresAt.After(now):
+			// still working
+		case ok:
+			return s.cfg.Store.Run(ctx, held.RunID) // expired, or taken over: its run died
+		default:
+			if releasedAt.IsZero() {
+				releasedAt = now
+			}
+			r, err := s.cfg.Store.Run(ctx, held.RunID)
+			if err != nil || r.Status != StatusRunning || now.Sub(releasedAt) > s.cfg.MemberClaimLease {
+				return r, err
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -156,7 +171,6 @@ func (s *Service) waitForClaim(ctx context.Context, linkID int64, held MemberCla
 		case <-time.After(100 * time.Millisecond): // a cheap primary-key read
 		}
 	}
-	return s.cfg.Store.Run(ctx, held.RunID)
 }
 
 // busyNote is what a run records for a link it left to the run already under way.

@@ -350,6 +350,13 @@ func TestMemberSyncSafetyValve(t *testing.T) {
 	}
 	noFollow := *c
 	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	// A cross-site form post is refused, like every other form's.
+	forged, _ := http.NewRequest(http.MethodPost, e.inst.URL+"/admin/sync/members/confirm", strings.NewReader(url.Values{"link_id": {fmt.Sprint(l.ID)}}.Encode()))
+	forged.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	forged.Header.Set("Sec-Fetch-Site", "cross-site")
+	if res := e.inst.Do(t, &noFollow, forged); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site confirm: %d", res.StatusCode)
+	}
 	if res := e.inst.PostForm(t, &noFollow, "/admin/sync/members/confirm", url.Values{"link_id": {fmt.Sprint(l.ID)}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("confirm: %d %s", res.StatusCode, res.Body)
 	}

@@ -27,6 +27,7 @@ func (a *App) wireJobs(hook *jobs.GradeHook) error {
 		HTTP: a.HTTP, Log: a.Log.With(slog.String("component", "sync")),
 		Engine: string(a.Store.Engine()), DSN: a.Store.DSN(),
 		GradeInterval: grade, MemberInterval: member, PollInterval: a.Config.JobPollInterval,
+		MaxUnenrolShare: a.Config.MemberSyncMaxUnenrol / 100, // 0: the default share
 	})
 	if err != nil {
 		return err

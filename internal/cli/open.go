@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -30,17 +31,22 @@ type appOptions struct {
 // The base URL is --base-url or LTIPUB_BASE_URL when given, else the one the server recorded, else the default.
 // Call the returned function when done.
 func openApp(cmd *cobra.Command, dsn string, o appOptions) (*app.App, func(), error) {
-	ctx := cmd.Context()
+	baseURL, baseGiven := config.DefaultBaseURL, false
+	if f := cmd.Flags().Lookup("base-url"); f != nil {
+		baseURL = f.Value.String()
+		baseGiven = f.Changed || os.Getenv("LTIPUB_BASE_URL") != ""
+	}
+	return openAppAt(cmd.Context(), dsn, baseURL, baseGiven, o)
+}
+
+// openAppAt is openApp for callers without a command line (the sync session that tests drive): baseGiven says
+// whether baseURL was chosen by the user rather than defaulted.
+func openAppAt(ctx context.Context, dsn, baseURL string, baseGiven bool, o appOptions) (*app.App, func(), error) {
 	if o.log == nil {
 		o.log = logging.Discard()
 	}
-	cfg := config.Config{DB: dsn, Addr: config.DefaultAddr, BaseURL: config.DefaultBaseURL, AllowPrivateURLs: o.allowPrivate,
+	cfg := config.Config{DB: dsn, Addr: config.DefaultAddr, BaseURL: baseURL, AllowPrivateURLs: o.allowPrivate,
 		LogLevel: "info", LogFormat: "text", ClockSkew: 60 * time.Second, KeyOverlap: 72 * time.Hour}
-	baseGiven := false
-	if f := cmd.Flags().Lookup("base-url"); f != nil {
-		cfg.BaseURL = f.Value.String()
-		baseGiven = f.Changed || os.Getenv("LTIPUB_BASE_URL") != ""
-	}
 	if o.configure != nil {
 		o.configure(&cfg)
 	}

@@ -235,7 +235,7 @@ func (fx *fixture) value(t *testing.T, cmd, flag, ph string) string {
 		"--query": "ali", "--after": "a", "--limit": "10", "--teacher": "alice", "--course": itoa(fx.courseID),
 		"--activity": itoa(fx.activityID), "--quiz": itoa(fx.activityID), "--base-url": "https://tool.example.edu", "--issuer": "https://moodle2.example.edu",
 		"--client-id": "client-2", "--jwks-url": "https://moodle.example.edu/jwks", "--token-url": "https://moodle.example.edu/t",
-		"--auth-url": "https://moodle.example.edu/a", "--deployment-id": "d-new", "--resource": fx.uuid,
+		"--auth-url": "https://moodle.example.edu/a", "--deployment-id": "d-new", "--resource": fx.uuid, "--member-sync-max-unenrol": "50",
 	}
 	switch flag {
 	case "--dir": // a demo's own folder: it refuses one that holds an earlier demo

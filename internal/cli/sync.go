@@ -1,12 +1,19 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
+	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/logging"
@@ -19,76 +26,251 @@ func syncCmd(env Env) *cobra.Command {
 		syncKindCmd(env, jobs.KindMembers, "read the platforms' rosters and enrol or unenrol (NRPS)"))
 }
 
+// SyncOptions are the flags of `ltipub sync grades|members`.
+type SyncOptions struct {
+	Kind         jobs.Kind
+	DB           string
+	Resource     string // a published resource's UUID ("": every resource)
+	Wait         bool   // run here and print the outcome, instead of queueing for the server
+	Force        bool   // members: apply unenrolments the safety valve holds
+	JSON         bool   // one JSON result object
+	AllowPrivate bool
+	// MaxUnenrol is --member-sync-max-unenrol in percent (0: the default).
+	MaxUnenrol float64
+	// Log receives warnings (nil: discarded).
+	Log io.Writer
+}
+
 func syncKindCmd(env Env, kind jobs.Kind, summary string) *cobra.Command {
-	var dsn, resource string
-	var wait, allowPrivate bool
+	o := SyncOptions{Kind: kind, Log: env.Stderr}
 	c := &cobra.Command{Use: string(kind), Short: summary, Args: noArgs}
 	fs := c.Flags()
-	config.AddDBFlag(fs, &dsn)
-	fs.StringVar(&resource, "resource", "", "only the published resource with this `UUID` (default: every resource)")
-	fs.BoolVar(&wait, "wait", false, "run the sync here and now and print its outcome, instead of queueing it for the server")
-	fs.BoolVar(&allowPrivate, "allow-private-urls", false, "with --wait: allow platform URLs on loopback and private addresses (development only)")
+	config.AddDBFlag(fs, &o.DB)
+	fs.StringVar(&o.Resource, "resource", "", "only the published resource with this `UUID` (default: every resource)")
+	fs.BoolVar(&o.Wait, "wait", false, "run the sync here and now and print its progress and outcome, instead of queueing it for the server; "+
+		"a member sync already running for a link is waited for, and its counts printed")
+	fs.BoolVar(&o.JSON, "json", false, "print the outcome as one JSON object")
+	fs.BoolVar(&o.AllowPrivate, "allow-private-urls", false, "with --wait: allow platform URLs on loopback and private addresses (development only)")
+	if kind == jobs.KindMembers {
+		fs.BoolVar(&o.Force, "force", false, "apply unenrolments that the safety valve would hold (more than --member-sync-max-unenrol of a link's members)")
+		config.AddMemberSyncFlags(fs, &o.MaxUnenrol)
+	}
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		log := logging.New(env.Stderr, "warn", "text")
-		a, done, err := openApp(cmd, dsn, appOptions{allowPrivate: allowPrivate, log: log})
-		if err != nil {
-			return err
-		}
-		defer done()
-		st := a.Store
-		var resourceID int64
-		if resource != "" {
-			r, err := st.ResourceByUUID(ctx, strings.TrimSpace(resource))
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("there is no published resource %q (see ltipub published list)", resource)
-			}
-			if err != nil {
-				return err
-			}
-			resourceID = r.ID
-		}
-		if !wait {
-			if err := a.Jobs.Migrate(ctx); err != nil {
-				return err
-			}
-			id, err := a.Jobs.RunNow(ctx, kind, resourceID)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "queued the %s sync as job %d; a running `ltipub serve` picks it up (see /admin/sync)\n", kind, id)
-			return nil
-		}
-		if err := a.Prepare(ctx); err != nil {
-			return err
-		}
-		var run jobs.Run
-		if kind == jobs.KindGrades {
-			run, err = a.Jobs.SyncGrades(ctx, jobs.CauseManual, resourceID, 0)
-		} else {
-			run, err = a.Jobs.SyncMembers(ctx, jobs.CauseManual, resourceID, 0)
-		}
-		if run.ID == 0 && err != nil {
-			return err
-		}
-		printRun(env, run)
-		if run.Status == jobs.StatusFailed {
-			return fmt.Errorf("the %s sync failed (run %d)", kind, run.ID)
-		}
-		return nil
+		return RunSync(cmd.Context(), o, env.Stdout)
 	}
 	return c
 }
 
-func printRun(env Env, r jobs.Run) {
-	fmt.Fprintf(env.Stdout, "%s sync run %d: %s in %v, %d resource links\n", r.Kind, r.ID, r.Status, r.Duration(), r.Links)
-	if r.Kind == jobs.KindGrades {
-		fmt.Fprintf(env.Stdout, "  sent %d, unchanged %d, failed %d\n", r.Sent, r.Unchanged, r.Failed)
+// RunSync queues a sync for the server or, with Wait, runs it here, and prints the outcome to w.
+func RunSync(ctx context.Context, o SyncOptions, w io.Writer) error {
+	ss, err := OpenSync(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer ss.Close()
+	return ss.Run(ctx, w)
+}
+
+// SyncSession is the services one sync command works with; Run may be called more than once (tests repeat the
+// command's work without reopening everything).
+type SyncSession struct {
+	o          SyncOptions
+	a          *app.App
+	done       func()
+	resourceID int64
+}
+
+// OpenSync opens the database (which must exist) and builds the services for o, as every command does.
+func OpenSync(ctx context.Context, o SyncOptions) (*SyncSession, error) {
+	logw := o.Log
+	if logw == nil {
+		logw = io.Discard
+	}
+	a, done, err := openAppAt(ctx, o.DB, config.DefaultBaseURL, false, appOptions{allowPrivate: o.AllowPrivate,
+		log: logging.New(logw, "warn", "text"), configure: func(c *config.Config) { c.MemberSyncMaxUnenrol = o.MaxUnenrol }})
+	if err != nil {
+		return nil, err
+	}
+	ss := &SyncSession{o: o, a: a, done: done}
+	if o.Resource != "" {
+		r, err := a.Store.ResourceByUUID(ctx, strings.TrimSpace(o.Resource))
+		if err != nil {
+			done()
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("there is no published resource %q (see ltipub published list)", o.Resource)
+			}
+			return nil, err
+		}
+		ss.resourceID = r.ID
+	}
+	return ss, nil
+}
+
+// Close releases the session's services and database.
+func (ss *SyncSession) Close() { ss.done() }
+
+// Run does the command's work once and prints the outcome to w.
+func (ss *SyncSession) Run(ctx context.Context, w io.Writer) error {
+	o, a, resourceID := ss.o, ss.a, ss.resourceID
+	var err error
+	if !o.Wait {
+		if err := a.Jobs.Migrate(ctx); err != nil {
+			return err
+		}
+		var id int64
+		if o.Kind == jobs.KindMembers && o.Force {
+			id, err = a.Jobs.QueueMemberSync(ctx, jobs.MemberSyncArgs{ResourceID: resourceID, Force: true, Cause: jobs.CauseManual})
+		} else {
+			id, err = a.Jobs.RunNow(ctx, o.Kind, resourceID)
+		}
+		if err != nil {
+			return err
+		}
+		if o.JSON {
+			return writeJSON(w, map[string]any{"queued": true, "kind": o.Kind, "job_id": id})
+		}
+		fmt.Fprintf(w, "queued the %s sync as job %d; a running `ltipub serve` picks it up (see /admin/sync)\n", o.Kind, id)
+		return nil
+	}
+	if err := a.Prepare(ctx); err != nil {
+		return err
+	}
+	var progress func(jobs.Run)
+	if !o.JSON {
+		progress = newProgress(w)
+	}
+	var run jobs.Run
+	if o.Kind == jobs.KindGrades {
+		run, err = a.Jobs.SyncGrades(ctx, jobs.CauseManual, resourceID, 0)
 	} else {
-		fmt.Fprintf(env.Stdout, "  accounts created %d, updated %d; enrolled %d, unenrolled %d; skipped %d\n",
+		run, err = a.Jobs.SyncMembersWith(ctx, jobs.MemberSyncOptions{Cause: jobs.CauseManual, ResourceID: resourceID, Wait: true,
+			Force: o.Force, Progress: progress})
+	}
+	if run.ID == 0 && err != nil {
+		return err
+	}
+	if progress != nil {
+		progress(jobs.Run{}) // ends a progress line
+	}
+	if o.JSON {
+		if err := writeJSON(w, syncResult(run)); err != nil {
+			return err
+		}
+	} else {
+		printRun(w, run)
+		for _, other := range run.Waited {
+			fmt.Fprintf(w, "waited for the %s sync already running (run %d, %s):\n", other.Kind, other.ID, other.Cause)
+			printRun(w, other)
+		}
+	}
+	if run.Status == jobs.StatusFailed {
+		return fmt.Errorf("the %s sync failed (run %d)", o.Kind, run.ID)
+	}
+	return nil
+}
+
+// newProgress prints a run's counts as they change: one line rewritten in place on a terminal, else a plain
+// line per update (at most one a second). Called with a zero Run, it ends the line.
+func newProgress(w io.Writer) func(jobs.Run) {
+	tty := isTerminalWriter(w)
+	var mu sync.Mutex // the run calls it from its page handler and from its saver
+	var last time.Time
+	var open bool
+	var note string
+	return func(r jobs.Run) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.ID == 0 {
+			if open {
+				fmt.Fprintln(w)
+				open = false
+			}
+			return
+		}
+		if r.Note != note { // "waiting for run N, already running since …"
+			if open {
+				fmt.Fprintln(w)
+				open = false
+			}
+			for _, line := range strings.Split(strings.TrimPrefix(r.Note, note), "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					fmt.Fprintln(w, line)
+				}
+			}
+			note = r.Note
+		}
+		counts := fmt.Sprintf("%s sync run %d: running for %v; created %d, updated %d, enrolled %d, unenrolled %d, skipped %d",
+			r.Kind, r.ID, time.Since(r.StartedAt).Round(100*time.Millisecond), r.Created, r.Updated, r.Enrolled, r.Unenrolled, r.Skipped)
+		if tty {
+			fmt.Fprintf(w, "\r\033[K%s", counts)
+			open = true
+			return
+		}
+		if time.Since(last) >= time.Second {
+			fmt.Fprintln(w, counts)
+			last = time.Now()
+		}
+	}
+}
+
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// runJSON is a run as --json prints it.
+type runJSON struct {
+	ID         int64      `json:"id"`
+	Kind       jobs.Kind  `json:"kind"`
+	Cause      jobs.Cause `json:"cause"`
+	Status     string     `json:"status"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	DurationMS int64      `json:"duration_ms"`
+	Links      int        `json:"links"`
+	Sent       int        `json:"sent"`
+	Unchanged  int        `json:"unchanged"`
+	Failed     int        `json:"failed"`
+	Created    int        `json:"created"`
+	Enrolled   int        `json:"enrolled"`
+	Unenrolled int        `json:"unenrolled"`
+	Updated    int        `json:"updated"`
+	Skipped    int        `json:"skipped"`
+	Held       int        `json:"held"`
+	Error      string     `json:"error,omitempty"`
+	Note       string     `json:"note,omitempty"`
+	WaitedFor  []runJSON  `json:"waited_for,omitempty"`
+}
+
+func syncResult(r jobs.Run) runJSON {
+	out := runJSON{ID: r.ID, Kind: r.Kind, Cause: r.Cause, Status: r.Status, StartedAt: r.StartedAt, DurationMS: r.Duration().Milliseconds(),
+		Links: r.Links, Sent: r.Sent, Unchanged: r.Unchanged, Failed: r.Failed, Created: r.Created, Enrolled: r.Enrolled,
+		Unenrolled: r.Unenrolled, Updated: r.Updated, Skipped: r.Skipped, Held: r.Held, Error: r.Error, Note: r.Note}
+	if !r.FinishedAt.IsZero() {
+		f := r.FinishedAt
+		out.FinishedAt = &f
+	}
+	for _, o := range r.Waited {
+		out.WaitedFor = append(out.WaitedFor, syncResult(o))
+	}
+	return out
+}
+
+func printRun(w io.Writer, r jobs.Run) {
+	fmt.Fprintf(w, "%s sync run %d: %s in %v, %d resource links\n", r.Kind, r.ID, r.Status, r.Duration(), r.Links)
+	if r.Kind == jobs.KindGrades {
+		fmt.Fprintf(w, "  sent %d, unchanged %d, failed %d\n", r.Sent, r.Unchanged, r.Failed)
+	} else {
+		fmt.Fprintf(w, "  accounts created %d, updated %d; enrolled %d, unenrolled %d; skipped %d\n",
 			r.Created, r.Updated, r.Enrolled, r.Unenrolled, r.Skipped)
+		if r.Held > 0 {
+			fmt.Fprintf(w, "  held back %d unenrolments for an admin's confirmation (Sync page, or --force)\n", r.Held)
+		}
+	}
+	if r.Note != "" {
+		fmt.Fprintf(w, "  notes:\n    %s\n", strings.ReplaceAll(r.Note, "\n", "\n    "))
 	}
 	if r.Error != "" {
-		fmt.Fprintf(env.Stdout, "  errors:\n    %s\n", strings.ReplaceAll(r.Error, "\n", "\n    "))
+		fmt.Fprintf(w, "  errors:\n    %s\n", strings.ReplaceAll(r.Error, "\n", "\n    "))
 	}
 }

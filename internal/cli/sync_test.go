@@ -34,6 +34,22 @@ func TestSyncCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "members sync run") || !strings.Contains(out, ": ok in") {
 		t.Fatalf("sync members --wait: exit %d %q %q", code, out, errOut)
 	}
+	// --json: one object with the run's counts.
+	out, errOut, code = run(t, "sync", "members", "--db", db, "--resource", pub["uuid"].(string), "--wait", "--json")
+	var res map[string]any
+	dec := json.NewDecoder(strings.NewReader(out))
+	if err := dec.Decode(&res); code != 0 || err != nil || res["status"] != "ok" || res["kind"] != "members" || dec.More() {
+		t.Fatalf("sync members --wait --json: exit %d %q %q", code, out, errOut)
+	}
+	// --force without --wait queues a forced run for the server.
+	out, errOut, code = run(t, "sync", "members", "--db", db, "--force")
+	if code != 0 || !strings.Contains(out, "queued the members sync as job") {
+		t.Fatalf("sync members --force: exit %d %q %q", code, out, errOut)
+	}
+	_, errOut, code = run(t, "sync", "members", "--db", db, "--wait", "--member-sync-max-unenrol", "0")
+	if code == 0 || !strings.Contains(errOut, "between 1 and 100") {
+		t.Fatalf("--member-sync-max-unenrol 0: exit %d %q", code, errOut)
+	}
 	_, errOut, code = run(t, "sync", "grades", "--db", db, "--resource", "no-such-uuid")
 	if code != 1 || !strings.Contains(errOut, "no published resource") {
 		t.Fatalf("unknown resource: exit %d %q", code, errOut)

@@ -3,6 +3,7 @@ package config
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // Config is everything the server needs to start.
@@ -25,6 +28,9 @@ type Config struct {
 	// GradeSyncInterval and MemberSyncInterval space the periodic grade and member syncs (0: no periodic run).
 	GradeSyncInterval  time.Duration
 	MemberSyncInterval time.Duration
+	// MemberSyncMaxUnenrol is the largest share of a link's members, in percent, that one member sync may
+	// unenrol before it holds back for an admin's confirmation (0: the default, 50; 100: never hold).
+	MemberSyncMaxUnenrol float64
 	// JobPollInterval is how often an idle instance looks for queued jobs (zero: 1 s). Not a flag: tests shorten it.
 	JobPollInterval time.Duration
 	// JWKSMinRefetch is the least time between two fetches of a platform's key set (zero: the lti default,
@@ -94,6 +100,56 @@ func AddBaseURLFlag(fs FlagSet, dst *string) {
 		"public `URL` every absolute link and LTI URL is built from; use the https URL your reverse proxy serves (env LTIPUB_BASE_URL)")
 }
 
+// DefaultMemberSyncMaxUnenrol is the default of --member-sync-max-unenrol, in percent.
+const DefaultMemberSyncMaxUnenrol = 50
+
+// AddMemberSyncFlags registers --member-sync-max-unenrol on fs (serve, and sync members, which runs it too).
+func AddMemberSyncFlags(fs FlagSet, dst *float64) {
+	*dst = DefaultMemberSyncMaxUnenrol
+	if v, ok := os.LookupEnv("LTIPUB_MEMBER_SYNC_MAX_UNENROL"); ok {
+		f, err := parsePercent(v)
+		if err != nil {
+			f = -1 // Validate reports it
+		}
+		*dst = f
+	}
+	usage := "the largest share of a resource link's members one member sync may unenrol, "+
+		"in `percent` (1-100); a run that would unenrol more holds back until an admin confirms on the Sync page, or "+
+		"`ltipub sync members --force` (platforms return empty or truncated rosters during outages); 100 never holds (env LTIPUB_MEMBER_SYNC_MAX_UNENROL)"
+	// The standard flag package (tests) and pflag (the CLI) take a value each in their own type.
+	switch fs := fs.(type) {
+	case *flag.FlagSet:
+		fs.Var((*percent)(dst), "member-sync-max-unenrol", usage)
+	case *pflag.FlagSet:
+		fs.Var((*percent)(dst), "member-sync-max-unenrol", usage)
+	}
+}
+
+// percent is a flag value such as "50" or "50%".
+type percent float64
+
+func (p *percent) String() string { return strconv.FormatFloat(float64(*p), 'f', -1, 64) }
+
+// Type names the value in pflag's help.
+func (p *percent) Type() string { return "percent" }
+
+func (p *percent) Set(v string) error {
+	f, err := parsePercent(v)
+	if err != nil {
+		return err
+	}
+	*p = percent(f)
+	return nil
+}
+
+func parsePercent(v string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), "%"), 64)
+	if err != nil || f <= 0 || f > 100 {
+		return 0, fmt.Errorf("%q is not a percentage between 1 and 100 (for example 50 or 50%%)", v)
+	}
+	return f, nil
+}
+
 // AddServeFlags registers the server's flags on fs.
 func (c *Config) AddServeFlags(fs FlagSet) {
 	fs.StringVar(&c.Addr, "addr", env("LTIPUB_ADDR", DefaultAddr), "`host:port` to listen on (env LTIPUB_ADDR)")
@@ -113,6 +169,7 @@ func (c *Config) AddServeFlags(fs FlagSet) {
 		"serve /metrics and /debug/pprof/ on a second listener at `host:port`, for Prometheus on a private network (env LTIPUB_METRICS_ADDR)")
 	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", env("LTIPUB_METRICS_TOKEN_FILE", ""),
 		"serve /metrics on the main listener to requests with \"Authorization: Bearer <token>\", the token being this `file`'s first line (env LTIPUB_METRICS_TOKEN_FILE)")
+	AddMemberSyncFlags(fs, &c.MemberSyncMaxUnenrol)
 	fs.DurationVar(&c.KeyOverlap, "key-overlap", envDuration("LTIPUB_KEY_OVERLAP", 72*time.Hour),
 		"how long a rotated tool key stays published (env LTIPUB_KEY_OVERLAP)")
 }
@@ -142,6 +199,8 @@ func (c *Config) Validate() error {
 			"--grade-sync-interval must be 0 (off) or at least 1s"},
 		{c.MemberSyncInterval < 0 || (c.MemberSyncInterval > 0 && c.MemberSyncInterval < time.Second),
 			"--member-sync-interval must be 0 (off) or at least 1s"},
+		{c.MemberSyncMaxUnenrol < 0 || c.MemberSyncMaxUnenrol > 100,
+			"--member-sync-max-unenrol (LTIPUB_MEMBER_SYNC_MAX_UNENROL) must be a percentage between 1 and 100, for example 50"},
 	}
 	checks = append(checks, c.metricsChecks()...)
 	var errs []error

@@ -28,6 +28,8 @@ func TestValidate(t *testing.T) {
 		{"scheme without slashes", []string{"--db", "postgres:h/db"}, `scheme "postgres"`},
 		{"postgres url", []string{"--db", "postgresql://u@127.0.0.1/db"}, ""},
 		{"sqlite file url", []string{"--db", "file:/tmp/x.db"}, ""},
+		{"max unenrol with a percent sign", []string{"--member-sync-max-unenrol", "30%"}, ""},
+		{"max unenrol off", []string{"--member-sync-max-unenrol", "100"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,5 +111,37 @@ func TestEmptyEnvIsUnset(t *testing.T) {
 	}
 	if c.BaseURL != DefaultBaseURL || c.Validate() != nil {
 		t.Fatalf("LTIPUB_BASE_URL= gave %q", c.BaseURL)
+	}
+}
+
+func TestMemberSyncMaxUnenrol(t *testing.T) {
+	parse := func(args ...string) (Config, error) {
+		var c Config
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(new(strings.Builder))
+		c.AddServeFlags(fs)
+		if err := fs.Parse(args); err != nil {
+			return c, err
+		}
+		return c, c.Validate()
+	}
+	if c, err := parse(); err != nil || c.MemberSyncMaxUnenrol != DefaultMemberSyncMaxUnenrol {
+		t.Fatalf("default: %v %v", c.MemberSyncMaxUnenrol, err)
+	}
+	if c, err := parse("--member-sync-max-unenrol", "25%"); err != nil || c.MemberSyncMaxUnenrol != 25 {
+		t.Fatalf("25%%: %v %v", c.MemberSyncMaxUnenrol, err)
+	}
+	for _, bad := range []string{"0", "150", "half"} {
+		if _, err := parse("--member-sync-max-unenrol", bad); err == nil || !strings.Contains(err.Error(), "between 1 and 100") {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+	t.Setenv("LTIPUB_MEMBER_SYNC_MAX_UNENROL", "10")
+	if c, err := parse(); err != nil || c.MemberSyncMaxUnenrol != 10 {
+		t.Fatalf("env: %v %v", c.MemberSyncMaxUnenrol, err)
+	}
+	t.Setenv("LTIPUB_MEMBER_SYNC_MAX_UNENROL", "lots")
+	if _, err := parse(); err == nil || !strings.Contains(err.Error(), "LTIPUB_MEMBER_SYNC_MAX_UNENROL") {
+		t.Fatalf("bad env: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/lti"
 )
 
@@ -64,7 +65,15 @@ type Run struct {
 	Unenrolled int
 	Updated    int // accounts whose name or email changed
 	Skipped    int // members left out (prompting provisioning mode, full resource, suspended enrolment)
+	Held       int // unenrolments held back by the safety valve, waiting for an admin (member sync)
 	Error      string
+	// Note says what the run did that is not an error: links left to a run already under way, unenrolments held.
+	Note string
+	// UpdatedAt is when the counts were last saved while the run went on (live progress).
+	UpdatedAt time.Time
+	// Waited lists the runs of other requests that this one waited for instead of listing their links again
+	// (member sync with Wait); not stored.
+	Waited []Run `json:"-"`
 }
 
 // Duration is how long the run took (so far).
@@ -152,13 +161,18 @@ type Store interface {
 
 	// SeeMembers records that run saw these platform users active in the link's roster.
 	SeeMembers(ctx context.Context, linkID, runID int64, ltiUserIDs []int64) error
-	// StaleEnrolments lists the enrolments resourceID made in courseID for users of the link (launched through
-	// it, or seen in its roster before) whom run did not see active, unless another link of the resource still
-	// lists them.
-	StaleEnrolments(ctx context.Context, linkID, resourceID, courseID, runID int64) ([]StaleEnrolment, error)
+	// StaleEnrolments lists the enrolments resourceID made in courseID before the run started for users of the
+	// link (launched through it, or seen in its roster before) whom run did not see active, unless another link
+	// of the resource still lists them or they launched through the link since the run started.
+	StaleEnrolments(ctx context.Context, linkID, resourceID, courseID, runID int64, startedAt time.Time) ([]StaleEnrolment, error)
+	MemberSyncStore
+	// RosterStore writes roster pages in a few statements each (publish.SyncRosterPage).
+	publish.RosterStore
 
 	StartRun(ctx context.Context, r *Run) error
 	FinishRun(ctx context.Context, r Run) error
+	// SaveRunProgress saves a running run's counts (not its status), for the Sync page and the CLI.
+	SaveRunProgress(ctx context.Context, r Run) error
 	Runs(ctx context.Context, kind Kind, limit int) ([]Run, error)
 	Run(ctx context.Context, id int64) (Run, error)
 }

@@ -144,23 +144,26 @@ func (s *Service) sendLegacy(ctx context.Context, run *Run, c *lti11.OutcomeClie
 	return stop
 }
 
-// syncLegacyMembers reads a 1.1 link's roster through the memberships extension, when the platform offered it,
-// and enrols and unenrols as NRPS member sync does.
-func (s *Service) syncLegacyMembers(ctx context.Context, run *Run, r publish.Resource, c course.Course, l publish.ResourceLink) error {
+// legacyRoster reads what a 1.1 link needs for member sync; ok is false when the platform offered no
+// memberships extension (or 1.1 sync is not wired).
+func (s *Service) legacyRoster(ctx context.Context, l publish.ResourceLink) (publish.LegacyLink, bool, error) {
 	if s.cfg.Legacy == nil {
-		return nil
+		return publish.LegacyLink{}, false, nil
 	}
 	ll, err := s.cfg.Legacy.LegacyLink(ctx, l.ID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && ll.MembershipsURL == "") {
-		return nil
+		return publish.LegacyLink{}, false, nil
 	}
-	if err != nil {
-		return err
-	}
-	run.Links++
+	return ll, err == nil, err
+}
+
+// syncLegacyMembers reads a 1.1 link's roster through the memberships extension (one request: the extension
+// has no paging) and enrols and unenrols as NRPS member sync does, under the same claim and safety valve.
+func (s *Service) syncLegacyMembers(ctx context.Context, m *memberRun, cl *claim, r publish.Resource, c course.Course, l publish.ResourceLink,
+	ll publish.LegacyLink) error {
 	client := &lti11.MembershipsClient{HTTP: s.platformClient(legacyPlatform), Signer: s.legacySigner(r, ll), MaxBytes: s.cfg.MaxPageBytes}
 	var members []lti11.Member
-	err = s.retry(ctx, func() error {
+	err := s.retry(ctx, func() error {
 		var err error
 		members, err = client.ReadMemberships(ctx, ll.MembershipsURL, ll.MembershipsID)
 		return err
@@ -171,50 +174,18 @@ func (s *Service) syncLegacyMembers(ctx context.Context, run *Run, r publish.Res
 	reg := publish.LegacyRegistration(l.DeploymentID, ll.PlatformName)
 	enrol := r.MemberSyncMode != publish.SyncUnenrolOnly
 	unenrol := r.MemberSyncMode != publish.SyncEnrolOnly
-	seen := make([]int64, 0, len(members))
-	for _, m := range members {
-		if m.UserID == "" {
-			continue
+	page := make([]publish.Member, 0, min(len(members), s.cfg.MemberPageSize))
+	for i, mm := range members {
+		if mm.UserID != "" {
+			page = append(page, publish.Member{Subject: mm.UserID, Name: mm.FullName, GivenName: mm.GivenName, FamilyName: mm.FamilyName,
+				Email: mm.Email, Teacher: mm.RoleList().IsTeacherLike()})
 		}
-		pm := publish.Member{Subject: m.UserID, Name: m.FullName, GivenName: m.GivenName, FamilyName: m.FamilyName, Email: m.Email,
-			Teacher: m.RoleList().IsTeacherLike()}
-		if !enrol {
-			lu, err := s.cfg.Publish.LTIUser(ctx, reg.Issuer, m.UserID)
-			if err == nil {
-				seen = append(seen, lu.ID)
-			} else if !errors.Is(err, store.ErrNotFound) {
+		if len(page) == s.cfg.MemberPageSize || (i == len(members)-1 && len(page) > 0) {
+			if err := s.rosterPage(ctx, m, r, c, reg, l, page, enrol); err != nil {
 				return err
 			}
-			continue
-		}
-		ma, ok, err := s.cfg.Provision.ProvisionMember(ctx, r, reg, pm)
-		if err != nil {
-			return fmt.Errorf("provision platform user %q: %w", m.UserID, err)
-		}
-		if !ok {
-			run.Skipped++
-			continue
-		}
-		if ma.Created {
-			run.Created++
-		}
-		if ma.Updated {
-			run.Updated++
-		}
-		seen = append(seen, ma.LTIUserID)
-		enrolled, refused, err := s.cfg.Provision.EnrolMember(ctx, r, c, ma.User, pm.Teacher)
-		if err != nil {
-			return fmt.Errorf("enrol platform user %q: %w", m.UserID, err)
-		}
-		if enrolled {
-			run.Enrolled++
-		}
-		if refused {
-			run.Skipped++
+			page = page[:0]
 		}
 	}
-	if err := s.cfg.Store.SeeMembers(ctx, l.ID, run.ID, seen); err != nil {
-		return err
-	}
-	return s.finishRoster(ctx, run, r, l, unenrol)
+	return s.finishRoster(ctx, m, cl, r, l, unenrol)
 }

@@ -63,8 +63,9 @@ func learner(sub, name string) ltitest.Member {
 
 func TestMemberSyncEnrolAndUnenrol(t *testing.T) {
 	t.Parallel()
-	// Pages of two members: the roster below takes four pages.
-	e := newEnv(t, envOpts{jobs: func(c *jobs.Config) { c.MemberPageSize = 2 }})
+	// Pages of two members: the roster below takes four pages. No safety valve here: 3 of 5 leave at once
+	// (TestMemberSyncSafetyValve has it).
+	e := newEnv(t, envOpts{jobs: func(c *jobs.Config) { c.MemberPageSize = 2; c.MaxUnenrolShare = 1 }})
 	e.link(e.whole, "rl-1", "ctx-1", "", false)
 	// A manual enrolment, and one made by another resource, which member sync must leave alone.
 	local := e.inst.EnsureUser(t, account.NewUser{Username: "local", Password: "a long password 1", FullName: "Local"})
@@ -167,7 +168,7 @@ func TestMemberSyncEnrolAndUnenrol(t *testing.T) {
 
 func TestMemberSyncModes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{jobs: func(c *jobs.Config) { c.MemberPageSize = 1 }})
+	e := newEnv(t, envOpts{jobs: func(c *jobs.Config) { c.MemberPageSize = 1; c.MaxUnenrolShare = 1 }})
 	l := e.link(e.whole, "rl-1", "ctx-1", "", false)
 	// Enrol only: new members come in, leavers stay.
 	e.setResource(&e.whole, publish.SyncEnrolOnly, true)

@@ -70,6 +70,12 @@ type Config struct {
 	MaxPageBytes int64
 	// PollInterval is how often an idle instance looks for jobs that other instances queued (default 1 s).
 	PollInterval time.Duration
+	// MaxUnenrolShare is the share of a link's members (0 to 1) one member sync may unenrol before it holds back
+	// for an admin's confirmation (default DefaultMaxUnenrolShare; 1 or more: never hold).
+	MaxUnenrolShare float64
+	// MemberClaimLease is how long a member sync's claim on a link lasts without renewal (default 1 minute): the
+	// time a crashed run keeps other runs off the link. Runs renew it every quarter lease.
+	MemberClaimLease time.Duration
 }
 
 // Service runs and schedules the syncs.
@@ -127,6 +133,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
+	}
+	if cfg.MaxUnenrolShare <= 0 {
+		cfg.MaxUnenrolShare = DefaultMaxUnenrolShare
+	}
+	if cfg.MemberClaimLease <= 0 {
+		cfg.MemberClaimLease = time.Minute
 	}
 	s := &Service{cfg: cfg, log: cfg.Log, sems: map[int64]chan struct{}{}, toks: map[string]*lti.TokenSource{}}
 
@@ -224,9 +236,12 @@ type GradeSoonArgs struct {
 // Kind names the job in River's table.
 func (GradeSoonArgs) Kind() string { return "grade_sync_soon" }
 
-// MemberSyncArgs syncs the rosters of one published resource (0: all with member sync on).
+// MemberSyncArgs syncs the rosters of one published resource (0: all with member sync on), or of one of its
+// links. Force applies unenrolments the safety valve would hold (an admin's confirmation).
 type MemberSyncArgs struct {
 	ResourceID int64 `json:"resource_id,omitempty"`
+	LinkID     int64 `json:"link_id,omitempty"`
+	Force      bool  `json:"force,omitempty"`
 	Cause      Cause `json:"cause"`
 }
 
@@ -453,7 +468,8 @@ type memberWorker struct {
 }
 
 func (w *memberWorker) Work(ctx context.Context, job *river.Job[MemberSyncArgs]) error {
-	run, err := w.s.SyncMembers(ctx, job.Args.Cause, job.Args.ResourceID, job.ID)
+	run, err := w.s.SyncMembersWith(ctx, MemberSyncOptions{Cause: job.Args.Cause, ResourceID: job.Args.ResourceID,
+		LinkID: job.Args.LinkID, Force: job.Args.Force, JobID: job.ID})
 	if err != nil && run.ID == 0 {
 		return err
 	}

@@ -2,23 +2,30 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/ltipub/ltipub/internal/jobs"
+	"github.com/ltipub/ltipub/internal/store"
 )
 
 // SyncJobs is what the admin Sync page needs from the sync service (jobs.Service).
 type SyncJobs interface {
 	Runs(ctx context.Context, kind jobs.Kind, limit int) ([]jobs.Run, error)
 	RunNow(ctx context.Context, kind jobs.Kind, resourceID int64) (int64, error)
+	// MemberHolds lists unenrolments the member sync safety valve holds; ConfirmMemberHold applies one link's.
+	MemberHolds(ctx context.Context) ([]jobs.MemberHold, error)
+	ConfirmMemberHold(ctx context.Context, linkID int64) (int64, error)
 }
 
 func (s *Server) syncRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/sync", s.requireAdmin(http.HandlerFunc(s.syncPage)))
+	mux.Handle("GET /admin/sync/status.json", s.requireAdmin(http.HandlerFunc(s.syncStatus)))
 	mux.Handle("POST /admin/sync/{kind}/run", s.requireAdmin(http.HandlerFunc(s.syncRunNow)))
+	mux.Handle("POST /admin/sync/members/confirm", s.requireAdmin(http.HandlerFunc(s.syncConfirmHold)))
 }
 
 type syncSection struct {
@@ -33,6 +40,7 @@ type syncPage struct {
 	Page
 	Available bool
 	Sections  []syncSection
+	Holds     []jobs.MemberHold
 }
 
 func (s *Server) syncPage(w http.ResponseWriter, r *http.Request) {
@@ -56,8 +64,117 @@ func (s *Server) syncPage(w http.ResponseWriter, r *http.Request) {
 			}
 			p.Sections = append(p.Sections, sec)
 		}
+		holds, err := s.cfg.Sync.MemberHolds(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p.Holds = holds
 	}
 	s.render(w, r, http.StatusOK, "admin_sync", p)
+}
+
+// syncRunJSON is a run as the Sync page's script (static/sync.js) shows it.
+type syncRunJSON struct {
+	ID         int64  `json:"id"`
+	Cause      string `json:"cause"`
+	ResourceID int64  `json:"resource_id,omitempty"`
+	Status     string `json:"status"`
+	Started    string `json:"started"`
+	Duration   string `json:"duration"`
+	Links      int    `json:"links"`
+	Sent       int    `json:"sent"`
+	Unchanged  int    `json:"unchanged"`
+	Failed     int    `json:"failed"`
+	Created    int    `json:"created"`
+	Enrolled   int    `json:"enrolled"`
+	Unenrolled int    `json:"unenrolled"`
+	Updated    int    `json:"updated"`
+	Skipped    int    `json:"skipped"`
+	Held       int    `json:"held"`
+	Error      string `json:"error"`
+	Note       string `json:"note"`
+}
+
+type syncHoldJSON struct {
+	LinkID       int64  `json:"link_id"`
+	ResourceName string `json:"resource_name"`
+	LinkTitle    string `json:"link_title"`
+	WouldUnenrol int    `json:"would_unenrol"`
+	Members      int    `json:"members"`
+	Reason       string `json:"reason"`
+}
+
+type syncStatusJSON struct {
+	Running bool                     `json:"running"`
+	Runs    map[string][]syncRunJSON `json:"runs"`
+	Holds   []syncHoldJSON           `json:"holds"`
+}
+
+// syncStatus answers the Sync page's polling: the latest runs with their live counts, and the held unenrolments.
+func (s *Server) syncStatus(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	out := syncStatusJSON{Runs: map[string][]syncRunJSON{}, Holds: []syncHoldJSON{}}
+	if s.cfg.Sync != nil {
+		for _, k := range jobs.Kinds {
+			runs, err := s.cfg.Sync.Runs(r.Context(), k, 15)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			list := make([]syncRunJSON, 0, len(runs))
+			for _, run := range runs {
+				if run.Status == jobs.StatusRunning {
+					out.Running = true
+				}
+				list = append(list, syncRunJSON{ID: run.ID, Cause: string(run.Cause), ResourceID: run.ResourceID, Status: run.Status,
+					Started: run.StartedAt.Local().Format("2006-01-02 15:04:05"), Duration: run.Duration().String(), Links: run.Links,
+					Sent: run.Sent, Unchanged: run.Unchanged, Failed: run.Failed, Created: run.Created, Enrolled: run.Enrolled,
+					Unenrolled: run.Unenrolled, Updated: run.Updated, Skipped: run.Skipped, Held: run.Held, Error: run.Error, Note: run.Note})
+			}
+			out.Runs[string(k)] = list
+		}
+		holds, err := s.cfg.Sync.MemberHolds(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, h := range holds {
+			out.Holds = append(out.Holds, syncHoldJSON{LinkID: h.LinkID, ResourceName: h.ResourceName, LinkTitle: h.LinkTitle,
+				WouldUnenrol: h.WouldUnenrol, Members: h.Members, Reason: h.Reason})
+		}
+	}
+	writeJSON(w, out)
+}
+
+// syncConfirmHold applies the unenrolments held for one resource link (a forced member sync of the link).
+func (s *Server) syncConfirmHold(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Sync == nil {
+		s.fail(w, r, &Problem{Status: http.StatusServiceUnavailable, Code: "sync_unavailable", Title: "Sync is not running",
+			Cause: "This server was started without the job queue.", Fix: "Start ltipub with `ltipub serve`."})
+		return
+	}
+	linkID, err := strconv.ParseInt(r.PostFormValue("link_id"), 10, 64)
+	if err != nil || linkID <= 0 {
+		s.fail(w, r, &Problem{Status: http.StatusBadRequest, Code: "bad_link", Title: "Not a resource link",
+			Cause: fmt.Sprintf("%q is not a resource link id.", r.PostFormValue("link_id")), Fix: "Use the Confirm button on the Sync page."})
+		return
+	}
+	id, err := s.cfg.Sync.ConfirmMemberHold(r.Context(), linkID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(w, r, &Problem{Status: http.StatusNotFound, Code: "no_hold", Title: "Nothing to confirm",
+			Cause: "No unenrolments are held for this resource link: they were confirmed already, or a later run found the roster whole.",
+			Fix:   "Reload the Sync page."})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "held unenrolments confirmed by an admin", slog.Int64("link_id", linkID), slog.Int64("job_id", id),
+		slog.Int64("user_id", currentUser(r).ID))
+	s.sessions.Put(r.Context(), "flash", fmt.Sprintf("Confirmed: a member sync of the link that applies the unenrolments is queued (job %d).", id))
+	http.Redirect(w, r, "/admin/sync", http.StatusSeeOther)
 }
 
 func (s *Server) syncRunNow(w http.ResponseWriter, r *http.Request) {
@@ -88,6 +205,6 @@ func (s *Server) syncRunNow(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "sync queued by an admin", slog.String("kind", string(kind)), slog.Int64("job_id", id),
 		slog.Int64("user_id", currentUser(r).ID))
-	s.sessions.Put(r.Context(), "flash", fmt.Sprintf("The %s sync is queued (job %d); reload this page to see it run.", kind, id))
+	s.sessions.Put(r.Context(), "flash", fmt.Sprintf("The %s sync is queued (job %d); this page shows it as it runs.", kind, id))
 	http.Redirect(w, r, "/admin/sync", http.StatusSeeOther)
 }

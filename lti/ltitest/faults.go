@@ -51,6 +51,11 @@ type Fault struct {
 	Body       string
 	// ContentType of Body (default application/json).
 	ContentType string
+	// Until, for FaultSlow, holds the request until it is closed instead of for Delay: a test decides when the
+	// platform answers (something happens while a sync is waiting on a roster page). Arrived, when set, gets a
+	// value (without blocking: give it a buffer) as each held request arrives.
+	Until   <-chan struct{}
+	Arrived chan<- struct{}
 }
 
 // InjectFault queues a fault. Faults of one service apply in order.
@@ -123,8 +128,19 @@ func (p *Platform) applyFault(w http.ResponseWriter, r *http.Request, svc Servic
 		if r != nil {
 			done = r.Context().Done()
 		}
+		if f.Arrived != nil {
+			select {
+			case f.Arrived <- struct{}{}:
+			default:
+			}
+		}
+		wait := time.After(d)
+		if f.Until != nil {
+			wait = nil
+		}
 		select {
-		case <-time.After(d):
+		case <-wait:
+		case <-f.Until:
 		case <-done:
 			return true, false
 		}

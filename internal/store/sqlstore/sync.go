@@ -222,32 +222,33 @@ func (s *Store) RecordConfirmed(ctx context.Context, cs []jobs.Confirmed) error 
 	})
 }
 
-// SeeMembers records the platform users a run saw active in a link's roster.
+// SeeMembers records the platform users a run saw active in a link's roster (one upsert; see roster.go).
 func (s *Store) SeeMembers(ctx context.Context, linkID, runID int64, ltiUserIDs []int64) error {
 	if len(ltiUserIDs) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(c conn) error {
-		for _, id := range ltiUserIDs {
-			if _, err := c.exec(ctx, `INSERT INTO sync_members (resource_link_id, lti_user_id, run_id) VALUES ($1, $2, $3)
-				ON CONFLICT (resource_link_id, lti_user_id) DO UPDATE SET run_id = excluded.run_id`, linkID, id, runID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	list, err := jsonParam(ltiUserIDs)
+	if err != nil {
+		return err
+	}
+	_, err = s.c().exec(ctx, `INSERT INTO sync_members (resource_link_id, lti_user_id, run_id)
+		SELECT $1, seen.v, $2 FROM (`+s.jsonList(3, "BIGINT")+`) AS seen WHERE TRUE
+		ON CONFLICT (resource_link_id, lti_user_id) DO UPDATE SET run_id = excluded.run_id`, linkID, runID, list)
+	return err
 }
 
-// StaleEnrolments lists the enrolments a resource made for users of a link whom the run did not see active,
-// unless another link of the same resource saw them in its last complete listing (or was never listed).
-func (s *Store) StaleEnrolments(ctx context.Context, linkID, resourceID, courseID, runID int64) ([]jobs.StaleEnrolment, error) {
+// StaleEnrolments lists the enrolments a resource made before the run started for users of a link whom the run
+// did not see active, unless another link of the same resource saw them in its last complete listing (or was
+// never listed), or they launched through the link since the run started.
+func (s *Store) StaleEnrolments(ctx context.Context, linkID, resourceID, courseID, runID int64, startedAt time.Time) ([]jobs.StaleEnrolment, error) {
 	rows, err := s.c().query(ctx, `SELECT DISTINCT e.id, e.user_id FROM enrolments e
 		JOIN lti_users lu ON lu.user_id = e.user_id
 		JOIN lti_resource_links l ON l.id = $1 AND (lu.registration_id = l.registration_id OR lu.registration_id IS NULL)
 		LEFT JOIN sync_members sm ON sm.resource_link_id = $1 AND sm.lti_user_id = lu.id
-		WHERE e.course_id = $3 AND e.method = 'lti' AND e.published_resource_id = $2
+		WHERE e.course_id = $3 AND e.method = 'lti' AND e.published_resource_id = $2 AND e.created_at < $5
 		AND (sm.lti_user_id IS NOT NULL OR EXISTS (SELECT 1 FROM lti_user_links ul WHERE ul.resource_link_id = $1 AND ul.lti_user_id = lu.id))
 		AND (sm.run_id IS NULL OR sm.run_id <> $4)
+		AND NOT EXISTS (SELECT 1 FROM lti_user_links nl WHERE nl.resource_link_id = $1 AND nl.lti_user_id = lu.id AND nl.last_launch_at >= $5)
 		AND NOT EXISTS (SELECT 1 FROM lti_resource_links o
 			LEFT JOIN sync_links ol ON ol.resource_link_id = o.id
 			LEFT JOIN sync_members om ON om.resource_link_id = o.id AND om.lti_user_id = lu.id
@@ -255,7 +256,7 @@ func (s *Store) StaleEnrolments(ctx context.Context, linkID, resourceID, courseI
 			AND (EXISTS (SELECT 1 FROM lti_user_links oul WHERE oul.resource_link_id = o.id AND oul.lti_user_id = lu.id)
 				OR om.lti_user_id IS NOT NULL)
 			AND (ol.members_run_id IS NULL OR ol.members_run_id = 0 OR om.run_id = ol.members_run_id))
-		ORDER BY e.id`, linkID, resourceID, courseID, runID)
+		ORDER BY e.id`, linkID, resourceID, courseID, runID, micros(startedAt))
 	if err != nil {
 		return nil, err
 	}
@@ -272,16 +273,19 @@ func (s *Store) StaleEnrolments(ctx context.Context, linkID, resourceID, courseI
 }
 
 const runColumns = `id, kind, cause, resource_id, job_id, status, started_at, finished_at, links, sent, unchanged, failed,
-	created, enrolled, unenrolled, updated, skipped, error`
+	created, enrolled, unenrolled, updated, skipped, error, held, note, updated_at`
 
 func scanRun(sc scanner) (jobs.Run, error) {
 	var r jobs.Run
 	var kind, cause string
 	var res sql.NullInt64
-	var started, finished int64
+	var started, finished, updated int64
 	if err := sc.Scan(&r.ID, &kind, &cause, &res, &r.JobID, &r.Status, &started, &finished, &r.Links, &r.Sent, &r.Unchanged,
-		&r.Failed, &r.Created, &r.Enrolled, &r.Unenrolled, &r.Updated, &r.Skipped, &r.Error); err != nil {
+		&r.Failed, &r.Created, &r.Enrolled, &r.Unenrolled, &r.Updated, &r.Skipped, &r.Error, &r.Held, &r.Note, &updated); err != nil {
 		return jobs.Run{}, mapErr(err)
+	}
+	if updated != 0 {
+		r.UpdatedAt = fromMicros(updated)
 	}
 	r.Kind, r.Cause, r.ResourceID, r.StartedAt = jobs.Kind(kind), jobs.Cause(cause), res.Int64, fromMicros(started)
 	if finished != 0 {
@@ -308,9 +312,21 @@ func (s *Store) StartRun(ctx context.Context, r *jobs.Run) error {
 // FinishRun saves a run's outcome.
 func (s *Store) FinishRun(ctx context.Context, r jobs.Run) error {
 	_, err := s.c().exec(ctx, `UPDATE sync_runs SET status = $2, finished_at = $3, links = $4, sent = $5, unchanged = $6,
-		failed = $7, created = $8, enrolled = $9, unenrolled = $10, updated = $11, skipped = $12, error = $13 WHERE id = $1`,
+		failed = $7, created = $8, enrolled = $9, unenrolled = $10, updated = $11, skipped = $12, error = $13, held = $14,
+		note = $15, updated_at = $3 WHERE id = $1`,
 		r.ID, r.Status, micros(r.FinishedAt), r.Links, r.Sent, r.Unchanged, r.Failed, r.Created, r.Enrolled, r.Unenrolled,
-		r.Updated, r.Skipped, r.Error)
+		r.Updated, r.Skipped, r.Error, r.Held, r.Note)
+	return err
+}
+
+// SaveRunProgress saves a running run's counts and notes, leaving its status alone (a run that finished
+// meanwhile keeps its final record).
+func (s *Store) SaveRunProgress(ctx context.Context, r jobs.Run) error {
+	_, err := s.c().exec(ctx, `UPDATE sync_runs SET links = $2, sent = $3, unchanged = $4, failed = $5, created = $6,
+		enrolled = $7, unenrolled = $8, updated = $9, skipped = $10, held = $11, note = $12, updated_at = $13
+		WHERE id = $1 AND status = 'running'`,
+		r.ID, r.Links, r.Sent, r.Unchanged, r.Failed, r.Created, r.Enrolled, r.Unenrolled, r.Updated, r.Skipped, r.Held, r.Note,
+		micros(r.UpdatedAt))
 	return err
 }
 

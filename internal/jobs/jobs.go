@@ -80,6 +80,11 @@ func (r Run) Duration() time.Duration {
 type PendingGrade struct {
 	course.Grade
 	Subject string
+	Name    string // the person's name, for messages an admin reads
+	// Sent is the score last confirmed for this user on the link (valid when HasSent), read with the grade so
+	// that a batch needs no query per score.
+	Sent    SentScore
+	HasSent bool
 }
 
 // PendingSubmission is a submission without a grade that the platform has not been told about.
@@ -109,6 +114,15 @@ type Confirmed struct {
 	Sent   SentScore
 	Target string
 	Marks  []Mark
+}
+
+// Failure is a score the platform refused on its own (not an outage): its answer, kept until a score for the
+// user is confirmed.
+type Failure struct {
+	LinkID int64
+	UserID int64
+	Error  string
+	At     time.Time
 }
 
 // LinkState is the sync's own memory of a resource link.
@@ -149,6 +163,15 @@ type Store interface {
 	SentScore(ctx context.Context, linkID, userID int64) (SentScore, bool, error)
 	// RecordConfirmed stores what the platform accepted and marks the grade revisions, in one transaction.
 	RecordConfirmed(ctx context.Context, cs []Confirmed) error
+	// RecordDeliveries is RecordConfirmed plus refusals, in one transaction: a confirmed score clears the user's
+	// failure on the link.
+	RecordDeliveries(ctx context.Context, cs []Confirmed, fs []Failure) error
+
+	// ClaimLink makes holder the link's only grade sender until `until`, unless another holder's claim is still
+	// valid at now; it reports whether holder has the claim. RenewLink extends a claim holder has (false: lost).
+	ClaimLink(ctx context.Context, linkID int64, holder string, until, now time.Time) (bool, error)
+	RenewLink(ctx context.Context, linkID int64, holder string, until time.Time) (bool, error)
+	ReleaseLink(ctx context.Context, linkID int64, holder string) error
 
 	// SeeMembers records that run saw these platform users active in the link's roster.
 	SeeMembers(ctx context.Context, linkID, runID int64, ltiUserIDs []int64) error

@@ -82,6 +82,9 @@ type Service struct {
 
 	ready atomic.Bool // River's tables exist: jobs may be queued
 
+	holderPrefix string       // names this process in link claims (claim.go)
+	claimSeq     atomic.Int64 // numbers the claims it takes
+
 	mu   sync.Mutex
 	sems map[int64]chan struct{}
 	toks map[string]*lti.TokenSource
@@ -128,7 +131,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
-	s := &Service{cfg: cfg, log: cfg.Log, sems: map[int64]chan struct{}{}, toks: map[string]*lti.TokenSource{}}
+	s := &Service{cfg: cfg, log: cfg.Log, sems: map[int64]chan struct{}{}, toks: map[string]*lti.TokenSource{},
+		holderPrefix: newHolderPrefix()}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &gradeWorker{s: s})

@@ -15,7 +15,7 @@ import (
 
 const (
 	// claimTTL is how long a claim lasts without renewal: a claim of a killed instance frees itself this soon.
-	claimTTL = 20 * time.Second
+	claimTTL = 15 * time.Second
 	// claimRenew is how often a holder renews its claim while it works.
 	claimRenew = claimTTL / 4
 )

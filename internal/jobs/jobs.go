@@ -35,6 +35,7 @@ const (
 	CausePeriodic Cause = "periodic"
 	CauseManual   Cause = "manual"
 	CauseChange   Cause = "change"
+	CauseStartup  Cause = "startup" // the catch-up every start queues (crash recovery)
 )
 
 // Run statuses.

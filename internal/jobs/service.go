@@ -144,8 +144,13 @@ func New(cfg Config) (*Service, error) {
 		Logger:            cfg.Log.With(slog.String("component", "river")),
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     50 * time.Millisecond,
-		JobTimeout:        2 * time.Hour,
-		MaxAttempts:       10,
+		// Timeouts sized to the work (each worker's Timeout), so that a job left running by a killed instance is
+		// known stuck soon: River's rescuer (every 30 s) retries a running job once it is older than both
+		// RescueStuckJobsAfter and its worker's timeout. A restarted instance does not wait for that: Start queues
+		// a catch-up grade sync of its own.
+		JobTimeout:           soonTimeout,
+		RescueStuckJobsAfter: soonTimeout,
+		MaxAttempts:          10,
 	}
 	if cfg.GradeInterval > 0 {
 		rc.PeriodicJobs = append(rc.PeriodicJobs, periodic(GradeSyncArgs{Cause: CausePeriodic}, cfg.GradeInterval))
@@ -160,6 +165,16 @@ func New(cfg Config) (*Service, error) {
 	s.queue, s.migrate, s.close = q, migrate, closeFn
 	return s, nil
 }
+
+// Job timeouts. A debounced grade job sends one user's grades: a minute is plenty even behind a slow platform.
+// A full grade sync of a large course behind a slow platform (Moodle answers a few dozen scores a second) may
+// take minutes; a member sync of a 50,000-member roster pages through 50 pages. Work cut by a timeout is not
+// lost: sent scores are marked, and the retry sends the rest.
+const (
+	soonTimeout   = time.Minute
+	gradeTimeout  = 10 * time.Minute
+	memberTimeout = 15 * time.Minute
+)
 
 // periodic schedules args every interval. River inserts periodic jobs only on the elected leader; the unique
 // period on top makes a second insert in the same period (a new leader's RunOnStart, say) a no-op, so each period
@@ -181,11 +196,22 @@ func (s *Service) Migrate(ctx context.Context) error {
 
 // Start migrates River's tables, then starts the workers and the periodic schedule. It returns once they run;
 // Stop ends them. Workers stop when ctx ends too.
+//
+// Every start queues a catch-up grade sync, without uniqueness: after a crash the periodic sync of the current
+// period may count as already run, and a job the dead process left running would swallow a unique insert, yet
+// grades it left pending must go out now. Several instances starting at once each queue one; link claims make
+// the later ones find nothing left to send.
 func (s *Service) Start(ctx context.Context) error {
 	if err := s.Migrate(ctx); err != nil {
 		return err
 	}
-	return s.queue.Start(ctx)
+	if err := s.queue.Start(ctx); err != nil {
+		return err
+	}
+	if _, err := s.queue.Insert(ctx, GradeSyncArgs{Cause: CauseStartup}, nil); err != nil {
+		s.log.WarnContext(ctx, "queue the start-up grade sync", slog.Any("error", err))
+	}
+	return nil
 }
 
 // Stop lets running jobs finish (up to ctx), then closes the queue's pool.
@@ -430,6 +456,8 @@ type gradeWorker struct {
 	s *Service
 }
 
+func (w *gradeWorker) Timeout(*river.Job[GradeSyncArgs]) time.Duration { return gradeTimeout }
+
 func (w *gradeWorker) Work(ctx context.Context, job *river.Job[GradeSyncArgs]) error {
 	run, err := w.s.SyncGrades(ctx, job.Args.Cause, job.Args.ResourceID, job.ID)
 	if err != nil && run.ID == 0 {
@@ -443,6 +471,8 @@ type gradeSoonWorker struct {
 	s *Service
 }
 
+func (w *gradeSoonWorker) Timeout(*river.Job[GradeSoonArgs]) time.Duration { return soonTimeout }
+
 func (w *gradeSoonWorker) Work(ctx context.Context, job *river.Job[GradeSoonArgs]) error {
 	run, err := w.s.SyncUserGrades(ctx, job.Args.ActivityID, job.Args.UserID, job.ID)
 	if err != nil && run.ID == 0 {
@@ -455,6 +485,8 @@ type memberWorker struct {
 	river.WorkerDefaults[MemberSyncArgs]
 	s *Service
 }
+
+func (w *memberWorker) Timeout(*river.Job[MemberSyncArgs]) time.Duration { return memberTimeout }
 
 func (w *memberWorker) Work(ctx context.Context, job *river.Job[MemberSyncArgs]) error {
 	run, err := w.s.SyncMembers(ctx, job.Args.Cause, job.Args.ResourceID, job.ID)

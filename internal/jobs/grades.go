@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/store"
@@ -26,6 +28,11 @@ func (e *permanent) Error() string { return e.msg }
 // SyncGrades sends every changed grade of one published resource (0: all with grade sync on) and records the run.
 // The error is the first failure worth retrying, for the queue; the run holds every failure.
 func (s *Service) SyncGrades(ctx context.Context, cause Cause, resourceID, jobID int64) (Run, error) {
+	return s.syncGrades(ctx, cause, resourceID, 0, jobID)
+}
+
+// syncGrades is SyncGrades, for one user when userID is set (a Retry of one delivery).
+func (s *Service) syncGrades(ctx context.Context, cause Cause, resourceID, userID, jobID int64) (Run, error) {
 	run := Run{Kind: KindGrades, Cause: cause, ResourceID: resourceID, JobID: jobID, Status: StatusRunning, StartedAt: s.cfg.Now()}
 	if err := s.cfg.Store.StartRun(ctx, &run); err != nil {
 		return Run{}, fmt.Errorf("record sync run: %w", err)
@@ -46,7 +53,7 @@ func (s *Service) SyncGrades(ctx context.Context, cause Cause, resourceID, jobID
 		}
 		for _, l := range links {
 			run.Links++
-			if err := s.syncLinkGrades(ctx, &run, r, l, 0); err != nil {
+			if err := s.syncLinkGrades(ctx, &run, r, l, userID); err != nil {
 				errs = append(errs, linkErr(l, err))
 			}
 		}
@@ -575,4 +582,27 @@ func platformAnswer(err error) string {
 		out += ": " + msg
 	}
 	return out
+}
+
+// Deliveries lists the delivery state of a published resource's grades (paged and searched in the database).
+func (s *Service) Deliveries(ctx context.Context, resourceID int64, q DeliveryQuery) ([]Delivery, int, error) {
+	r, err := s.cfg.Publish.ResourceByID(ctx, resourceID)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s.cfg.Store.GradeDeliveries(ctx, r.ID, r.ActivityID, r.CourseID, q)
+}
+
+// RetryDeliveries sends a resource's pending and failed grades again now (of one learner when userID is set):
+// their refusals are forgotten, so they show as pending until the platform answers, and a sync is queued.
+func (s *Service) RetryDeliveries(ctx context.Context, resourceID, userID int64) (int64, error) {
+	if err := s.cfg.Store.ClearFailures(ctx, resourceID, userID); err != nil {
+		return 0, err
+	}
+	res, err := s.queue.Insert(ctx, GradeSyncArgs{ResourceID: resourceID, UserID: userID, Cause: CauseManual},
+		&river.InsertOpts{UniqueOpts: queuedOnly})
+	if err != nil {
+		return 0, fmt.Errorf("queue the grade sync: %w", err)
+	}
+	return res.Job.ID, nil
 }

@@ -181,8 +181,57 @@ type Store interface {
 	// lists them.
 	StaleEnrolments(ctx context.Context, linkID, resourceID, courseID, runID int64) ([]StaleEnrolment, error)
 
+	DeliveryStore
+	// SetLaunchWarning notes on a launch log entry what its link cannot sync.
+	SetLaunchWarning(ctx context.Context, logID int64, warning string) error
+
 	StartRun(ctx context.Context, r *Run) error
 	FinishRun(ctx context.Context, r Run) error
 	Runs(ctx context.Context, kind Kind, limit int) ([]Run, error)
 	Run(ctx context.Context, id int64) (Run, error)
+}
+
+// Delivery states of a grade on a resource link (DESIGN.md: pending → sent or failed).
+const (
+	DeliveryPending = "pending" // changed since the platform last confirmed it
+	DeliverySent    = "sent"    // the platform holds the latest score
+	DeliveryFailed  = "failed"  // the platform refused the latest score; Error says why
+)
+
+// Delivery is the fate of one learner's grade (an activity's, or a course total) on one resource link.
+type Delivery struct {
+	LinkID    int64
+	LinkTitle string // where the link lives on the platform (its course), else its id
+	Platform  string // the registration's name (LTI 1.1: the consumer key)
+	UserID    int64
+	Name      string
+	Username  string
+	Subject   string // the platform's id for the learner
+	State     string
+
+	SentAt       time.Time // the last confirmed score, when there is one
+	SentScore    *float64
+	SentMaximum  float64
+	PendingSince time.Time // the oldest change not yet confirmed
+	Error        string    // the platform's last refusal
+	FailedAt     time.Time
+	Attempts     int
+}
+
+// DeliveryQuery pages and filters the deliveries of a published resource.
+type DeliveryQuery struct {
+	Search     string // part of a name, username or platform id
+	FailedOnly bool
+	Offset     int
+	Limit      int
+}
+
+// DeliveryStore reads and resets delivery state (the admin and teacher pages).
+type DeliveryStore interface {
+	// GradeDeliveries lists the deliveries of a published resource (activityID 0: a course total over courseID),
+	// learners with nothing to deliver left out, ordered by name; total counts all that match.
+	GradeDeliveries(ctx context.Context, resourceID, activityID, courseID int64, q DeliveryQuery) (rows []Delivery, total int, err error)
+	// ClearFailures forgets the refusals of a resource's links (of one user when userID is set), so that their
+	// grades show as pending until the retry answers.
+	ClearFailures(ctx context.Context, resourceID, userID int64) error
 }

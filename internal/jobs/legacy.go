@@ -21,6 +21,8 @@ import (
 type LegacyStore interface {
 	LegacyLink(ctx context.Context, resourceLinkID int64) (publish.LegacyLink, error)
 	LegacyOutcome(ctx context.Context, resourceLinkID, userID int64) (publish.LegacyOutcome, error)
+	// HasLegacyOutcome reports whether any launch through the link gave an outcome URL (grade sync warnings).
+	HasLegacyOutcome(ctx context.Context, resourceLinkID int64) (bool, error)
 }
 
 // legacyPlatform keys the request limiter of every 1.1 platform (they have no registration ID).

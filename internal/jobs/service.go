@@ -237,6 +237,7 @@ func (s *Service) Close() {
 // GradeSyncArgs syncs the grades of one published resource (0: all with grade sync on).
 type GradeSyncArgs struct {
 	ResourceID int64 `json:"resource_id,omitempty"`
+	UserID     int64 `json:"user_id,omitempty"` // one learner only (a Retry of one delivery)
 	Cause      Cause `json:"cause"`
 }
 
@@ -459,7 +460,7 @@ type gradeWorker struct {
 func (w *gradeWorker) Timeout(*river.Job[GradeSyncArgs]) time.Duration { return gradeTimeout }
 
 func (w *gradeWorker) Work(ctx context.Context, job *river.Job[GradeSyncArgs]) error {
-	run, err := w.s.SyncGrades(ctx, job.Args.Cause, job.Args.ResourceID, job.ID)
+	run, err := w.s.syncGrades(ctx, job.Args.Cause, job.Args.ResourceID, job.Args.UserID, job.ID)
 	if err != nil && run.ID == 0 {
 		return err // the database is not answering: River retries
 	}

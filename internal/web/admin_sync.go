@@ -33,6 +33,9 @@ type syncPage struct {
 	Page
 	Available bool
 	Sections  []syncSection
+	// Warnings are links whose platform offers no service for a sync their resource has on (grade_delivery.go).
+	Warnings      []jobs.ResourceWarning
+	WarningsTotal int
 }
 
 func (s *Server) syncPage(w http.ResponseWriter, r *http.Request) {
@@ -55,6 +58,13 @@ func (s *Server) syncPage(w http.ResponseWriter, r *http.Request) {
 				sec.Last = &runs[0]
 			}
 			p.Sections = append(p.Sections, sec)
+		}
+	}
+	if d := s.gradeDelivery(); d != nil {
+		var err error
+		if p.Warnings, p.WarningsTotal, err = d.SyncWarnings(r.Context(), 20); err != nil {
+			s.fail(w, r, err)
+			return
 		}
 	}
 	s.render(w, r, http.StatusOK, "admin_sync", p)

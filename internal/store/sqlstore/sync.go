@@ -508,3 +508,109 @@ func (s *Store) Runs(ctx context.Context, kind jobs.Kind, limit int) ([]jobs.Run
 func (s *Store) Run(ctx context.Context, id int64) (jobs.Run, error) {
 	return scanRun(s.c().row(ctx, `SELECT `+runColumns+` FROM sync_runs WHERE id = $1`, id))
 }
+
+// deliveryRows is every (link, learner) of a published resource with what grade sync knows of it. $1 resource,
+// $2 activity (0: the course total), $3 course.
+const deliveryRows = `SELECT l.id AS link_id, COALESCE(NULLIF(l.context_title, ''), NULLIF(l.context_id, ''), l.link_id) AS link_title,
+	COALESCE(reg.name, 'LTI 1.1: ' || ll.consumer_key, '') AS platform, u.id AS user_id, u.full_name, u.username, lu.subject,
+	ss.user_id AS ss_user, ss.sent_at, ss.score_given, ss.score_maximum, f.user_id AS f_user, f.error, f.failed_at, f.attempts,
+	(SELECT MIN(g.modified_at) FROM grades g JOIN activities a ON a.id = g.activity_id
+		LEFT JOIN grade_sync_marks m ON m.grade_id = g.id AND m.target = CASE WHEN l.registration_id IS NULL
+			THEN 'lis:' || CAST(l.id AS TEXT) ELSE 'ags:' || COALESCE(NULLIF(l.lineitem_url, ''), sl.lineitem_url, '') END
+		WHERE g.user_id = u.id AND (g.activity_id = CAST($2 AS BIGINT) OR (CAST($2 AS BIGINT) = 0 AND a.course_id = $3))
+		AND (m.revision IS NULL OR g.revision > m.revision)) AS pending_since
+	FROM lti_resource_links l
+	JOIN lti_user_links ul ON ul.resource_link_id = l.id
+	JOIN lti_users lu ON lu.id = ul.lti_user_id
+	JOIN users u ON u.id = lu.user_id
+	LEFT JOIN registrations reg ON reg.id = l.registration_id
+	LEFT JOIN legacy_links ll ON ll.resource_link_id = l.id
+	LEFT JOIN sync_links sl ON sl.resource_link_id = l.id
+	LEFT JOIN sync_scores ss ON ss.resource_link_id = l.id AND ss.user_id = u.id
+	LEFT JOIN sync_failures f ON f.resource_link_id = l.id AND f.user_id = u.id
+	WHERE l.published_resource_id = $1
+	AND ($4 = '' OR LOWER(u.full_name) LIKE $4 OR LOWER(u.username) LIKE $4 OR LOWER(lu.subject) LIKE $4)`
+
+// GradeDeliveries lists the delivery state of a published resource's grades, one row per link and learner.
+func (s *Store) GradeDeliveries(ctx context.Context, resourceID, activityID, courseID int64, q jobs.DeliveryQuery) ([]jobs.Delivery, int, error) {
+	search := ""
+	if t := strings.TrimSpace(q.Search); t != "" {
+		r := strings.NewReplacer(`\`, ``, `%`, ``, `_`, ``)
+		search = "%" + strings.ToLower(r.Replace(t)) + "%"
+	}
+	where := ` WHERE (d.ss_user IS NOT NULL OR d.f_user IS NOT NULL OR d.pending_since IS NOT NULL)`
+	if q.FailedOnly {
+		where += ` AND d.f_user IS NOT NULL AND d.pending_since IS NOT NULL`
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	args := []any{resourceID, activityID, courseID, search}
+	var total int
+	if err := s.c().row(ctx, `SELECT COUNT(*) FROM (`+deliveryRows+`) d`+where, args...).Scan(&total); err != nil {
+		return nil, 0, mapErr(err)
+	}
+	rows, err := s.c().query(ctx, `SELECT d.link_id, d.link_title, d.platform, d.user_id, d.full_name, d.username, d.subject,
+		d.ss_user, d.sent_at, d.score_given, d.score_maximum, d.f_user, d.error, d.failed_at, d.attempts, d.pending_since
+		FROM (`+deliveryRows+`) d`+where+` ORDER BY CASE WHEN d.full_name = '' THEN d.username ELSE d.full_name END, d.user_id, d.link_id
+		LIMIT $5 OFFSET $6`, append(args, limit, max(q.Offset, 0))...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []jobs.Delivery
+	for rows.Next() {
+		var d jobs.Delivery
+		var ssUser, sentAt, fUser, failedAt, attempts, pending sql.NullInt64
+		var given, maxScore sql.NullFloat64
+		var msg sql.NullString
+		if err := rows.Scan(&d.LinkID, &d.LinkTitle, &d.Platform, &d.UserID, &d.Name, &d.Username, &d.Subject, &ssUser, &sentAt,
+			&given, &maxScore, &fUser, &msg, &failedAt, &attempts, &pending); err != nil {
+			return nil, 0, mapErr(err)
+		}
+		if ssUser.Valid {
+			d.SentAt, d.SentMaximum = fromMicros(sentAt.Int64), maxScore.Float64
+			if given.Valid {
+				v := given.Float64
+				d.SentScore = &v
+			}
+		}
+		if fUser.Valid {
+			d.Error, d.FailedAt, d.Attempts = msg.String, fromMicros(failedAt.Int64), int(attempts.Int64)
+		}
+		switch {
+		case pending.Valid && fUser.Valid:
+			d.State, d.PendingSince = jobs.DeliveryFailed, fromMicros(pending.Int64)
+		case pending.Valid:
+			d.State, d.PendingSince = jobs.DeliveryPending, fromMicros(pending.Int64)
+		case ssUser.Valid:
+			d.State = jobs.DeliverySent
+		default: // refused, and the grade since removed: the refusal is its last word
+			d.State = jobs.DeliveryFailed
+		}
+		out = append(out, d)
+	}
+	return out, total, mapErr(rows.Err())
+}
+
+// ClearFailures forgets the refusals recorded for a resource's links (of one user when userID is set).
+func (s *Store) ClearFailures(ctx context.Context, resourceID, userID int64) error {
+	_, err := s.c().exec(ctx, `DELETE FROM sync_failures WHERE resource_link_id IN
+		(SELECT id FROM lti_resource_links WHERE published_resource_id = $1) AND (CAST($2 AS BIGINT) = 0 OR user_id = $2)`,
+		resourceID, userID)
+	return err
+}
+
+// HasLegacyOutcome reports whether a 1.1 link has an outcome URL for anyone.
+func (s *Store) HasLegacyOutcome(ctx context.Context, resourceLinkID int64) (bool, error) {
+	var n int
+	err := s.c().row(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM legacy_outcomes WHERE resource_link_id = $1 LIMIT 1) o`, resourceLinkID).Scan(&n)
+	return n > 0, mapErr(err)
+}
+
+// SetLaunchWarning notes on a launch log entry what its link cannot sync.
+func (s *Store) SetLaunchWarning(ctx context.Context, logID int64, warning string) error {
+	_, err := s.c().exec(ctx, `UPDATE launch_log SET warning = $2 WHERE id = $1`, logID, warning)
+	return err
+}

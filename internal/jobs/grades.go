@@ -593,6 +593,11 @@ func (s *Service) Deliveries(ctx context.Context, resourceID int64, q DeliveryQu
 	return s.cfg.Store.GradeDeliveries(ctx, r.ID, r.ActivityID, r.CourseID, q)
 }
 
+// SentNotes lists where and when each learner's grades of a course last reached a platform.
+func (s *Service) SentNotes(ctx context.Context, courseID int64) ([]SentNote, error) {
+	return s.cfg.Store.SentNotes(ctx, courseID)
+}
+
 // RetryDeliveries sends a resource's pending and failed grades again now (of one learner when userID is set):
 // their refusals are forgotten, so they show as pending until the platform answers, and a sync is queued.
 func (s *Service) RetryDeliveries(ctx context.Context, resourceID, userID int64) (int64, error) {

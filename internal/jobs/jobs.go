@@ -234,4 +234,21 @@ type DeliveryStore interface {
 	// ClearFailures forgets the refusals of a resource's links (of one user when userID is set), so that their
 	// grades show as pending until the retry answers.
 	ClearFailures(ctx context.Context, resourceID, userID int64) error
+	// SentNotes lists, per learner and activity of a course (0: the course total), the latest score a platform
+	// confirmed.
+	SentNotes(ctx context.Context, courseID int64) ([]SentNote, error)
+}
+
+// SentNote is where and when a learner's grade (of an activity; ActivityID 0: the course total) last reached a
+// platform, for the teacher's grade pages.
+type SentNote struct {
+	UserID     int64
+	ActivityID int64
+	Platform   string
+	At         time.Time
+}
+
+// Text is the note as the grade pages show it.
+func (n SentNote) Text() string {
+	return "sent to " + n.Platform + " at " + n.At.UTC().Format("2 Jan 2006 15:04 UTC")
 }

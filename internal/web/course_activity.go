@@ -250,6 +250,7 @@ type activityPage struct {
 	Grade       *course.Grade
 	PastDue     bool
 	Submissions []course.SubmissionRow
+	sentNotes   // "sent to <platform> at <time>" beside each grade (grade_delivery.go)
 }
 
 // CanAttempt reports whether the student may submit another attempt.
@@ -302,6 +303,10 @@ func (s *Server) activityView(w http.ResponseWriter, r *http.Request) {
 		if acc.Edit {
 			if p.Submissions, err = s.cfg.Courses.Submissions(ctx, u, a.ID); err != nil {
 				s.courseFail(w, r, err)
+				return
+			}
+			if p.sentNotes, err = s.sentNotes(ctx, c.ID); err != nil {
+				s.fail(w, r, err)
 				return
 			}
 		}

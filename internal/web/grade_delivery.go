@@ -20,6 +20,32 @@ type GradeDelivery interface {
 	ResourceWarnings(ctx context.Context, r publish.Resource) ([]jobs.Warning, error)
 	SyncWarnings(ctx context.Context, limit int) ([]jobs.ResourceWarning, int, error)
 	NoteLaunchWarnings(ctx context.Context, logID int64, r publish.Resource, l publish.ResourceLink, legacyOutcome bool) string
+	SentNotes(ctx context.Context, courseID int64) ([]jobs.SentNote, error)
+}
+
+// sentNotes maps learner → activity (0: the course total) → "sent to <platform> at <time>", for the grade pages.
+type sentNotes map[int64]map[int64]string
+
+// Sent is the note beside a grade ("" when it was never sent).
+func (n sentNotes) Sent(userID, activityID int64) string { return n[userID][activityID] }
+
+func (s *Server) sentNotes(ctx context.Context, courseID int64) (sentNotes, error) {
+	d := s.gradeDelivery()
+	if d == nil {
+		return nil, nil
+	}
+	list, err := d.SentNotes(ctx, courseID)
+	if err != nil {
+		return nil, err
+	}
+	out := sentNotes{}
+	for _, n := range list { // newest last: a later note replaces an earlier one
+		if out[n.UserID] == nil {
+			out[n.UserID] = map[int64]string{}
+		}
+		out[n.UserID][n.ActivityID] = n.Text()
+	}
+	return out, nil
 }
 
 func (s *Server) gradeDelivery() GradeDelivery {

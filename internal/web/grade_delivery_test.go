@@ -85,13 +85,14 @@ func TestSyncWarningsWhereGradesCannotLeave(t *testing.T) {
 // deliveryEnv is an instance with jobs running, the reference platform, and an activity published with grade
 // sync, reached through one resource link with a coupled line item.
 type deliveryEnv struct {
-	inst *apptest.Instance
-	p    *ltitest.Platform
-	reg  int64
-	act  course.Activity
-	res  publish.Resource
-	link publish.ResourceLink
-	li   string
+	inst    *apptest.Instance
+	p       *ltitest.Platform
+	reg     int64
+	regName string
+	act     course.Activity
+	res     publish.Resource
+	link    publish.ResourceLink
+	li      string
 }
 
 func newDeliveryEnv(t *testing.T) *deliveryEnv {
@@ -111,7 +112,7 @@ func newDeliveryEnv(t *testing.T) *deliveryEnv {
 	if err := inst.Store.SaveResourceLink(context.Background(), &l); err != nil {
 		t.Fatal(err)
 	}
-	return &deliveryEnv{inst: inst, p: p, reg: reg.ID, act: act, res: res, link: l, li: li}
+	return &deliveryEnv{inst: inst, p: p, reg: reg.ID, regName: reg.Name, act: act, res: res, link: l, li: li}
 }
 
 // learners makes n LTI accounts launched through the link, named "Learner 00000"… (sub "sub-00000"…).
@@ -139,6 +140,10 @@ func (e *deliveryEnv) learners(t *testing.T, n int) []int64 {
 						CreatedAt: time.Now(), LastLaunchAt: time.Now()})
 					if err == nil {
 						err = e.inst.Store.LinkUserToResourceLink(ctx, lu.ID, e.link.ID, time.Now())
+					}
+					if err == nil {
+						err = e.inst.Store.CreateEnrolment(ctx, &course.Enrolment{CourseID: e.res.CourseID, UserID: u.ID, Role: course.RoleStudent,
+							Status: course.StatusActive, Method: course.MethodLTI, PublishedResourceID: e.res.ID, CreatedAt: time.Now(), UpdatedAt: time.Now()})
 					}
 				}
 				if err != nil {
@@ -225,6 +230,11 @@ func TestGradeDeliveryStatesAndRetry(t *testing.T) {
 	}
 	if !strings.Contains(rowCy, `class="state-pending"`) || !strings.Contains(rowCy, "pending since") {
 		t.Errorf("cy's row: %s", rowCy)
+	}
+	// The teacher's grader report says where ada's grade went, and nothing beside bob's.
+	report := e.inst.Get(t, c, fmt.Sprintf("/courses/%d/grades", e.res.CourseID)).Body
+	if n := strings.Count(report, "sent to "+e.regName+" at "); n != 1 {
+		t.Errorf("grader report: %d sent notes, want 1 (ada's): %s", n, report)
 	}
 	// Failed only.
 	failed := e.page(t, c, "?failed=1")

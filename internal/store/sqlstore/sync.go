@@ -614,3 +614,30 @@ func (s *Store) SetLaunchWarning(ctx context.Context, logID int64, warning strin
 	_, err := s.c().exec(ctx, `UPDATE launch_log SET warning = $2 WHERE id = $1`, logID, warning)
 	return err
 }
+
+// SentNotes lists the scores platforms confirmed for a course's learners, per published activity (0: the course
+// total), oldest first.
+func (s *Store) SentNotes(ctx context.Context, courseID int64) ([]jobs.SentNote, error) {
+	rows, err := s.c().query(ctx, `SELECT ss.user_id, COALESCE(pr.activity_id, 0), COALESCE(reg.name, 'LTI 1.1: ' || ll.consumer_key, ''),
+		ss.sent_at FROM sync_scores ss
+		JOIN lti_resource_links l ON l.id = ss.resource_link_id
+		JOIN published_resources pr ON pr.id = l.published_resource_id
+		LEFT JOIN registrations reg ON reg.id = l.registration_id
+		LEFT JOIN legacy_links ll ON ll.resource_link_id = l.id
+		WHERE pr.course_id = $1 ORDER BY ss.sent_at`, courseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []jobs.SentNote
+	for rows.Next() {
+		var n jobs.SentNote
+		var at int64
+		if err := rows.Scan(&n.UserID, &n.ActivityID, &n.Platform, &at); err != nil {
+			return nil, mapErr(err)
+		}
+		n.At = fromMicros(at)
+		out = append(out, n)
+	}
+	return out, mapErr(rows.Err())
+}

@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // recorder writes what the platform answered as it answers: senders hand each accepted score (and each refusal)
 // over the moment the answer arrives, and one goroutine commits whatever has gathered since its last commit in
-// one transaction. Under load the commits grow (a few statements for hundreds of scores); when scores trickle in,
-// each is committed within a round trip of its acceptance. So a crash can resend only the scores whose
-// acceptance was in flight (answered but not yet committed), never a batch of hundreds.
+// one transaction, a few milliseconds after the first of them (commitLinger). Under load the commits grow (a few
+// statements for hundreds of scores); when scores trickle in, each is committed within milliseconds of its
+// acceptance. So a crash can resend only the scores whose acceptance was in flight (answered but not yet
+// committed), never a whole batch.
 type recorder struct {
 	s    *Service
 	ctx  context.Context
@@ -26,8 +28,13 @@ type delivery struct {
 	f *Failure
 }
 
-// maxCommit bounds one commit, so that a burst does not hold SQLite's write lock for long.
-const maxCommit = 1000
+// maxCommit bounds one commit, so that a burst does not hold SQLite's write lock for long; commitLinger is how
+// long a commit waits for more answers after the first (the window in which an accepted score is not yet
+// recorded, and so could be sent again after a crash).
+const (
+	maxCommit    = 1000
+	commitLinger = 5 * time.Millisecond
+)
 
 func (s *Service) newRecorder(ctx context.Context) *recorder {
 	r := &recorder{s: s, ctx: context.WithoutCancel(ctx), in: make(chan delivery, maxCommit), done: make(chan struct{})}
@@ -49,6 +56,9 @@ func (r *recorder) loop() {
 			}
 		}
 		add(first)
+		// Linger a moment for the answers still arriving: one commit per few milliseconds of answers rather than
+		// one per answer (a SQLite transaction costs more than the few rows it writes).
+		linger := time.NewTimer(commitLinger)
 	gather:
 		for len(cs)+len(fs) < maxCommit {
 			select {
@@ -57,10 +67,11 @@ func (r *recorder) loop() {
 					break gather
 				}
 				add(d)
-			default:
+			case <-linger.C:
 				break gather
 			}
 		}
+		linger.Stop()
 		if err := r.s.cfg.Store.RecordDeliveries(r.ctx, cs, fs); err != nil {
 			r.mu.Lock()
 			if r.err == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/ltipub/ltipub/internal/app/apptest"
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/jobs"
+	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/web"
 	"github.com/ltipub/ltipub/lti"
@@ -328,5 +329,32 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// An LTI 1.1 launch without an outcome service URL, of a resource with grade sync on: its launch log line says
+// grades cannot leave; one with the outcome service does not.
+func TestLegacyLaunchWithoutOutcomeServiceWarns(t *testing.T) {
+	t.Parallel()
+	w := newLegacyWorld(t, apptest.Options{})
+	in := publish.NewInput(w.course.ID)
+	in.ActivityID, in.GradeSync = w.quiz.ID, true
+	res := w.inst.Publish(t, in)
+	if got := w.browser(t).launch(res, w.c.LaunchParams("rl-none", "s-none", rolesLearner), nil); got.StatusCode != http.StatusOK {
+		t.Fatalf("launch: %d", got.StatusCode)
+	}
+	if got := w.browser(t).launch(res, w.c.WithService(w.c.LaunchParams("rl-svc", "s-svc", rolesLearner), "sourced-1"), nil); got.StatusCode != http.StatusOK {
+		t.Fatalf("launch: %d", got.StatusCode)
+	}
+	entries, err := w.inst.Store.LaunchLog(context.Background(), launch.LogFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warned := map[string]bool{}
+	for _, e := range entries {
+		warned[e.Subject] = strings.Contains(e.Warning, "no outcome service URL")
+	}
+	if len(warned) != 2 || !warned["s-none"] || warned["s-svc"] {
+		t.Fatalf("warnings by subject: %v (entries %+v)", warned, entries)
 	}
 }

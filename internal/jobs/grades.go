@@ -593,6 +593,29 @@ func (s *Service) Deliveries(ctx context.Context, resourceID int64, q DeliveryQu
 	return s.cfg.Store.GradeDeliveries(ctx, r.ID, r.ActivityID, r.CourseID, q)
 }
 
+// NextGradeSync is when the periodic grade sync will next send what is pending or failed (zero when periodic
+// sync is off): the last periodic run's start plus the interval, or now plus the interval before the first one.
+func (s *Service) NextGradeSync(ctx context.Context) (time.Time, error) {
+	if s.cfg.GradeInterval <= 0 {
+		return time.Time{}, nil
+	}
+	runs, err := s.cfg.Store.Runs(ctx, KindGrades, 100)
+	if err != nil {
+		return time.Time{}, err
+	}
+	now := s.cfg.Now()
+	for _, r := range runs {
+		if r.Cause == CausePeriodic {
+			next := r.StartedAt.Add(s.cfg.GradeInterval)
+			if next.Before(now) {
+				next = now
+			}
+			return next, nil
+		}
+	}
+	return now.Add(s.cfg.GradeInterval), nil
+}
+
 // SentNotes lists where and when each learner's grades of a course last reached a platform.
 func (s *Service) SentNotes(ctx context.Context, courseID int64) ([]SentNote, error) {
 	return s.cfg.Store.SentNotes(ctx, courseID)

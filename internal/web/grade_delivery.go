@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/publish"
@@ -21,6 +22,7 @@ type GradeDelivery interface {
 	SyncWarnings(ctx context.Context, limit int) ([]jobs.ResourceWarning, int, error)
 	NoteLaunchWarnings(ctx context.Context, logID int64, r publish.Resource, l publish.ResourceLink, legacyOutcome bool) string
 	SentNotes(ctx context.Context, courseID int64) ([]jobs.SentNote, error)
+	NextGradeSync(ctx context.Context) (time.Time, error)
 }
 
 // sentNotes maps learner → activity (0: the course total) → "sent to <platform> at <time>", for the grade pages.
@@ -76,6 +78,7 @@ type deliveryPage struct {
 	PrevURL    string
 	NextURL    string
 	Available  bool
+	NextSync   time.Time // the next periodic grade sync (zero: periodic sync off)
 }
 
 func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request) {
@@ -102,6 +105,10 @@ func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request) {
 	p.Rows, p.Total, err = d.Deliveries(r.Context(), res.ID, jobs.DeliveryQuery{Search: p.Search, FailedOnly: p.FailedOnly,
 		Offset: offset, Limit: deliveryPageSize})
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if p.NextSync, err = d.NextGradeSync(r.Context()); err != nil {
 		s.fail(w, r, err)
 		return
 	}

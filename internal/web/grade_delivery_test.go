@@ -229,7 +229,7 @@ func TestGradeDeliveryStatesAndRetry(t *testing.T) {
 		strings.Contains(rowBob, "/var/www") || strings.Contains(rowBob, "#0") || !strings.Contains(rowBob, "HTTP 400") {
 		t.Errorf("bob's row: %s", rowBob)
 	}
-	if !strings.Contains(rowCy, `class="state-pending"`) || !strings.Contains(rowCy, "pending since") {
+	if !strings.Contains(rowCy, `class="state-pending"`) || !strings.Contains(rowCy, "pending since") || !strings.Contains(rowCy, "next attempt: ") {
 		t.Errorf("cy's row: %s", rowCy)
 	}
 	// The teacher's grader report says where ada's grade went, and nothing beside bob's.

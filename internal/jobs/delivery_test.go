@@ -239,3 +239,74 @@ func TestKilledServerSendsEveryGradeAfterRestart(t *testing.T) {
 		t.Errorf("%d scores resent after the kill, want at most the few in flight", resent)
 	}
 }
+
+// Delivery state per (grade, resource link), on both engines: pending → sent (score, when) or failed (the
+// platform's answer); searched and paged; a cleared failure shows as pending until the retry answers.
+func TestDeliveryStates(t *testing.T) {
+	t.Parallel()
+	for _, engine := range []sqlstore.Engine{sqlstore.SQLite, sqlstore.Postgres} {
+		t.Run(string(engine), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOpts{engine: engine})
+			li := e.p.AddLineItem("client-1", "ctx-1", ltitest.LineItem{Label: "Essay", ScoreMaximum: 20})
+			l := e.link(e.activity, "rl-1", "ctx-1", li, true)
+			ada, bob, cy := e.student("sub-ada", e.activity, l), e.student("sub-bob", e.activity, l), e.student("sub-cy", e.activity, l)
+			e.student("sub-dee", e.activity, l) // no grade: no row
+			e.grade(ada, e.act, 12, "")
+			e.syncGrades(e.activity.ID)
+			e.grade(bob, e.act, 8, "")
+			e.p.InjectFault(ltitest.Fault{Service: ltitest.ServiceAGS, Kind: ltitest.FaultStatus, Status: 422,
+				Body: `{"error":"unprocessable","error_description":"Score is above the maximum\nstack: at Foo.bar"}`})
+			if _, err := e.svc.SyncUserGrades(e.ctx, e.act.ID, bob.ID, 0); err != nil {
+				t.Fatal(err)
+			}
+			e.grade(cy, e.act, 3, "")
+
+			rows, total, err := e.svc.Deliveries(e.ctx, e.activity.ID, jobs.DeliveryQuery{})
+			if err != nil || total != 3 || len(rows) != 3 {
+				t.Fatalf("deliveries %d of %d: %+v %v", len(rows), total, rows, err)
+			}
+			by := map[int64]jobs.Delivery{}
+			for _, d := range rows {
+				by[d.UserID] = d
+			}
+			if d := by[ada.ID]; d.State != jobs.DeliverySent || d.SentScore == nil || *d.SentScore != 12 || d.SentMaximum != 20 ||
+				d.SentAt.IsZero() || d.Platform != e.reg.Name || d.Name != "Student sub-ada" || d.LinkTitle != "Course ctx-1" {
+				t.Errorf("ada %+v", d)
+			}
+			if d := by[bob.ID]; d.State != jobs.DeliveryFailed || d.Error != "the platform refused it (HTTP 422): unprocessable: Score is above the maximum" ||
+				d.FailedAt.IsZero() || d.PendingSince.IsZero() {
+				t.Errorf("bob %+v", d)
+			}
+			if d := by[cy.ID]; d.State != jobs.DeliveryPending || d.PendingSince.IsZero() || !d.SentAt.IsZero() {
+				t.Errorf("cy %+v", d)
+			}
+			if rows, total, _ := e.svc.Deliveries(e.ctx, e.activity.ID, jobs.DeliveryQuery{FailedOnly: true}); total != 1 || rows[0].UserID != bob.ID {
+				t.Errorf("failed only: %d %+v", total, rows)
+			}
+			if rows, total, _ := e.svc.Deliveries(e.ctx, e.activity.ID, jobs.DeliveryQuery{Search: "SUB-C"}); total != 1 || rows[0].UserID != cy.ID {
+				t.Errorf("search: %d %+v", total, rows)
+			}
+			if rows, total, _ := e.svc.Deliveries(e.ctx, e.activity.ID, jobs.DeliveryQuery{Offset: 2, Limit: 2}); total != 3 || len(rows) != 1 || rows[0].UserID != cy.ID {
+				t.Errorf("second page: %d %+v", total, rows)
+			}
+			if err := e.inst.Store.ClearFailures(e.ctx, e.activity.ID, bob.ID); err != nil {
+				t.Fatal(err)
+			}
+			if rows, _, _ := e.svc.Deliveries(e.ctx, e.activity.ID, jobs.DeliveryQuery{Search: "sub-bob"}); rows[0].State != jobs.DeliveryPending {
+				t.Errorf("bob after clearing: %+v", rows[0])
+			}
+			e.syncGrades(e.activity.ID)
+			rows, _, _ = e.svc.Deliveries(e.ctx, e.activity.ID, jobs.DeliveryQuery{})
+			for _, d := range rows {
+				if d.State != jobs.DeliverySent || d.Error != "" {
+					t.Errorf("after the sync: %+v", d)
+				}
+			}
+			notes, err := e.inst.Store.SentNotes(e.ctx, e.course.ID)
+			if err != nil || len(notes) != 3 || notes[0].ActivityID != e.act.ID || notes[0].Platform != e.reg.Name {
+				t.Errorf("sent notes %+v %v", notes, err)
+			}
+		})
+	}
+}

@@ -157,9 +157,6 @@ func TestRateLimitOutageResendsNothingAccepted(t *testing.T) {
 // with the default settings it sends every grade within 2 minutes, resending at most the scores whose acceptance
 // was in flight.
 func TestKilledServerSendsEveryGradeAfterRestart(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts ltipub serve twice")
-	}
 	t.Parallel()
 	const n = 300
 	e := newEnv(t, envOpts{})

@@ -20,6 +20,28 @@ const (
 	claimRenew = claimTTL / 4
 )
 
+// linkBusy says another job holds the link's claim and this one, run by the queue, did not wait for it: the
+// worker snoozes the job (no worker sits waiting while the holder sends), and the rerun finds the link free and
+// whatever the holder did not cover still pending.
+type linkBusy struct{ linkID int64 }
+
+func (e *linkBusy) Error() string {
+	return fmt.Sprintf("resource link %d is being synced by another job; this one comes back to it", e.linkID)
+}
+
+// claimWaitKey bounds, in a job's context, how long it waits for a link's claim (none: as long as the context
+// lives, for direct callers such as the CLI's --wait).
+type claimWaitKey struct{}
+
+// withClaimWait makes the syncs run under ctx wait at most d for a busy link.
+func withClaimWait(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, claimWaitKey{}, d)
+}
+
+// queueClaimWait is how long a queued job waits for a busy link before snoozing: long enough to ride out a
+// debounced job of the same link, short enough not to pin a worker behind a long sync.
+const queueClaimWait = 2 * time.Second
+
 // newHolderPrefix names this process in its claims (the suffix numbers each claim it takes).
 func newHolderPrefix() string {
 	b := make([]byte, 6)
@@ -32,6 +54,10 @@ func newHolderPrefix() string {
 func (s *Service) holdLink(ctx context.Context, linkID int64) (context.Context, func(), error) {
 	holder := fmt.Sprintf("%s-%d", s.holderPrefix, s.claimSeq.Add(1))
 	wait := 20 * time.Millisecond
+	var giveUp time.Time
+	if d, ok := ctx.Value(claimWaitKey{}).(time.Duration); ok {
+		giveUp = time.Now().Add(d)
+	}
 	for {
 		now := s.cfg.Now()
 		ok, err := s.cfg.Store.ClaimLink(ctx, linkID, holder, now.Add(claimTTL), now)
@@ -40,6 +66,9 @@ func (s *Service) holdLink(ctx context.Context, linkID int64) (context.Context, 
 		}
 		if ok {
 			break
+		}
+		if !giveUp.IsZero() && time.Now().After(giveUp) {
+			return nil, nil, &linkBusy{linkID}
 		}
 		select {
 		case <-ctx.Done():

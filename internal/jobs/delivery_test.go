@@ -308,3 +308,38 @@ func TestDeliveryStates(t *testing.T) {
 		})
 	}
 }
+
+// The same through the queue: 100 first grades queue 100 debounced jobs, which River runs 8 at a time; jobs that
+// find the link busy snooze rather than hold a worker. One line item, every score once.
+func TestFirstGradesThroughTheQueueMakeOneLineItem(t *testing.T) {
+	t.Parallel()
+	const n = 100
+	e := newEnv(t, envOpts{startJobs: true})
+	l := e.link(e.activity, "rl-1", "ctx-1", "", true)
+	users := make([]account.User, n)
+	for i := range users {
+		users[i] = e.student(fmt.Sprintf("sub-%03d", i), e.activity, l)
+	}
+	for i, u := range users {
+		e.grade(u, e.act, float64(i%21), "") // each queues its debounced job
+	}
+	eventually(t, 90*time.Second, "every learner's score", func() bool {
+		items := e.p.LineItems("ctx-1")
+		if len(items) == 0 {
+			return false
+		}
+		for i := range users {
+			if rec, ok := e.p.LatestScore(items[0].ID, fmt.Sprintf("sub-%03d", i)); !ok || *rec.ScoreGiven != float64(i%21) {
+				return false
+			}
+		}
+		return true
+	})
+	items := e.p.LineItems("ctx-1")
+	if len(items) != 1 {
+		t.Fatalf("the platform holds %d line items for the link, want 1", len(items))
+	}
+	if got := len(e.p.Scores(items[0].ID)); got != n {
+		t.Fatalf("the platform received %d scores for %d learners", got, n)
+	}
+}

@@ -39,6 +39,7 @@ func (s *Service) syncGrades(ctx context.Context, cause Cause, resourceID, userI
 	}
 	resources, err := s.resources(ctx, resourceID)
 	var errs []error
+	var busy error // a link another job holds: this job comes back for it (claim.go)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -53,12 +54,18 @@ func (s *Service) syncGrades(ctx context.Context, cause Cause, resourceID, userI
 		}
 		for _, l := range links {
 			run.Links++
-			if err := s.syncLinkGrades(ctx, &run, r, l, userID); err != nil {
+			if err := s.syncLinkGrades(ctx, &run, r, l, userID); errors.As(err, new(*linkBusy)) {
+				busy = err
+			} else if err != nil {
 				errs = append(errs, linkErr(l, err))
 			}
 		}
 	}
-	return s.finish(ctx, &run, errs)
+	run, err = s.finish(ctx, &run, errs)
+	if err == nil {
+		err = busy
+	}
+	return run, err
 }
 
 // SyncUserGrades sends one user's changed grades for an activity: to the activity's own resources, and as the
@@ -77,6 +84,7 @@ func (s *Service) SyncUserGrades(ctx context.Context, activityID, userID, jobID 
 		return run, err
 	}
 	var errs []error
+	var busy error // a link another job holds: this job comes back for it (claim.go)
 	for _, r := range resources {
 		if !r.GradeSync || (!r.IsCourse() && r.ActivityID != activityID) {
 			continue
@@ -88,18 +96,24 @@ func (s *Service) SyncUserGrades(ctx context.Context, activityID, userID, jobID 
 		}
 		for _, l := range links {
 			run.Links++
-			if err := s.syncLinkGrades(ctx, &run, r, l, userID); err != nil {
+			if err := s.syncLinkGrades(ctx, &run, r, l, userID); errors.As(err, new(*linkBusy)) {
+				busy = err
+			} else if err != nil {
 				errs = append(errs, linkErr(l, err))
 			}
 		}
 	}
 	if run.Sent == 0 && run.Failed == 0 && len(errs) == 0 {
-		return run, nil
+		return run, busy
 	}
 	if err := s.cfg.Store.StartRun(ctx, &run); err != nil {
 		return Run{}, err
 	}
-	return s.finish(ctx, &run, errs)
+	run, err = s.finish(ctx, &run, errs)
+	if err == nil {
+		err = busy
+	}
+	return run, err
 }
 
 func (s *Service) resources(ctx context.Context, resourceID int64) ([]publish.Resource, error) {

@@ -432,6 +432,9 @@ func (s *Service) retry(ctx context.Context, fn func() error) error {
 	}
 }
 
+// busySnooze is how long a job that found a link busy waits before it runs again.
+const busySnooze = 3 * time.Second
+
 // jobOutcome turns a run's transient failure into River's retry: a snooze for the platform's Retry-After (not
 // counted as an attempt, at most 5 times in a row), else an error for River's exponential backoff.
 func jobOutcome(job *rivertype.JobRow, err error) error {
@@ -460,7 +463,10 @@ type gradeWorker struct {
 func (w *gradeWorker) Timeout(*river.Job[GradeSyncArgs]) time.Duration { return gradeTimeout }
 
 func (w *gradeWorker) Work(ctx context.Context, job *river.Job[GradeSyncArgs]) error {
-	run, err := w.s.syncGrades(ctx, job.Args.Cause, job.Args.ResourceID, job.Args.UserID, job.ID)
+	run, err := w.s.syncGrades(withClaimWait(ctx, queueClaimWait), job.Args.Cause, job.Args.ResourceID, job.Args.UserID, job.ID)
+	if errors.As(err, new(*linkBusy)) {
+		return river.JobSnooze(busySnooze)
+	}
 	if err != nil && run.ID == 0 {
 		return err // the database is not answering: River retries
 	}
@@ -475,7 +481,10 @@ type gradeSoonWorker struct {
 func (w *gradeSoonWorker) Timeout(*river.Job[GradeSoonArgs]) time.Duration { return soonTimeout }
 
 func (w *gradeSoonWorker) Work(ctx context.Context, job *river.Job[GradeSoonArgs]) error {
-	run, err := w.s.SyncUserGrades(ctx, job.Args.ActivityID, job.Args.UserID, job.ID)
+	run, err := w.s.SyncUserGrades(withClaimWait(ctx, queueClaimWait), job.Args.ActivityID, job.Args.UserID, job.ID)
+	if errors.As(err, new(*linkBusy)) {
+		return river.JobSnooze(busySnooze)
+	}
 	if err != nil && run.ID == 0 {
 		return err
 	}

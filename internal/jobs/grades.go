@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/store"
@@ -26,12 +28,18 @@ func (e *permanent) Error() string { return e.msg }
 // SyncGrades sends every changed grade of one published resource (0: all with grade sync on) and records the run.
 // The error is the first failure worth retrying, for the queue; the run holds every failure.
 func (s *Service) SyncGrades(ctx context.Context, cause Cause, resourceID, jobID int64) (Run, error) {
+	return s.syncGrades(ctx, cause, resourceID, 0, jobID)
+}
+
+// syncGrades is SyncGrades, for one user when userID is set (a Retry of one delivery).
+func (s *Service) syncGrades(ctx context.Context, cause Cause, resourceID, userID, jobID int64) (Run, error) {
 	run := Run{Kind: KindGrades, Cause: cause, ResourceID: resourceID, JobID: jobID, Status: StatusRunning, StartedAt: s.cfg.Now()}
 	if err := s.cfg.Store.StartRun(ctx, &run); err != nil {
 		return Run{}, fmt.Errorf("record sync run: %w", err)
 	}
 	resources, err := s.resources(ctx, resourceID)
 	var errs []error
+	var busy error // a link another job holds: this job comes back for it (claim.go)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -46,12 +54,18 @@ func (s *Service) SyncGrades(ctx context.Context, cause Cause, resourceID, jobID
 		}
 		for _, l := range links {
 			run.Links++
-			if err := s.syncLinkGrades(ctx, &run, r, l, 0); err != nil {
+			if err := s.syncLinkGrades(ctx, &run, r, l, userID); errors.As(err, new(*linkBusy)) {
+				busy = err
+			} else if err != nil {
 				errs = append(errs, linkErr(l, err))
 			}
 		}
 	}
-	return s.finish(ctx, &run, errs)
+	run, err = s.finish(ctx, &run, errs)
+	if err == nil {
+		err = busy
+	}
+	return run, err
 }
 
 // SyncUserGrades sends one user's changed grades for an activity: to the activity's own resources, and as the
@@ -70,6 +84,7 @@ func (s *Service) SyncUserGrades(ctx context.Context, activityID, userID, jobID 
 		return run, err
 	}
 	var errs []error
+	var busy error // a link another job holds: this job comes back for it (claim.go)
 	for _, r := range resources {
 		if !r.GradeSync || (!r.IsCourse() && r.ActivityID != activityID) {
 			continue
@@ -81,18 +96,24 @@ func (s *Service) SyncUserGrades(ctx context.Context, activityID, userID, jobID 
 		}
 		for _, l := range links {
 			run.Links++
-			if err := s.syncLinkGrades(ctx, &run, r, l, userID); err != nil {
+			if err := s.syncLinkGrades(ctx, &run, r, l, userID); errors.As(err, new(*linkBusy)) {
+				busy = err
+			} else if err != nil {
 				errs = append(errs, linkErr(l, err))
 			}
 		}
 	}
 	if run.Sent == 0 && run.Failed == 0 && len(errs) == 0 {
-		return run, nil
+		return run, busy
 	}
 	if err := s.cfg.Store.StartRun(ctx, &run); err != nil {
 		return Run{}, err
 	}
-	return s.finish(ctx, &run, errs)
+	run, err = s.finish(ctx, &run, errs)
+	if err == nil {
+		err = busy
+	}
+	return run, err
 }
 
 func (s *Service) resources(ctx context.Context, resourceID int64) ([]publish.Resource, error) {
@@ -163,13 +184,19 @@ func noteFailure(run *Run, mu *sync.Mutex, msg string) {
 
 func hasScope(scopes []string, s string) bool { return slices.Contains(scopes, s) }
 
-// syncLinkGrades sends the changed grades of one resource link (of one user when userID is set).
+// syncLinkGrades sends the changed grades of one resource link (of one user when userID is set), holding the
+// link's claim: one sender per link at a time across instances (claim.go).
 func (s *Service) syncLinkGrades(ctx context.Context, run *Run, r publish.Resource, l publish.ResourceLink, userID int64) error {
+	if !l.IsLegacy() && l.LineItemURL == "" && l.LineItemsURL == "" {
+		return nil // the platform offers no grade service for this link
+	}
+	ctx, release, err := s.holdLink(ctx, l.ID)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if l.IsLegacy() { // LTI 1.1: Basic Outcomes (legacy.go)
 		return s.syncLegacyGrades(ctx, run, r, l, userID)
-	}
-	if l.LineItemURL == "" && l.LineItemsURL == "" {
-		return nil // the platform offers no grade service for this link
 	}
 	if !hasScope(l.AGSScopes, lti.ScopeScore) {
 		return &permanent{"the platform did not grant the score scope, so grades cannot be sent; allow the tool to send grades in the platform"}
@@ -254,12 +281,29 @@ func (s *Service) resolveLineItem(ctx context.Context, c *lti.ServiceClient, r p
 			found = it.ID
 		}
 	}
+	if found == "" {
+		// A platform that does not keep resourceId still keeps the link and the tag the tool gave its line item.
+		err = s.retry(ctx, func() error {
+			var err error
+			items, err = c.LineItems(ctx, l.LineItemsURL, lti.LineItemQuery{ResourceLinkID: l.LinkID, Tag: lineItemTag})
+			return err
+		})
+		if err != nil {
+			return "", err
+		}
+		for _, it := range items {
+			if it.ResourceLinkID == l.LinkID && it.Tag == lineItemTag && (it.ResourceID == "" || it.ResourceID == r.UUID) {
+				found = it.ID
+				break
+			}
+		}
+	}
 	created := false
 	if found == "" {
 		if !hasScope(c.Scopes, lti.ScopeLineItem) {
 			return "", &permanent{"no line item for this resource in the platform, and no permission to create one (line item scope)"}
 		}
-		li := lti.AGSLineItem{Label: r.Name, ScoreMaximum: 100, ResourceID: r.UUID, ResourceLinkID: l.LinkID, Tag: "grade"}
+		li := lti.AGSLineItem{Label: r.Name, ScoreMaximum: 100, ResourceID: r.UUID, ResourceLinkID: l.LinkID, Tag: lineItemTag}
 		if !r.IsCourse() && act.MaxGrade > 0 {
 			li.ScoreMaximum = act.MaxGrade
 		}
@@ -279,11 +323,20 @@ func (s *Service) resolveLineItem(ctx context.Context, c *lti.ServiceClient, r p
 	return found, nil
 }
 
+// lineItemTag is the tag of the line items the tool creates (and adopts).
+const lineItemTag = "grade"
+
 // outgoing is a score to send and the grade revisions it covers.
 type outgoing struct {
 	userID int64
+	name   string // the person's name, for messages
 	score  lti.Score
 	marks  []Mark
+	// prev is the score last confirmed for the user on the link, when known (hasPrev); lookup says it was not
+	// read with the grades and must be read before sending.
+	prev    SentScore
+	hasPrev bool
+	lookup  bool
 }
 
 // sendPending sends the link's pending grades (and ungraded submissions) to liURL in batches.
@@ -343,7 +396,7 @@ func (s *Service) sendPending(ctx context.Context, run *Run, c *lti.ServiceClien
 	}
 	var out []outgoing
 	for _, sub := range subs {
-		out = append(out, outgoing{userID: sub.UserID, score: lti.Score{UserID: sub.Subject, Timestamp: sub.SubmittedAt,
+		out = append(out, outgoing{userID: sub.UserID, lookup: true, score: lti.Score{UserID: sub.Subject, Timestamp: sub.SubmittedAt,
 			ActivityProgress: lti.ActivitySubmitted, GradingProgress: lti.GradingPending}})
 	}
 	return s.send(ctx, run, c, l, liURL, target, out)
@@ -357,7 +410,7 @@ func activityScores(act course.Activity, pend []PendingGrade) []outgoing {
 		if !(max > 0) {
 			max = act.MaxGrade
 		}
-		out = append(out, outgoing{userID: g.UserID, marks: []Mark{{g.ID, g.Revision}}, score: lti.Score{
+		out = append(out, outgoing{userID: g.UserID, name: g.Name, prev: g.Sent, hasPrev: g.HasSent, marks: []Mark{{g.ID, g.Revision}}, score: lti.Score{
 			UserID: g.Subject, ScoreGiven: &v, ScoreMaximum: max, Comment: g.Feedback, Timestamp: g.ModifiedAt,
 			ActivityProgress: lti.ActivityCompleted, GradingProgress: lti.GradingFullyGraded}})
 	}
@@ -372,7 +425,8 @@ func (s *Service) courseScores(ctx context.Context, r publish.Resource, pend []P
 		for j < len(pend) && pend[j].UserID == pend[i].UserID {
 			j++
 		}
-		o := outgoing{userID: pend[i].UserID, score: lti.Score{UserID: pend[i].Subject}}
+		o := outgoing{userID: pend[i].UserID, name: pend[i].Name, prev: pend[i].Sent, hasPrev: pend[i].HasSent,
+			score: lti.Score{UserID: pend[i].Subject}}
 		for _, g := range pend[i:j] {
 			o.marks = append(o.marks, Mark{g.ID, g.Revision})
 		}
@@ -418,15 +472,15 @@ func sameScore(a, b lti.Score) bool {
 		a.GradingProgress == b.GradingProgress
 }
 
-// send posts the scores (PlatformConcurrency at a time), then records what the platform confirmed. A score equal
-// to the one last confirmed is not sent again, only marked. Scores keep increasing timestamps per user and line
-// item at one-second resolution, as Moodle requires.
+// send posts the scores (PlatformConcurrency at a time) and records each answer as it comes (delivery.go). A
+// score equal to the one last confirmed is not sent again, only marked. Scores keep increasing timestamps per
+// user and line item at one-second resolution, as Moodle requires.
 func (s *Service) send(ctx context.Context, run *Run, c *lti.ServiceClient, l publish.ResourceLink, liURL, target string, out []outgoing) error {
 	if len(out) == 0 {
 		return nil
 	}
+	rec := s.newRecorder(ctx)
 	var mu sync.Mutex
-	var confirmed []Confirmed
 	var stop error
 	work := make(chan outgoing)
 	var wg sync.WaitGroup
@@ -435,15 +489,13 @@ func (s *Service) send(ctx context.Context, run *Run, c *lti.ServiceClient, l pu
 		go func() {
 			defer wg.Done()
 			for o := range work {
-				cf, err := s.sendOne(ctx, run, &mu, c, l, liURL, target, o)
-				mu.Lock()
-				switch {
-				case err != nil && stop == nil:
-					stop = err
-				case cf != nil:
-					confirmed = append(confirmed, *cf)
+				if err := s.sendOne(ctx, run, &mu, rec, c, l, liURL, target, o); err != nil {
+					mu.Lock()
+					if stop == nil {
+						stop = err
+					}
+					mu.Unlock()
 				}
-				mu.Unlock()
 			}
 		}()
 	}
@@ -454,35 +506,44 @@ func (s *Service) send(ctx context.Context, run *Run, c *lti.ServiceClient, l pu
 		if stopped {
 			break
 		}
+		if err := rec.failed(); err != nil {
+			break
+		}
 		work <- o
 	}
 	close(work)
 	wg.Wait()
-	// Confirmed scores are recorded even when the batch stopped: they are on the platform.
-	if err := s.cfg.Store.RecordConfirmed(context.WithoutCancel(ctx), confirmed); err != nil {
-		return fmt.Errorf("record confirmed scores: %w", err)
+	// Accepted scores are recorded even when the batch stopped: they are on the platform.
+	if err := rec.close(); err != nil {
+		return err
 	}
 	return stop
 }
 
-// sendOne sends one score. It returns what to record, or an error that stops the link (the line item is gone,
-// the platform is down, the token is refused). A score the platform refuses on its own is counted as failed.
-func (s *Service) sendOne(ctx context.Context, run *Run, mu *sync.Mutex, c *lti.ServiceClient, l publish.ResourceLink,
-	liURL, target string, o outgoing) (*Confirmed, error) {
+// sendOne sends one score and hands its outcome to the recorder. It returns an error that stops the link (the
+// line item is gone, the platform is down, the token is refused). A score the platform refuses on its own is
+// recorded as failed, with the platform's answer, and the others go on.
+func (s *Service) sendOne(ctx context.Context, run *Run, mu *sync.Mutex, rec *recorder, c *lti.ServiceClient,
+	l publish.ResourceLink, liURL, target string, o outgoing) error {
 	now := s.cfg.Now()
 	sent := SentScore{LinkID: l.ID, UserID: o.userID, LineItemURL: liURL, Score: o.score, SentAt: now}
 	if o.score.UserID == "" || o.score.ActivityProgress == "" { // nothing to send: just mark
-		return &Confirmed{Target: target, Marks: o.marks, Sent: SentScore{LinkID: -1}}, nil
+		rec.confirm(Confirmed{Target: target, Marks: o.marks, Sent: SentScore{LinkID: -1}})
+		return nil
 	}
-	prev, ok, err := s.cfg.Store.SentScore(ctx, l.ID, o.userID)
-	if err != nil {
-		return nil, err
+	prev, ok := o.prev, o.hasPrev
+	if o.lookup {
+		var err error
+		if prev, ok, err = s.cfg.Store.SentScore(ctx, l.ID, o.userID); err != nil {
+			return err
+		}
 	}
 	if ok && prev.LineItemURL == liURL && sameScore(prev.Score, o.score) {
 		mu.Lock()
 		run.Unchanged++
 		mu.Unlock()
-		return &Confirmed{Target: target, Marks: o.marks, Sent: SentScore{LinkID: -1}}, nil
+		rec.confirm(Confirmed{Target: target, Marks: o.marks, Sent: SentScore{LinkID: -1}})
+		return nil
 	}
 	if ok && prev.LineItemURL == liURL {
 		last := prev.Score.Timestamp.Truncate(time.Second)
@@ -491,16 +552,99 @@ func (s *Service) sendOne(ctx context.Context, run *Run, mu *sync.Mutex, c *lti.
 		}
 	}
 	sent.Score = o.score
-	err = s.retry(ctx, func() error { return c.PostScore(ctx, liURL, o.score) })
+	err := s.retry(ctx, func() error { return c.PostScore(ctx, liURL, o.score) })
 	switch {
 	case err == nil || errors.Is(err, lti.ErrStaleScore):
 		mu.Lock()
 		run.Sent++
 		mu.Unlock()
-		return &Confirmed{Sent: sent, Target: target, Marks: o.marks}, nil
+		rec.confirm(Confirmed{Sent: sent, Target: target, Marks: o.marks})
+		return nil
 	case errors.Is(err, lti.ErrServiceRefused):
-		noteFailure(run, mu, fmt.Sprintf("score for platform user %q: %v", o.score.UserID, err))
-		return nil, nil
+		msg := platformAnswer(err)
+		noteFailure(run, mu, fmt.Sprintf("score for %s: %s", who(o), msg))
+		rec.fail(Failure{LinkID: l.ID, UserID: o.userID, Error: msg, At: now})
+		return nil
 	}
-	return nil, err
+	return err
+}
+
+// who names the person a score is for: their name, else the platform's id for them.
+func who(o outgoing) string {
+	if o.name != "" {
+		return o.name
+	}
+	return fmt.Sprintf("platform user %q", o.score.UserID)
+}
+
+// platformAnswer is the platform's refusal in plain words: its status and message, without the request line,
+// and cut at the first line break (a platform's stack trace follows its message) and at 500 characters.
+func platformAnswer(err error) string {
+	var se *lti.ServiceError
+	if !errors.As(err, &se) {
+		return err.Error()
+	}
+	msg := strings.TrimSpace(se.Message)
+	if i := strings.IndexAny(msg, "\r\n"); i >= 0 {
+		msg = strings.TrimSpace(msg[:i])
+	}
+	if len(msg) > 500 {
+		msg = msg[:500] + "…"
+	}
+	out := fmt.Sprintf("the platform refused it (HTTP %d)", se.Status)
+	if msg != "" {
+		out += ": " + msg
+	}
+	return out
+}
+
+// Deliveries lists the delivery state of a published resource's grades (paged and searched in the database).
+func (s *Service) Deliveries(ctx context.Context, resourceID int64, q DeliveryQuery) ([]Delivery, int, error) {
+	r, err := s.cfg.Publish.ResourceByID(ctx, resourceID)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s.cfg.Store.GradeDeliveries(ctx, r.ID, r.ActivityID, r.CourseID, q)
+}
+
+// NextGradeSync is when the periodic grade sync will next send what is pending or failed (zero when periodic
+// sync is off): the last periodic run's start plus the interval, or now plus the interval before the first one.
+func (s *Service) NextGradeSync(ctx context.Context) (time.Time, error) {
+	if s.cfg.GradeInterval <= 0 {
+		return time.Time{}, nil
+	}
+	runs, err := s.cfg.Store.Runs(ctx, KindGrades, 100)
+	if err != nil {
+		return time.Time{}, err
+	}
+	now := s.cfg.Now()
+	for _, r := range runs {
+		if r.Cause == CausePeriodic {
+			next := r.StartedAt.Add(s.cfg.GradeInterval)
+			if next.Before(now) {
+				next = now
+			}
+			return next, nil
+		}
+	}
+	return now.Add(s.cfg.GradeInterval), nil
+}
+
+// SentNotes lists where and when each learner's grades of a course last reached a platform.
+func (s *Service) SentNotes(ctx context.Context, courseID int64) ([]SentNote, error) {
+	return s.cfg.Store.SentNotes(ctx, courseID)
+}
+
+// RetryDeliveries sends a resource's pending and failed grades again now (of one learner when userID is set):
+// their refusals are forgotten, so they show as pending until the platform answers, and a sync is queued.
+func (s *Service) RetryDeliveries(ctx context.Context, resourceID, userID int64) (int64, error) {
+	if err := s.cfg.Store.ClearFailures(ctx, resourceID, userID); err != nil {
+		return 0, err
+	}
+	res, err := s.queue.Insert(ctx, GradeSyncArgs{ResourceID: resourceID, UserID: userID, Cause: CauseManual},
+		&river.InsertOpts{UniqueOpts: queuedOnly})
+	if err != nil {
+		return 0, fmt.Errorf("queue the grade sync: %w", err)
+	}
+	return res.Job.ID, nil
 }

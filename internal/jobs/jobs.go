@@ -36,6 +36,7 @@ const (
 	CausePeriodic Cause = "periodic"
 	CauseManual   Cause = "manual"
 	CauseChange   Cause = "change"
+	CauseStartup  Cause = "startup" // the catch-up every start queues (crash recovery)
 )
 
 // Run statuses.
@@ -89,6 +90,11 @@ func (r Run) Duration() time.Duration {
 type PendingGrade struct {
 	course.Grade
 	Subject string
+	Name    string // the person's name, for messages an admin reads
+	// Sent is the score last confirmed for this user on the link (valid when HasSent), read with the grade so
+	// that a batch needs no query per score.
+	Sent    SentScore
+	HasSent bool
 }
 
 // PendingSubmission is a submission without a grade that the platform has not been told about.
@@ -118,6 +124,15 @@ type Confirmed struct {
 	Sent   SentScore
 	Target string
 	Marks  []Mark
+}
+
+// Failure is a score the platform refused on its own (not an outage): its answer, kept until a score for the
+// user is confirmed.
+type Failure struct {
+	LinkID int64
+	UserID int64
+	Error  string
+	At     time.Time
 }
 
 // LinkState is the sync's own memory of a resource link.
@@ -158,6 +173,15 @@ type Store interface {
 	SentScore(ctx context.Context, linkID, userID int64) (SentScore, bool, error)
 	// RecordConfirmed stores what the platform accepted and marks the grade revisions, in one transaction.
 	RecordConfirmed(ctx context.Context, cs []Confirmed) error
+	// RecordDeliveries is RecordConfirmed plus refusals, in one transaction: a confirmed score clears the user's
+	// failure on the link.
+	RecordDeliveries(ctx context.Context, cs []Confirmed, fs []Failure) error
+
+	// ClaimLink makes holder the link's only grade sender until `until`, unless another holder's claim is still
+	// valid at now; it reports whether holder has the claim. RenewLink extends a claim holder has (false: lost).
+	ClaimLink(ctx context.Context, linkID int64, holder string, until, now time.Time) (bool, error)
+	RenewLink(ctx context.Context, linkID int64, holder string, until time.Time) (bool, error)
+	ReleaseLink(ctx context.Context, linkID int64, holder string) error
 
 	// SeeMembers records that run saw these platform users active in the link's roster.
 	SeeMembers(ctx context.Context, linkID, runID int64, ltiUserIDs []int64) error
@@ -169,10 +193,76 @@ type Store interface {
 	// RosterStore writes roster pages in a few statements each (publish.SyncRosterPage).
 	publish.RosterStore
 
+	DeliveryStore
+	// SetLaunchWarning notes on a launch log entry what its link cannot sync.
+	SetLaunchWarning(ctx context.Context, logID int64, warning string) error
+
 	StartRun(ctx context.Context, r *Run) error
 	FinishRun(ctx context.Context, r Run) error
 	// SaveRunProgress saves a running run's counts (not its status), for the Sync page and the CLI.
 	SaveRunProgress(ctx context.Context, r Run) error
 	Runs(ctx context.Context, kind Kind, limit int) ([]Run, error)
 	Run(ctx context.Context, id int64) (Run, error)
+}
+
+// Delivery states of a grade on a resource link (DESIGN.md: pending → sent or failed).
+const (
+	DeliveryPending = "pending" // changed since the platform last confirmed it
+	DeliverySent    = "sent"    // the platform holds the latest score
+	DeliveryFailed  = "failed"  // the platform refused the latest score; Error says why
+)
+
+// Delivery is the fate of one learner's grade (an activity's, or a course total) on one resource link.
+type Delivery struct {
+	LinkID    int64
+	LinkTitle string // where the link lives on the platform (its course), else its id
+	Platform  string // the registration's name (LTI 1.1: the consumer key)
+	UserID    int64
+	Name      string
+	Username  string
+	Subject   string // the platform's id for the learner
+	State     string
+
+	SentAt       time.Time // the last confirmed score, when there is one
+	SentScore    *float64
+	SentMaximum  float64
+	PendingSince time.Time // the oldest change not yet confirmed
+	Error        string    // the platform's last refusal
+	FailedAt     time.Time
+	Attempts     int
+}
+
+// DeliveryQuery pages and filters the deliveries of a published resource.
+type DeliveryQuery struct {
+	Search     string // part of a name, username or platform id
+	FailedOnly bool
+	Offset     int
+	Limit      int
+}
+
+// DeliveryStore reads and resets delivery state (the admin and teacher pages).
+type DeliveryStore interface {
+	// GradeDeliveries lists the deliveries of a published resource (activityID 0: a course total over courseID),
+	// learners with nothing to deliver left out, ordered by name; total counts all that match.
+	GradeDeliveries(ctx context.Context, resourceID, activityID, courseID int64, q DeliveryQuery) (rows []Delivery, total int, err error)
+	// ClearFailures forgets the refusals of a resource's links (of one user when userID is set), so that their
+	// grades show as pending until the retry answers.
+	ClearFailures(ctx context.Context, resourceID, userID int64) error
+	// SentNotes lists, per learner and activity of a course (0: the course total), the latest score a platform
+	// confirmed.
+	SentNotes(ctx context.Context, courseID int64) ([]SentNote, error)
+}
+
+// SentNote is where and when a learner's grade (of an activity; ActivityID 0: the course total) last reached a
+// platform, for the teacher's grade pages.
+type SentNote struct {
+	UserID     int64
+	ActivityID int64
+	Platform   string
+	At         time.Time
+}
+
+// Text is the note as the grade pages show it.
+func (n SentNote) Text() string {
+	return "sent to " + n.Platform + " at " + n.At.UTC().Format("2 Jan 2006 15:04 UTC")
 }

@@ -21,6 +21,8 @@ import (
 type LegacyStore interface {
 	LegacyLink(ctx context.Context, resourceLinkID int64) (publish.LegacyLink, error)
 	LegacyOutcome(ctx context.Context, resourceLinkID, userID int64) (publish.LegacyOutcome, error)
+	// HasLegacyOutcome reports whether any launch through the link gave an outcome URL (grade sync warnings).
+	HasLegacyOutcome(ctx context.Context, resourceLinkID int64) (bool, error)
 }
 
 // legacyPlatform keys the request limiter of every 1.1 platform (they have no registration ID).
@@ -90,16 +92,19 @@ func (s *Service) syncLegacyGrades(ctx context.Context, run *Run, r publish.Reso
 	}
 }
 
-// sendLegacy posts replaceResultRequest for each score, then records what the platform confirmed. A score equal
-// to the one last confirmed for the same sourcedid is only marked. A user with no sourcedid (the platform sent
-// none at launch) is left pending: a later launch may bring one.
+// sendLegacy posts replaceResultRequest for each score and records each answer as it comes (delivery.go). A
+// score equal to the one last confirmed for the same sourcedid is only marked. A user with no sourcedid (the
+// platform sent none at launch) is left pending: a later launch may bring one.
 func (s *Service) sendLegacy(ctx context.Context, run *Run, c *lti11.OutcomeClient, l publish.ResourceLink, target string, out []outgoing) error {
 	var mu sync.Mutex
-	var confirmed []Confirmed
+	rec := s.newRecorder(ctx)
 	var stop error
 	for _, o := range out {
+		if err := rec.failed(); err != nil {
+			break
+		}
 		if o.score.UserID == "" || o.score.ActivityProgress == "" || o.score.ScoreGiven == nil || !(o.score.ScoreMaximum > 0) {
-			confirmed = append(confirmed, Confirmed{Target: target, Marks: o.marks, Sent: SentScore{LinkID: -1}})
+			rec.confirm(Confirmed{Target: target, Marks: o.marks, Sent: SentScore{LinkID: -1}})
 			continue
 		}
 		dest, err := s.cfg.Legacy.LegacyOutcome(ctx, l.ID, o.userID)
@@ -111,35 +116,40 @@ func (s *Service) sendLegacy(ctx context.Context, run *Run, c *lti11.OutcomeClie
 			break
 		}
 		key := dest.ServiceURL + "\n" + dest.SourcedID
-		prev, ok, err := s.cfg.Store.SentScore(ctx, l.ID, o.userID)
-		if err != nil {
-			stop = err
-			break
+		prev, ok := o.prev, o.hasPrev
+		if o.lookup {
+			if prev, ok, err = s.cfg.Store.SentScore(ctx, l.ID, o.userID); err != nil {
+				stop = err
+				break
+			}
 		}
 		if ok && prev.LineItemURL == key && sameScore(prev.Score, o.score) {
 			run.Unchanged++
-			confirmed = append(confirmed, Confirmed{Target: target, Marks: o.marks, Sent: SentScore{LinkID: -1}})
+			rec.confirm(Confirmed{Target: target, Marks: o.marks, Sent: SentScore{LinkID: -1}})
 			continue
 		}
 		frac := *o.score.ScoreGiven / o.score.ScoreMaximum
 		frac = min(max(frac, 0), 1)
+		now := s.cfg.Now()
 		err = s.retry(ctx, func() error { return c.ReplaceResult(ctx, dest.ServiceURL, dest.SourcedID, frac) })
 		switch {
 		case err == nil:
 			run.Sent++
-			confirmed = append(confirmed, Confirmed{Target: target, Marks: o.marks,
-				Sent: SentScore{LinkID: l.ID, UserID: o.userID, LineItemURL: key, Score: o.score, SentAt: s.cfg.Now()}})
+			rec.confirm(Confirmed{Target: target, Marks: o.marks,
+				Sent: SentScore{LinkID: l.ID, UserID: o.userID, LineItemURL: key, Score: o.score, SentAt: now}})
 			continue
 		case errors.Is(err, lti.ErrServiceRefused):
 			// The platform's imsx_codeMajor failure (with its description): this score fails, the others go on.
-			noteFailure(run, &mu, fmt.Sprintf("score for platform user %q: %v", o.score.UserID, err))
+			msg := platformAnswer(err)
+			noteFailure(run, &mu, fmt.Sprintf("score for %s: %s", who(o), msg))
+			rec.fail(Failure{LinkID: l.ID, UserID: o.userID, Error: msg, At: now})
 			continue
 		}
 		stop = err
 		break
 	}
-	if err := s.cfg.Store.RecordConfirmed(context.WithoutCancel(ctx), confirmed); err != nil {
-		return fmt.Errorf("record confirmed scores: %w", err)
+	if err := rec.close(); err != nil {
+		return err
 	}
 	return stop
 }

@@ -88,6 +88,9 @@ type Service struct {
 
 	ready atomic.Bool // River's tables exist: jobs may be queued
 
+	holderPrefix string       // names this process in link claims (claim.go)
+	claimSeq     atomic.Int64 // numbers the claims it takes
+
 	mu   sync.Mutex
 	sems map[int64]chan struct{}
 	toks map[string]*lti.TokenSource
@@ -140,7 +143,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.MemberClaimLease <= 0 {
 		cfg.MemberClaimLease = time.Minute
 	}
-	s := &Service{cfg: cfg, log: cfg.Log, sems: map[int64]chan struct{}{}, toks: map[string]*lti.TokenSource{}}
+	s := &Service{cfg: cfg, log: cfg.Log, sems: map[int64]chan struct{}{}, toks: map[string]*lti.TokenSource{},
+		holderPrefix: newHolderPrefix()}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &gradeWorker{s: s})
@@ -152,8 +156,13 @@ func New(cfg Config) (*Service, error) {
 		Logger:            cfg.Log.With(slog.String("component", "river")),
 		FetchPollInterval: cfg.PollInterval,
 		FetchCooldown:     50 * time.Millisecond,
-		JobTimeout:        2 * time.Hour,
-		MaxAttempts:       10,
+		// Timeouts sized to the work (each worker's Timeout), so that a job left running by a killed instance is
+		// known stuck soon: River's rescuer (every 30 s) retries a running job once it is older than both
+		// RescueStuckJobsAfter and its worker's timeout. A restarted instance does not wait for that: Start queues
+		// a catch-up grade sync of its own.
+		JobTimeout:           soonTimeout,
+		RescueStuckJobsAfter: soonTimeout,
+		MaxAttempts:          10,
 	}
 	if cfg.GradeInterval > 0 {
 		rc.PeriodicJobs = append(rc.PeriodicJobs, periodic(GradeSyncArgs{Cause: CausePeriodic}, cfg.GradeInterval))
@@ -168,6 +177,16 @@ func New(cfg Config) (*Service, error) {
 	s.queue, s.migrate, s.close = q, migrate, closeFn
 	return s, nil
 }
+
+// Job timeouts. A debounced grade job sends one user's grades: a minute is plenty even behind a slow platform.
+// A full grade sync of a large course behind a slow platform (Moodle answers a few dozen scores a second) may
+// take minutes; a member sync of a 50,000-member roster pages through 50 pages. Work cut by a timeout is not
+// lost: sent scores are marked, and the retry sends the rest.
+const (
+	soonTimeout   = time.Minute
+	gradeTimeout  = 10 * time.Minute
+	memberTimeout = 15 * time.Minute
+)
 
 // periodic schedules args every interval. River inserts periodic jobs only on the elected leader; the unique
 // period on top makes a second insert in the same period (a new leader's RunOnStart, say) a no-op, so each period
@@ -189,11 +208,22 @@ func (s *Service) Migrate(ctx context.Context) error {
 
 // Start migrates River's tables, then starts the workers and the periodic schedule. It returns once they run;
 // Stop ends them. Workers stop when ctx ends too.
+//
+// Every start queues a catch-up grade sync, without uniqueness: after a crash the periodic sync of the current
+// period may count as already run, and a job the dead process left running would swallow a unique insert, yet
+// grades it left pending must go out now. Several instances starting at once each queue one; link claims make
+// the later ones find nothing left to send.
 func (s *Service) Start(ctx context.Context) error {
 	if err := s.Migrate(ctx); err != nil {
 		return err
 	}
-	return s.queue.Start(ctx)
+	if err := s.queue.Start(ctx); err != nil {
+		return err
+	}
+	if _, err := s.queue.Insert(ctx, GradeSyncArgs{Cause: CauseStartup}, nil); err != nil {
+		s.log.WarnContext(ctx, "queue the start-up grade sync", slog.Any("error", err))
+	}
+	return nil
 }
 
 // Stop lets running jobs finish (up to ctx), then closes the queue's pool.
@@ -219,6 +249,7 @@ func (s *Service) Close() {
 // GradeSyncArgs syncs the grades of one published resource (0: all with grade sync on).
 type GradeSyncArgs struct {
 	ResourceID int64 `json:"resource_id,omitempty"`
+	UserID     int64 `json:"user_id,omitempty"` // one learner only (a Retry of one delivery)
 	Cause      Cause `json:"cause"`
 }
 
@@ -416,6 +447,9 @@ func (s *Service) retry(ctx context.Context, fn func() error) error {
 	}
 }
 
+// busySnooze is how long a job that found a link busy waits before it runs again.
+const busySnooze = 3 * time.Second
+
 // jobOutcome turns a run's transient failure into River's retry: a snooze for the platform's Retry-After (not
 // counted as an attempt, at most 5 times in a row), else an error for River's exponential backoff.
 func jobOutcome(job *rivertype.JobRow, err error) error {
@@ -441,8 +475,13 @@ type gradeWorker struct {
 	s *Service
 }
 
+func (w *gradeWorker) Timeout(*river.Job[GradeSyncArgs]) time.Duration { return gradeTimeout }
+
 func (w *gradeWorker) Work(ctx context.Context, job *river.Job[GradeSyncArgs]) error {
-	run, err := w.s.SyncGrades(ctx, job.Args.Cause, job.Args.ResourceID, job.ID)
+	run, err := w.s.syncGrades(withClaimWait(ctx, queueClaimWait), job.Args.Cause, job.Args.ResourceID, job.Args.UserID, job.ID)
+	if errors.As(err, new(*linkBusy)) {
+		return river.JobSnooze(busySnooze)
+	}
 	if err != nil && run.ID == 0 {
 		return err // the database is not answering: River retries
 	}
@@ -454,8 +493,13 @@ type gradeSoonWorker struct {
 	s *Service
 }
 
+func (w *gradeSoonWorker) Timeout(*river.Job[GradeSoonArgs]) time.Duration { return soonTimeout }
+
 func (w *gradeSoonWorker) Work(ctx context.Context, job *river.Job[GradeSoonArgs]) error {
-	run, err := w.s.SyncUserGrades(ctx, job.Args.ActivityID, job.Args.UserID, job.ID)
+	run, err := w.s.SyncUserGrades(withClaimWait(ctx, queueClaimWait), job.Args.ActivityID, job.Args.UserID, job.ID)
+	if errors.As(err, new(*linkBusy)) {
+		return river.JobSnooze(busySnooze)
+	}
 	if err != nil && run.ID == 0 {
 		return err
 	}
@@ -466,6 +510,8 @@ type memberWorker struct {
 	river.WorkerDefaults[MemberSyncArgs]
 	s *Service
 }
+
+func (w *memberWorker) Timeout(*river.Job[MemberSyncArgs]) time.Duration { return memberTimeout }
 
 func (w *memberWorker) Work(ctx context.Context, job *river.Job[MemberSyncArgs]) error {
 	run, err := w.s.SyncMembersWith(ctx, MemberSyncOptions{Cause: job.Args.Cause, ResourceID: job.Args.ResourceID,

@@ -46,6 +46,9 @@ type LogEntry struct {
 	Reason         string
 	Path           string // how the browser was recognised: cookie, platform storage, new window
 	RequestID      string
+	// Warning is what the launch's link cannot do although the resource asks for it (grade or member sync
+	// without the platform's service), with the fix; grade sync (internal/jobs) sets it after landing.
+	Warning string
 }
 
 // Outcomes and stages of the launch log.

@@ -41,6 +41,9 @@ type syncPage struct {
 	Available bool
 	Sections  []syncSection
 	Holds     []jobs.MemberHold
+	// Warnings are links whose platform offers no service for a sync their resource has on (grade_delivery.go).
+	Warnings      []jobs.ResourceWarning
+	WarningsTotal int
 }
 
 func (s *Server) syncPage(w http.ResponseWriter, r *http.Request) {
@@ -70,6 +73,13 @@ func (s *Server) syncPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.Holds = holds
+	}
+	if d := s.gradeDelivery(); d != nil {
+		var err error
+		if p.Warnings, p.WarningsTotal, err = d.SyncWarnings(r.Context(), 20); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	s.render(w, r, http.StatusOK, "admin_sync", p)
 }

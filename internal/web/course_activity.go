@@ -362,6 +362,7 @@ type activityPage struct {
 	PastDue     bool
 	Late        bool // past the due date, before the cut-off
 	Submissions []course.SubmissionRow
+	sentNotes   // "sent to <platform> at <time>" beside each grade (grade_delivery.go)
 }
 
 // CanAttempt reports whether the student may submit another attempt.
@@ -425,6 +426,10 @@ func (s *Server) activityView(w http.ResponseWriter, r *http.Request) {
 		if acc.Edit {
 			if p.Submissions, err = s.cfg.Courses.Submissions(ctx, u, a.ID); err != nil {
 				s.courseFail(w, r, err)
+				return
+			}
+			if p.sentNotes, err = s.sentNotes(ctx, c.ID); err != nil {
+				s.fail(w, r, err)
 				return
 			}
 		}

@@ -527,8 +527,9 @@ func (s *Server) enrolmentDelete(w http.ResponseWriter, r *http.Request) {
 type gradesPage struct {
 	Page
 	fmtHelpers
-	Report course.Report
-	Mine   course.GradeRow
+	sentNotes // "sent to <platform> at <time>" beside each grade (grade_delivery.go)
+	Report    course.Report
+	Mine      course.GradeRow
 }
 
 func (s *Server) graderReport(w http.ResponseWriter, r *http.Request) {
@@ -541,8 +542,13 @@ func (s *Server) graderReport(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
+	notes, err := s.sentNotes(r.Context(), rep.Course.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "course_grades", &gradesPage{Page: Page{Title: "Grader report · " + rep.Course.FullName,
-		Embedded: isEmbedded(r)}, Report: rep})
+		Embedded: isEmbedded(r)}, Report: rep, sentNotes: notes})
 }
 
 func (s *Server) graderReportCSV(w http.ResponseWriter, r *http.Request) {

@@ -60,6 +60,7 @@ func (s *Server) landResourceLink(w http.ResponseWriter, r *http.Request, l *lau
 	}
 	s.log.InfoContext(r.Context(), "LTI launch landed", slog.Int64("user_id", landing.User.ID), slog.String("resource", landing.Resource.UUID),
 		slog.Bool("new_account", landing.NewAccount), slog.Bool("new_enrolment", landing.NewEnrolment), slog.String("role", string(landing.Role)))
+	s.noteLaunchWarnings(r.Context(), l.LogID, landing, false)
 	if err := s.startLaunchedSession(r.Context(), landing, l.Message, l.Registration.PlatformName); err != nil {
 		s.fail(w, r, err)
 		return

@@ -189,6 +189,7 @@ func (s *Server) legacyLand(w http.ResponseWriter, r *http.Request, pl publish.L
 		return
 	}
 	if entry != nil {
+		entry.Warning = s.noteLaunchWarnings(ctx, 0, landing, pl.Legacy != nil && pl.Legacy.OutcomeServiceURL != "")
 		s.recordLegacy(ctx, entry, nil)
 	}
 	s.log.InfoContext(ctx, "LTI 1.1 launch landed", slog.Int64("user_id", landing.User.ID), slog.String("resource", landing.Resource.UUID),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/publish"
 )
 
@@ -128,6 +129,8 @@ type publishedItem struct {
 	LaunchURL string
 	// Legacy are the LTI 1.1 details (lti_legacy.go).
 	Legacy legacyDetails
+	// Warnings are the syncs its links cannot do (grade_delivery.go).
+	Warnings []jobs.Warning
 }
 
 func (s *Server) publishedItem(res publish.Resource, acts []course.Activity) publishedItem {
@@ -171,7 +174,14 @@ func (s *Server) publishedList(w http.ResponseWriter, r *http.Request) {
 	p := &publishedListPage{Page: Page{Title: "Published as LTI tools · " + c.FullName, Embedded: isEmbedded(r)}, Course: c,
 		LaunchURL: publish.LaunchURL(s.cfg.BaseURL)}
 	for _, res := range list {
-		p.Items = append(p.Items, s.publishedItem(res, acts))
+		it := s.publishedItem(res, acts)
+		if d := s.gradeDelivery(); d != nil {
+			if it.Warnings, err = d.ResourceWarnings(r.Context(), res); err != nil {
+				s.publishFail(w, r, err)
+				return
+			}
+		}
+		p.Items = append(p.Items, it)
 	}
 	s.render(w, r, http.StatusOK, "publish_list", p)
 }

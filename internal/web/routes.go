@@ -30,6 +30,7 @@ func (s *Server) routes() http.Handler {
 	s.courseRoutes(app)
 	s.syncRoutes(app)
 	s.publishRoutes(app)
+	s.deliveryRoutes(app)
 	app.Handle("GET /launch/account", http.HandlerFunc(s.accountChoice))
 	app.Handle("POST /launch/account/signin", http.HandlerFunc(s.accountSignIn))
 	app.Handle("POST /launch/account/new", http.HandlerFunc(s.accountCreate))

@@ -79,10 +79,10 @@ func (s *Store) DeleteExpiredLaunchState(ctx context.Context, now time.Time) err
 func (s *Store) RecordLaunch(ctx context.Context, e *launch.LogEntry) error {
 	reg := sql.NullInt64{Int64: e.RegistrationID, Valid: e.RegistrationID != 0}
 	id, err := s.c().insertID(ctx, `INSERT INTO launch_log (at, registration_id, issuer, client_id, deployment_id,
-		message_type, subject, stage, outcome, code, reason, path, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		message_type, subject, stage, outcome, code, reason, path, request_id, warning)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 		micros(e.At), reg, e.Issuer, e.ClientID, e.DeploymentID, e.MessageType, e.Subject, e.Stage, e.Outcome,
-		e.Code, e.Reason, e.Path, e.RequestID)
+		e.Code, e.Reason, e.Path, e.RequestID, e.Warning)
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func (s *Store) LaunchLog(ctx context.Context, f launch.LogFilter) ([]launch.Log
 		limit = 200
 	}
 	q := `SELECT id, at, registration_id, issuer, client_id, deployment_id, message_type, subject, stage, outcome,
-		code, reason, path, request_id FROM launch_log WHERE ($1 = 0 OR registration_id = $1) AND ($2 = '' OR outcome = $2)
+		code, reason, path, request_id, warning FROM launch_log WHERE ($1 = 0 OR registration_id = $1) AND ($2 = '' OR outcome = $2)
 		ORDER BY id DESC LIMIT $3`
 	rows, err := s.c().query(ctx, q, f.RegistrationID, f.Outcome, limit)
 	if err != nil {
@@ -110,7 +110,7 @@ func (s *Store) LaunchLog(ctx context.Context, f launch.LogFilter) ([]launch.Log
 		var at int64
 		var reg sql.NullInt64
 		if err := rows.Scan(&e.ID, &at, &reg, &e.Issuer, &e.ClientID, &e.DeploymentID, &e.MessageType, &e.Subject,
-			&e.Stage, &e.Outcome, &e.Code, &e.Reason, &e.Path, &e.RequestID); err != nil {
+			&e.Stage, &e.Outcome, &e.Code, &e.Reason, &e.Path, &e.RequestID, &e.Warning); err != nil {
 			return nil, mapErr(err)
 		}
 		e.At, e.RegistrationID = fromMicros(at), reg.Int64

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,21 +91,40 @@ func (s *Store) pendingGrades(ctx context.Context, query string, args ...any) ([
 		var p jobs.PendingGrade
 		var by sql.NullInt64
 		var at int64
+		var ssURL, ssComment, ssAct, ssGrading sql.NullString
+		var ssGiven, ssMax sql.NullFloat64
+		var ssTS, ssSent sql.NullInt64
 		if err := rows.Scan(&p.ID, &p.ActivityID, &p.UserID, &p.Grade.Grade, &p.MaxGrade, &p.Feedback, &by, &at, &p.Revision,
-			&p.Subject); err != nil {
+			&p.Subject, &p.Name, &ssURL, &ssGiven, &ssMax, &ssComment, &ssAct, &ssGrading, &ssTS, &ssSent); err != nil {
 			return nil, mapErr(err)
 		}
 		p.GradedBy, p.ModifiedAt = by.Int64, fromMicros(at)
+		if ssURL.Valid {
+			p.HasSent = true
+			p.Sent = jobs.SentScore{UserID: p.UserID, LineItemURL: ssURL.String, SentAt: fromMicros(ssSent.Int64),
+				Score: lti.Score{ScoreMaximum: ssMax.Float64, Comment: ssComment.String, ActivityProgress: ssAct.String,
+					GradingProgress: ssGrading.String, Timestamp: fromMicros(ssTS.Int64)}}
+			if ssGiven.Valid {
+				v := ssGiven.Float64
+				p.Sent.Score.ScoreGiven = &v
+			}
+		}
 		out = append(out, p)
 	}
 	return out, mapErr(rows.Err())
 }
 
+// pendingSentColumns are the platform user, the person's name and the score last confirmed for them on the link.
+const pendingSentColumns = `lu.subject, CASE WHEN u.full_name <> '' THEN u.full_name ELSE u.username END, ss.lineitem_url,
+	ss.score_given, ss.score_maximum, ss.comment, ss.activity_progress, ss.grading_progress, ss.score_timestamp, ss.sent_at`
+
 // PendingActivityGrades lists one activity's grades changed since target confirmed them, for users of the link.
 func (s *Store) PendingActivityGrades(ctx context.Context, linkID, activityID int64, target string, userID, afterGradeID int64, limit int) ([]jobs.PendingGrade, error) {
-	return s.pendingGrades(ctx, `SELECT `+gradeColumns+`, lu.subject FROM lti_user_links ul
+	return s.pendingGrades(ctx, `SELECT `+gradeColumns+`, `+pendingSentColumns+` FROM lti_user_links ul
 		JOIN lti_users lu ON lu.id = ul.lti_user_id
 		JOIN grades g ON g.user_id = lu.user_id AND g.activity_id = $2
+		JOIN users u ON u.id = lu.user_id
+		LEFT JOIN sync_scores ss ON ss.resource_link_id = ul.resource_link_id AND ss.user_id = lu.user_id
 		LEFT JOIN grade_sync_marks m ON m.target = $3 AND m.grade_id = g.id
 		WHERE ul.resource_link_id = $1 AND (m.revision IS NULL OR g.revision > m.revision)
 		AND (CAST($4 AS BIGINT) = 0 OR lu.user_id = $4) AND g.id > $5
@@ -113,9 +133,11 @@ func (s *Store) PendingActivityGrades(ctx context.Context, linkID, activityID in
 
 // PendingCourseGrades lists a course's grades changed since target confirmed them, for users of the link.
 func (s *Store) PendingCourseGrades(ctx context.Context, linkID, courseID int64, target string, userID, afterUserID int64, limit int) ([]jobs.PendingGrade, error) {
-	return s.pendingGrades(ctx, `SELECT `+gradeColumns+`, lu.subject FROM lti_user_links ul
+	return s.pendingGrades(ctx, `SELECT `+gradeColumns+`, `+pendingSentColumns+` FROM lti_user_links ul
 		JOIN lti_users lu ON lu.id = ul.lti_user_id
 		JOIN grades g ON g.user_id = lu.user_id
+		JOIN users u ON u.id = lu.user_id
+		LEFT JOIN sync_scores ss ON ss.resource_link_id = ul.resource_link_id AND ss.user_id = lu.user_id
 		JOIN activities a ON a.id = g.activity_id AND a.course_id = $2
 		LEFT JOIN grade_sync_marks m ON m.target = $3 AND m.grade_id = g.id
 		WHERE ul.resource_link_id = $1 AND (m.revision IS NULL OR g.revision > m.revision)
@@ -187,39 +209,185 @@ func (s *Store) SentScore(ctx context.Context, linkID, userID int64) (jobs.SentS
 
 // RecordConfirmed stores confirmed scores and marks their grade revisions, in one transaction.
 func (s *Store) RecordConfirmed(ctx context.Context, cs []jobs.Confirmed) error {
-	if len(cs) == 0 {
+	return s.RecordDeliveries(ctx, cs, nil)
+}
+
+// RecordDeliveries stores confirmed scores, marks their grade revisions, clears the failures they end and
+// records new failures, in one transaction of a few multi-row statements (a grade sync writes thousands).
+func (s *Store) RecordDeliveries(ctx context.Context, cs []jobs.Confirmed, fs []jobs.Failure) error {
+	if len(cs) == 0 && len(fs) == 0 {
 		return nil
 	}
-	return s.inTx(ctx, func(c conn) error {
-		for _, cf := range cs {
-			ss := cf.Sent
-			var given sql.NullFloat64
-			if ss.Score.ScoreGiven != nil {
-				given = sql.NullFloat64{Float64: *ss.Score.ScoreGiven, Valid: true}
+	// One row per key: PostgreSQL refuses an upsert that touches a row twice.
+	type linkUser struct{ link, user int64 }
+	type markKey struct {
+		target string
+		grade  int64
+	}
+	scores := map[linkUser]jobs.SentScore{}
+	var scoreOrder []linkUser
+	marks := map[markKey]int64{}
+	var markOrder []markKey
+	for _, cf := range cs {
+		// LinkID 0 or less: nothing was sent (unchanged score), only marks to write.
+		if ss := cf.Sent; ss.LinkID > 0 {
+			k := linkUser{ss.LinkID, ss.UserID}
+			if _, seen := scores[k]; !seen {
+				scoreOrder = append(scoreOrder, k)
 			}
-			// LinkID 0 or less: nothing was sent (unchanged score), only marks to write.
-			if ss.LinkID <= 0 {
-			} else if _, err := c.exec(ctx, `INSERT INTO sync_scores (resource_link_id, user_id, lineitem_url, score_given, score_maximum,
-				comment, activity_progress, grading_progress, score_timestamp, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			scores[k] = ss
+		}
+		for _, m := range cf.Marks {
+			k := markKey{cf.Target, m.GradeID}
+			if r, seen := marks[k]; !seen {
+				markOrder = append(markOrder, k)
+				marks[k] = m.Revision
+			} else if m.Revision > r {
+				marks[k] = m.Revision
+			}
+		}
+	}
+	fails := map[linkUser]jobs.Failure{}
+	var failOrder []linkUser
+	for _, f := range fs {
+		k := linkUser{f.LinkID, f.UserID}
+		if _, ok := scores[k]; ok {
+			continue // confirmed in the same step: not failed
+		}
+		if _, seen := fails[k]; !seen {
+			failOrder = append(failOrder, k)
+		}
+		fails[k] = f
+	}
+	return s.inTx(ctx, func(c conn) error {
+		err := batched(len(scoreOrder), func(from, n int) error {
+			args := make([]any, 0, n*10)
+			for _, k := range scoreOrder[from : from+n] {
+				ss := scores[k]
+				var given sql.NullFloat64
+				if ss.Score.ScoreGiven != nil {
+					given = sql.NullFloat64{Float64: *ss.Score.ScoreGiven, Valid: true}
+				}
+				args = append(args, ss.LinkID, ss.UserID, ss.LineItemURL, given, ss.Score.ScoreMaximum, ss.Score.Comment,
+					ss.Score.ActivityProgress, ss.Score.GradingProgress, micros(ss.Score.Timestamp), micros(ss.SentAt))
+			}
+			if _, err := c.exec(ctx, `INSERT INTO sync_scores (resource_link_id, user_id, lineitem_url, score_given, score_maximum,
+				comment, activity_progress, grading_progress, score_timestamp, sent_at) VALUES `+rowPlaceholders(n, 10, "")+`
 				ON CONFLICT (resource_link_id, user_id) DO UPDATE SET lineitem_url = excluded.lineitem_url,
 				score_given = excluded.score_given, score_maximum = excluded.score_maximum, comment = excluded.comment,
 				activity_progress = excluded.activity_progress, grading_progress = excluded.grading_progress,
-				score_timestamp = excluded.score_timestamp, sent_at = excluded.sent_at`,
-				ss.LinkID, ss.UserID, ss.LineItemURL, given, ss.Score.ScoreMaximum, ss.Score.Comment, ss.Score.ActivityProgress,
-				ss.Score.GradingProgress, micros(ss.Score.Timestamp), micros(ss.SentAt)); err != nil {
+				score_timestamp = excluded.score_timestamp, sent_at = excluded.sent_at`, args...); err != nil {
 				return err
 			}
-			for _, m := range cf.Marks {
-				if _, err := c.exec(ctx, `INSERT INTO grade_sync_marks AS m (target, grade_id, revision) VALUES ($1, $2, $3)
-					ON CONFLICT (target, grade_id) DO UPDATE
-					SET revision = CASE WHEN excluded.revision > m.revision THEN excluded.revision ELSE m.revision END`,
-					cf.Target, m.GradeID, m.Revision); err != nil {
-					return err
-				}
+			args = args[:0]
+			for _, k := range scoreOrder[from : from+n] {
+				args = append(args, k.link, k.user)
 			}
+			_, err := c.exec(ctx, `DELETE FROM sync_failures WHERE (resource_link_id, user_id) IN (VALUES `+rowPlaceholders(n, 2, "BIGINT")+`)`, args...)
+			return err
+		})
+		if err != nil {
+			return err
 		}
-		return nil
+		err = batched(len(markOrder), func(from, n int) error {
+			args := make([]any, 0, n*3)
+			for _, k := range markOrder[from : from+n] {
+				args = append(args, k.target, k.grade, marks[k])
+			}
+			_, err := c.exec(ctx, `INSERT INTO grade_sync_marks AS m (target, grade_id, revision) VALUES `+rowPlaceholders(n, 3, "")+`
+				ON CONFLICT (target, grade_id) DO UPDATE
+				SET revision = CASE WHEN excluded.revision > m.revision THEN excluded.revision ELSE m.revision END`, args...)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return batched(len(failOrder), func(from, n int) error {
+			args := make([]any, 0, n*4)
+			for _, k := range failOrder[from : from+n] {
+				f := fails[k]
+				args = append(args, f.LinkID, f.UserID, f.Error, micros(f.At))
+			}
+			_, err := c.exec(ctx, `INSERT INTO sync_failures AS f (resource_link_id, user_id, error, failed_at) VALUES `+rowPlaceholders(n, 4, "")+`
+				ON CONFLICT (resource_link_id, user_id) DO UPDATE SET error = excluded.error, failed_at = excluded.failed_at,
+				attempts = f.attempts + 1`, args...)
+			return err
+		})
 	})
+}
+
+// batched calls fn over [0, total) in chunks of 256, 64, 16, 4 and 1 rows, so that multi-row statements come in
+// a handful of shapes (SQLite caches them prepared) and stay well under both engines' parameter limits.
+func batched(total int, fn func(from, n int) error) error {
+	from := 0
+	for _, size := range []int{256, 64, 16, 4, 1} {
+		for total-from >= size {
+			if err := fn(from, size); err != nil {
+				return err
+			}
+			from += size
+		}
+	}
+	return nil
+}
+
+// rowPlaceholders is "($1, $2), ($3, $4)" for rows of cols values, each cast to typ when given (VALUES outside
+// an INSERT gives PostgreSQL no column to infer parameter types from).
+func rowPlaceholders(rows, cols int, typ string) string {
+	var b strings.Builder
+	n := 1
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			if typ != "" {
+				b.WriteString("CAST(")
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			if typ != "" {
+				b.WriteString(" AS " + typ + ")")
+			}
+			n++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// ClaimLink makes holder the link's grade sender until `until`, unless another claim is still valid at now.
+func (s *Store) ClaimLink(ctx context.Context, linkID int64, holder string, until, now time.Time) (bool, error) {
+	res, err := s.c().exec(ctx, `INSERT INTO sync_link_claims (resource_link_id, holder, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (resource_link_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE sync_link_claims.expires_at < $4 OR sync_link_claims.holder = excluded.holder`,
+		linkID, holder, micros(until), micros(now))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, mapErr(err)
+}
+
+// RenewLink extends holder's claim on a link; false when holder no longer has it.
+func (s *Store) RenewLink(ctx context.Context, linkID int64, holder string, until time.Time) (bool, error) {
+	res, err := s.c().exec(ctx, `UPDATE sync_link_claims SET expires_at = $3 WHERE resource_link_id = $1 AND holder = $2`,
+		linkID, holder, micros(until))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, mapErr(err)
+}
+
+// ReleaseLink ends holder's claim on a link.
+func (s *Store) ReleaseLink(ctx context.Context, linkID int64, holder string) error {
+	_, err := s.c().exec(ctx, `DELETE FROM sync_link_claims WHERE resource_link_id = $1 AND holder = $2`, linkID, holder)
+	return err
 }
 
 // SeeMembers records the platform users a run saw active in a link's roster (one upsert; see roster.go).
@@ -355,4 +523,137 @@ func (s *Store) Runs(ctx context.Context, kind jobs.Kind, limit int) ([]jobs.Run
 // Run loads one run.
 func (s *Store) Run(ctx context.Context, id int64) (jobs.Run, error) {
 	return scanRun(s.c().row(ctx, `SELECT `+runColumns+` FROM sync_runs WHERE id = $1`, id))
+}
+
+// deliveryRows is every (link, learner) of a published resource with what grade sync knows of it. $1 resource,
+// $2 activity (0: the course total), $3 course.
+const deliveryRows = `SELECT l.id AS link_id, COALESCE(NULLIF(l.context_title, ''), NULLIF(l.context_id, ''), l.link_id) AS link_title,
+	COALESCE(reg.name, 'LTI 1.1: ' || ll.consumer_key, '') AS platform, u.id AS user_id, u.full_name, u.username, lu.subject,
+	ss.user_id AS ss_user, ss.sent_at, ss.score_given, ss.score_maximum, f.user_id AS f_user, f.error, f.failed_at, f.attempts,
+	(SELECT MIN(g.modified_at) FROM grades g JOIN activities a ON a.id = g.activity_id
+		LEFT JOIN grade_sync_marks m ON m.grade_id = g.id AND m.target = CASE WHEN l.registration_id IS NULL
+			THEN 'lis:' || CAST(l.id AS TEXT) ELSE 'ags:' || COALESCE(NULLIF(l.lineitem_url, ''), sl.lineitem_url, '') END
+		WHERE g.user_id = u.id AND (g.activity_id = CAST($2 AS BIGINT) OR (CAST($2 AS BIGINT) = 0 AND a.course_id = $3))
+		AND (m.revision IS NULL OR g.revision > m.revision)) AS pending_since
+	FROM lti_resource_links l
+	JOIN lti_user_links ul ON ul.resource_link_id = l.id
+	JOIN lti_users lu ON lu.id = ul.lti_user_id
+	JOIN users u ON u.id = lu.user_id
+	LEFT JOIN registrations reg ON reg.id = l.registration_id
+	LEFT JOIN legacy_links ll ON ll.resource_link_id = l.id
+	LEFT JOIN sync_links sl ON sl.resource_link_id = l.id
+	LEFT JOIN sync_scores ss ON ss.resource_link_id = l.id AND ss.user_id = u.id
+	LEFT JOIN sync_failures f ON f.resource_link_id = l.id AND f.user_id = u.id
+	WHERE l.published_resource_id = $1
+	AND ($4 = '' OR LOWER(u.full_name) LIKE $4 OR LOWER(u.username) LIKE $4 OR LOWER(lu.subject) LIKE $4)`
+
+// GradeDeliveries lists the delivery state of a published resource's grades, one row per link and learner.
+func (s *Store) GradeDeliveries(ctx context.Context, resourceID, activityID, courseID int64, q jobs.DeliveryQuery) ([]jobs.Delivery, int, error) {
+	search := ""
+	if t := strings.TrimSpace(q.Search); t != "" {
+		r := strings.NewReplacer(`\`, ``, `%`, ``, `_`, ``)
+		search = "%" + strings.ToLower(r.Replace(t)) + "%"
+	}
+	where := ` WHERE (d.ss_user IS NOT NULL OR d.f_user IS NOT NULL OR d.pending_since IS NOT NULL)`
+	if q.FailedOnly {
+		where += ` AND d.f_user IS NOT NULL AND d.pending_since IS NOT NULL`
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	args := []any{resourceID, activityID, courseID, search}
+	var total int
+	if err := s.c().row(ctx, `SELECT COUNT(*) FROM (`+deliveryRows+`) d`+where, args...).Scan(&total); err != nil {
+		return nil, 0, mapErr(err)
+	}
+	rows, err := s.c().query(ctx, `SELECT d.link_id, d.link_title, d.platform, d.user_id, d.full_name, d.username, d.subject,
+		d.ss_user, d.sent_at, d.score_given, d.score_maximum, d.f_user, d.error, d.failed_at, d.attempts, d.pending_since
+		FROM (`+deliveryRows+`) d`+where+` ORDER BY CASE WHEN d.full_name = '' THEN d.username ELSE d.full_name END, d.user_id, d.link_id
+		LIMIT $5 OFFSET $6`, append(args, limit, max(q.Offset, 0))...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []jobs.Delivery
+	for rows.Next() {
+		var d jobs.Delivery
+		var ssUser, sentAt, fUser, failedAt, attempts, pending sql.NullInt64
+		var given, maxScore sql.NullFloat64
+		var msg sql.NullString
+		if err := rows.Scan(&d.LinkID, &d.LinkTitle, &d.Platform, &d.UserID, &d.Name, &d.Username, &d.Subject, &ssUser, &sentAt,
+			&given, &maxScore, &fUser, &msg, &failedAt, &attempts, &pending); err != nil {
+			return nil, 0, mapErr(err)
+		}
+		if ssUser.Valid {
+			d.SentAt, d.SentMaximum = fromMicros(sentAt.Int64), maxScore.Float64
+			if given.Valid {
+				v := given.Float64
+				d.SentScore = &v
+			}
+		}
+		if fUser.Valid {
+			d.Error, d.FailedAt, d.Attempts = msg.String, fromMicros(failedAt.Int64), int(attempts.Int64)
+		}
+		switch {
+		case pending.Valid && fUser.Valid:
+			d.State, d.PendingSince = jobs.DeliveryFailed, fromMicros(pending.Int64)
+		case pending.Valid:
+			d.State, d.PendingSince = jobs.DeliveryPending, fromMicros(pending.Int64)
+		case ssUser.Valid:
+			d.State = jobs.DeliverySent
+		default: // refused, and the grade since removed: the refusal is its last word
+			d.State = jobs.DeliveryFailed
+		}
+		out = append(out, d)
+	}
+	return out, total, mapErr(rows.Err())
+}
+
+// ClearFailures forgets the refusals recorded for a resource's links (of one user when userID is set).
+func (s *Store) ClearFailures(ctx context.Context, resourceID, userID int64) error {
+	_, err := s.c().exec(ctx, `DELETE FROM sync_failures WHERE resource_link_id IN
+		(SELECT id FROM lti_resource_links WHERE published_resource_id = $1) AND (CAST($2 AS BIGINT) = 0 OR user_id = $2)`,
+		resourceID, userID)
+	return err
+}
+
+// HasLegacyOutcome reports whether a 1.1 link has an outcome URL for anyone.
+func (s *Store) HasLegacyOutcome(ctx context.Context, resourceLinkID int64) (bool, error) {
+	var n int
+	err := s.c().row(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM legacy_outcomes WHERE resource_link_id = $1 LIMIT 1) o`, resourceLinkID).Scan(&n)
+	return n > 0, mapErr(err)
+}
+
+// SetLaunchWarning notes on a launch log entry what its link cannot sync.
+func (s *Store) SetLaunchWarning(ctx context.Context, logID int64, warning string) error {
+	_, err := s.c().exec(ctx, `UPDATE launch_log SET warning = $2 WHERE id = $1`, logID, warning)
+	return err
+}
+
+// SentNotes lists the scores platforms confirmed for a course's learners, per published activity (0: the course
+// total), oldest first.
+func (s *Store) SentNotes(ctx context.Context, courseID int64) ([]jobs.SentNote, error) {
+	rows, err := s.c().query(ctx, `SELECT ss.user_id, COALESCE(pr.activity_id, 0), COALESCE(reg.name, 'LTI 1.1: ' || ll.consumer_key, ''),
+		ss.sent_at FROM sync_scores ss
+		JOIN lti_resource_links l ON l.id = ss.resource_link_id
+		JOIN published_resources pr ON pr.id = l.published_resource_id
+		LEFT JOIN registrations reg ON reg.id = l.registration_id
+		LEFT JOIN legacy_links ll ON ll.resource_link_id = l.id
+		WHERE pr.course_id = $1 ORDER BY ss.sent_at`, courseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []jobs.SentNote
+	for rows.Next() {
+		var n jobs.SentNote
+		var at int64
+		if err := rows.Scan(&n.UserID, &n.ActivityID, &n.Platform, &at); err != nil {
+			return nil, mapErr(err)
+		}
+		n.At = fromMicros(at)
+		out = append(out, n)
+	}
+	return out, mapErr(rows.Err())
 }

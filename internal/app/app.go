@@ -81,7 +81,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a.Publish = &publish.Service{Store: st, Legacy: st, Courses: a.Courses, Accounts: a.Accounts, Tx: st}
 	a.Keys = keys.NewManager(st, cfg.KeyOverlap, nil)
 	a.HTTP = safehttp.New(safehttp.Options{AllowPrivate: cfg.AllowPrivateURLs})
-	a.Launches = &launch.Service{
+	launches, err := launch.New(launch.Config{
 		Registrations: st,
 		Store:         st,
 		Validator: &lti.Validator{
@@ -89,9 +89,15 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 			Nonces: st,
 			Leeway: cfg.ClockSkew,
 		},
+		Publish: a.Publish,
+		Keys:    a.Keys,
 		BaseURL: cfg.BaseURL,
 		Log:     log,
+	})
+	if err != nil {
+		return nil, err
 	}
+	a.Launches = launches
 
 	if err := a.wireJobs(gradeHook); err != nil {
 		return nil, err

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/refusal"
 	"github.com/ltipub/ltipub/internal/store"
 	"github.com/ltipub/ltipub/internal/tool"
 	"github.com/ltipub/ltipub/lti"
@@ -82,7 +82,7 @@ func LegacyRegistration(platformID, name string) tool.Registration {
 func (s *Service) LegacyResource(ctx context.Context, uuid string) (Resource, error) {
 	r, err := s.Store.ResourceByUUID(ctx, uuid)
 	if errors.Is(err, store.ErrNotFound) {
-		return Resource{}, &Refusal{Code: "resource_unknown", Status: http.StatusNotFound,
+		return Resource{}, &Refusal{Code: "resource_unknown", Kind: refusal.NotFound, Audience: refusal.Teacher,
 			Description: fmt.Sprintf("This launch URL names published resource %q, which does not exist on this tool (it may have been deleted).", uuid),
 			Fix:         "Ask the teacher for the Launch URL on the resource's Published as LTI tools page (Legacy, LTI 1.1), and set it in the platform's external tool."}
 	}
@@ -90,7 +90,7 @@ func (s *Service) LegacyResource(ctx context.Context, uuid string) (Resource, er
 		return Resource{}, err
 	}
 	if r.LegacySecret == "" {
-		return Resource{}, &Refusal{Code: "legacy_no_secret", Status: http.StatusForbidden,
+		return Resource{}, &Refusal{Code: "legacy_no_secret", Kind: refusal.Forbidden, Audience: refusal.Teacher,
 			Description: fmt.Sprintf("The published resource %q has no LTI 1.1 secret yet, so no LTI 1.1 launch can be checked.", r.Name),
 			Fix:         "A teacher of the course makes one with Regenerate secret on its Published as LTI tools page, then enters it in the platform."}
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/refusal"
 	"github.com/ltipub/ltipub/internal/store"
 	"github.com/ltipub/ltipub/internal/tool"
 	"github.com/ltipub/ltipub/lti"
@@ -260,18 +260,12 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Refusal is a launch that reached no resource, in plain words.
-type Refusal struct {
-	Code        string
-	Status      int
-	Description string
-	Fix         string
-}
+// Refusal is a launch that reached no resource, in plain words (the domain's one refusal type).
+type Refusal = refusal.Refusal
 
-func (r *Refusal) Error() string { return r.Description }
-
+// refuse is a launch refusal that the course's teacher can lift (a setting of the published resource or course).
 func refuse(code, description, fix string) *Refusal {
-	return &Refusal{Code: code, Status: http.StatusForbidden, Description: description, Fix: fix}
+	return refusal.New(code, refusal.Forbidden, refusal.Teacher, description, fix)
 }
 
 // NeedAccount means the provisioning mode asks the person first: sign in to an existing account (and link it),

@@ -172,7 +172,11 @@ func New(cfg Config) (*Service, error) {
 	case cfg.Log == nil:
 		return nil, errors.New("launch: Config.Log is required")
 	}
-	return &Service{regs: cfg.Registrations, store: cfg.Store, validator: cfg.Validator, publish: cfg.Publish, keys: cfg.Keys,
+	clock := cfg.Now
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Service{regs: newRegCache(cfg.Registrations, clock), store: cfg.Store, validator: cfg.Validator, publish: cfg.Publish, keys: cfg.Keys,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: cfg.Now, ttl: cfg.StateTTL}, nil
 }
 
@@ -208,17 +212,24 @@ type LoginResult struct {
 	PlatformOrigin string
 }
 
-// Login handles an OIDC login initiation. Its launch log row is written here, once, and the launch that follows
-// updates it (the state row carries its ID).
+// Login handles an OIDC login initiation. A refused login writes its launch log row here; an accepted one leaves
+// the row to its launch, which writes it once with the outcome of the whole launch (a login nobody finished is
+// in the server log only). A login started again in a new window is the exception: it is logged at once, since
+// it tells admins that a frame had neither cookies nor platform storage, and its launch updates that row.
 func (s *Service) Login(ctx context.Context, li lti.LoginInitiation, opts LoginOptions, requestID string) (LoginResult, error) {
 	entry := &LogEntry{Stage: StageLogin, Issuer: li.Issuer, ClientID: li.ClientID, DeploymentID: li.DeploymentID, RequestID: requestID}
 	if opts.NewWindow {
 		entry.Path = PathNewWindow
 	}
 	res, st, err := s.login(ctx, li, opts, entry)
-	s.record(ctx, entry, err)
+	if err != nil || opts.NewWindow {
+		s.record(ctx, entry, err)
+	}
 	if err != nil {
 		return res, err
+	}
+	if !opts.NewWindow {
+		s.log.InfoContext(ctx, "LTI login accepted", "issuer", entry.Issuer, "client_id", entry.ClientID, "deployment_id", entry.DeploymentID)
 	}
 	st.LogID = entry.ID
 	if err := s.store.SaveState(ctx, st); err != nil {
@@ -536,7 +547,11 @@ func (s *Service) launch(ctx context.Context, resp lti.AuthResponse, browser Bro
 		return nil, fmt.Errorf("load registration %d: %w", st.RegistrationID, err)
 	}
 	entry.Issuer, entry.ClientID = reg.Issuer, reg.ClientID
-	msg, err := s.validator.Validate(ctx, resp.IDToken, lti.Expect{
+	// The nonce is the one of this login's state, which was just claimed once and for all: burning it again in
+	// the nonce table would cost a statement and prove nothing more.
+	v := *s.validator
+	v.Nonces = claimedWithState{}
+	msg, err := v.Validate(ctx, resp.IDToken, lti.Expect{
 		Issuer: reg.Issuer, ClientID: reg.ClientID, JWKSURL: reg.JWKSURL, Nonce: st.Nonce,
 		DeploymentKnown:      reg.HasDeployment,
 		TargetLinkURIAllowed: s.ours,
@@ -549,6 +564,12 @@ func (s *Service) launch(ctx context.Context, resp lti.AuthResponse, browser Bro
 	}
 	return &Launch{Message: msg, Registration: reg, State: st}, nil
 }
+
+// claimedWithState is the nonce store of LTI 1.3 launches: the validator has checked that the id_token's nonce
+// is the one issued with the state, and the state is single use (ClaimState), so the nonce is too.
+type claimedWithState struct{}
+
+func (claimedWithState) UseNonce(context.Context, string, string, time.Time) error { return nil }
 
 // ours reports whether u is a URL of this tool.
 func (s *Service) ours(u string) bool {

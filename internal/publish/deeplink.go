@@ -178,5 +178,6 @@ func (s *Service) LinkForDeepLinking(ctx context.Context, l Launch, u account.Us
 
 // LinkedAccount returns the account linked to the launch's platform user, if any.
 func (s *Service) LinkedAccount(ctx context.Context, l Launch) (account.User, bool, error) {
-	return s.linkedAccount(ctx, l)
+	u, _, _, ok, err := s.linkedAccount(ctx, l, 0)
+	return u, ok, err
 }

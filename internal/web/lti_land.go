@@ -57,11 +57,15 @@ func (s *Server) outcome(w http.ResponseWriter, r *http.Request, out *launch.Out
 	s.afterLaunch(w, r, out)
 }
 
-// startSession carries out what a launch decided for this browser's session. A launch always starts a new
-// session token, so that a session fixed before the launch is useless.
+// startSession carries out what a launch decided for this browser's session. A launch starts a new session
+// token, so that a session fixed before the launch is useless; a session already signed in to the same account
+// keeps its token (it was renewed when that account signed in, so nobody fixed it).
 func (s *Server) startSession(ctx context.Context, out *launch.Outcome) error {
-	if err := s.sessions.RenewToken(ctx); err != nil {
-		return err
+	same := out.Kind == launch.Landed && out.Session.UserID != 0 && s.sessions.GetInt64(ctx, sessionUserID) == out.Session.UserID
+	if !same {
+		if err := s.sessions.RenewToken(ctx); err != nil {
+			return err
+		}
 	}
 	switch out.Kind {
 	case launch.Landed:

@@ -16,12 +16,24 @@ import (
 const stateCookiePrefix = "ltipub_state_"
 
 func (s *Server) ltiRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /lti/login", s.ltiLogin)
-	mux.HandleFunc("POST /lti/login", s.ltiLogin)
 	mux.HandleFunc("POST /lti/launch", s.ltiLaunch)
 	mux.HandleFunc("POST /lti/deeplink", s.ltiLaunch)
 	s.ltiStorageRoutes(mux)
 	mux.HandleFunc("GET /lti/jwks", s.ltiJWKS)
+}
+
+// noSession gives next an empty session that is never loaded or saved: the login initiation binds the state to
+// the browser with its own cookie, and reading and re-saving a session there would cost two statements a launch.
+func (s *Server) noSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, err := s.sessions.Load(r.Context(), "")
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "empty session", "error", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // ltiLogin is the OIDC initiate-login URL.

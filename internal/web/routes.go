@@ -46,6 +46,9 @@ func (s *Server) routes() http.Handler {
 	csrf.AddInsecureBypassPattern("/lti/")
 	csrf.SetDenyHandler(http.HandlerFunc(s.csrfDenied))
 
+	// The login initiation needs no session: it gets an empty one, read from and written to nowhere.
+	mux.Handle("GET /lti/login", s.noSession(s.requirePublishing(http.HandlerFunc(s.ltiLogin))))
+	mux.Handle("POST /lti/login", s.noSession(s.requirePublishing(http.HandlerFunc(s.ltiLogin))))
 	mux.Handle("/", s.sessions.LoadAndSave(s.loadUser(s.contain(csrf.Handler(app)))))
 	return s.requestContext(s.securityHeaders(mux))
 }

@@ -351,12 +351,14 @@ func (s *Service) FindResource(ctx context.Context, l Launch) (Resource, error) 
 // prompting mode answers *NeedAccount.
 func (s *Service) Land(ctx context.Context, l Launch, choice Choice) (Landing, error) {
 	m := l.Message
+	// The generation is taken before anything is read, so that a write racing these reads is not cached as new.
+	gen := s.generation()
 	r, err := s.FindResource(ctx, l)
 	if err != nil {
 		return Landing{}, err
 	}
 	teacher := m.Roles.IsTeacherLike()
-	c, act, err := s.checkResource(ctx, r, teacher)
+	c, act, err := s.checkResource(ctx, r, teacher, gen)
 	if err != nil {
 		return Landing{}, err
 	}
@@ -471,8 +473,8 @@ func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.
 		NewAccount: newAccount, NewEnrolment: newEnrolment}, nil
 }
 
-func (s *Service) checkResource(ctx context.Context, r Resource, teacher bool) (course.Course, course.Activity, error) {
-	now, gen := s.now(), s.generation()
+func (s *Service) checkResource(ctx context.Context, r Resource, teacher bool, gen int64) (course.Course, course.Activity, error) {
+	now := s.now()
 	if e, ok := s.Cache.get(r.UUID, now, gen); ok && e.r.ID == r.ID {
 		return s.checkTarget(r, e.c, e.a, teacher)
 	}

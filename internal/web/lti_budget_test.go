@@ -8,11 +8,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ltipub/ltipub/internal/app/apptest"
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/store/sqlstore"
 	"github.com/ltipub/ltipub/internal/store/sqlstore/sqltest"
+	"github.com/ltipub/ltipub/internal/tool"
 	"github.com/ltipub/ltipub/lti/lti11/lti11test"
 	"github.com/ltipub/ltipub/lti/ltitest"
 )
@@ -186,4 +189,75 @@ func TestLaunchStatementBudget(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestCachesFollowOtherInstances: registrations and published resources are cached per instance; a change made
+// on another instance (or by the CLI, straight in the database) applies on this one within 5 seconds.
+func TestCachesFollowOtherInstances(t *testing.T) {
+	t.Parallel()
+	a := apptest.Start(t, apptest.Options{Engine: sqlstore.Postgres})
+	b := apptest.Start(t, apptest.Options{DSN: a.DSN})
+	p := ltitest.NewServer(t, ltitest.Config{})
+	reg := tool.Registration{Name: "Shared platform", Issuer: p.Issuer(), ClientID: "client-shared",
+		JWKSURL: p.JWKSURL(), TokenURL: p.TokenURL(), AuthURL: p.AuthURL()}
+	ctx := context.Background()
+	if err := a.Store.CreateRegistration(ctx, &reg); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.AddDeployment(ctx, &tool.Deployment{RegistrationID: reg.ID, DeploymentID: "deployment-1"}); err != nil {
+		t.Fatal(err)
+	}
+	// The platform knows the tool by instance b's URLs: every launch goes to b.
+	if err := p.RegisterTool(ltitest.ToolConfig{ClientID: reg.ClientID, DeploymentIDs: []string{"deployment-1"},
+		LoginURL: b.URL + "/lti/login", RedirectURIs: []string{b.URL + "/lti/launch"}, JWKSURL: b.URL + "/lti/jwks",
+		TargetLinkURI: b.URL + "/lti/launch", Name: "ltipub"}); err != nil {
+		t.Fatal(err)
+	}
+	imported := a.ExampleCourse(t, "")
+	r := a.Publish(t, publish.NewInput(imported.Course.ID))
+	spec := ltitest.LaunchSpec{User: &ltitest.User{Sub: "shared-1", Name: "Shared User"}, Roles: []string{ltitest.RoleLearner},
+		ResourceLink: &ltitest.ResourceLink{ID: "rl-shared"}, Custom: map[string]string{"id": r.UUID}}
+	launchStatus := func() (int, string) {
+		res, err := p.Launch(ctx, newLaunchClient(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Response.StatusCode, string(res.Body)
+	}
+	if status, body := launchStatus(); status != http.StatusOK {
+		t.Fatalf("launch through b: %d %s", status, body)
+	}
+	within := func(what string, refused func(status int, body string) bool) {
+		t.Helper()
+		start := time.Now()
+		for {
+			status, body := launchStatus()
+			if refused(status, body) {
+				t.Logf("%s applied on the other instance after %s", what, time.Since(start).Round(time.Millisecond))
+				return
+			}
+			if time.Since(start) > 5*time.Second {
+				t.Fatalf("%s on instance a still not applied on instance b after 5 s: %d", what, status)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	// A teacher disables the resource on instance a.
+	if _, err := a.App.Publish.SetEnabled(ctx, nil, r.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	within("disabling the resource", func(status int, body string) bool {
+		return status == http.StatusForbidden && strings.Contains(body, "disabled")
+	})
+	if _, err := a.App.Publish.SetEnabled(ctx, nil, r.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	within("enabling the resource", func(status int, _ string) bool { return status == http.StatusOK })
+	// The CLI (another process: straight in the database) removes the registration's only deployment.
+	if err := a.Store.RemoveDeployment(ctx, reg.ID, "deployment-1"); err != nil {
+		t.Fatal(err)
+	}
+	within("removing the deployment", func(status int, body string) bool {
+		return status == http.StatusBadRequest && strings.Contains(body, "pending")
+	})
 }

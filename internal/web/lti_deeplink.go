@@ -16,9 +16,6 @@ import (
 // sessionDeepLink holds a validated content selection request while the teacher signs in and picks.
 const sessionDeepLink = "lti_deep_link"
 
-// selectionScope contains a content selection session to the selection pages.
-const selectionScope = "s"
-
 func (s *Server) pendingDeepLink(r *http.Request) (*launch.Launch, error) {
 	pl, err := s.readPending(r, sessionDeepLink, &Problem{Status: http.StatusBadRequest, Code: "no_pending_selection",
 		Title: "No content selection in progress",

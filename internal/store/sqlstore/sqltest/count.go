@@ -3,6 +3,7 @@ package sqltest
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"strings"
 	"sync"
 )
@@ -91,13 +92,11 @@ func (w *countConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, 
 
 func (w *countConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	w.c.add("BEGIN")
-	var tx driver.Tx
-	var err error
-	if b, ok := w.Conn.(driver.ConnBeginTx); ok {
-		tx, err = b.BeginTx(ctx, opts)
-	} else {
-		tx, err = w.Conn.Begin() //nolint:staticcheck // fallback of drivers without BeginTx
+	b, ok := w.Conn.(driver.ConnBeginTx)
+	if !ok { // both drivers here implement it
+		return nil, errors.New("sqltest: the driver's connections lack BeginTx")
 	}
+	tx, err := b.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +174,7 @@ func (s *countStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (
 	if e, ok := s.Stmt.(driver.StmtExecContext); ok {
 		return e.ExecContext(ctx, args)
 	}
-	return s.Stmt.Exec(values(args)) //nolint:staticcheck // fallback of drivers without ExecContext
+	return nil, errors.New("sqltest: the driver's statements lack ExecContext")
 }
 
 func (s *countStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
@@ -183,7 +182,7 @@ func (s *countStmt) QueryContext(ctx context.Context, args []driver.NamedValue) 
 	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
 		return q.QueryContext(ctx, args)
 	}
-	return s.Stmt.Query(values(args)) //nolint:staticcheck // fallback of drivers without QueryContext
+	return nil, errors.New("sqltest: the driver's statements lack QueryContext")
 }
 
 func (s *countStmt) CheckNamedValue(nv *driver.NamedValue) error {
@@ -191,12 +190,4 @@ func (s *countStmt) CheckNamedValue(nv *driver.NamedValue) error {
 		return ch.CheckNamedValue(nv)
 	}
 	return driver.ErrSkip
-}
-
-func values(args []driver.NamedValue) []driver.Value {
-	out := make([]driver.Value, len(args))
-	for i, a := range args {
-		out[i] = a.Value
-	}
-	return out
 }

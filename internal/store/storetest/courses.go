@@ -9,10 +9,9 @@ import (
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/store"
-	"github.com/ltipub/ltipub/internal/store/sqlstore"
 )
 
-func storeUser(t *testing.T, s *sqlstore.Store, name string) account.User {
+func storeUser(t *testing.T, s Stores, name string) account.User {
 	t.Helper()
 	now := time.Now()
 	u := account.User{Username: name, FullName: name, Auth: account.AuthManual, CreatedAt: now, UpdatedAt: now}
@@ -23,7 +22,7 @@ func storeUser(t *testing.T, s *sqlstore.Store, name string) account.User {
 }
 
 // testCourses checks courses, ordered activities and enrolments.
-func testCourses(t *testing.T, s *sqlstore.Store) {
+func testCourses(t *testing.T, s Stores) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	teacher, student := storeUser(t, s, "teacher"), storeUser(t, s, "student")
@@ -118,7 +117,7 @@ func testCourses(t *testing.T, s *sqlstore.Store) {
 
 // testGradeRevisions checks that every change of a grade bumps its revision, is kept in the history, and stays
 // pending for a sync target until that revision is marked sent.
-func testGradeRevisions(t *testing.T, s *sqlstore.Store) {
+func testGradeRevisions(t *testing.T, s Stores) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	u := storeUser(t, s, "student")

@@ -64,6 +64,8 @@ type Report struct {
 	PostgresCPU  float64 `json:"postgres_cpu_ms_per_launch,omitempty"`
 	LoadCPU      float64 `json:"loadtest_cpu_ms_per_launch"`
 	PeakRSSMB    float64 `json:"ltipub_peak_rss_mb"`
+	ReadyRSSMB   float64 `json:"ltipub_peak_rss_mb_at_ready"`
+	WarmRSSMB    float64 `json:"ltipub_peak_rss_mb_after_warmup"`
 	Machine      string  `json:"machine"`
 	LoadAverage  string  `json:"load_average_at_end"`
 }
@@ -79,7 +81,7 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "postgres CPU  %.3f ms/launch (ltipub's backends)\n", r.PostgresCPU)
 	}
 	fmt.Fprintf(w, "load tool CPU %.3f ms/launch (platform and browsers)\n", r.LoadCPU)
-	fmt.Fprintf(w, "ltipub RSS    %.1f MB peak\n", r.PeakRSSMB)
+	fmt.Fprintf(w, "ltipub RSS    %.1f MB peak (%.1f MB when ready, %.1f MB after the warm-up)\n", r.PeakRSSMB, r.ReadyRSSMB, r.WarmRSSMB)
 }
 
 // Run sets up a fresh database, starts ltipub on it and measures launches.
@@ -144,6 +146,7 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 	if err := waitReady(ctx, base+"/readyz", 60*time.Second); err != nil {
 		return nil, err
 	}
+	rssReady := peakRSS(cmd.Process.Pid)
 
 	transport := &http.Transport{MaxIdleConnsPerHost: 4 * o.Concurrency, DialContext: loopbackOnly}
 	var seq atomic.Int64
@@ -175,6 +178,7 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
 	}
+	rssWarm := peakRSS(cmd.Process.Pid)
 
 	pid := cmd.Process.Pid
 	backends := func() []int { return nil }
@@ -225,7 +229,7 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 		pgCPU += procCPU(b) - pgBefore[b]
 	}
 	rep := &Report{Engine: engine, Concurrency: o.Concurrency, Seconds: elapsed.Seconds(), Launches: len(lat), Failed: failed,
-		FirstFailure: firstFailure, PeakRSSMB: float64(peakRSS(pid)) / 1024, Machine: machine(), LoadAverage: loadAverage()}
+		FirstFailure: firstFailure, PeakRSSMB: float64(peakRSS(pid)) / 1024, ReadyRSSMB: float64(rssReady) / 1024, WarmRSSMB: float64(rssWarm) / 1024, Machine: machine(), LoadAverage: loadAverage()}
 	if len(lat) == 0 {
 		return rep, nil
 	}

@@ -78,8 +78,12 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a.Site = site.NewService(st, nil)
 	gradeHook := &jobs.GradeHook{Store: st} // grade changes queue a sync (wireJobs)
 	a.Courses = &course.Service{Store: gradeHook, Users: st}
-	a.Publish = &publish.Service{Store: st, Legacy: st, Courses: a.Courses, Accounts: a.Accounts, Tx: st,
-		Cache: publish.NewResourceCache(3 * time.Second)}
+	pub, err := publish.New(publish.Config{Store: st, Legacy: st, Courses: a.Courses, Accounts: a.Accounts, Tx: st,
+		Cache: publish.NewResourceCache(3 * time.Second)})
+	if err != nil {
+		return nil, err
+	}
+	a.Publish = pub
 	a.Keys = keys.NewManager(st, cfg.KeyOverlap, nil)
 	a.HTTP = safehttp.New(safehttp.Options{AllowPrivate: cfg.AllowPrivateURLs})
 	launches, err := launch.New(launch.Config{

@@ -576,11 +576,8 @@ func (s *Service) ours(u string) bool {
 	return u == s.baseURL || strings.HasPrefix(u, s.baseURL+"/")
 }
 
-// Record appends an entry to the launch log (and the server log); err, if any, gives its code and reason. The
-// web layer uses it for what happens around a launch in the browser: a login that fell back to a new window,
-// a launch continued in a new window.
-func (s *Service) Record(ctx context.Context, e *LogEntry, err error) { s.record(ctx, e, err) }
-
+// record writes the launch log row e (appended, or updated when e.ID is set) and the server log line; err, if
+// any, gives its code and reason.
 func (s *Service) record(ctx context.Context, e *LogEntry, err error) {
 	e.At = s.now()
 	e.Outcome = Accepted
@@ -608,7 +605,7 @@ func (s *Service) record(ctx context.Context, e *LogEntry, err error) {
 	}
 }
 
-// Describe gives the code and the plain-words reason of a refusal, for the launch log and the error page.
+// Describe gives the code and the plain-words reason of a refusal, for the launch log.
 func Describe(err error) (code, reason string) {
 	var le *lti.Error
 	var r *Refusal

@@ -39,6 +39,32 @@ type Service struct {
 	inTxn bool
 }
 
+// Config is what New needs. Store, Courses and Accounts are required; Legacy, Tx and Cache are optional
+// (without them LTI 1.1 launches are refused, provisioning is not one transaction, nothing is cached).
+type Config struct {
+	Store    Store
+	Courses  *course.Service
+	Accounts *account.Service
+	Legacy   LegacyStore
+	Tx       TxRunner
+	Cache    *ResourceCache
+	Now      func() time.Time
+}
+
+// New builds the publishing service that serve, the jobs and the CLI share; it refuses a missing dependency.
+func New(cfg Config) (*Service, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("publish: Config.Store is required")
+	case cfg.Courses == nil:
+		return nil, errors.New("publish: Config.Courses is required")
+	case cfg.Accounts == nil:
+		return nil, errors.New("publish: Config.Accounts is required")
+	}
+	return &Service{Store: cfg.Store, Courses: cfg.Courses, Accounts: cfg.Accounts, Legacy: cfg.Legacy, Tx: cfg.Tx,
+		Cache: cfg.Cache, Now: cfg.Now}, nil
+}
+
 // Stores is every store a launch writes to, bound to one transaction.
 type Stores interface {
 	Store

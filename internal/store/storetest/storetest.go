@@ -43,4 +43,5 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("LaunchLog", func(t *testing.T) { testLaunchLog(t, open(t)) })
 	t.Run("KeyRotationByTwoInstances", func(t *testing.T) { testKeyRotation(t, open(t)) })
 	t.Run("ServiceTokens", func(t *testing.T) { testServiceTokens(t, open(t)) })
+	t.Run("SyncMarks", func(t *testing.T) { testSyncMarks(t, open(t)) })
 }

@@ -496,7 +496,11 @@ func (s *Service) Launch(ctx context.Context, req Request) (*Outcome, error) {
 	}
 	s.record(ctx, entry, err)
 	if out != nil && out.Launch != nil {
+		// The row exists now (an accepted login left it to the launch): a resumed launch updates this one.
 		out.Launch.LogID = entry.ID
+		if out.Pending != nil {
+			out.Pending.LogID = entry.ID
+		}
 	}
 	return out, err
 }

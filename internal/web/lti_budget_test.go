@@ -12,6 +12,7 @@ import (
 
 	"github.com/ltipub/ltipub/internal/app/apptest"
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
 	"github.com/ltipub/ltipub/internal/store/sqlstore/sqltest"
@@ -260,4 +261,50 @@ func TestCachesFollowOtherInstances(t *testing.T) {
 	within("removing the deployment", func(status int, body string) bool {
 		return status == http.StatusBadRequest && strings.Contains(body, "pending")
 	})
+}
+
+// TestLaunchLogOneRowPerLaunch: a launch that stops for the account choice and lands afterwards, and one that is
+// refused while landing, each leave one launch log row, finished with the outcome.
+func TestLaunchLogOneRowPerLaunch(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	in := publish.NewInput(w.course.ID)
+	in.StudentMode = publish.ModePrompt
+	r := w.publish(t, in)
+	rows := func(sub string) []launch.LogEntry {
+		all, err := w.inst.Store.LaunchLog(context.Background(), launch.LogFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []launch.LogEntry
+		for _, e := range all {
+			if e.Subject == sub {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	b := w.browser(t)
+	if resp := b.launch(spec("log-choice", false, r)); !strings.Contains(resp.Body, "Create a new account for me") {
+		t.Fatalf("no account choice: %d", resp.StatusCode)
+	}
+	if got := rows("log-choice"); len(got) != 1 || got[0].Outcome != launch.Accepted || got[0].Stage != launch.StageLaunch {
+		t.Fatalf("launch log while choosing: %+v", got)
+	}
+	if resp := b.post("/launch/account/new", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the choice: %d", resp.StatusCode)
+	}
+	if got := rows("log-choice"); len(got) != 1 || got[0].Outcome != launch.Accepted || got[0].Subject != "log-choice" {
+		t.Fatalf("launch log after the choice: %+v", got)
+	}
+	// Disabled: the launch is valid, landing refuses; its row says why.
+	if _, err := w.inst.App.Publish.SetEnabled(context.Background(), nil, r.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if resp := w.browser(t).launch(spec("log-refused", false, r)); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("disabled resource: %d", resp.StatusCode)
+	}
+	if got := rows("log-refused"); len(got) != 1 || got[0].Outcome != launch.Refused || got[0].Code != "resource_disabled" {
+		t.Fatalf("launch log of a refused landing: %+v", got)
+	}
 }

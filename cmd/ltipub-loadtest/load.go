@@ -45,11 +45,14 @@ type Options struct {
 	Duration    time.Duration
 	MaxLaunches int
 	Warmup      int
+	// MemLimit is GOMEMLIMIT for ltipub ("" inherits the environment's).
+	MemLimit string
 }
 
 // Report is what a run measured. CPU figures are milliseconds of user+system time per measured launch.
 type Report struct {
 	Engine       string  `json:"engine"`
+	MemLimit     string  `json:"ltipub_gomemlimit,omitempty"`
 	Concurrency  int     `json:"concurrency"`
 	Seconds      float64 `json:"seconds"`
 	Launches     int     `json:"launches"`
@@ -73,6 +76,9 @@ type Report struct {
 // Print writes the report for people.
 func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "engine %s, %d at once, %.1f s, machine: %s, load average at the end: %s\n", r.Engine, r.Concurrency, r.Seconds, r.Machine, r.LoadAverage)
+	if r.MemLimit != "" {
+		fmt.Fprintf(w, "ltipub ran with GOMEMLIMIT=%s\n", r.MemLimit)
+	}
 	fmt.Fprintf(w, "launches      %d (%d failed)\n", r.Launches, r.Failed)
 	fmt.Fprintf(w, "launches/s    %.1f\n", r.PerSecond)
 	fmt.Fprintf(w, "latency ms    p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", r.P50, r.P90, r.P99, r.Max)
@@ -128,6 +134,9 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 	cmd := exec.CommandContext(ctx, o.Ltipub, "serve")
 	cmd.Env = append(os.Environ(), "LTIPUB_ADDR="+addr, "LTIPUB_BASE_URL="+base, "LTIPUB_DB="+dsn,
 		"LTIPUB_ALLOW_PRIVATE_URLS=1", "LTIPUB_GRADE_SYNC_INTERVAL=0", "LTIPUB_MEMBER_SYNC_INTERVAL=0", "LTIPUB_LOG_LEVEL=warn")
+	if o.MemLimit != "" {
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+o.MemLimit)
+	}
 	cmd.Stdout, cmd.Stderr = logw, logw
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", o.Ltipub, err)
@@ -228,7 +237,7 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 	for _, b := range backends() {
 		pgCPU += procCPU(b) - pgBefore[b]
 	}
-	rep := &Report{Engine: engine, Concurrency: o.Concurrency, Seconds: elapsed.Seconds(), Launches: len(lat), Failed: failed,
+	rep := &Report{Engine: engine, MemLimit: o.MemLimit, Concurrency: o.Concurrency, Seconds: elapsed.Seconds(), Launches: len(lat), Failed: failed,
 		FirstFailure: firstFailure, PeakRSSMB: float64(peakRSS(pid)) / 1024, ReadyRSSMB: float64(rssReady) / 1024, WarmRSSMB: float64(rssWarm) / 1024, Machine: machine(), LoadAverage: loadAverage()}
 	if len(lat) == 0 {
 		return rep, nil

@@ -177,7 +177,7 @@ func New(cfg Config) (*Service, error) {
 		clock = time.Now
 	}
 	return &Service{regs: newRegCache(cfg.Registrations, clock), store: cfg.Store, validator: cfg.Validator, publish: cfg.Publish, keys: cfg.Keys,
-		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: cfg.Now, ttl: cfg.StateTTL}, nil
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: clock, ttl: cfg.StateTTL}, nil
 }
 
 // LaunchLog lists the launch log.

@@ -31,6 +31,9 @@ package web
 // two minutes, single use (the nonce table), accepted only from a same-origin post, and only issued after the
 // browser was proven. The ticket is not a way around the browser proof: a framed launch without a proof never
 // gets one; it starts the login again instead.
+//
+// This file is the browser's side: the pages, the decoding of their posts, the session. What the server decides —
+// the storage proof, the fallback record, the tickets — is internal/launch (launch.go, window.go).
 
 import (
 	"encoding/json"

@@ -44,4 +44,6 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("KeyRotationByTwoInstances", func(t *testing.T) { testKeyRotation(t, open(t)) })
 	t.Run("ServiceTokens", func(t *testing.T) { testServiceTokens(t, open(t)) })
 	t.Run("SyncMarks", func(t *testing.T) { testSyncMarks(t, open(t)) })
+	t.Run("Registrations", func(t *testing.T) { testRegistrations(t, open(t)) })
+	t.Run("PublishLinks", func(t *testing.T) { testPublishLinks(t, open(t)) })
 }

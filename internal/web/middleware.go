@@ -58,7 +58,8 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := randomToken(9)
-		ctx := logging.WithRequestID(r.Context(), id)
+		// One memo per request: each course, activity and enrolment row is read once (store.Memo).
+		ctx := store.WithMemo(logging.WithRequestID(r.Context(), id))
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

@@ -58,7 +58,13 @@ type queryCache struct {
 	stmtCount atomic.Int64
 	// gen counts this process's writes to the tables launches cache (see Generation); writes sorts query texts.
 	gen    atomic.Int64
-	writes sync.Map // query text → bool
+	writes sync.Map // query text → queryKind
+}
+
+// queryKind is what a query text does, worked out once per text.
+type queryKind struct {
+	write  bool // INSERT, UPDATE, DELETE or REPLACE: a request's memo is dropped
+	cached bool // a write to a table launches cache: the generation moves
 }
 
 // cachedTables are the tables whose rows launches keep in memory for a few seconds (registrations in
@@ -66,25 +72,28 @@ type queryCache struct {
 var cachedTables = map[string]bool{"registrations": true, "deployments": true, "published_resources": true,
 	"courses": true, "activities": true}
 
-// writesCached reports whether query changes a cached table.
-func (c *queryCache) writesCached(query string) bool {
+// kind tells what query does.
+func (c *queryCache) kind(query string) queryKind {
 	if v, ok := c.writes.Load(query); ok {
-		return v.(bool)
+		return v.(queryKind)
 	}
 	f := strings.Fields(strings.ToLower(query))
+	var k queryKind
 	table := ""
 	switch {
-	case len(f) >= 3 && (f[0] == "insert" || f[0] == "delete") && (f[1] == "into" || f[1] == "from"):
-		table = f[2]
+	case len(f) >= 3 && (f[0] == "insert" || f[0] == "delete" || f[0] == "replace") && (f[1] == "into" || f[1] == "from"):
+		k.write, table = true, f[2]
 	case len(f) >= 2 && f[0] == "update":
-		table = f[1]
+		k.write, table = true, f[1]
+	case len(f) >= 1 && f[0] == "with": // a CTE may write; assume it does
+		k.write = true
 	}
 	if i := strings.IndexByte(table, '('); i >= 0 {
 		table = table[:i]
 	}
-	w := cachedTables[table]
-	c.writes.Store(query, w)
-	return w
+	k.cached = cachedTables[table]
+	c.writes.Store(query, k)
+	return k
 }
 
 // Generation changes whenever this process writes a registration, deployment, published resource, course or
@@ -92,13 +101,31 @@ func (c *queryCache) writesCached(query string) bool {
 // change made here applies at once; changes by other processes wait for the caches' TTL.
 func (s *Store) Generation() int64 { return s.cache.gen.Load() }
 
-func (c conn) noteWrite(query string) {
-	if c.s.cache.writesCached(query) {
+func (c conn) noteWrite(ctx context.Context, query string) {
+	k := c.s.cache.kind(query)
+	if k.write {
+		store.MemoFrom(ctx).Clear()
+	}
+	if k.cached {
 		c.s.cache.gen.Add(1)
 		if c.touched != nil {
 			c.touched.Store(true)
 		}
 	}
+}
+
+// memoized reads through the request's memo (store.Memo): a row read once in a request is not read again until
+// the request writes something.
+func memoized[T any](ctx context.Context, key string, load func() (T, error)) (T, error) {
+	m := store.MemoFrom(ctx)
+	if v, ok := m.Get(key); ok {
+		return v.(T), nil
+	}
+	v, err := load()
+	if err == nil {
+		m.Put(key, v)
+	}
+	return v, err
 }
 
 // IsPostgresDSN reports whether dsn names a PostgreSQL database rather than a SQLite file.
@@ -311,7 +338,7 @@ func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 const maxCachedStatements = 512
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	c.noteWrite(query)
+	c.noteWrite(ctx, query)
 	q := c.s.q(query)
 	if st := c.stmt(ctx, q); st != nil {
 		res, err := st.ExecContext(ctx, args...)
@@ -322,7 +349,7 @@ func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	c.noteWrite(query)
+	c.noteWrite(ctx, query)
 	q := c.s.q(query)
 	if st := c.stmt(ctx, q); st != nil {
 		rows, err := st.QueryContext(ctx, args...)
@@ -333,7 +360,7 @@ func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
-	c.noteWrite(query)
+	c.noteWrite(ctx, query)
 	q := c.s.q(query)
 	if st := c.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)

@@ -170,3 +170,42 @@ func testGradeRevisions(t *testing.T, s Stores) {
 		t.Fatalf("GradeOf: %v %+v", err, g)
 	}
 }
+
+// testRequestMemo: within one request (store.WithMemo) a row is read once, and the request's own write is seen by
+// its next read.
+func testRequestMemo(t *testing.T, s Stores) {
+	ctx := store.WithMemo(context.Background())
+	now := time.Now().UTC()
+	teacher := storeUser(t, s, "memo-teacher")
+	c := course.Course{FullName: "Memo 101", ShortName: "MEMO101", Visible: true, CreatedBy: teacher.ID, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateCourse(ctx, &c, nil); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.CourseByID(ctx, c.ID)
+	if err != nil || first.FullName != "Memo 101" {
+		t.Fatalf("first read: %+v %v", first, err)
+	}
+	first.FullName = "Renamed"
+	if err := s.UpdateCourse(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.CourseByID(ctx, c.ID); err != nil || again.FullName != "Renamed" {
+		t.Fatalf("a read after the request's write: %+v %v", again, err)
+	}
+	e := course.Enrolment{CourseID: c.ID, UserID: teacher.ID, Role: course.RoleTeacher, Status: course.StatusActive,
+		Method: course.MethodManual, CreatedAt: now, UpdatedAt: now}
+	if es, err := s.EnrolmentsOf(ctx, c.ID, teacher.ID); err != nil || len(es) != 0 {
+		t.Fatalf("no enrolment yet: %+v %v", es, err)
+	}
+	if err := s.CreateEnrolment(ctx, &e); err != nil {
+		t.Fatal(err)
+	}
+	es, err := s.EnrolmentsOf(ctx, c.ID, teacher.ID)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("after enrolling in the same request: %+v %v", es, err)
+	}
+	es[0].Role = course.RoleStudent // a caller changing its copy changes nothing remembered
+	if es, _ := s.EnrolmentsOf(ctx, c.ID, teacher.ID); es[0].Role != course.RoleTeacher {
+		t.Errorf("the memo handed out its own slice: %+v", es)
+	}
+}

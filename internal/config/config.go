@@ -113,8 +113,8 @@ func AddMemberSyncFlags(fs FlagSet, dst *float64) {
 		}
 		*dst = f
 	}
-	usage := "the largest share of a resource link's members one member sync may unenrol, "+
-		"in `percent` (1-100); a run that would unenrol more holds back until an admin confirms on the Sync page, or "+
+	usage := "the largest share of a resource link's members one member sync may unenrol, " +
+		"in `percent` (1-100); a run that would unenrol more holds back until an admin confirms on the Sync page, or " +
 		"`ltipub sync members --force` (platforms return empty or truncated rosters during outages); 100 never holds (env LTIPUB_MEMBER_SYNC_MAX_UNENROL)"
 	// The standard flag package (tests) and pflag (the CLI) take a value each in their own type.
 	switch fs := fs.(type) {

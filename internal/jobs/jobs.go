@@ -194,8 +194,6 @@ type Store interface {
 	publish.RosterStore
 
 	DeliveryStore
-	// SetLaunchWarning notes on a launch log entry what its link cannot sync.
-	SetLaunchWarning(ctx context.Context, logID int64, warning string) error
 
 	StartRun(ctx context.Context, r *Run) error
 	FinishRun(ctx context.Context, r Run) error

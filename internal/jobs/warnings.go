@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"strings"
 
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/lti"
@@ -127,24 +128,11 @@ func (s *Service) SyncWarnings(ctx context.Context, limit int) ([]ResourceWarnin
 	return out, total, nil
 }
 
-// NoteLaunchWarnings records on a launch log entry what the launch's link cannot sync, and returns it ("" when
-// nothing is missing).
-func (s *Service) NoteLaunchWarnings(ctx context.Context, logID int64, r publish.Resource, l publish.ResourceLink, legacyOutcome bool) string {
-	ws := LinkWarnings(r, l, legacyOutcome)
-	if len(ws) == 0 {
-		return ""
+// LaunchWarning is the launch log's text of LinkWarnings: one line per sync the link cannot do ("" for none).
+func LaunchWarning(r publish.Resource, l publish.ResourceLink, legacyOutcome bool) string {
+	var lines []string
+	for _, w := range LinkWarnings(r, l, legacyOutcome) {
+		lines = append(lines, w.Text())
 	}
-	text := ""
-	for i, w := range ws {
-		if i > 0 {
-			text += "\n"
-		}
-		text += w.Text()
-	}
-	if logID != 0 {
-		if err := s.cfg.Store.SetLaunchWarning(ctx, logID, text); err != nil {
-			s.log.WarnContext(ctx, "record the launch's sync warning", "log_id", logID, "error", err)
-		}
-	}
-	return text
+	return strings.Join(lines, "\n")
 }

@@ -20,7 +20,6 @@ type GradeDelivery interface {
 	RetryDeliveries(ctx context.Context, resourceID, userID int64) (int64, error)
 	ResourceWarnings(ctx context.Context, r publish.Resource) ([]jobs.Warning, error)
 	SyncWarnings(ctx context.Context, limit int) ([]jobs.ResourceWarning, int, error)
-	NoteLaunchWarnings(ctx context.Context, logID int64, r publish.Resource, l publish.ResourceLink, legacyOutcome bool) string
 	SentNotes(ctx context.Context, courseID int64) ([]jobs.SentNote, error)
 	NextGradeSync(ctx context.Context) (time.Time, error)
 }
@@ -179,14 +178,4 @@ func (s *Server) deliveryRetry(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
-}
-
-// noteLaunchWarnings records on the launch log entry the syncs this launch's link cannot do (no grade or roster
-// service offered), so that the admin sees it where the launch is.
-func (s *Server) noteLaunchWarnings(ctx context.Context, logID int64, landing publish.Landing, legacyOutcome bool) string {
-	d := s.gradeDelivery()
-	if d == nil {
-		return ""
-	}
-	return d.NoteLaunchWarnings(ctx, logID, landing.Resource, landing.ResourceLink, legacyOutcome)
 }

@@ -625,12 +625,6 @@ func (s *Store) HasLegacyOutcome(ctx context.Context, resourceLinkID int64) (boo
 	return n > 0, mapErr(err)
 }
 
-// SetLaunchWarning notes on a launch log entry what its link cannot sync.
-func (s *Store) SetLaunchWarning(ctx context.Context, logID int64, warning string) error {
-	_, err := s.c().exec(ctx, `UPDATE launch_log SET warning = $2 WHERE id = $1`, logID, warning)
-	return err
-}
-
 // SentNotes lists the scores platforms confirmed for a course's learners, per published activity (0: the course
 // total), oldest first.
 func (s *Store) SentNotes(ctx context.Context, courseID int64) ([]jobs.SentNote, error) {

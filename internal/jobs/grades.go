@@ -343,25 +343,24 @@ type outgoing struct {
 func (s *Service) sendPending(ctx context.Context, run *Run, c *lti.ServiceClient, r publish.Resource, act course.Activity,
 	l publish.ResourceLink, liURL string, userID int64) error {
 	target := "ags:" + liURL
-	var after int64
-	for {
-		var pend []PendingGrade
-		var err error
+	fetch := func(after int64) ([]PendingGrade, error) {
 		if r.IsCourse() {
-			pend, err = s.cfg.Store.PendingCourseGrades(ctx, l.ID, r.CourseID, target, userID, after, gradeBatch)
-		} else {
-			pend, err = s.cfg.Store.PendingActivityGrades(ctx, l.ID, r.ActivityID, target, userID, after, gradeBatch)
+			return s.cfg.Store.PendingCourseGrades(ctx, l.ID, r.CourseID, target, userID, after, gradeBatch)
 		}
-		if err != nil {
-			return err
-		}
-		if len(pend) == 0 {
-			break
-		}
+		return s.cfg.Store.PendingActivityGrades(ctx, l.ID, r.ActivityID, target, userID, after, gradeBatch)
+	}
+	type fetched struct {
+		pend []PendingGrade
+		err  error
+	}
+	pend, err := fetch(0)
+	for err == nil && len(pend) > 0 {
+		full := len(pend) == gradeBatch
 		var out []outgoing
+		var after int64
 		if r.IsCourse() {
 			after = pend[len(pend)-1].UserID
-			if len(pend) == gradeBatch {
+			if full {
 				// The last user's grades may go on in the next batch: leave that user to it.
 				last := pend[len(pend)-1].UserID
 				cut := len(pend)
@@ -372,20 +371,37 @@ func (s *Service) sendPending(ctx context.Context, run *Run, c *lti.ServiceClien
 					pend, after = pend[:cut], pend[cut-1].UserID
 				}
 			}
-			out, err = s.courseScores(ctx, r, pend)
+			if out, err = s.courseScores(ctx, r, pend); err != nil {
+				return err
+			}
 		} else {
 			after = pend[len(pend)-1].ID
 			out = activityScores(act, pend)
 		}
-		if err != nil {
-			return err
+		// Read the next batch while this one is sent: it covers other grades and other users (the cursor is
+		// past this batch), so what this batch records does not change it.
+		var next chan fetched
+		if full || r.IsCourse() {
+			next = make(chan fetched, 1)
+			go func() {
+				p, err := fetch(after)
+				next <- fetched{p, err}
+			}()
 		}
 		if err := s.send(ctx, run, c, l, liURL, target, out); err != nil {
+			if next != nil {
+				<-next
+			}
 			return err
 		}
-		if len(pend) < gradeBatch && !r.IsCourse() {
+		if next == nil {
 			break
 		}
+		f := <-next
+		pend, err = f.pend, f.err
+	}
+	if err != nil {
+		return err
 	}
 	if r.IsCourse() || act.Type != course.TypeAssignment {
 		return nil

@@ -58,7 +58,7 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := randomToken(9)
-		ctx := logging.WithRequestID(r.Context(), id)
+		ctx := account.WithClient(logging.WithRequestID(r.Context(), id), s.clientAddr(r))
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {

@@ -198,12 +198,3 @@ func isEmbedded(r *http.Request) bool {
 type returnLink struct{ URL, Name string }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
-
-// localRedirect returns next when it is a path on this site, and fallback otherwise, so that ?next= cannot send
-// people to another site.
-func localRedirect(next, fallback string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return fallback
-	}
-	return next
-}

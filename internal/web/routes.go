@@ -23,6 +23,7 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /account/password", s.requireUser(http.HandlerFunc(s.passwordSubmit)))
 	app.Handle("GET /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsForm)))
 	app.Handle("POST /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsSubmit)))
+	app.Handle("POST /admin/unlock", s.requireAdmin(http.HandlerFunc(s.unlockSubmit)))
 	s.courseRoutes(app)
 	s.syncRoutes(app)
 	s.publishRoutes(app)

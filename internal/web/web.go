@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -47,6 +48,8 @@ type Config struct {
 	Now func() time.Time
 	// Version is shown on the health endpoint and in the footer.
 	Version string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (sign-in throttling).
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves ltipub's pages and endpoints.

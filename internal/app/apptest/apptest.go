@@ -48,6 +48,9 @@ type Options struct {
 	Configure func(*config.Config)
 	// Jobs starts the job queue's workers (grade and member sync; periodic runs when Configure sets intervals).
 	Jobs bool
+	// LogOutput, when set, also receives the server's log at info level (access log included), for tests that
+	// assert on what is logged.
+	LogOutput io.Writer
 }
 
 // Instance is a running ltipub.
@@ -99,6 +102,9 @@ func Start(t testing.TB, opts Options) *Instance {
 		t.Fatalf("open store: %v", err)
 	}
 	log := logging.New(testWriter{t}, "warn", "text")
+	if opts.LogOutput != nil {
+		log = logging.New(io.MultiWriter(testWriter{t}, opts.LogOutput), "info", "text")
+	}
 	a, err := app.New(cfg, st, log)
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +158,15 @@ func (i *Instance) EnsureUser(t testing.TB, n account.NewUser) account.User {
 func (i *Instance) Client(t testing.TB) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// ClientFrom is Client with connections from the loopback address ip (any of 127.0.0.0/8 on Linux), so that a
+// test can be several clients at once.
+func (i *Instance) ClientFrom(t testing.TB, ip string) *http.Client {
+	c := i.Client(t)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	c.Transport = &http.Transport{DialContext: d.DialContext}
+	return c
 }
 
 // Login signs c in as username; it fails the test on anything but a redirect.

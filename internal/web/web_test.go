@@ -240,4 +240,3 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Error(e)
 	}
 }
-

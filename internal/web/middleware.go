@@ -76,7 +76,7 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
 				return
 			}
-			s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", logPath(r)),
 				slog.Int("status", sw.status), slog.Duration("took", time.Since(start)))
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))
@@ -192,7 +192,7 @@ func (s *Server) requirePublishing(next http.Handler) http.Handler {
 			return
 		}
 		if !settings.PublishingEnabled {
-			s.log.WarnContext(r.Context(), "LTI request refused: publishing is disabled", slog.String("path", r.URL.Path))
+			s.log.WarnContext(r.Context(), "LTI request refused: publishing is disabled", slog.String("path", logPath(r)))
 			s.renderProblem(w, r, &Problem{Status: http.StatusServiceUnavailable, Title: "LTI publishing is disabled on this site",
 				Cause: "The site administrator has turned LTI publishing off, so launches, logins and registrations are refused.",
 				Fix:   "A site administrator can turn it back on under Site administration → Settings (LTI publishing enabled)."})
@@ -203,7 +203,7 @@ func (s *Server) requirePublishing(next http.Handler) http.Handler {
 }
 
 func (s *Server) csrfDenied(w http.ResponseWriter, r *http.Request) {
-	s.log.WarnContext(r.Context(), "cross-origin form post refused", slog.String("path", r.URL.Path),
+	s.log.WarnContext(r.Context(), "cross-origin form post refused", slog.String("path", logPath(r)),
 		slog.String("origin", r.Header.Get("Origin")), slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")))
 	s.renderProblem(w, r, &Problem{Status: http.StatusForbidden, Title: "Form refused",
 		Cause: "This form was sent from another site, which is how cross-site request forgery works, so it was not accepted.",
@@ -214,4 +214,13 @@ func randomToken(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// logPath is the request path as logs show it: a dynamic registration URL's token is a credential while the
+// registration is pending (anyone holding it can register a platform), so it never reaches the log.
+func logPath(r *http.Request) string {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/lti/register/"); ok && rest != "" {
+		return "/lti/register/[token]"
+	}
+	return r.URL.Path
 }

@@ -145,7 +145,7 @@ type problemPage struct {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
 	if !errors.As(err, &p) {
-		s.log.ErrorContext(r.Context(), "request failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+		s.log.ErrorContext(r.Context(), "request failed", slog.String("path", logPath(r)), slog.Any("error", err))
 		p = &Problem{Status: http.StatusInternalServerError, Code: "internal_error", Title: "Something went wrong on our side",
 			Cause: "The server could not finish this request.",
 			Fix:   "Try again in a moment. If it keeps happening, give the site admin the request id below."}
@@ -159,7 +159,7 @@ func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p *Proble
 		p.Status = http.StatusBadRequest
 	}
 	if p.Status < 500 {
-		attrs := []any{slog.String("path", r.URL.Path), slog.Int("status", p.Status), slog.String("problem", p.Title)}
+		attrs := []any{slog.String("path", logPath(r)), slog.Int("status", p.Status), slog.String("problem", p.Title)}
 		if p.Err != nil {
 			attrs = append(attrs, slog.Any("error", p.Err))
 		}

@@ -126,6 +126,12 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		sessions.Cookie.Partitioned = true
 	}
 	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		if r.Context().Err() != nil {
+			// The client went away while its session was loaded or saved: nothing to answer, nothing to fix.
+			log.WarnContext(r.Context(), "session not loaded or saved: the client went away", slog.Any("error", err))
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
 		log.ErrorContext(r.Context(), "session store failed", slog.Any("error", err))
 		http.Error(w, "The session store is not answering; try again in a moment.", http.StatusInternalServerError)
 	}

@@ -224,3 +224,39 @@ func logPath(r *http.Request) string {
 	}
 	return r.URL.Path
 }
+
+// maxFormBody bounds a url-encoded form body: the largest is a pasted course file (maxImport).
+const maxFormBody = maxImport + 64<<10
+
+// readForm reads a url-encoded form body before anything else happens, so that a body that arrives too slowly, is
+// cut short by a client that went away, or is too large gets a 4xx here, quietly, instead of each handler
+// carrying on with an empty form and failing later on a cancelled context (which would look like the server's
+// fault in the error log). Multipart bodies (uploads) are read by their handlers, under their own limits.
+func (s *Server) readForm(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ct := r.Header.Get("Content-Type")
+		if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) &&
+			strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/x-www-form-urlencoded") {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+			if err := r.ParseForm(); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					s.renderProblem(w, r, &Problem{Status: http.StatusRequestEntityTooLarge, Title: "The form is too large",
+						Cause: fmt.Sprintf("The form sent is larger than %d MiB.", maxFormBody>>20), Fix: "Send less at once.", Err: err})
+					return
+				}
+				s.clientGone(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientGone answers a request whose client stopped sending (or went away) with a quiet 400: it is the client's
+// doing, so it is logged as a warning, never as a server error.
+func (s *Server) clientGone(w http.ResponseWriter, r *http.Request, err error) {
+	s.renderProblem(w, r, &Problem{Status: http.StatusBadRequest, Code: "request_incomplete", Title: "The request did not arrive whole",
+		Cause: "The browser stopped sending the request before it was complete, or took too long.",
+		Fix:   "Send it again.", Err: err})
+}

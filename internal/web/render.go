@@ -144,6 +144,12 @@ type problemPage struct {
 // internal error, logged with its whole chain and shown as a generic page with the request id.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var p *Problem
+	if !errors.As(err, &p) && r.Context().Err() != nil {
+		// The request's own context ended: the client went away (or its connection was cut) while the server was
+		// working for it. Whatever failed, failed for that reason; it is not the server's fault.
+		s.clientGone(w, r, err)
+		return
+	}
 	if !errors.As(err, &p) {
 		s.log.ErrorContext(r.Context(), "request failed", slog.String("path", logPath(r)), slog.Any("error", err))
 		p = &Problem{Status: http.StatusInternalServerError, Code: "internal_error", Title: "Something went wrong on our side",

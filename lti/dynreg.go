@@ -246,6 +246,8 @@ func checkURL(s string, allowHTTP bool) error {
 		return errors.New("not https")
 	case u.Fragment != "":
 		return errors.New("has a fragment")
+	case NonCanonicalIPv4(u.Hostname()):
+		return fmt.Errorf("its host %q is an IPv4 address in an unusual spelling; use a host name or four decimal numbers", u.Hostname())
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 	if f.Format != FormatVersion {
 		return File{}, nil, invalid("format", "must be %q, not %q", FormatVersion, f.Format)
 	}
-	ci := CourseInput{FullName: f.Course.FullName, ShortName: f.Course.ShortName}
+	ci := CourseInput{FullName: f.Course.FullName, ShortName: f.Course.ShortName, Summary: f.Course.Summary}
 	if err := ci.validate("course."); err != nil {
 		return File{}, nil, err
 	}

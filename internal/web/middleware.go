@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -89,6 +90,11 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h := w.Header()
 		nonce := randomToken(12)
 		h.Set("X-Content-Type-Options", "nosniff")
+		if strings.HasPrefix(s.cfg.BaseURL, "https://") {
+			// Browsers then never try plain http for this host, which a network attacker could answer. No
+			// includeSubDomains: ltipub cannot know what else runs under the operator's domain.
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		frame := "frame-ancestors 'none'"
 		settings, err := s.cfg.Site.Get(r.Context())
@@ -259,4 +265,34 @@ func (s *Server) clientGone(w http.ResponseWriter, r *http.Request, err error) {
 	s.renderProblem(w, r, &Problem{Status: http.StatusBadRequest, Code: "request_incomplete", Title: "The request did not arrive whole",
 		Cause: "The browser stopped sending the request before it was complete, or took too long.",
 		Fix:   "Send it again.", Err: err})
+}
+
+// sameScheme refuses a state-changing request whose Origin names this host under another scheme
+// (http://tool.example posting to https://tool.example): http.CrossOriginProtection compares the Origin's host
+// with the Host header only, and a page served over plain http (by anyone on the network path) must not be able
+// to post as if it were the https site. Browsers that send Sec-Fetch-Site have already compared schemes; the
+// LTI endpoints, which platforms post to cross-site, carry their own proofs and are left alone.
+func (s *Server) sameScheme(next http.Handler) http.Handler {
+	want := "http"
+	if strings.HasPrefix(s.cfg.BaseURL, "https://") {
+		want = "https"
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/lti/") || r.Header.Get("Sec-Fetch-Site") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" && o != "null" {
+			if u, err := url.Parse(o); err == nil && strings.EqualFold(u.Host, r.Host) && !strings.EqualFold(u.Scheme, want) {
+				s.csrfDenied(w, r)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

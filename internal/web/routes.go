@@ -49,6 +49,6 @@ func (s *Server) routes() http.Handler {
 	csrf.AddInsecureBypassPattern("/lti/")
 	csrf.SetDenyHandler(http.HandlerFunc(s.csrfDenied))
 
-	mux.Handle("/", s.sessions.LoadAndSave(s.readForm(s.loadUser(s.contain(csrf.Handler(app))))))
+	mux.Handle("/", s.sessions.LoadAndSave(s.readForm(s.loadUser(s.contain(s.sameScheme(csrf.Handler(app)))))))
 	return s.requestContext(s.securityHeaders(mux))
 }

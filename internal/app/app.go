@@ -88,6 +88,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 			Keys:   lti.NewRemoteKeySets(a.HTTP, lti.RemoteKeySetsOptions{MinRefetchInterval: cfg.JWKSMinRefetch}),
 			Nonces: st,
 			Leeway: cfg.ClockSkew,
+			MaxAge: cfg.MaxTokenAge,
 		},
 		BaseURL: cfg.BaseURL,
 		Log:     log,
@@ -138,7 +139,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 
 	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Site: a.Site, Courses: a.Courses, Publish: a.Publish, Sessions: sessions, Logger: log,
 		Launches: a.Launches, Keys: a.Keys, Platforms: a.Platforms, Sync: a.Jobs,
-		BaseURL: cfg.BaseURL, Version: Version})
+		BaseURL: cfg.BaseURL, Version: Version, TrustedProxies: cfg.Proxies})
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,10 @@ func TestValidate(t *testing.T) {
 		{"base url with query", []string{"--base-url", "https://t.example.edu/?a=1"}, "query"},
 		{"bad log level", []string{"--log-level", "loud"}, "--log-level"},
 		{"empty db", []string{"--db", ""}, "--db"},
+		{"token age too short", []string{"--max-token-age", "10s"}, "--max-token-age"},
+		{"token age", []string{"--max-token-age", "5m"}, ""},
+		{"trusted proxies", []string{"--trusted-proxies", "127.0.0.1, 10.0.0.0/8,::1"}, ""},
+		{"bad trusted proxy", []string{"--trusted-proxies", "proxy.example"}, "--trusted-proxies"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -35,13 +36,28 @@ import (
 // Version is set at build time with -ldflags "-X github.com/ltipub/ltipub/internal/app.Version=…".
 var Version = "dev"
 
-// OpenStore opens and migrates the database named by dsn.
+// OpenStore opens and migrates the database named by dsn, with the secrets key from LTIPUB_SECRETS_KEY_FILE or
+// its default place (OpenStoreWith).
 func OpenStore(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, error) {
+	return OpenStoreWith(ctx, dsn, os.Getenv("LTIPUB_SECRETS_KEY_FILE"), log)
+}
+
+// OpenStoreWith opens and migrates the database named by dsn, and sets up the encryption of its secrets with the
+// key in keyFile (see SecretsKeyPath for the default): plaintext secrets left from before are encrypted, and a key
+// that is not the database's stops it here.
+func OpenStoreWith(ctx context.Context, dsn, keyFile string, log *slog.Logger) (*sqlstore.Store, error) {
 	s, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.Migrate(ctx, log); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := openSecrets(ctx, s, keyFile, log); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -234,7 +250,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	st, err := OpenStore(ctx, cfg.DB, log)
+	st, err := OpenStoreWith(ctx, cfg.DB, cfg.SecretsKeyFile, log)
 	if err != nil {
 		return err
 	}

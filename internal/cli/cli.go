@@ -45,6 +45,7 @@ func Root() *Command {
 		publishedCmd(),
 		syncCmd(),
 		keysCmd(),
+		secretsCmd(),
 		versionCmd(),
 	}}
 }

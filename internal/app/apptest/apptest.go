@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +49,9 @@ type Options struct {
 	Configure func(*config.Config)
 	// Jobs starts the job queue's workers (grade and member sync; periodic runs when Configure sets intervals).
 	Jobs bool
+	// SecretsKeyFile is the secrets key; empty: beside a SQLite file, or one key file per PostgreSQL database,
+	// shared by every instance started on it.
+	SecretsKeyFile string
 	// LogOutput, when set, also receives the server's log at info level (access log included), for tests that
 	// assert on what is logged.
 	LogOutput io.Writer
@@ -97,7 +101,12 @@ func Start(t testing.TB, opts Options) *Instance {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	st, err := app.OpenStore(ctx, dsn, logging.Discard())
+	keyFile := opts.SecretsKeyFile
+	if keyFile == "" && sqlstore.IsPostgresDSN(dsn) {
+		keyFile = testKeyFile(t, dsn)
+	}
+	cfg.SecretsKeyFile = keyFile
+	st, err := app.OpenStoreWith(ctx, dsn, keyFile, logging.Discard())
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -128,6 +137,21 @@ func Start(t testing.TB, opts Options) *Instance {
 	inst.server = srv
 	t.Cleanup(inst.Close)
 	return inst
+}
+
+// testKeys maps a PostgreSQL DSN to its secrets key file, so that every instance on one database shares the key.
+var testKeys sync.Map
+
+func testKeyFile(t testing.TB, dsn string) string {
+	if p, ok := testKeys.Load(dsn); ok {
+		return p.(string)
+	}
+	path := filepath.Join(t.TempDir(), "secrets.key")
+	if err := app.NewSecretsKeyFile(path, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := testKeys.LoadOrStore(dsn, path)
+	return p.(string)
 }
 
 // Close stops the server and closes the store; safe to call twice.

@@ -81,7 +81,9 @@ func FuzzParseLoginInitiation(f *testing.F) {
 	f.Add("POST", "state=abc&id_token=eyJ.e30.x&error=invalid_request&error_description=oops")
 	f.Fuzz(func(t *testing.T, method, form string) {
 		for _, build := range []func() *http.Request{
-			func() *http.Request { return &http.Request{Method: method, URL: &url.URL{Path: "/lti/login", RawQuery: form}, Header: http.Header{}} },
+			func() *http.Request {
+				return &http.Request{Method: method, URL: &url.URL{Path: "/lti/login", RawQuery: form}, Header: http.Header{}}
+			},
 			func() *http.Request {
 				r := &http.Request{Method: method, URL: &url.URL{Path: "/lti/login"}, Body: io.NopCloser(strings.NewReader(form)),
 					Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}}

@@ -59,7 +59,9 @@ func TestCourseImportQuizAssignmentAndGrades(t *testing.T) {
 	}
 	signOut := func() {
 		t.Helper()
-		step("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))
+		// Wait for the sign-in button, not #username: the enrolments page, where the teacher signs out, has a
+		// #username field too, and the next step's navigation would then race the logout's redirect.
+		step("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("sign-in")))
 	}
 	openCourse := func() {
 		t.Helper()

@@ -231,8 +231,12 @@ func logPath(r *http.Request) string {
 	return r.URL.Path
 }
 
-// maxFormBody bounds a url-encoded form body: the largest is a pasted course file (maxImport).
-const maxFormBody = maxImport + 64<<10
+// maxFormBody bounds a url-encoded form body: the largest is a pasted course file (maxImport); every other form
+// (LTI launches with their id_token included) stays under maxSmallForm.
+const (
+	maxFormBody  = maxImport + 64<<10
+	maxSmallForm = 1 << 20
+)
 
 // readForm reads a url-encoded form body before anything else happens, so that a body that arrives too slowly, is
 // cut short by a client that went away, or is too large gets a 4xx here, quietly, instead of each handler
@@ -243,12 +247,16 @@ func (s *Server) readForm(next http.Handler) http.Handler {
 		ct := r.Header.Get("Content-Type")
 		if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) &&
 			strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/x-www-form-urlencoded") {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+			limit := int64(maxFormBody)
+			if r.URL.Path != "/courses/import" {
+				limit = maxSmallForm
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if err := r.ParseForm(); err != nil {
 				var tooBig *http.MaxBytesError
 				if errors.As(err, &tooBig) {
 					s.renderProblem(w, r, &Problem{Status: http.StatusRequestEntityTooLarge, Title: "The form is too large",
-						Cause: fmt.Sprintf("The form sent is larger than %d MiB.", maxFormBody>>20), Fix: "Send less at once.", Err: err})
+						Cause: fmt.Sprintf("The form sent is larger than %d KiB.", limit>>10), Fix: "Send less at once.", Err: err})
 					return
 				}
 				s.clientGone(w, r, err)

@@ -100,3 +100,16 @@ func TestSlowBodyAndClientGone(t *testing.T) {
 		t.Fatalf("a cut-short sign-in counted as a failure: %+v", n)
 	}
 }
+
+// TestFormTooLarge: a form over the limit is refused with 413 before any handler reads it.
+func TestFormTooLarge(t *testing.T) {
+	t.Parallel()
+	inst := apptest.Start(t, apptest.Options{})
+	big := "username=admin&password=" + strings.Repeat("x", 2<<20)
+	req, _ := http.NewRequest(http.MethodPost, inst.URL+"/login", strings.NewReader(big))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", inst.URL)
+	if r := inst.Do(t, inst.Client(t), req); r.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 2 MiB sign-in form: %d, want 413", r.StatusCode)
+	}
+}

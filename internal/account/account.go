@@ -156,7 +156,8 @@ func (e *ThrottledError) Error() string {
 // Is makes errors.Is(err, ErrTooManyAttempts) hold.
 func (e *ThrottledError) Is(target error) bool { return target == ErrTooManyAttempts }
 
-// throttleDelay is how long to wait after the latest of n failures, with free allowed for nothing.
+// throttleDelay is how long to wait after the latest of n failures when the first free ones cost no wait: 1 s
+// after the free ones, doubling with each failure after that, at most max.
 func throttleDelay(n, free int, max time.Duration) time.Duration {
 	if n < free {
 		return 0

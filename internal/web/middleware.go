@@ -231,8 +231,8 @@ func logPath(r *http.Request) string {
 	return r.URL.Path
 }
 
-// maxFormBody bounds a url-encoded form body: the largest is a pasted course file (maxImport); every other form
-// (LTI launches with their id_token included) stays under maxSmallForm.
+// maxFormBody bounds a url-encoded form body: the largest is a pasted course file (maxImport); the site's own
+// forms stay under maxSmallForm.
 const (
 	maxFormBody  = maxImport + 64<<10
 	maxSmallForm = 1 << 20
@@ -247,8 +247,10 @@ func (s *Server) readForm(next http.Handler) http.Handler {
 		ct := r.Header.Get("Content-Type")
 		if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) &&
 			strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/x-www-form-urlencoded") {
+			// Course imports and the LTI endpoints (which refuse an oversized id_token themselves, in the launch
+			// log) get the larger bound.
 			limit := int64(maxFormBody)
-			if r.URL.Path != "/courses/import" {
+			if r.URL.Path != "/courses/import" && !strings.HasPrefix(r.URL.Path, "/lti/") {
 				limit = maxSmallForm
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)

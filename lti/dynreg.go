@@ -135,14 +135,14 @@ func FetchPlatformConfiguration(ctx context.Context, client *http.Client, config
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, &Error{Code: CodeDRConfigFetch, Err: err,
-			Description: fmt.Sprintf("the platform's OpenID configuration at %s could not be fetched: %v", configURL, err),
+			Description: fmt.Sprintf("the platform's OpenID configuration at %s could not be fetched: %s", configURL, publicNetCause(err)),
 			Fix:         "check that the platform is reachable from the tool's server (DNS, firewall, TLS certificate), then start the registration again"}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxConfigBytes+1))
 	if err != nil {
 		return nil, &Error{Code: CodeDRConfigFetch, Err: err,
-			Description: fmt.Sprintf("the platform's OpenID configuration at %s could not be read: %v", configURL, err),
+			Description: fmt.Sprintf("the platform's OpenID configuration at %s could not be read: %s", configURL, publicNetCause(err)),
 			Fix:         "start the registration again; if it keeps failing, ask the platform administrator"}
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -246,6 +246,8 @@ func checkURL(s string, allowHTTP bool) error {
 		return errors.New("not https")
 	case u.Fragment != "":
 		return errors.New("has a fragment")
+	case NonCanonicalIPv4(u.Hostname()):
+		return fmt.Errorf("its host %q is an IPv4 address in an unusual spelling; use a host name or four decimal numbers", u.Hostname())
 	}
 	return nil
 }
@@ -373,13 +375,13 @@ func Register(ctx context.Context, client *http.Client, endpoint, registrationTo
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, &Error{Code: CodeDRRejected, Err: err,
-			Description: fmt.Sprintf("the platform's registration endpoint %s could not be reached: %v", endpoint, err),
+			Description: fmt.Sprintf("the platform's registration endpoint %s could not be reached: %s", endpoint, publicNetCause(err)),
 			Fix:         "check that the platform is reachable from the tool's server, then start the registration again from the platform"}
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxConfigBytes+1))
 	if err != nil {
-		return nil, &Error{Code: CodeDRRejected, Err: err, Description: fmt.Sprintf("the platform's registration answer could not be read: %v", err),
+		return nil, &Error{Code: CodeDRRejected, Err: err, Description: fmt.Sprintf("the platform's registration answer could not be read: %s", publicNetCause(err)),
 			Fix: "start the registration again from the platform"}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

@@ -41,6 +41,7 @@ const (
 	CodeAZPMismatch          Code = "azp_mismatch"
 	CodeExpired              Code = "token_expired"
 	CodeIssuedInFuture       Code = "iat_in_future"
+	CodeIssuedTooLongAgo     Code = "iat_too_old"
 	CodeNotYetValid          Code = "nbf_in_future"
 	CodeNonceMissing         Code = "nonce_missing"
 	CodeNonceMismatch        Code = "nonce_mismatch"
@@ -84,6 +85,7 @@ var (
 	ErrAZPMismatch            = &Error{Code: CodeAZPMismatch}
 	ErrExpired                = &Error{Code: CodeExpired}
 	ErrIssuedInFuture         = &Error{Code: CodeIssuedInFuture}
+	ErrIssuedTooLongAgo       = &Error{Code: CodeIssuedTooLongAgo}
 	ErrNotYetValid            = &Error{Code: CodeNotYetValid}
 	ErrNonceMissing           = &Error{Code: CodeNonceMissing}
 	ErrNonceMismatch          = &Error{Code: CodeNonceMismatch}
@@ -243,7 +245,9 @@ var codeInfos = map[Code]codeInfo{
 		"compare the client ID in the tool's registration with the one the platform assigned"},
 	CodeExpired:        {401, "the id_token has expired", fixClock},
 	CodeIssuedInFuture: {401, "the id_token was issued in the future", fixClock},
-	CodeNotYetValid:    {401, "the id_token is not valid yet (nbf)", fixClock},
+	CodeIssuedTooLongAgo: {401, "the id_token was issued too long ago",
+		"open the activity again from the platform (a launch must reach the tool within minutes); if it keeps happening, " + fixClock},
+	CodeNotYetValid: {401, "the id_token is not valid yet (nbf)", fixClock},
 	CodeNonceMissing: {401, "the id_token has no nonce",
 		"the platform must echo the login's nonce in the id_token; " + fixPlatformAdmin},
 	CodeNonceMismatch: {401, "the id_token nonce is not the one issued for this login", fixRelaunch},

@@ -26,6 +26,12 @@ import (
 // clocks drift.
 const DefaultLeeway = 60 * time.Second
 
+// DefaultMaxTokenAge bounds how long ago an id_token may have been issued (iat), whatever its exp says: a
+// platform signs the token the moment the browser is sent to the tool, so an older one has been kept somewhere.
+// The security framework allows the tool this bound (a MAY); it narrows the window for replaying a token that
+// leaked with a long exp.
+const DefaultMaxTokenAge = 10 * time.Minute
+
 // DefaultMaxTokenBytes bounds an id_token. Real launches are 2–8 KiB;
 // anything far larger is rejected before any decoding.
 const DefaultMaxTokenBytes = 16 << 10
@@ -48,6 +54,8 @@ type Validator struct {
 	Leeway time.Duration
 	// MaxTokenBytes bounds the raw token (default DefaultMaxTokenBytes).
 	MaxTokenBytes int
+	// MaxAge bounds now - iat, beyond Leeway (default DefaultMaxTokenAge).
+	MaxAge time.Duration
 }
 
 // Expect is what one launch must match, taken from the registration and
@@ -181,6 +189,14 @@ func (v *Validator) Validate(ctx context.Context, rawIDToken string, want Expect
 	if iat := m.IssuedAt.Time(); iat.After(now.Add(leeway)) {
 		return nil, newErr(CodeIssuedInFuture, nil, "the id_token was issued at %s, %s in the future (leeway %s)",
 			iat.UTC().Format(time.RFC3339), iat.Sub(now).Round(time.Second), leeway)
+	}
+	maxAge := v.MaxAge
+	if maxAge <= 0 {
+		maxAge = DefaultMaxTokenAge
+	}
+	if iat := m.IssuedAt.Time(); now.Sub(iat) > maxAge+leeway {
+		return nil, newErr(CodeIssuedTooLongAgo, nil, "the id_token was issued at %s, %s ago, more than the %s allowed (leeway %s)",
+			iat.UTC().Format(time.RFC3339), now.Sub(iat).Round(time.Second), maxAge, leeway)
 	}
 	if m.NotBefore != 0 {
 		if nbf := m.NotBefore.Time(); nbf.After(now.Add(leeway)) {

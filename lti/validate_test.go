@@ -124,6 +124,12 @@ func TestValidate(t *testing.T) {
 		{name: "expired", token: rs(with(func(c map[string]any) { c["exp"] = testNow.Add(-61 * time.Second).Unix() })), wantErr: ErrExpired},
 		{name: "exp missing", token: rs(with(func(c map[string]any) { delete(c, "exp") })), wantErr: ErrClaimMissing},
 		{name: "iat in future", token: rs(with(func(c map[string]any) { c["iat"] = testNow.Add(2 * time.Minute).Unix() })), wantErr: ErrIssuedInFuture},
+		{name: "iat too long ago", token: rs(with(func(c map[string]any) {
+			c["iat"], c["exp"] = testNow.Add(-DefaultMaxTokenAge-2*time.Minute).Unix(), testNow.Add(time.Hour).Unix()
+		})), wantErr: ErrIssuedTooLongAgo},
+		{name: "iat old but within the age and leeway", token: rs(with(func(c map[string]any) {
+			c["iat"], c["exp"] = testNow.Add(-DefaultMaxTokenAge-30*time.Second).Unix(), testNow.Add(time.Hour).Unix()
+		}))},
 		{name: "iat missing", token: rs(with(func(c map[string]any) { delete(c, "iat") })), wantErr: ErrClaimMissing},
 		{name: "nbf in future", token: rs(with(func(c map[string]any) { c["nbf"] = testNow.Add(2 * time.Minute).Unix() })), wantErr: ErrNotYetValid},
 		{name: "nonce missing", token: rs(with(func(c map[string]any) { delete(c, "nonce") })), wantErr: ErrNonceMissing},

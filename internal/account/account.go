@@ -76,7 +76,8 @@ var (
 	// ErrUsernameTaken means another account already has the username.
 	ErrUsernameTaken = errors.New("that username is already taken")
 	// ErrTooManyAttempts means the username had too many failed sign-ins recently.
-	ErrTooManyAttempts = errors.New("too many failed sign-ins for this username: wait 15 minutes, or ask a site administrator to set a new password")
+	// The error returned is a *ThrottledError, which says how long to wait.
+	ErrTooManyAttempts = errors.New("too many failed sign-ins: wait, or ask a site administrator to unlock the username")
 	// ErrNoPassword means the account cannot sign in with a password (LTI accounts, until one is set).
 	ErrNoPassword = errors.New("this account has no password: it signs in by launching from a platform")
 	// ErrSuspended means a site administrator suspended the account.
@@ -95,24 +96,139 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
 type Service struct {
 	Store Store
 	Now   func() time.Time
-	// Failures, when set, slows password guessing: after MaxFailures failed sign-ins for one username within
-	// FailureWindow, Authenticate refuses that username until the window has passed.
+	// Failures, when set, slows password guessing down per client and per username (see ClientWindow).
 	Failures FailureStore
 }
 
-// FailureStore remembers failed sign-ins; it lives in the database so that every instance counts alike.
+// FailureStore remembers failed sign-ins, with the client they came from; it lives in the database so that every
+// instance counts alike.
 type FailureStore interface {
-	RecordLoginFailure(ctx context.Context, username string, at time.Time) error
-	CountLoginFailures(ctx context.Context, username string, since time.Time) (int, error)
-	ClearLoginFailures(ctx context.Context, username string, before time.Time) error
+	RecordLoginFailure(ctx context.Context, username, client string, at time.Time) error
+	LoginFailures(ctx context.Context, username, client string, accountSince, clientSince time.Time) (FailureCounts, error)
+	ClearLoginFailures(ctx context.Context, username, client string, before time.Time) error
+	UnlockLogin(ctx context.Context, username string) (int, error)
 }
 
-// Sign-in throttling: 10 failures in 15 minutes lock a username for the rest of the window. Ten is far above
-// honest typos and far below what guessing needs.
+// FailureCount is a number of failed sign-ins and the time of the latest.
+type FailureCount struct {
+	N    int
+	Last time.Time
+}
+
+// FailureCounts are the failed sign-ins that concern one attempt: for the username from any client within
+// AccountWindow (Account), and within ClientWindow for the username from this client (Pair) and from this client
+// for any username (Client).
+type FailureCounts struct {
+	Account, Pair, Client FailureCount
+}
+
+// Sign-in throttling. Beyond a free allowance, each further attempt must wait a delay that doubles with every
+// failure, counted from the latest failure:
+//
+//   - per client and username: after PairFreeFailures within ClientWindow, up to ClientMaxDelay. This is what
+//     slows a guesser down (to a few dozen guesses a day), and it is tied to the guesser's address, so it never
+//     stands in the owner's way on another one.
+//   - per client, any username: after ClientFreeFailures within ClientWindow, up to ClientMaxDelay, against one
+//     address trying many usernames. It is higher, so that many people behind one campus address are not held up
+//     by a few typos.
+//   - per username, any client: after AccountFreeFailures within AccountWindow, capped at AccountMaxDelay,
+//     against guessing spread over many addresses. The cap is short so that the owner, from a new address, always
+//     gets in within a minute whatever strangers do; it still holds a distributed guesser to one try per
+//     AccountMaxDelay.
+//
+// An attempt refused for waiting is not checked and not counted, so refused attempts do not lengthen anybody's wait.
 const (
-	MaxFailures   = 10
-	FailureWindow = 15 * time.Minute
+	ClientWindow        = 24 * time.Hour
+	ClientMaxDelay      = time.Hour
+	AccountWindow       = 15 * time.Minute
+	PairFreeFailures    = 5
+	ClientFreeFailures  = 30
+	AccountFreeFailures = 10
+	AccountMaxDelay     = 30 * time.Second
 )
+
+// ThrottledError is ErrTooManyAttempts with the wait: Wait is how long until the next attempt is checked, and
+// ByClient says whether the wait is the client's own (its failures) rather than the account's (everyone's).
+type ThrottledError struct {
+	Wait     time.Duration
+	ByClient bool
+}
+
+func (e *ThrottledError) Error() string {
+	who := "for this username"
+	if e.ByClient {
+		who = "from this address"
+	}
+	return fmt.Sprintf("too many failed sign-ins %s: wait %s", who, e.Wait.Round(time.Second))
+}
+
+// Is makes errors.Is(err, ErrTooManyAttempts) hold.
+func (e *ThrottledError) Is(target error) bool { return target == ErrTooManyAttempts }
+
+// throttleDelay is how long to wait after the latest of n failures when the first free ones cost no wait: 1 s
+// after the free ones, doubling with each failure after that, at most max.
+func throttleDelay(n, free int, max time.Duration) time.Duration {
+	if n < free {
+		return 0
+	}
+	shift := n - free
+	if shift > 20 {
+		return max
+	}
+	d := time.Second << shift
+	if d > max {
+		return max
+	}
+	return d
+}
+
+// wait is how long until an attempt with these counts may be checked, at now.
+func (fc FailureCounts) wait(now time.Time) (time.Duration, bool) {
+	var longest time.Duration
+	byClient := false
+	for _, r := range []struct {
+		c      FailureCount
+		free   int
+		max    time.Duration
+		client bool
+	}{
+		{fc.Pair, PairFreeFailures, ClientMaxDelay, true},
+		{fc.Client, ClientFreeFailures, ClientMaxDelay, true},
+		{fc.Account, AccountFreeFailures, AccountMaxDelay, false},
+	} {
+		if w := r.c.Last.Add(throttleDelay(r.c.N, r.free, r.max)).Sub(now); w > longest {
+			longest, byClient = w, r.client
+		}
+	}
+	return longest, byClient
+}
+
+// clientKey is the context key of the client address (WithClient).
+type clientKey struct{}
+
+// WithClient names the client an attempt comes from (its IP address, or the network for IPv6); Authenticate
+// throttles per client as well as per username. The web layer sets it on every request.
+func WithClient(ctx context.Context, client string) context.Context {
+	return context.WithValue(ctx, clientKey{}, client)
+}
+
+func clientFrom(ctx context.Context) string {
+	c, _ := ctx.Value(clientKey{}).(string)
+	return c
+}
+
+// Unlock forgets every failed sign-in for username, from every client, so that it can sign in at once; it returns
+// how many failures there were. A site admin uses it (web and CLI) when an owner is held up.
+func (s *Service) Unlock(ctx context.Context, username string) (int, error) {
+	if s.Failures == nil {
+		return 0, nil
+	}
+	n, err := s.Failures.UnlockLogin(ctx, strings.ToLower(strings.TrimSpace(username)))
+	if err != nil {
+		return 0, fmt.Errorf("unlock sign-in of %q: %w", username, err)
+	}
+	return n, nil
+}
 
 // NewUser is what it takes to create an account.
 type NewUser struct {
@@ -177,29 +293,33 @@ func (s *Service) Create(ctx context.Context, n NewUser) (User, error) {
 	return u, nil
 }
 
-// Authenticate checks a username and password and records the login. Failed attempts are counted per username
-// (known or not, so the answer does not reveal which exist) when a FailureStore is set.
+// Authenticate checks a username and password and records the login. When a FailureStore is set, failed attempts
+// are counted per username (known or not, so the answer does not reveal which exist) and per client (WithClient),
+// and attempts that come too soon get a *ThrottledError (see the throttling constants).
 func (s *Service) Authenticate(ctx context.Context, username, password string) (User, error) {
 	username = strings.TrimSpace(username)
-	key := strings.ToLower(username)
+	key, client := strings.ToLower(username), clientFrom(ctx)
 	if s.Failures != nil {
-		n, err := s.Failures.CountLoginFailures(ctx, key, s.now().Add(-FailureWindow))
+		now := s.now()
+		fc, err := s.Failures.LoginFailures(ctx, key, client, now.Add(-AccountWindow), now.Add(-ClientWindow))
 		if err != nil {
 			return User{}, fmt.Errorf("count failed sign-ins: %w", err)
 		}
-		if n >= MaxFailures {
-			return User{}, ErrTooManyAttempts
+		if wait, byClient := fc.wait(now); wait > 0 {
+			return User{}, &ThrottledError{Wait: wait, ByClient: byClient}
 		}
 	}
 	u, err := s.authenticate(ctx, username, password)
 	if s.Failures != nil {
 		switch {
 		case errors.Is(err, ErrBadCredentials):
-			if ferr := s.Failures.RecordLoginFailure(ctx, key, s.now()); ferr != nil {
+			if ferr := s.Failures.RecordLoginFailure(ctx, key, client, s.now()); ferr != nil {
 				return User{}, fmt.Errorf("record failed sign-in: %w", ferr)
 			}
 		case err == nil:
-			if ferr := s.Failures.ClearLoginFailures(ctx, key, s.now().Add(-FailureWindow)); ferr != nil {
+			// The owner's own typos from this client are forgiven; strangers' failures from elsewhere still count
+			// against the username, so that a distributed guesser stays slowed.
+			if ferr := s.Failures.ClearLoginFailures(ctx, key, client, s.now().Add(-ClientWindow)); ferr != nil {
 				return User{}, fmt.Errorf("clear failed sign-ins: %w", ferr)
 			}
 		}

@@ -145,11 +145,15 @@ func (a *Admin) Detail(ctx context.Context, id int64) (Detail, error) {
 		return Detail{}, err
 	}
 	if f := a.Accounts.Failures; f != nil {
-		n, err := f.CountLoginFailures(ctx, strings.ToLower(u.Username), a.Accounts.now().Add(-FailureWindow))
+		// Locked: failed sign-ins from anywhere make this username wait now (the per-username rule; a client's
+		// own longer wait is that client's business).
+		now := a.Accounts.now()
+		fc, err := f.LoginFailures(ctx, strings.ToLower(u.Username), "", now.Add(-AccountWindow), now.Add(-ClientWindow))
 		if err != nil {
 			return Detail{}, err
 		}
-		d.Locked = n >= MaxFailures
+		wait, _ := fc.wait(now)
+		d.Locked = wait > 0
 	}
 	return d, nil
 }
@@ -230,6 +234,6 @@ func (s *Service) UnlockSignIn(ctx context.Context, username string) error {
 	if s.Failures == nil {
 		return nil
 	}
-	// Failures are counted under the lower-cased username (Authenticate); a zero time removes nobody else's.
-	return s.Failures.ClearLoginFailures(ctx, strings.ToLower(strings.TrimSpace(username)), time.Time{})
+	_, err := s.Unlock(ctx, username)
+	return err
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -36,13 +37,33 @@ import (
 // Version is set at build time with -ldflags "-X github.com/ltipub/ltipub/internal/app.Version=…".
 var Version = "dev"
 
-// OpenStore opens and migrates the database named by dsn.
+// OpenStore opens and migrates the database named by dsn, with the secrets key from LTIPUB_SECRETS_KEY_FILE or
+// its default place (OpenStoreWith).
 func OpenStore(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, error) {
-	s, err := sqlstore.Open(ctx, dsn)
+	return OpenStoreWith(ctx, dsn, os.Getenv("LTIPUB_SECRETS_KEY_FILE"), log)
+}
+
+// OpenStoreWith opens and migrates the database named by dsn, and sets up the encryption of its secrets with the
+// key in keyFile (see SecretsKeyPath for the default): plaintext secrets left from before are encrypted, and a key
+// that is not the database's stops it here.
+func OpenStoreWith(ctx context.Context, dsn, keyFile string, log *slog.Logger) (*sqlstore.Store, error) {
+	return OpenStoreWithOptions(ctx, dsn, keyFile, sqlstore.Options{}, log)
+}
+
+// OpenStoreWithOptions is OpenStoreWith with the store's own options (tests wrap the driver to count statements).
+func OpenStoreWithOptions(ctx context.Context, dsn, keyFile string, o sqlstore.Options, log *slog.Logger) (*sqlstore.Store, error) {
+	s, err := sqlstore.OpenWith(ctx, dsn, o)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.Migrate(ctx, log); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := openSecrets(ctx, s, keyFile, log); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -103,6 +124,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 			Keys:   lti.NewRemoteKeySets(a.HTTP, lti.RemoteKeySetsOptions{MinRefetchInterval: cfg.JWKSMinRefetch}),
 			Nonces: st,
 			Leeway: cfg.ClockSkew,
+			MaxAge: cfg.MaxTokenAge,
 		},
 		Publish:  a.Publish,
 		Keys:     a.Keys,
@@ -148,13 +170,19 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		sessions.Cookie.Partitioned = true
 	}
 	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		if r.Context().Err() != nil {
+			// The client went away while its session was loaded or saved: nothing to answer, nothing to fix.
+			log.WarnContext(r.Context(), "session not loaded or saved: the client went away", slog.Any("error", err))
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
 		log.ErrorContext(r.Context(), "session store failed", slog.Any("error", err))
 		http.Error(w, "The session store is not answering; try again in a moment.", http.StatusInternalServerError)
 	}
 
 	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Users: a.Users, Site: a.Site, Courses: a.Courses, Publish: a.Publish, Sessions: sessions, Logger: log,
 		Launches: a.Launches, Keys: a.Keys, Platforms: a.Platforms, Sync: a.Jobs,
-		BaseURL: cfg.BaseURL, Version: Version, Metrics: a.Metrics, MetricsToken: cfg.MetricsToken})
+		BaseURL: cfg.BaseURL, Version: Version, Metrics: a.Metrics, MetricsToken: cfg.MetricsToken, TrustedProxies: cfg.Proxies})
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +292,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer
 		}
 		defer metricsLn.Close()
 	}
-	st, err := CreateStore(ctx, cfg.DB, log)
+	st, err := CreateStore(ctx, cfg.DB, cfg.SecretsKeyFile, log)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ const settingBaseURL = "server_base_url"
 
 // CreateStore is what serve and migrate do: check dsn, create the database when it is missing (for SQLite, its
 // folder only when it is the default one, so that a mistyped folder is not created), and migrate it.
-func CreateStore(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, error) {
+func CreateStore(ctx context.Context, dsn, keyFile string, log *slog.Logger) (*sqlstore.Store, error) {
 	if err := config.CheckDB(dsn); err != nil {
 		return nil, err
 	}
@@ -35,14 +35,14 @@ func CreateStore(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.S
 			return nil, fmt.Errorf("--db %s: the folder %s does not exist; create it (mkdir -p %s) or correct the path", dsn, dir, dir)
 		}
 	}
-	st, err := OpenStore(ctx, dsn, log)
+	st, err := OpenStoreWith(ctx, dsn, keyFile, log)
 	return st, pgHint(err, dsn)
 }
 
 // OpenExisting is what every command but serve and migrate does: open a database that an earlier serve or migrate
 // created, and refuse a missing one instead of creating an empty one. Migrations still run, so that a command
 // from a newer ltipub works on a database the server has not migrated yet.
-func OpenExisting(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.Store, error) {
+func OpenExisting(ctx context.Context, dsn, keyFile string, log *slog.Logger) (*sqlstore.Store, error) {
 	if err := config.CheckDB(dsn); err != nil {
 		return nil, err
 	}
@@ -75,6 +75,13 @@ func OpenExisting(ctx context.Context, dsn string, log *slog.Logger) (*sqlstore.
 		return nil, notOurs(dsn)
 	}
 	if err := st.Migrate(ctx, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := openSecrets(ctx, st, keyFile, log); err != nil {
 		st.Close()
 		return nil, err
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/ltipub/ltipub/internal/config"
 )
 
 // Env is what a command runs with: where it reads and writes.
@@ -46,6 +48,10 @@ func Root(env Env) *cobra.Command {
 		SilenceUsage:  true,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
+	// Every command that opens the database needs the key its secrets are sealed with (serve and rotate-key
+	// declare their own).
+	var keyFile string
+	config.AddSecretsKeyFileFlag(root.PersistentFlags(), &keyFile)
 	root.AddCommand(
 		serveCmd(env),
 		migrateCmd(env),
@@ -60,6 +66,7 @@ func Root(env Env) *cobra.Command {
 		versionCmd(env),
 		demoCmd(env),
 		quizCmd(env),
+		secretsCmd(env),
 	)
 	// Cobra would add these when it runs; adding them now makes the tree complete for whoever walks it (tests).
 	root.InitDefaultHelpCmd()

@@ -58,9 +58,9 @@ func TestDBTyposRefused(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	// ltipub.db with its WAL files, and the empty file, untouched.
+	// ltipub.db with its WAL files and the secrets key migrate made beside it, and the empty file, untouched.
 	for _, n := range names {
-		if !strings.HasPrefix(n, "ltipub.db") && n != "notes.txt" {
+		if !strings.HasPrefix(n, "ltipub.db") && n != "notes.txt" && n != "secrets.key" {
 			t.Errorf("a refused command left %s behind (folder holds %v)", n, names)
 		}
 	}
@@ -116,7 +116,15 @@ func TestRecordedBaseURL(t *testing.T) {
 func TestPostgresDB(t *testing.T) {
 	t.Parallel()
 	dsn := sqltest.DSN(t, sqlstore.Postgres)
-	if out, errOut, code := run(t, "platform", "add", "--name", "Moodle", "--db", dsn, "--json"); code != 0 || !strings.Contains(out, `"status":"Pending"`) {
+	// PostgreSQL has no folder to keep a secrets key in: without one the command says how to make it.
+	if _, errOut, code := run(t, "platform", "list", "--db", dsn); code != 1 || !strings.Contains(errOut, "ltipub secrets new-key --file") {
+		t.Fatalf("PostgreSQL without a secrets key: %d %s", code, errOut)
+	}
+	key := filepath.Join(t.TempDir(), "secrets.key")
+	if _, errOut, code := run(t, "secrets", "new-key", "--file", key); code != 0 {
+		t.Fatalf("secrets new-key: %d %s", code, errOut)
+	}
+	if out, errOut, code := run(t, "platform", "add", "--name", "Moodle", "--db", dsn, "--secrets-key-file", key, "--json"); code != 0 || !strings.Contains(out, `"status":"Pending"`) {
 		t.Fatalf("platform add on PostgreSQL: %d %s %s", code, out, errOut)
 	}
 	u, err := url.Parse(dsn)

@@ -24,6 +24,8 @@ type appOptions struct {
 	allowPrivate bool
 	log          *slog.Logger
 	configure    func(*config.Config)
+	// keyFile is the secrets key (empty: --secrets-key-file, LTIPUB_SECRETS_KEY_FILE, or beside a SQLite file).
+	keyFile string
 }
 
 // openApp is how every command but serve and migrate reaches ltipub: the database must exist (a typo in --db is
@@ -36,7 +38,18 @@ func openApp(cmd *cobra.Command, dsn string, o appOptions) (*app.App, func(), er
 		baseURL = f.Value.String()
 		baseGiven = f.Changed || os.Getenv("LTIPUB_BASE_URL") != ""
 	}
+	if o.keyFile == "" {
+		o.keyFile = secretsKeyFile(cmd)
+	}
 	return openAppAt(cmd.Context(), dsn, baseURL, baseGiven, o)
+}
+
+// secretsKeyFile is --secrets-key-file (or LTIPUB_SECRETS_KEY_FILE); empty means the key beside a SQLite file.
+func secretsKeyFile(cmd *cobra.Command) string {
+	if f := cmd.Flag("secrets-key-file"); f != nil {
+		return f.Value.String()
+	}
+	return os.Getenv("LTIPUB_SECRETS_KEY_FILE")
 }
 
 // openAppAt is openApp for callers without a command line (the sync session that tests drive): baseGiven says
@@ -54,7 +67,12 @@ func openAppAt(ctx context.Context, dsn, baseURL string, baseGiven bool, o appOp
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	st, err := app.OpenExisting(ctx, dsn, o.log)
+	// Secrets in the database are sealed: commands open them with the server's key (LTIPUB_SECRETS_KEY_FILE, or
+	// the key beside a SQLite file).
+	if o.keyFile == "" {
+		o.keyFile = os.Getenv("LTIPUB_SECRETS_KEY_FILE")
+	}
+	st, err := app.OpenExisting(ctx, dsn, o.keyFile, o.log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ltipub/ltipub/internal/app"
 )
 
 // TestREADMECommands runs every command line of the README's Commands block, in each form its syntax allows
@@ -246,6 +248,12 @@ func (fx *fixture) value(t *testing.T, cmd, flag, ph string) string {
 		return dir
 	case "--addr":
 		return "127.0.0.1:0"
+	case "--file": // a new key file: it refuses to overwrite one
+		dir, err := os.MkdirTemp(fx.dir, "key-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, "secrets.key")
 	}
 	if flag != "" {
 		if v, ok := byFlag[flag]; ok {
@@ -338,6 +346,8 @@ func flagsFirst(t *testing.T, args []string) []string {
 func (fx *fixture) run(t *testing.T, line string, args []string) {
 	db := filepath.Join(t.TempDir(), "ltipub.db")
 	copyFile(t, fx.db, db)
+	// The fixture's secrets are sealed with the key made beside it; the copy needs it beside itself too.
+	copyFile(t, filepath.Join(filepath.Dir(fx.db), app.SecretsKeyFileName), filepath.Join(filepath.Dir(db), app.SecretsKeyFileName))
 	c, _, err := Root(Env{}).Find(args)
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func migrateCmd(env Env) *cobra.Command {
 	c := &cobra.Command{Use: "migrate", Short: "apply database migrations and exit", Args: noArgs}
 	config.AddDBFlag(c.Flags(), &dsn)
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		st, err := app.CreateStore(cmd.Context(), dsn, logging.New(env.Stderr, "info", "text"))
+		st, err := app.CreateStore(cmd.Context(), dsn, secretsKeyFile(cmd), logging.New(env.Stderr, "info", "text"))
 		if err != nil {
 			return err
 		}

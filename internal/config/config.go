@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -43,6 +44,15 @@ type Config struct {
 	// Validate reads it into MetricsToken (tests may set MetricsToken directly).
 	MetricsTokenFile string
 	MetricsToken     string
+
+	// MaxTokenAge bounds how long ago a launch's id_token was issued (zero: lti.DefaultMaxTokenAge, 10 min).
+	MaxTokenAge time.Duration
+	// TrustedProxies lists, comma-separated, the reverse proxies (addresses or CIDR prefixes) whose
+	// X-Forwarded-For names the client; Validate parses it into Proxies.
+	TrustedProxies string
+	Proxies        []netip.Prefix
+	// SecretsKeyFile holds the key that encrypts secrets in the database (empty: see app.SecretsKeyPath).
+	SecretsKeyFile string
 }
 
 // Defaults for a newcomer's machine.
@@ -150,6 +160,13 @@ func parsePercent(v string) (float64, error) {
 	return f, nil
 }
 
+// AddSecretsKeyFileFlag registers --secrets-key-file on fs: every subcommand that opens the database takes it.
+func AddSecretsKeyFileFlag(fs FlagSet, dst *string) {
+	fs.StringVar(dst, "secrets-key-file", env("LTIPUB_SECRETS_KEY_FILE", ""),
+		"`file` holding the key that encrypts private keys, LTI 1.1 secrets and service tokens in the database; default: "+
+			"secrets.key beside a SQLite database (made on first start), required for PostgreSQL (env LTIPUB_SECRETS_KEY_FILE)")
+}
+
 // AddServeFlags registers the server's flags on fs.
 func (c *Config) AddServeFlags(fs FlagSet) {
 	fs.StringVar(&c.Addr, "addr", env("LTIPUB_ADDR", DefaultAddr), "`host:port` to listen on (env LTIPUB_ADDR)")
@@ -170,6 +187,12 @@ func (c *Config) AddServeFlags(fs FlagSet) {
 	fs.StringVar(&c.MetricsTokenFile, "metrics-token-file", env("LTIPUB_METRICS_TOKEN_FILE", ""),
 		"serve /metrics on the main listener to requests with \"Authorization: Bearer <token>\", the token being this `file`'s first line (env LTIPUB_METRICS_TOKEN_FILE)")
 	AddMemberSyncFlags(fs, &c.MemberSyncMaxUnenrol)
+	AddSecretsKeyFileFlag(fs, &c.SecretsKeyFile)
+	fs.DurationVar(&c.MaxTokenAge, "max-token-age", envDuration("LTIPUB_MAX_TOKEN_AGE", 10*time.Minute),
+		"refuse launches whose id_token was issued longer ago than this (beyond --clock-skew) (env LTIPUB_MAX_TOKEN_AGE)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("LTIPUB_TRUSTED_PROXIES", ""),
+		"comma-separated `addresses or CIDR prefixes` of reverse proxies whose X-Forwarded-For names the client, for sign-in throttling "+
+			"(for example 127.0.0.1,10.0.0.0/8) (env LTIPUB_TRUSTED_PROXIES)")
 	fs.DurationVar(&c.KeyOverlap, "key-overlap", envDuration("LTIPUB_KEY_OVERLAP", 72*time.Hour),
 		"how long a rotated tool key stays published (env LTIPUB_KEY_OVERLAP)")
 }
@@ -179,6 +202,7 @@ func (c *Config) Validate() error {
 	base, baseErr := url.Parse(c.BaseURL)
 	_, port, addrErr := net.SplitHostPort(c.Addr)
 	portNum, portErr := strconv.Atoi(port)
+	proxies, proxyErr := parseProxies(c.TrustedProxies)
 	checks := []struct {
 		bad bool
 		msg string
@@ -195,6 +219,9 @@ func (c *Config) Validate() error {
 		{!oneOf(c.LogFormat, "text", "json"), fmt.Sprintf("--log-format %q must be text or json", c.LogFormat)},
 		{c.ClockSkew < 0 || c.ClockSkew > 10*time.Minute, "--clock-skew must be between 0s and 10m"},
 		{c.KeyOverlap < 0, "--key-overlap must not be negative"},
+		{c.MaxTokenAge < 0 || (c.MaxTokenAge > 0 && c.MaxTokenAge < time.Minute) || c.MaxTokenAge > 24*time.Hour,
+			"--max-token-age must be between 1m and 24h (platforms sign the id_token just before the browser brings it)"},
+		{proxyErr != nil, fmt.Sprintf("--trusted-proxies: %v", proxyErr)},
 		{c.GradeSyncInterval < 0 || (c.GradeSyncInterval > 0 && c.GradeSyncInterval < time.Second),
 			"--grade-sync-interval must be 0 (off) or at least 1s"},
 		{c.MemberSyncInterval < 0 || (c.MemberSyncInterval > 0 && c.MemberSyncInterval < time.Second),
@@ -211,6 +238,7 @@ func (c *Config) Validate() error {
 	}
 	if len(errs) == 0 {
 		c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+		c.Proxies = proxies
 	}
 	return errors.Join(errs...)
 }
@@ -304,4 +332,25 @@ func (c *Config) metricsChecks() []struct {
 		}
 	}
 	return out
+}
+
+// parseProxies reads a comma-separated list of addresses and CIDR prefixes.
+func parseProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR prefix such as 10.0.0.0/8", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

@@ -30,6 +30,10 @@ func TestValidate(t *testing.T) {
 		{"sqlite file url", []string{"--db", "file:/tmp/x.db"}, ""},
 		{"max unenrol with a percent sign", []string{"--member-sync-max-unenrol", "30%"}, ""},
 		{"max unenrol off", []string{"--member-sync-max-unenrol", "100"}, ""},
+		{"token age too short", []string{"--max-token-age", "10s"}, "--max-token-age"},
+		{"token age", []string{"--max-token-age", "5m"}, ""},
+		{"trusted proxies", []string{"--trusted-proxies", "127.0.0.1, 10.0.0.0/8,::1"}, ""},
+		{"bad trusted proxy", []string{"--trusted-proxies", "proxy.example"}, "--trusted-proxies"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -92,7 +92,7 @@ func CheckFile(f *File) ([]ActivityInput, error) {
 	if f.Format != FormatVersion && f.Format != FormatVersion1 {
 		return nil, invalid("format", "must be %q (or the older %q), not %q", FormatVersion, FormatVersion1, f.Format)
 	}
-	ci := CourseInput{FullName: f.Course.FullName, ShortName: f.Course.ShortName}
+	ci := CourseInput{FullName: f.Course.FullName, ShortName: f.Course.ShortName, Summary: f.Course.Summary}
 	if err := ci.validate("course."); err != nil {
 		return nil, err
 	}

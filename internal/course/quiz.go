@@ -53,8 +53,8 @@ func (qs *QuizSettings) validate(prefix string) error {
 	if len(qs.Questions) == 0 {
 		return invalid(prefix+"questions", "a quiz needs at least one question")
 	}
-	if len(qs.Questions) > 1000 {
-		return invalid(prefix+"questions", "at most 1000 questions per quiz")
+	if len(qs.Questions) > MaxQuestions {
+		return invalid(prefix+"questions", "at most %d questions per quiz", MaxQuestions)
 	}
 	seen := map[string]bool{}
 	for i := range qs.Questions {
@@ -63,6 +63,25 @@ func (qs *QuizSettings) validate(prefix string) error {
 		q.ID = strings.TrimSpace(q.ID)
 		if q.ID == "" {
 			q.ID = "q" + strconv.Itoa(i+1)
+		}
+		if len(q.ID) > MaxQuestionIDBytes {
+			return invalid(field+".id", "must be at most %d characters long", MaxQuestionIDBytes)
+		}
+		if len(q.Text) > MaxQuestionTextBytes {
+			return invalid(field+".text", "must be at most %d KiB", MaxQuestionTextBytes>>10)
+		}
+		if len(q.Choices) > MaxChoices || len(q.Answers) > MaxChoices {
+			return invalid(field, "at most %d choices and %d accepted answers", MaxChoices, MaxChoices)
+		}
+		for j, c := range q.Choices {
+			if len(c.Text) > MaxChoiceBytes {
+				return invalid(fmt.Sprintf("%s.choices[%d].text", field, j), "must be at most %d KiB", MaxChoiceBytes>>10)
+			}
+		}
+		for j, a := range q.Answers {
+			if len(a.Text) > MaxChoiceBytes || len(a.Feedback) > MaxQuestionTextBytes {
+				return invalid(fmt.Sprintf("%s.answers[%d]", field, j), "must be at most %d KiB (its feedback %d KiB)", MaxChoiceBytes>>10, MaxQuestionTextBytes>>10)
+			}
 		}
 		if seen[q.ID] {
 			return invalid(field+".id", "%q is used by two questions", q.ID)

@@ -178,9 +178,23 @@ func (in *CourseInput) validate(prefix string) error {
 		return invalid(prefix+"short_name", "is required")
 	case len(in.ShortName) > 100:
 		return invalid(prefix+"short_name", "must be at most 100 characters long")
+	case len(in.Summary) > MaxSummaryBytes:
+		return invalid(prefix+"summary", "must be at most %d KiB", MaxSummaryBytes>>10)
 	}
 	return nil
 }
+
+// Length limits of the free-text fields, so that a course file (or a form) cannot store or make every page render
+// megabytes: far above what a real course holds.
+const (
+	MaxSummaryBytes      = 64 << 10 // course summary, activity description
+	MaxBodyBytes         = 1 << 20  // a page's Markdown
+	MaxQuestions         = 200      // per quiz
+	MaxQuestionTextBytes = 16 << 10 // a question's text
+	MaxChoices           = 50       // choices or accepted answers per question
+	MaxChoiceBytes       = 4 << 10  // one choice or accepted answer
+	MaxQuestionIDBytes   = 100      // a question's id
+)
 
 // CreateCourse makes a course; its creator becomes its teacher.
 func (s *Service) CreateCourse(ctx context.Context, u *account.User, in CourseInput) (Course, error) {
@@ -286,6 +300,10 @@ func (in *ActivityInput) validate(prefix string) error {
 		return invalid(prefix+"name", "is required")
 	case len(in.Name) > 254:
 		return invalid(prefix+"name", "must be at most 254 characters long")
+	case len(in.Description) > MaxSummaryBytes:
+		return invalid(prefix+"description", "must be at most %d KiB", MaxSummaryBytes>>10)
+	case len(in.Body) > MaxBodyBytes:
+		return invalid(prefix+"body", "must be at most %d MiB", MaxBodyBytes>>20)
 	}
 	if in.Type == TypePage {
 		in.MaxGrade, in.Quiz, in.DueAt, in.CutoffAt = 0, QuizSettings{}, time.Time{}, time.Time{}

@@ -63,6 +63,13 @@ func (e *BlockedAddressError) Error() string {
 		"start ltipub with --allow-private-urls to allow them (development only)", e.Host, e.Addr, classify(e.Addr))
 }
 
+// PublicCause says why without the address the host resolved to: pages that anyone may see show it (the whole
+// error, with the address, goes to the log).
+func (e *BlockedAddressError) PublicCause() string {
+	return "its host name points to a loopback, private or otherwise non-public address, which ltipub does not call " +
+		"(the server's log has the address; --allow-private-urls allows them in development)"
+}
+
 // Is makes errors.Is(err, ErrBlockedAddress) true.
 func (e *BlockedAddressError) Is(target error) bool { return target == ErrBlockedAddress }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/ltipub/ltipub/internal/refusal"
 	"github.com/ltipub/ltipub/internal/safehttp"
 	"github.com/ltipub/ltipub/internal/store"
+	"github.com/ltipub/ltipub/lti"
 )
 
 // RegistrationToken is the state of a registration's dynamic registration token.
@@ -254,6 +255,10 @@ func (s *Service) checkURL(label, v string, issuer bool) string {
 	u, err := url.Parse(v)
 	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
 		return label + " must be an absolute URL such as https://lms.example.edu" + map[bool]string{false: "/path"}[issuer] + "."
+	}
+	if lti.NonCanonicalIPv4(u.Hostname()) {
+		return fmt.Sprintf("%s has the host %q, which is an IP address written in an unusual way (browsers and resolvers read it as "+
+			"an IPv4 address). Use the platform's host name, or write the address as four decimal numbers such as 192.0.2.10.", label, u.Hostname())
 	}
 	if u.Scheme != "https" && !(u.Scheme == "http" && s.AllowPrivateURLs) {
 		if u.Scheme == "http" {

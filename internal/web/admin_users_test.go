@@ -95,12 +95,12 @@ func TestUserAdministration(t *testing.T) {
 		t.Fatalf("after choosing a password: %d", resp.StatusCode)
 	}
 
-	// Unlock: ten failures lock the username; the admin's unlock lifts it.
-	for range account.MaxFailures {
+	// Unlock: ten failures make the username wait; the admin's unlock lifts it.
+	for range account.AccountFreeFailures {
 		inst.PostForm(t, inst.Client(t), "/login", url.Values{"username": {student.Username}, "password": {"wrong password"}})
 	}
 	if resp := inst.PostForm(t, inst.Client(t), "/login", url.Values{"username": {student.Username}, "password": {"my own password 2"}}); resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("not locked after %d failures: %d", account.MaxFailures, resp.StatusCode)
+		t.Fatalf("not locked after %d failures: %d", account.AccountFreeFailures, resp.StatusCode)
 	}
 	if resp := inst.Get(t, admin, "/admin/users/"+id); !strings.Contains(resp.Body, "sign-in locked") {
 		t.Fatalf("the user page does not show the lock: %s", resp.Body)

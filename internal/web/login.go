@@ -3,7 +3,10 @@ package web
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/ltipub/ltipub/internal/account"
 )
@@ -17,10 +20,30 @@ func signInRefused(err error) (status int, msg string, ok bool) {
 	case errors.Is(err, account.ErrSuspended):
 		return http.StatusForbidden, "This account is suspended. Ask a site administrator to lift the suspension.", true
 	case errors.Is(err, account.ErrTooManyAttempts):
-		return http.StatusTooManyRequests, "Too many failed sign-ins for this username. Wait 15 minutes and try again, " +
-			"or ask a site administrator to set a new password.", true
+		wait := "a while"
+		var te *account.ThrottledError
+		if errors.As(err, &te) {
+			wait = waitText(te.Wait)
+		}
+		if te != nil && !te.ByClient {
+			return http.StatusTooManyRequests, "Too many failed sign-ins for this username from around the internet, so each " +
+				"try must wait its turn. Wait " + wait + " and try again; a site administrator can unlock the username.", true
+		}
+		return http.StatusTooManyRequests, "Too many failed sign-ins from your network. Wait " + wait + " and try again, " +
+			"or ask a site administrator to unlock the username.", true
 	}
 	return 0, "", false
+}
+
+// waitText says a wait in words a person reads: "12 seconds", "3 minutes".
+func waitText(d time.Duration) string {
+	if secs := int(math.Ceil(d.Seconds())); secs < 120 {
+		if secs == 1 {
+			return "1 second"
+		}
+		return strconv.Itoa(secs) + " seconds"
+	}
+	return strconv.Itoa(int(math.Ceil(d.Minutes()))) + " minutes"
 }
 
 type loginPage struct {
@@ -43,6 +66,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	username, password := r.PostFormValue("username"), r.PostFormValue("password")
 	next := localRedirect(r.PostFormValue("next"), "/")
 	u, err := s.cfg.Accounts.Authenticate(r.Context(), username, password)
+	var te *account.ThrottledError
+	if errors.As(err, &te) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.Wait.Seconds()))))
+	}
 	if status, msg, ok := signInRefused(err); ok {
 		s.log.WarnContext(r.Context(), "login failed", slog.String("username", username), slog.Any("reason", err))
 		s.render(w, r, status, "login", &loginPage{Page: Page{Title: "Sign in", Embedded: isEmbedded(r)},

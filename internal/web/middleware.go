@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 		start := time.Now()
 		id := randomToken(9)
 		// One memo per request: each course, activity and enrolment row is read once (store.Memo).
-		ctx := store.WithMemo(logging.WithRequestID(r.Context(), id))
+		ctx := store.WithMemo(account.WithClient(logging.WithRequestID(r.Context(), id), s.clientAddr(r)))
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -77,7 +78,7 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
 				return
 			}
-			s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", logPath(r)),
 				slog.Int("status", sw.status), slog.Duration("took", time.Since(start)))
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))
@@ -90,6 +91,11 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h := w.Header()
 		nonce := randomToken(12)
 		h.Set("X-Content-Type-Options", "nosniff")
+		if strings.HasPrefix(s.cfg.BaseURL, "https://") {
+			// Browsers then never try plain http for this host, which a network attacker could answer. No
+			// includeSubDomains: ltipub cannot know what else runs under the operator's domain.
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		frame := "frame-ancestors 'none'"
 		settings, err := s.cfg.Site.Get(r.Context())
@@ -198,7 +204,7 @@ func (s *Server) requirePublishing(next http.Handler) http.Handler {
 			return
 		}
 		if !settings.PublishingEnabled {
-			s.log.WarnContext(r.Context(), "LTI request refused: publishing is disabled", slog.String("path", r.URL.Path))
+			s.log.WarnContext(r.Context(), "LTI request refused: publishing is disabled", slog.String("path", logPath(r)))
 			s.renderProblem(w, r, &Problem{Status: http.StatusServiceUnavailable, Title: "LTI publishing is disabled on this site",
 				Cause: "The site administrator has turned LTI publishing off, so launches, logins and registrations are refused.",
 				Fix:   "A site administrator can turn it back on under Site administration → Settings (LTI publishing enabled)."})
@@ -209,7 +215,7 @@ func (s *Server) requirePublishing(next http.Handler) http.Handler {
 }
 
 func (s *Server) csrfDenied(w http.ResponseWriter, r *http.Request) {
-	s.log.WarnContext(r.Context(), "cross-origin form post refused", slog.String("path", r.URL.Path),
+	s.log.WarnContext(r.Context(), "cross-origin form post refused", slog.String("path", logPath(r)),
 		slog.String("origin", r.Header.Get("Origin")), slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")))
 	s.renderProblem(w, r, &Problem{Status: http.StatusForbidden, Title: "Form refused",
 		Cause: "This form was sent from another site, which is how cross-site request forgery works, so it was not accepted.",
@@ -220,4 +226,91 @@ func randomToken(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// logPath is the request path as logs show it: a dynamic registration URL's token is a credential while the
+// registration is pending (anyone holding it can register a platform), so it never reaches the log.
+func logPath(r *http.Request) string {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/lti/register/"); ok && rest != "" {
+		return "/lti/register/[token]"
+	}
+	return r.URL.Path
+}
+
+// maxFormBody bounds a url-encoded form body: the largest is a pasted course file (maxPastedCourse; files,
+// Moodle backups included, come as multipart uploads under their own limit, maxImport); the site's own forms stay
+// under maxSmallForm.
+const (
+	maxPastedCourse = 4 << 20
+	maxFormBody     = maxPastedCourse + 64<<10
+	maxSmallForm    = 1 << 20
+)
+
+// readForm reads a url-encoded form body before anything else happens, so that a body that arrives too slowly, is
+// cut short by a client that went away, or is too large gets a 4xx here, quietly, instead of each handler
+// carrying on with an empty form and failing later on a cancelled context (which would look like the server's
+// fault in the error log). Multipart bodies (uploads) are read by their handlers, under their own limits.
+func (s *Server) readForm(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ct := r.Header.Get("Content-Type")
+		if r.Body != nil && r.Body != http.NoBody && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) &&
+			strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/x-www-form-urlencoded") {
+			// Course imports and the LTI endpoints (which refuse an oversized id_token themselves, in the launch
+			// log) get the larger bound.
+			limit := int64(maxFormBody)
+			if r.URL.Path != "/courses/import" && !strings.HasPrefix(r.URL.Path, "/lti/") {
+				limit = maxSmallForm
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			if err := r.ParseForm(); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					s.renderProblem(w, r, &Problem{Status: http.StatusRequestEntityTooLarge, Title: "The form is too large",
+						Cause: fmt.Sprintf("The form sent is larger than %d KiB.", limit>>10), Fix: "Send less at once.", Err: err})
+					return
+				}
+				s.clientGone(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientGone answers a request whose client stopped sending (or went away) with a quiet 400: it is the client's
+// doing, so it is logged as a warning, never as a server error.
+func (s *Server) clientGone(w http.ResponseWriter, r *http.Request, err error) {
+	s.renderProblem(w, r, &Problem{Status: http.StatusBadRequest, Code: "request_incomplete", Title: "The request did not arrive whole",
+		Cause: "The browser stopped sending the request before it was complete, or took too long.",
+		Fix:   "Send it again.", Err: err})
+}
+
+// sameScheme refuses a state-changing request whose Origin names this host under another scheme
+// (http://tool.example posting to https://tool.example): http.CrossOriginProtection compares the Origin's host
+// with the Host header only, and a page served over plain http (by anyone on the network path) must not be able
+// to post as if it were the https site. Browsers that send Sec-Fetch-Site have already compared schemes; the
+// LTI endpoints, which platforms post to cross-site, carry their own proofs and are left alone.
+func (s *Server) sameScheme(next http.Handler) http.Handler {
+	want := "http"
+	if strings.HasPrefix(s.cfg.BaseURL, "https://") {
+		want = "https"
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/lti/") || r.Header.Get("Sec-Fetch-Site") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" && o != "null" {
+			if u, err := url.Parse(o); err == nil && strings.EqualFold(u.Host, r.Host) && !strings.EqualFold(u.Scheme, want) {
+				s.csrfDenied(w, r)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

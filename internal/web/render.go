@@ -148,8 +148,14 @@ type problemPage struct {
 // and shown as a generic page with the request id.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemOf(err)
+	if p == nil && r.Context().Err() != nil {
+		// The request's own context ended: the client went away (or its connection was cut) while the server was
+		// working for it. Whatever failed, failed for that reason; it is not the server's fault.
+		s.clientGone(w, r, err)
+		return
+	}
 	if p == nil {
-		s.log.ErrorContext(r.Context(), "request failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+		s.log.ErrorContext(r.Context(), "request failed", slog.String("path", logPath(r)), slog.Any("error", err))
 		p = &Problem{Status: http.StatusInternalServerError, Code: "internal_error", Title: "Something went wrong on our side",
 			Cause: "The server could not finish this request.",
 			Fix:   "Try again in a moment. If it keeps happening, give the site admin the request id below."}
@@ -222,7 +228,7 @@ func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p *Proble
 		p.Status = http.StatusBadRequest
 	}
 	if p.Status < 500 {
-		attrs := []any{slog.String("path", r.URL.Path), slog.Int("status", p.Status), slog.String("problem", p.Title)}
+		attrs := []any{slog.String("path", logPath(r)), slog.Int("status", p.Status), slog.String("problem", p.Title)}
 		if p.Err != nil {
 			attrs = append(attrs, slog.Any("error", p.Err))
 		}
@@ -261,12 +267,3 @@ func isEmbedded(r *http.Request) bool {
 type returnLink struct{ URL, Name string }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
-
-// localRedirect returns next when it is a path on this site, and fallback otherwise, so that ?next= cannot send
-// people to another site.
-func localRedirect(next, fallback string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return fallback
-	}
-	return next
-}

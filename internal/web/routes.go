@@ -27,6 +27,7 @@ func (s *Server) routes() http.Handler {
 	app.Handle("GET /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsForm)))
 	app.Handle("POST /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsSubmit)))
 	s.userRoutes(app)
+	app.Handle("POST /admin/unlock", s.requireAdmin(http.HandlerFunc(s.unlockSubmit)))
 	s.courseRoutes(app)
 	s.syncRoutes(app)
 	s.publishRoutes(app)
@@ -52,8 +53,8 @@ func (s *Server) routes() http.Handler {
 	csrf.SetDenyHandler(http.HandlerFunc(s.csrfDenied))
 
 	// The login initiation needs no session: it gets an empty one, read from and written to nowhere.
-	mux.Handle("GET /lti/login", s.noSession(s.requirePublishing(http.HandlerFunc(s.ltiLogin))))
-	mux.Handle("POST /lti/login", s.noSession(s.requirePublishing(http.HandlerFunc(s.ltiLogin))))
-	mux.Handle("/", s.sessions.LoadAndSave(s.loadUser(s.requireNewPassword(s.contain(csrf.Handler(notePattern(app)))))))
+	mux.Handle("GET /lti/login", s.readForm(s.noSession(s.requirePublishing(http.HandlerFunc(s.ltiLogin)))))
+	mux.Handle("POST /lti/login", s.readForm(s.noSession(s.requirePublishing(http.HandlerFunc(s.ltiLogin)))))
+	mux.Handle("/", s.sessions.LoadAndSave(s.readForm(s.loadUser(s.requireNewPassword(s.contain(s.sameScheme(csrf.Handler(notePattern(app)))))))))
 	return s.observe(s.requestContext(s.securityHeaders(notePattern(mux))))
 }

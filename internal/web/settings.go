@@ -1,8 +1,10 @@
 package web
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/ltipub/ltipub/internal/site"
 )
@@ -33,5 +35,24 @@ func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 	s.log.InfoContext(r.Context(), "site settings changed", slog.Int64("user_id", currentUser(r).ID),
 		slog.Bool("publishing_enabled", v.PublishingEnabled), slog.Bool("allow_frame_embedding", v.AllowFrameEmbedding))
 	s.sessions.Put(r.Context(), "flash", "Settings saved.")
+	http.Redirect(w, r, "/admin/settings", http.StatusSeeOther)
+}
+
+// unlockSubmit forgets a username's failed sign-ins (account.Service.Unlock), for an owner held up by throttling.
+func (s *Server) unlockSubmit(w http.ResponseWriter, r *http.Request) {
+	username := strings.TrimSpace(r.PostFormValue("username"))
+	if username == "" {
+		s.renderProblem(w, r, &Problem{Status: http.StatusBadRequest, Title: "No username",
+			Cause: "The unlock form was sent without a username.", Fix: "Type the username to unlock and send the form again."})
+		return
+	}
+	n, err := s.cfg.Accounts.Unlock(r.Context(), username)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "sign-in unlocked", slog.Int64("user_id", currentUser(r).ID),
+		slog.String("username", username), slog.Int("failures", n))
+	s.sessions.Put(r.Context(), "flash", fmt.Sprintf("Sign-in for %q unlocked (%d failed sign-ins forgotten).", username, n))
 	http.Redirect(w, r, "/admin/settings", http.StatusSeeOther)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -55,6 +56,8 @@ type Config struct {
 	// that bear it.
 	Metrics      *metrics.Metrics
 	MetricsToken string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (sign-in throttling).
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves ltipub's pages and endpoints.

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,6 +52,12 @@ type Options struct {
 	Jobs bool
 	// WrapConnector wraps the database driver (sqltest.Counter counts statements with it).
 	WrapConnector func(driver.Connector) driver.Connector
+	// SecretsKeyFile is the secrets key; empty: beside a SQLite file, or one key file per PostgreSQL database,
+	// shared by every instance started on it.
+	SecretsKeyFile string
+	// LogOutput, when set, also receives the server's log at info level (access log included), for tests that
+	// assert on what is logged.
+	LogOutput io.Writer
 }
 
 // Instance is a running ltipub.
@@ -97,7 +104,12 @@ func Start(t testing.TB, opts Options) *Instance {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	st, err := sqlstore.OpenWith(ctx, dsn, sqlstore.Options{WrapConnector: opts.WrapConnector})
+	keyFile := opts.SecretsKeyFile
+	if keyFile == "" && sqlstore.IsPostgresDSN(dsn) {
+		keyFile = testKeyFile(t, dsn)
+	}
+	cfg.SecretsKeyFile = keyFile
+	st, err := app.OpenStoreWithOptions(ctx, dsn, keyFile, sqlstore.Options{WrapConnector: opts.WrapConnector}, logging.Discard())
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -105,6 +117,9 @@ func Start(t testing.TB, opts Options) *Instance {
 		t.Fatalf("migrate store: %v", err)
 	}
 	log := logging.New(testWriter{t}, "warn", "text")
+	if opts.LogOutput != nil {
+		log = logging.New(io.MultiWriter(testWriter{t}, opts.LogOutput), "info", "text")
+	}
 	a, err := app.New(cfg, st, log)
 	if err != nil {
 		t.Fatal(err)
@@ -128,6 +143,21 @@ func Start(t testing.TB, opts Options) *Instance {
 	inst.server = srv
 	t.Cleanup(inst.Close)
 	return inst
+}
+
+// testKeys maps a PostgreSQL DSN to its secrets key file, so that every instance on one database shares the key.
+var testKeys sync.Map
+
+func testKeyFile(t testing.TB, dsn string) string {
+	if p, ok := testKeys.Load(dsn); ok {
+		return p.(string)
+	}
+	path := filepath.Join(t.TempDir(), "secrets.key")
+	if err := app.NewSecretsKeyFile(path, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := testKeys.LoadOrStore(dsn, path)
+	return p.(string)
 }
 
 // Close stops the server and closes the store; safe to call twice.
@@ -158,6 +188,15 @@ func (i *Instance) EnsureUser(t testing.TB, n account.NewUser) account.User {
 func (i *Instance) Client(t testing.TB) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// ClientFrom is Client with connections from the loopback address ip (any of 127.0.0.0/8 on Linux), so that a
+// test can be several clients at once.
+func (i *Instance) ClientFrom(t testing.TB, ip string) *http.Client {
+	c := i.Client(t)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	c.Transport = &http.Transport{DialContext: d.DialContext}
+	return c
 }
 
 // Login signs c in as username; it fails the test on anything but a redirect.

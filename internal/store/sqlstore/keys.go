@@ -27,6 +27,9 @@ func (s *Store) ToolKeys(ctx context.Context) ([]keys.Key, error) {
 		if err := rows.Scan(&k.Signing.KID, &pem, &k.Status, &created, &retire); err != nil {
 			return nil, mapErr(err)
 		}
+		if pem, err = s.open(purposeToolKey, pem); err != nil {
+			return nil, fmt.Errorf("decrypt tool key %s: %w", k.Signing.KID, err)
+		}
 		priv, err := lti.DecodePrivateKeyPEM([]byte(pem))
 		if err != nil {
 			return nil, fmt.Errorf("decode tool key %s: %w", k.Signing.KID, err)
@@ -42,8 +45,12 @@ func insertKey(ctx context.Context, c conn, k keys.Key) error {
 	if err != nil {
 		return err
 	}
+	sealed, err := c.s.seal(purposeToolKey, string(pem))
+	if err != nil {
+		return err
+	}
 	_, err = c.exec(ctx, `INSERT INTO tool_keys (kid, private_pem, status, created_at) VALUES ($1, $2, $3, $4)`,
-		k.Signing.KID, string(pem), keys.StatusActive, micros(k.CreatedAt))
+		k.Signing.KID, sealed, keys.StatusActive, micros(k.CreatedAt))
 	return err
 }
 

@@ -17,7 +17,7 @@ const resourceColumns = `id, uuid, course_id, activity_id, name, enabled, grade_
 	student_mode, teacher_mode, enrol_start, enrol_end, max_enrolled, learner_role, instructor_role, default_language,
 	default_timezone, default_institution, default_country, legacy_secret, created_at, updated_at`
 
-func scanResource(sc interface{ Scan(...any) error }) (publish.Resource, error) {
+func (s *Store) scanResource(sc interface{ Scan(...any) error }) (publish.Resource, error) {
 	var r publish.Resource
 	var activity, start, end sql.NullInt64
 	var syncMode, studentMode, teacherMode, learnerRole, instructorRole string
@@ -27,6 +27,9 @@ func scanResource(sc interface{ Scan(...any) error }) (publish.Resource, error) 
 		&r.Defaults.Timezone, &r.Defaults.Institution, &r.Defaults.Country, &r.LegacySecret, &created, &updated)
 	if err != nil {
 		return publish.Resource{}, mapErr(err)
+	}
+	if r.LegacySecret, err = s.open(purposeLegacySecret, r.LegacySecret); err != nil {
+		return publish.Resource{}, fmt.Errorf("decrypt the LTI 1.1 secret of published resource %d: %w", r.ID, err)
 	}
 	r.ActivityID = activity.Int64
 	r.MemberSyncMode, r.StudentMode, r.TeacherMode = publish.SyncMode(syncMode), publish.Mode(studentMode), publish.Mode(teacherMode)
@@ -38,6 +41,10 @@ func scanResource(sc interface{ Scan(...any) error }) (publish.Resource, error) 
 
 // CreateResource stores a published resource.
 func (s *Store) CreateResource(ctx context.Context, r *publish.Resource) error {
+	secret, err := s.seal(purposeLegacySecret, r.LegacySecret)
+	if err != nil {
+		return err
+	}
 	id, err := s.c().insertID(ctx, `INSERT INTO published_resources (uuid, course_id, activity_id, name, enabled, grade_sync,
 		member_sync, member_sync_mode, student_mode, teacher_mode, enrol_start, enrol_end, max_enrolled, learner_role,
 		instructor_role, default_language, default_timezone, default_institution, default_country, legacy_secret,
@@ -46,7 +53,7 @@ func (s *Store) CreateResource(ctx context.Context, r *publish.Resource) error {
 		r.UUID, r.CourseID, nullID(r.ActivityID), r.Name, r.Enabled, r.GradeSync, r.MemberSync, string(r.MemberSyncMode),
 		string(r.StudentMode), string(r.TeacherMode), nullMicros(r.EnrolStart), nullMicros(r.EnrolEnd), r.MaxEnrolled,
 		string(r.LearnerRole), string(r.InstructorRole), r.Defaults.Language, r.Defaults.Timezone, r.Defaults.Institution,
-		r.Defaults.Country, r.LegacySecret, micros(r.CreatedAt), micros(r.UpdatedAt))
+		r.Defaults.Country, secret, micros(r.CreatedAt), micros(r.UpdatedAt))
 	if err != nil {
 		return err
 	}
@@ -56,6 +63,10 @@ func (s *Store) CreateResource(ctx context.Context, r *publish.Resource) error {
 
 // UpdateResource saves a published resource.
 func (s *Store) UpdateResource(ctx context.Context, r publish.Resource) error {
+	secret, err := s.seal(purposeLegacySecret, r.LegacySecret)
+	if err != nil {
+		return err
+	}
 	res, err := s.c().exec(ctx, `UPDATE published_resources SET activity_id = $2, name = $3, enabled = $4, grade_sync = $5,
 		member_sync = $6, member_sync_mode = $7, student_mode = $8, teacher_mode = $9, enrol_start = $10, enrol_end = $11,
 		max_enrolled = $12, learner_role = $13, instructor_role = $14, default_language = $15, default_timezone = $16,
@@ -63,7 +74,7 @@ func (s *Store) UpdateResource(ctx context.Context, r publish.Resource) error {
 		r.ID, nullID(r.ActivityID), r.Name, r.Enabled, r.GradeSync, r.MemberSync, string(r.MemberSyncMode),
 		string(r.StudentMode), string(r.TeacherMode), nullMicros(r.EnrolStart), nullMicros(r.EnrolEnd), r.MaxEnrolled,
 		string(r.LearnerRole), string(r.InstructorRole), r.Defaults.Language, r.Defaults.Timezone, r.Defaults.Institution,
-		r.Defaults.Country, r.LegacySecret, micros(r.UpdatedAt))
+		r.Defaults.Country, secret, micros(r.UpdatedAt))
 	if err != nil {
 		return fmt.Errorf("update published resource %d: %w", r.ID, err)
 	}
@@ -81,12 +92,12 @@ func (s *Store) DeleteResource(ctx context.Context, id int64) error {
 
 // ResourceByID loads a published resource.
 func (s *Store) ResourceByID(ctx context.Context, id int64) (publish.Resource, error) {
-	return scanResource(s.c().row(ctx, `SELECT `+resourceColumns+` FROM published_resources WHERE id = $1`, id))
+	return s.scanResource(s.c().row(ctx, `SELECT `+resourceColumns+` FROM published_resources WHERE id = $1`, id))
 }
 
 // ResourceByUUID loads a published resource by its public UUID.
 func (s *Store) ResourceByUUID(ctx context.Context, uuid string) (publish.Resource, error) {
-	return scanResource(s.c().row(ctx, `SELECT `+resourceColumns+` FROM published_resources WHERE uuid = $1`, uuid))
+	return s.scanResource(s.c().row(ctx, `SELECT `+resourceColumns+` FROM published_resources WHERE uuid = $1`, uuid))
 }
 
 // Resources lists the published resources of a course (0: all), oldest first.
@@ -99,7 +110,7 @@ func (s *Store) Resources(ctx context.Context, courseID int64) ([]publish.Resour
 	defer rows.Close()
 	var out []publish.Resource
 	for rows.Next() {
-		r, err := scanResource(rows)
+		r, err := s.scanResource(rows)
 		if err != nil {
 			return nil, err
 		}

@@ -26,6 +26,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/ltipub/ltipub/internal/secrets"
 	"github.com/ltipub/ltipub/internal/store"
 )
 
@@ -49,6 +50,8 @@ type Store struct {
 	cache  *queryCache
 	// tx is set on a Store bound to a transaction (see InTx): every query of it runs in that transaction.
 	tx *conn
+	// secrets seals the secret columns (secrets.go); nil stores them as they come.
+	secrets *secrets.Box
 }
 
 // queryCache is shared by a Store and the transaction-bound Stores made from it.
@@ -413,7 +416,7 @@ func (s *Store) inTx(ctx context.Context, fn func(c conn) error) error {
 // returns an error, not at all.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	return s.inTx(ctx, func(c conn) error {
-		bound := &Store{db: s.db, engine: s.engine, dsn: s.dsn, now: s.now, cache: s.cache}
+		bound := &Store{db: s.db, engine: s.engine, dsn: s.dsn, now: s.now, cache: s.cache, secrets: s.secrets}
 		c.s = bound
 		bound.tx = &c
 		return fn(bound)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"fmt"
 	"strings"
 	"time"
 
@@ -27,16 +28,23 @@ func (s *Store) ServiceToken(ctx context.Context, key string) (lti.ServiceToken,
 	if err != nil {
 		return lti.ServiceToken{}, false, mapErr(err)
 	}
+	if t.AccessToken, err = s.open(purposeServiceToken, t.AccessToken); err != nil {
+		return lti.ServiceToken{}, false, fmt.Errorf("decrypt cached service token: %w", err)
+	}
 	t.Scopes, t.Expiry = strings.Fields(scopes), fromMicros(exp)
 	return t, true, nil
 }
 
 // PutServiceToken caches a service token for every instance.
 func (s *Store) PutServiceToken(ctx context.Context, registrationID int64, key string, t lti.ServiceToken) error {
-	_, err := s.c().exec(ctx, `INSERT INTO service_tokens (cache_key, registration_id, access_token, scopes, expires_at, created_at)
+	token, err := s.seal(purposeServiceToken, t.AccessToken)
+	if err != nil {
+		return err
+	}
+	_, err = s.c().exec(ctx, `INSERT INTO service_tokens (cache_key, registration_id, access_token, scopes, expires_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (cache_key) DO UPDATE SET access_token = excluded.access_token,
 		scopes = excluded.scopes, expires_at = excluded.expires_at, created_at = excluded.created_at`,
-		key, nullID(registrationID), t.AccessToken, strings.Join(t.Scopes, " "), micros(t.Expiry), micros(s.now()))
+		key, nullID(registrationID), token, strings.Join(t.Scopes, " "), micros(t.Expiry), micros(s.now()))
 	return err
 }
 

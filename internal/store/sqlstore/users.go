@@ -118,21 +118,49 @@ func affectedOne(res sql.Result) error {
 	return nil
 }
 
-// RecordLoginFailure notes a failed sign-in for username.
-func (s *Store) RecordLoginFailure(ctx context.Context, username string, at time.Time) error {
-	_, err := s.c().exec(ctx, `INSERT INTO login_failures (username, at) VALUES ($1, $2)`, username, micros(at))
+// RecordLoginFailure notes a failed sign-in for username from client.
+func (s *Store) RecordLoginFailure(ctx context.Context, username, client string, at time.Time) error {
+	_, err := s.c().exec(ctx, `INSERT INTO login_failures (username, client, at) VALUES ($1, $2, $3)`, username, client, micros(at))
 	return err
 }
 
-// CountLoginFailures counts the failed sign-ins for username since a time.
-func (s *Store) CountLoginFailures(ctx context.Context, username string, since time.Time) (int, error) {
-	var n int
-	err := s.c().row(ctx, `SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at >= $2`, username, micros(since)).Scan(&n)
-	return n, mapErr(err)
+// LoginFailures counts the failed sign-ins for username from any client since accountSince, and since clientSince
+// those for username from client and those from client for any username, each with the time of the latest.
+func (s *Store) LoginFailures(ctx context.Context, username, client string, accountSince, clientSince time.Time) (account.FailureCounts, error) {
+	var fc account.FailureCounts
+	var accountLast, pairLast, clientLast sql.NullInt64
+	err := s.c().row(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN username = $1 AND at >= $3 THEN 1 ELSE 0 END), 0), MAX(CASE WHEN username = $1 AND at >= $3 THEN at END),
+		COALESCE(SUM(CASE WHEN username = $1 AND client = $2 AND at >= $4 THEN 1 ELSE 0 END), 0),
+		MAX(CASE WHEN username = $1 AND client = $2 AND at >= $4 THEN at END),
+		COALESCE(SUM(CASE WHEN client = $2 AND at >= $4 THEN 1 ELSE 0 END), 0), MAX(CASE WHEN client = $2 AND at >= $4 THEN at END)
+		FROM login_failures WHERE at >= $5 AND (username = $1 OR client = $2)`,
+		username, client, micros(accountSince), micros(clientSince), micros(minTime(accountSince, clientSince))).
+		Scan(&fc.Account.N, &accountLast, &fc.Pair.N, &pairLast, &fc.Client.N, &clientLast)
+	fc.Account.Last, fc.Pair.Last, fc.Client.Last = fromNullMicros(accountLast), fromNullMicros(pairLast), fromNullMicros(clientLast)
+	return fc, mapErr(err)
 }
 
-// ClearLoginFailures forgets username's failures (after a successful sign-in) and everyone's older than before.
-func (s *Store) ClearLoginFailures(ctx context.Context, username string, before time.Time) error {
-	_, err := s.c().exec(ctx, `DELETE FROM login_failures WHERE username = $1 OR at < $2`, username, micros(before))
+// ClearLoginFailures forgets username's failures from client (after a successful sign-in from it) and everyone's
+// older than before.
+func (s *Store) ClearLoginFailures(ctx context.Context, username, client string, before time.Time) error {
+	_, err := s.c().exec(ctx, `DELETE FROM login_failures WHERE (username = $1 AND client = $2) OR at < $3`, username, client, micros(before))
 	return err
+}
+
+// UnlockLogin forgets every failed sign-in for username, from every client, and returns how many there were.
+func (s *Store) UnlockLogin(ctx context.Context, username string) (int, error) {
+	res, err := s.c().exec(ctx, `DELETE FROM login_failures WHERE username = $1`, username)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

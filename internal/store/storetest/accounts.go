@@ -82,7 +82,12 @@ func testSettings(t *testing.T, s Stores) {
 // testConcurrentWrites writes from many goroutines at once; none may fail or be lost.
 func testConcurrentWrites(t *testing.T, s Stores) {
 	ctx := context.Background()
-	const n = 40
+	n := 40
+	if raceEnabled {
+		// Still several writers at once (what the test is about), but few enough that the queue on SQLite's
+		// write lock stays inside the busy timeout while the race detector slows every statement down.
+		n = 12
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, n*2)
 	for i := range n {
@@ -121,21 +126,51 @@ func testLoginFailures(t *testing.T, s Stores) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	for i := range 3 {
-		if err := s.RecordLoginFailure(ctx, "ada", t0.Add(time.Duration(i)*time.Minute)); err != nil {
+		if err := s.RecordLoginFailure(ctx, "ada", "192.0.2.1", t0.Add(time.Duration(i)*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_ = s.RecordLoginFailure(ctx, "bob", t0)
-	if n, err := s.CountLoginFailures(ctx, "ada", t0.Add(time.Minute)); err != nil || n != 2 {
-		t.Fatalf("failures since t0+1m = %d, %v; want 2", n, err)
+	_ = s.RecordLoginFailure(ctx, "ada", "192.0.2.2", t0)
+	_ = s.RecordLoginFailure(ctx, "bob", "192.0.2.1", t0)
+	fc, err := s.LoginFailures(ctx, "ada", "192.0.2.1", t0.Add(time.Minute), t0.Add(time.Minute))
+	want := account.FailureCounts{
+		Account: account.FailureCount{N: 2, Last: t0.Add(2 * time.Minute)},
+		Pair:    account.FailureCount{N: 2, Last: t0.Add(2 * time.Minute)},
+		Client:  account.FailureCount{N: 2, Last: t0.Add(2 * time.Minute)},
 	}
-	// Clearing ada's also drops everyone's older than the cut-off.
-	if err := s.ClearLoginFailures(ctx, "ada", t0.Add(time.Second)); err != nil {
+	if err != nil || !failureCountsEqual(fc, want) {
+		t.Fatalf("failures since t0+1m = %+v, %v; want %+v", fc, err, want)
+	}
+	// The account's window and the client's differ.
+	if fc, _ := s.LoginFailures(ctx, "ada", "192.0.2.1", t0.Add(90*time.Second), t0.Add(-time.Hour)); fc.Account.N != 1 || fc.Pair.N != 3 {
+		t.Fatalf("account since t0+90s, client since t0-1h: %+v; want account 1, pair 3", fc)
+	}
+	fc, _ = s.LoginFailures(ctx, "ada", "192.0.2.1", t0.Add(-time.Hour), t0.Add(-time.Hour))
+	if fc.Account.N != 4 || fc.Pair.N != 3 || fc.Client.N != 4 {
+		t.Fatalf("all failures: %+v; want account 4, pair 3, client 4", fc)
+	}
+	if fc, _ := s.LoginFailures(ctx, "nobody", "198.51.100.1", t0.Add(-time.Hour), t0.Add(-time.Hour)); fc != (account.FailureCounts{}) {
+		t.Fatalf("no failures: %+v", fc)
+	}
+	// Clearing ada's from one client leaves her others, and drops everyone's older than the cut-off.
+	if err := s.ClearLoginFailures(ctx, "ada", "192.0.2.1", t0.Add(time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	for user, want := range map[string]int{"ada": 0, "bob": 0} {
-		if n, _ := s.CountLoginFailures(ctx, user, t0.Add(-time.Hour)); n != want {
-			t.Fatalf("%s has %d failures left, want %d", user, n, want)
-		}
+	fc, _ = s.LoginFailures(ctx, "ada", "192.0.2.1", t0.Add(-time.Hour), t0.Add(-time.Hour))
+	if fc.Account.N != 0 || fc.Client.N != 0 {
+		t.Fatalf("after clearing: %+v; want nothing left (bob's and ada's other client's were older)", fc)
 	}
+	_ = s.RecordLoginFailure(ctx, "ada", "192.0.2.3", t0.Add(time.Hour))
+	_ = s.RecordLoginFailure(ctx, "ada", "192.0.2.4", t0.Add(time.Hour))
+	if n, err := s.UnlockLogin(ctx, "ada"); err != nil || n != 2 {
+		t.Fatalf("unlock: %d, %v; want 2", n, err)
+	}
+	if fc, _ := s.LoginFailures(ctx, "ada", "192.0.2.3", t0, t0); fc.Account.N != 0 {
+		t.Fatalf("after unlock: %+v", fc)
+	}
+}
+
+func failureCountsEqual(a, b account.FailureCounts) bool {
+	eq := func(x, y account.FailureCount) bool { return x.N == y.N && x.Last.Equal(y.Last) }
+	return eq(a.Account, b.Account) && eq(a.Pair, b.Pair) && eq(a.Client, b.Client)
 }

@@ -3,8 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 

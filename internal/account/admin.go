@@ -145,15 +145,15 @@ func (a *Admin) Detail(ctx context.Context, id int64) (Detail, error) {
 		return Detail{}, err
 	}
 	if f := a.Accounts.Failures; f != nil {
-		// Locked: failed sign-ins from anywhere make this username wait now (the per-username rule; a client's
-		// own longer wait is that client's business).
+		// Locked: failed sign-ins within the window at least as many as one client gets free, so that someone is
+		// being slowed down on this username (attempts refused for waiting are not counted, so ten quick wrong
+		// passwords from one browser count six).
 		now := a.Accounts.now()
 		fc, err := f.LoginFailures(ctx, strings.ToLower(u.Username), "", now.Add(-AccountWindow), now.Add(-ClientWindow))
 		if err != nil {
 			return Detail{}, err
 		}
-		wait, _ := fc.wait(now)
-		d.Locked = wait > 0
+		d.Locked = fc.Account.N >= PairFreeFailures
 	}
 	return d, nil
 }

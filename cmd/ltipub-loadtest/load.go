@@ -126,14 +126,20 @@ func Run(ctx context.Context, o Options, logw io.Writer) (*Report, error) {
 		return nil, err
 	}
 	base := "http://" + addr
-	uuid, err := setUp(ctx, dsn, base, o.Course, p)
+	// The database's secrets are sealed with a key of the run's own (with PostgreSQL there is no folder beside
+	// the database to keep it in).
+	keyFile := filepath.Join(work, "secrets.key")
+	if err := app.NewSecretsKeyFile(keyFile, io.Discard); err != nil {
+		return nil, err
+	}
+	uuid, err := setUp(ctx, dsn, keyFile, base, o.Course, p)
 	if err != nil {
 		return nil, fmt.Errorf("set up the database: %w", err)
 	}
 
 	cmd := exec.CommandContext(ctx, o.Ltipub, "serve")
 	cmd.Env = append(os.Environ(), "LTIPUB_ADDR="+addr, "LTIPUB_BASE_URL="+base, "LTIPUB_DB="+dsn,
-		"LTIPUB_ALLOW_PRIVATE_URLS=1", "LTIPUB_GRADE_SYNC_INTERVAL=0", "LTIPUB_MEMBER_SYNC_INTERVAL=0", "LTIPUB_LOG_LEVEL=warn")
+		"LTIPUB_SECRETS_KEY_FILE="+keyFile, "LTIPUB_ALLOW_PRIVATE_URLS=1", "LTIPUB_GRADE_SYNC_INTERVAL=0", "LTIPUB_MEMBER_SYNC_INTERVAL=0", "LTIPUB_LOG_LEVEL=warn")
 	if o.MemLimit != "" {
 		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+o.MemLimit)
 	}
@@ -268,12 +274,12 @@ func loopbackOnly(ctx context.Context, network, addr string) (net.Conn, error) {
 
 // setUp migrates the database and makes what a launch needs: an admin, the example course, its quiz published,
 // and the platform registered. It returns the published resource's UUID.
-func setUp(ctx context.Context, dsn, base, coursePath string, p *ltitest.Platform) (string, error) {
+func setUp(ctx context.Context, dsn, keyFile, base, coursePath string, p *ltitest.Platform) (string, error) {
 	data, err := os.ReadFile(coursePath)
 	if err != nil {
 		return "", fmt.Errorf("read the course file (-course): %w", err)
 	}
-	st, err := app.OpenStore(ctx, dsn, slog.New(slog.DiscardHandler))
+	st, err := app.OpenStoreWith(ctx, dsn, keyFile, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return "", err
 	}

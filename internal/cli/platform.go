@@ -158,6 +158,7 @@ func platformSetCmd(env Env) *cobra.Command {
 	fs.StringVar(&d.JWKSURL, "jwks-url", "", "the platform's public keyset `URL`")
 	fs.StringVar(&d.TokenURL, "token-url", "", "the platform's access token `URL`")
 	fs.StringVar(&d.AuthURL, "auth-url", "", "the platform's authentication request `URL`")
+	fs.StringVar(&d.TokenAudience, "token-audience", "", "the aud the platform's token endpoint demands, when it names one (Brightspace)")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		id, done, svc, err := f.openRegistration(cmd, args)
@@ -180,6 +181,7 @@ func platformSetCmd(env Env) *cobra.Command {
 		keep("jwks-url", &d.JWKSURL, cur.JWKSURL)
 		keep("token-url", &d.TokenURL, cur.TokenURL)
 		keep("auth-url", &d.AuthURL, cur.AuthURL)
+		keep("token-audience", &d.TokenAudience, cur.TokenAudience)
 		reg, err := svc.SetPlatformDetails(ctx, id, d)
 		if err != nil {
 			return cliError(err, id)

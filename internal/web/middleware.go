@@ -58,7 +58,8 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := randomToken(9)
-		ctx := logging.WithRequestID(r.Context(), id)
+		var quietLog bool // set by handlers of probes (see probes.go)
+		ctx := context.WithValue(logging.WithRequestID(r.Context(), id), quietKey{}, &quietLog)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -73,10 +74,14 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 						Fix: "Try again. If it keeps happening, give the site admin the request id " + id + "."})
 				}
 			}
-			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/favicon.ico" || strings.HasPrefix(r.URL.Path, "/static/") {
 				return
 			}
-			s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			level := slog.LevelInfo
+			if quietLog {
+				level = slog.LevelDebug
+			}
+			s.log.LogAttrs(ctx, level, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", sw.status), slog.Duration("took", time.Since(start)))
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))

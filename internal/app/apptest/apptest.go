@@ -46,6 +46,9 @@ type Options struct {
 	NoAdmin bool
 	// Configure may change the configuration before the app is built.
 	Configure func(*config.Config)
+	// Logs, when set, receives the server's log at debug level, as text, instead of the test log (for tests that
+	// assert on what is logged and at which level).
+	Logs io.Writer
 	// Jobs starts the job queue's workers (grade and member sync; periodic runs when Configure sets intervals).
 	Jobs bool
 }
@@ -99,6 +102,9 @@ func Start(t testing.TB, opts Options) *Instance {
 		t.Fatalf("open store: %v", err)
 	}
 	log := logging.New(testWriter{t}, "warn", "text")
+	if opts.Logs != nil {
+		log = logging.New(opts.Logs, "debug", "text")
+	}
 	a, err := app.New(cfg, st, log)
 	if err != nil {
 		t.Fatal(err)

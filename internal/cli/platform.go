@@ -18,7 +18,8 @@ import (
 
 func platformCmd(env Env) *cobra.Command {
 	return group("platform", "register LTI platforms (the manual way; dynamic registration needs the server)",
-		platformAddCmd(env), platformSetCmd(env), platformListCmd(env), platformShowCmd(env), platformDeleteCmd(env))
+		platformAddCmd(env), platformSetCmd(env), platformListCmd(env), platformShowCmd(env), platformDeleteCmd(env),
+		platformCheckCmd(env))
 }
 
 func deploymentCmd(env Env) *cobra.Command {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ltipub/ltipub/internal/safehttp"
 	"github.com/ltipub/ltipub/internal/store"
+	"github.com/ltipub/ltipub/lti"
 )
 
 // RegistrationToken is the state of a registration's dynamic registration token.
@@ -58,8 +59,12 @@ type Service struct {
 	ToolName string
 	// TokenTTL is how long a registration URL stays valid (DefaultTokenTTL when zero).
 	TokenTTL time.Duration
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Checks keeps the results of "Check this registration"; SigningKey is the tool's active key, which signs
+	// the check's service token requests. Both are needed by Check only.
+	Checks     CheckStore
+	SigningKey func(ctx context.Context) (lti.SigningKey, error)
+	Log        *slog.Logger
+	Now        func() time.Time
 
 	mu            sync.Mutex
 	origins       []string

@@ -34,6 +34,7 @@ func (s *Server) platformRoutes(app, lti *http.ServeMux) {
 	admin("GET /admin/platforms/{id}/delete", s.platformDeleteConfirm)
 	admin("POST /admin/platforms/{id}/delete", s.platformDelete)
 	lti.HandleFunc("GET /lti/register/{token}", s.ltiRegister)
+	s.checkRoutes(app)
 	lti.HandleFunc("GET /lti/config/canvas.json", s.canvasConfig)
 }
 

@@ -281,6 +281,9 @@ func (p *Platform) foreignKey() *signingKey {
 
 func (p *Platform) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	p.jwksFetches.Add(1)
+	if handled, _ := p.applyFault(w, r, ServiceJWKS, false); handled {
+		return
+	}
 	p.mu.Lock()
 	set := jwkSet{Keys: []rsaJWK{}}
 	for _, k := range p.keys {

@@ -1,0 +1,15 @@
+-- +goose Up
+-- The results of "Check this registration": the only thing a check writes. Results are JSON (a list of steps with
+-- their outcome, detail and fix), read back whole for the registration page and the CLI; no query looks inside.
+CREATE TABLE registration_checks (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    registration_id BIGINT  NOT NULL REFERENCES registrations (id) ON DELETE CASCADE,
+    checked_at      BIGINT  NOT NULL,
+    checked_by      TEXT    NOT NULL DEFAULT '',
+    passed          BOOLEAN NOT NULL,
+    results         TEXT    NOT NULL
+);
+CREATE INDEX registration_checks_by_registration ON registration_checks (registration_id, checked_at);
+
+-- +goose Down
+DROP TABLE registration_checks;

@@ -85,13 +85,18 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a.Site = site.NewService(st, nil)
 	gradeHook := &jobs.GradeHook{Store: st} // grade changes queue a sync (wireJobs)
 	a.Courses = &course.Service{Store: attemptsHook{gradeHook}, Users: st}
-	a.Publish = &publish.Service{Store: st, Legacy: st, Courses: a.Courses, Accounts: a.Accounts, Tx: st}
+	pub, err := publish.New(publish.Config{Store: st, Legacy: st, Courses: a.Courses, Accounts: a.Accounts, Tx: st,
+		Cache: publish.NewResourceCache(3 * time.Second)})
+	if err != nil {
+		return nil, err
+	}
+	a.Publish = pub
 	a.Keys = keys.NewManager(st, cfg.KeyOverlap, nil)
 	a.HTTP = safehttp.New(safehttp.Options{AllowPrivate: cfg.AllowPrivateURLs})
 	a.Metrics = metrics.New()
 	a.Metrics.WatchDB(st.DB())
 	a.HTTP.Transport = a.Metrics.Transport(a.HTTP.Transport)
-	a.Launches = &launch.Service{
+	launches, err := launch.New(launch.Config{
 		Registrations: st,
 		Store:         a.Metrics.LaunchStore(st),
 		Validator: &lti.Validator{
@@ -99,9 +104,15 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 			Nonces: st,
 			Leeway: cfg.ClockSkew,
 		},
+		Publish: a.Publish,
+		Keys:    a.Keys,
 		BaseURL: cfg.BaseURL,
 		Log:     log,
+	})
+	if err != nil {
+		return nil, err
 	}
+	a.Launches = launches
 
 	if err := a.wireJobs(gradeHook); err != nil {
 		return nil, err

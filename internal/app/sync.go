@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/ltipub/ltipub/internal/jobs"
-	"github.com/ltipub/ltipub/internal/publish"
 )
 
 // wireJobs builds the grade and member sync service on the store's database (River keeps its own pool) and lets
@@ -20,8 +19,8 @@ func (a *App) wireJobs(hook *jobs.GradeHook) error {
 	if member == 0 {
 		member = -1
 	}
-	// Member sync provisions and enrols through the same publishing rules as a launch.
-	provision := &publish.Service{Store: a.Store, Courses: a.Courses, Accounts: a.Accounts}
+	// Member sync provisions and enrols through the same publishing service (and rules) as a launch.
+	provision := a.Publish
 	j, err := jobs.New(jobs.Config{
 		Store: a.Metrics.JobStore(a.Store), Publish: a.Store, Provision: provision, Courses: a.Store, Registrations: a.Store, Keys: a.Keys, Legacy: a.Store,
 		HTTP: a.HTTP, Log: a.Log.With(slog.String("component", "sync")),

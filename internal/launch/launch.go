@@ -1,6 +1,8 @@
-// Package launch runs the LTI 1.3 launch flow on the tool's side: OIDC login initiation (find the registration,
-// make state and nonce, send the browser to the platform) and the launch itself (claim the state, check the
-// browser, validate the id_token completely), recording every attempt in the launch log.
+// Package launch owns a launch from end to end, for LTI 1.3 and 1.1: the OIDC login initiation (find the
+// registration, make state and nonce, send the browser to the platform), the launch itself (claim the state, check
+// the browser, validate the id_token completely, or verify a 1.1 signature), the landing (publish finds the
+// resource, the account and the enrolment), the session the launch starts (its scope), the new-window tickets,
+// and the launch log, written once per launch. Web handlers only decode requests and render its outcomes.
 package launch
 
 import (
@@ -8,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/ltipub/ltipub/internal/keys"
+	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/refusal"
 	"github.com/ltipub/ltipub/internal/store"
 	"github.com/ltipub/ltipub/internal/tool"
 	"github.com/ltipub/ltipub/lti"
@@ -25,9 +29,11 @@ type State struct {
 	RegistrationID int64
 	TargetLinkURI  string
 	StorageTarget  string
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
-	UsedAt         time.Time
+	// LogID is the launch log row the login wrote; the launch updates it rather than adding a second one.
+	LogID     int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time
 }
 
 // LogEntry is one line of the launch log.
@@ -67,6 +73,8 @@ const (
 	// PathNewWindow: the login was started again in a new top-level window, where the state cookie is
 	// first-party (the framed login had neither cookies nor platform storage).
 	PathNewWindow = "new window"
+	// PathLegacy: an LTI 1.1 launch, proven by its OAuth signature.
+	PathLegacy = "lti 1.1"
 )
 
 // newWindowPrefix starts the state of a login started again in a new top-level window. The state is ltipub's
@@ -90,35 +98,96 @@ type Store interface {
 	ClaimState(ctx context.Context, state string, now time.Time) (State, error)
 	// LoadState returns a state without claiming it (store.ErrNotFound if unknown).
 	LoadState(ctx context.Context, state string) (State, error)
+	// RecordLaunch appends e to the launch log and sets its ID; with e.ID set, it updates that row instead.
 	RecordLaunch(ctx context.Context, e *LogEntry) error
 	LaunchLog(ctx context.Context, f LogFilter) ([]LogEntry, error)
 	DeleteExpiredLaunchState(ctx context.Context, now time.Time) error
 }
 
 // Refusal is a launch refused for a reason the tool (not the protocol package) found: an unknown platform, a
-// pending registration, a target that is not ours.
-type Refusal struct {
-	Code        string
-	Status      int
-	Description string
-	Fix         string
-	Err         error
+// pending registration, a target that is not ours. It is the domain's one refusal type.
+type Refusal = refusal.Refusal
+
+// refuse is a refusal of the launch itself.
+func refuse(code string, kind refusal.Kind, audience refusal.Audience, description, fix string, err error) *Refusal {
+	return &Refusal{Code: code, Kind: kind, Audience: audience, Title: "This launch was refused", Description: description, Fix: fix, Err: err}
 }
 
-func (r *Refusal) Error() string { return r.Description }
-func (r *Refusal) Unwrap() error { return r.Err }
+// Registrations is what a launch reads of platform registrations.
+type Registrations interface {
+	RegistrationsByIssuer(ctx context.Context, issuer string) ([]tool.Registration, error)
+	Registration(ctx context.Context, id int64) (tool.Registration, error)
+	Registrations(ctx context.Context) ([]tool.Registration, error)
+}
 
-// Service runs logins and launches.
-type Service struct {
-	Registrations tool.Store
+// Keys gives the tool's signing keys (active first), from which the new-window ticket keys derive.
+type Keys interface {
+	Keys(ctx context.Context) ([]keys.Key, error)
+}
+
+// Config is what a launch service needs; New refuses a missing dependency.
+type Config struct {
+	Registrations Registrations
 	Store         Store
 	Validator     *lti.Validator
+	// Publish lands launches: resource, account, enrolment.
+	Publish *publish.Service
+	Keys    Keys
 	// BaseURL is ltipub's public URL; target_link_uri must start with it.
 	BaseURL string
 	Log     *slog.Logger
 	Now     func() time.Time
 	// StateTTL is how long a person has between login and launch (default 10 minutes).
 	StateTTL time.Duration
+}
+
+// Service runs logins and launches.
+type Service struct {
+	regs      Registrations
+	store     Store
+	validator *lti.Validator
+	publish   *publish.Service
+	keys      Keys
+	baseURL   string
+	log       *slog.Logger
+	clock     func() time.Time
+	ttl       time.Duration
+}
+
+// New builds the launch service.
+func New(cfg Config) (*Service, error) {
+	switch {
+	case cfg.Registrations == nil:
+		return nil, errors.New("launch: Config.Registrations is required")
+	case cfg.Store == nil:
+		return nil, errors.New("launch: Config.Store is required")
+	case cfg.Validator == nil || cfg.Validator.Nonces == nil:
+		return nil, errors.New("launch: Config.Validator (with its nonce store) is required")
+	case cfg.Publish == nil:
+		return nil, errors.New("launch: Config.Publish is required")
+	case cfg.Keys == nil:
+		return nil, errors.New("launch: Config.Keys is required")
+	case cfg.BaseURL == "":
+		return nil, errors.New("launch: Config.BaseURL is required")
+	case cfg.Log == nil:
+		return nil, errors.New("launch: Config.Log is required")
+	}
+	clock := cfg.Now
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Service{regs: newRegCache(cfg.Registrations, clock), store: cfg.Store, validator: cfg.Validator, publish: cfg.Publish, keys: cfg.Keys,
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: clock, ttl: cfg.StateTTL}, nil
+}
+
+// LaunchLog lists the launch log.
+func (s *Service) LaunchLog(ctx context.Context, f LogFilter) ([]LogEntry, error) {
+	return s.store.LaunchLog(ctx, f)
+}
+
+// RegistrationList lists the platform registrations (the launch log's filter).
+func (s *Service) RegistrationList(ctx context.Context) ([]tool.Registration, error) {
+	return s.regs.Registrations(ctx)
 }
 
 // LoginOptions are ltipub's own additions to a login initiation.
@@ -129,7 +198,7 @@ type LoginOptions struct {
 }
 
 // LaunchURL is the redirect URI every authentication request names.
-func (s *Service) LaunchURL() string { return s.BaseURL + "/lti/launch" }
+func (s *Service) LaunchURL() string { return s.baseURL + "/lti/launch" }
 
 // LoginResult tells the handler where to send the browser and what to bind to it.
 type LoginResult struct {
@@ -143,21 +212,36 @@ type LoginResult struct {
 	PlatformOrigin string
 }
 
-// Login handles an OIDC login initiation.
+// Login handles an OIDC login initiation. A refused login writes its launch log row here; an accepted one leaves
+// the row to its launch, which writes it once with the outcome of the whole launch (a login nobody finished is
+// in the server log only). A login started again in a new window is the exception: it is logged at once, since
+// it tells admins that a frame had neither cookies nor platform storage, and its launch updates that row.
 func (s *Service) Login(ctx context.Context, li lti.LoginInitiation, opts LoginOptions, requestID string) (LoginResult, error) {
 	entry := &LogEntry{Stage: StageLogin, Issuer: li.Issuer, ClientID: li.ClientID, DeploymentID: li.DeploymentID, RequestID: requestID}
 	if opts.NewWindow {
 		entry.Path = PathNewWindow
 	}
-	res, err := s.login(ctx, li, opts, entry)
-	s.record(ctx, entry, err)
-	return res, err
+	res, st, err := s.login(ctx, li, opts, entry)
+	if err != nil || opts.NewWindow {
+		s.record(ctx, entry, err)
+	}
+	if err != nil {
+		return res, err
+	}
+	if !opts.NewWindow {
+		s.log.InfoContext(ctx, "LTI login accepted", "issuer", entry.Issuer, "client_id", entry.ClientID, "deployment_id", entry.DeploymentID)
+	}
+	st.LogID = entry.ID
+	if err := s.store.SaveState(ctx, st); err != nil {
+		return LoginResult{}, fmt.Errorf("save login state: %w", err)
+	}
+	return res, nil
 }
 
-func (s *Service) login(ctx context.Context, li lti.LoginInitiation, opts LoginOptions, entry *LogEntry) (LoginResult, error) {
+func (s *Service) login(ctx context.Context, li lti.LoginInitiation, opts LoginOptions, entry *LogEntry) (LoginResult, State, error) {
 	reg, err := s.findRegistration(ctx, li)
 	if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, State{}, err
 	}
 	entry.RegistrationID, entry.ClientID = reg.ID, reg.ClientID
 	if !reg.Active() {
@@ -165,17 +249,17 @@ func (s *Service) login(ctx context.Context, li lti.LoginInitiation, opts LoginO
 		if !reg.HasPlatformDetails() {
 			missing = "the platform details (issuer, client ID, keyset, token and authentication URLs)"
 		}
-		return LoginResult{}, &Refusal{Code: "registration_pending", Status: http.StatusBadRequest,
-			Description: fmt.Sprintf("The registration %q for platform %s is pending: it lacks %s.", reg.Name, reg.Issuer, missing),
-			Fix:         "A site administrator completes it under Site administration → Platforms (" + reg.Name + ")."}
+		return LoginResult{}, State{}, refuse("registration_pending", refusal.Invalid, refusal.Admin,
+			fmt.Sprintf("The registration %q for platform %s is pending: it lacks %s.", reg.Name, reg.Issuer, missing),
+			"A site administrator completes it under Site administration → Platforms ("+reg.Name+").", nil)
 	}
 	if li.DeploymentID != "" && !reg.HasDeployment(li.DeploymentID) {
-		return LoginResult{}, lti.NewError(lti.CodeDeploymentUnknown,
+		return LoginResult{}, State{}, lti.NewError(lti.CodeDeploymentUnknown,
 			fmt.Sprintf("deployment ID %q is not registered for platform %s (registration %q)", li.DeploymentID, reg.Issuer, reg.Name), nil)
 	}
 	if !s.ours(li.TargetLinkURI) {
-		return LoginResult{}, lti.NewError(lti.CodeTargetLinkURI,
-			fmt.Sprintf("target_link_uri %q is not a URL of this tool (%s)", li.TargetLinkURI, s.BaseURL), nil)
+		return LoginResult{}, State{}, lti.NewError(lti.CodeTargetLinkURI,
+			fmt.Sprintf("target_link_uri %q is not a URL of this tool (%s)", li.TargetLinkURI, s.baseURL), nil)
 	}
 	now := s.now()
 	state := lti.NewState()
@@ -184,22 +268,19 @@ func (s *Service) login(ctx context.Context, li lti.LoginInitiation, opts LoginO
 	}
 	st := State{State: state, Nonce: lti.NewNonce(), RegistrationID: reg.ID, TargetLinkURI: li.TargetLinkURI,
 		StorageTarget: li.StorageTarget, CreatedAt: now, ExpiresAt: now.Add(s.stateTTL())}
-	if err := s.Store.SaveState(ctx, st); err != nil {
-		return LoginResult{}, fmt.Errorf("save login state: %w", err)
-	}
 	u, err := lti.AuthRequest{ClientID: reg.ClientID, RedirectURI: s.LaunchURL(), LoginHint: li.LoginHint,
 		LTIMessageHint: li.LTIMessageHint, State: st.State, Nonce: st.Nonce}.URL(reg.AuthURL)
 	if err != nil {
-		return LoginResult{}, &Refusal{Code: "auth_url_invalid", Status: http.StatusBadRequest,
-			Description: fmt.Sprintf("The authentication request URL of registration %q is not usable: %v", reg.Name, err),
-			Fix:         "Correct the Authentication request URL under the registration's platform details.", Err: err}
+		return LoginResult{}, State{}, refuse("auth_url_invalid", refusal.Invalid, refusal.Admin,
+			fmt.Sprintf("The authentication request URL of registration %q is not usable: %v", reg.Name, err),
+			"Correct the Authentication request URL under the registration's platform details.", err)
 	}
 	origin, _ := Origin(reg.AuthURL)
-	return LoginResult{RedirectURL: u, State: st.State, Nonce: st.Nonce, Registration: reg, PlatformOrigin: origin}, nil
+	return LoginResult{RedirectURL: u, State: st.State, Nonce: st.Nonce, Registration: reg, PlatformOrigin: origin}, st, nil
 }
 
 func (s *Service) findRegistration(ctx context.Context, li lti.LoginInitiation) (tool.Registration, error) {
-	regs, err := s.Registrations.RegistrationsByIssuer(ctx, li.Issuer)
+	regs, err := s.regs.RegistrationsByIssuer(ctx, li.Issuer)
 	if err != nil {
 		return tool.Registration{}, fmt.Errorf("look up registrations of %s: %w", li.Issuer, err)
 	}
@@ -225,17 +306,17 @@ func (s *Service) findRegistration(ctx context.Context, li lti.LoginInitiation) 
 	case len(match) == 1:
 		return match[0], nil
 	case len(match) == 0 && li.ClientID != "" && len(regs) > 0:
-		return tool.Registration{}, &Refusal{Code: "client_id_unknown", Status: http.StatusBadRequest, Err: tool.ErrUnknownPlatform,
-			Description: fmt.Sprintf("Platform %s is registered, but not with client ID %q.", li.Issuer, li.ClientID),
-			Fix:         "Check the Client ID in the registration's platform details against the one the platform shows for this tool."}
+		return tool.Registration{}, refuse("client_id_unknown", refusal.Invalid, refusal.Admin,
+			fmt.Sprintf("Platform %s is registered, but not with client ID %q.", li.Issuer, li.ClientID),
+			"Check the Client ID in the registration's platform details against the one the platform shows for this tool.", tool.ErrUnknownPlatform)
 	case len(match) == 0:
-		return tool.Registration{}, &Refusal{Code: "platform_unknown", Status: http.StatusBadRequest, Err: tool.ErrUnknownPlatform,
-			Description: fmt.Sprintf("No platform with issuer %q is registered on this tool.", li.Issuer),
-			Fix:         "A site administrator registers the platform under Site administration → Platforms, and enters this issuer as its Platform ID."}
+		return tool.Registration{}, refuse("platform_unknown", refusal.Invalid, refusal.Admin,
+			fmt.Sprintf("No platform with issuer %q is registered on this tool.", li.Issuer),
+			"A site administrator registers the platform under Site administration → Platforms, and enters this issuer as its Platform ID.", tool.ErrUnknownPlatform)
 	default:
-		return tool.Registration{}, &Refusal{Code: "platform_ambiguous", Status: http.StatusBadRequest, Err: tool.ErrAmbiguousPlatform,
-			Description: fmt.Sprintf("Several registrations have issuer %q and the platform did not send a client_id to choose one.", li.Issuer),
-			Fix:         "Configure the platform to send client_id (LTI 1.3 platforms should), or keep one registration per issuer."}
+		return tool.Registration{}, refuse("platform_ambiguous", refusal.Invalid, refusal.Admin,
+			fmt.Sprintf("Several registrations have issuer %q and the platform did not send a client_id to choose one.", li.Issuer),
+			"Configure the platform to send client_id (LTI 1.3 platforms should), or keep one registration per issuer.", tool.ErrAmbiguousPlatform)
 	}
 }
 
@@ -245,8 +326,10 @@ type Launch struct {
 	Registration tool.Registration
 	State        State
 	LogID        int64
-	// Path is how the browser was recognised (PathCookie, PathPlatformStorage, PathNewWindow).
+	// Path is how the browser was recognised (PathCookie, PathPlatformStorage, PathNewWindow, PathLegacy).
 	Path string
+	// Legacy is set for an LTI 1.1 launch; Registration is then publish.LegacyRegistration (no ID).
+	Legacy *publish.LegacyLaunch
 }
 
 // BrowserCheck is the proof, sent with the id_token, that this browser started the login. Exactly one path
@@ -314,7 +397,7 @@ func storageRefusal(code, desc, fix string) *Refusal {
 	if fix == "" {
 		fix = fixRelaunch
 	}
-	return &Refusal{Code: code, Status: http.StatusUnauthorized, Description: desc, Fix: fix}
+	return refuse(code, refusal.Unauthorized, refusal.Learner, desc, fix, nil)
 }
 
 // checkStorage checks a platform storage proof against the claimed state.
@@ -371,7 +454,7 @@ func (s *Service) PendingStorage(ctx context.Context, state string) (State, bool
 	if state == "" {
 		return State{}, false, nil
 	}
-	st, err := s.Store.LoadState(ctx, state)
+	st, err := s.store.LoadState(ctx, state)
 	if errors.Is(err, store.ErrNotFound) {
 		return State{}, false, nil
 	}
@@ -385,21 +468,41 @@ func (s *Service) PendingStorage(ctx context.Context, state string) (State, bool
 // NewWindow reports whether a state belongs to a login started again in a new top-level window.
 func NewWindow(state string) bool { return strings.HasPrefix(state, newWindowPrefix) }
 
-// Launch validates the authentication response posted by the platform.
-func (s *Service) Launch(ctx context.Context, resp lti.AuthResponse, browser BrowserCheck, requestID string) (*Launch, error) {
-	entry := &LogEntry{Stage: StageLaunch, RequestID: requestID, Path: PathCookie}
+// Request is a posted authentication response with what the browser brought: the proof that it started the
+// login, and the session it already has.
+type Request struct {
+	Response  lti.AuthResponse
+	Browser   BrowserCheck
+	Prev      Session
+	RequestID string
+}
+
+// Launch validates the authentication response posted by the platform and lands it: a resource link in its
+// course or activity (or an account choice first), a content selection on its selection page. The launch log row
+// of its login is updated once, with the outcome of the whole launch.
+func (s *Service) Launch(ctx context.Context, req Request) (*Outcome, error) {
+	entry := &LogEntry{Stage: StageLaunch, RequestID: req.RequestID, Path: PathCookie}
 	switch {
-	case browser.Storage != nil:
+	case req.Browser.Storage != nil:
 		entry.Path = PathPlatformStorage
-	case NewWindow(resp.State):
+	case NewWindow(req.Response.State):
 		entry.Path = PathNewWindow
 	}
-	l, err := s.launch(ctx, resp, browser, entry)
-	s.record(ctx, entry, err)
-	if l != nil {
+	l, err := s.launch(ctx, req.Response, req.Browser, entry)
+	var out *Outcome
+	if err == nil {
 		l.LogID, l.Path = entry.ID, entry.Path
+		out, err = s.land(ctx, l, publish.Choice{}, req.Prev)
 	}
-	return l, err
+	s.record(ctx, entry, err)
+	if out != nil && out.Launch != nil {
+		// The row exists now (an accepted login left it to the launch): a resumed launch updates this one.
+		out.Launch.LogID = entry.ID
+		if out.Pending != nil {
+			out.Pending.LogID = entry.ID
+		}
+	}
+	return out, err
 }
 
 func (s *Service) launch(ctx context.Context, resp lti.AuthResponse, browser BrowserCheck, entry *LogEntry) (*Launch, error) {
@@ -410,7 +513,7 @@ func (s *Service) launch(ctx context.Context, resp lti.AuthResponse, browser Bro
 		return nil, lti.NewError(lti.CodeStateMissing, "", nil)
 	}
 	now := s.now()
-	st, err := s.Store.ClaimState(ctx, resp.State, now)
+	st, err := s.store.ClaimState(ctx, resp.State, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, lti.NewError(lti.CodeStateUnknown, "", nil)
@@ -420,7 +523,8 @@ func (s *Service) launch(ctx context.Context, resp lti.AuthResponse, browser Bro
 	case err != nil:
 		return nil, fmt.Errorf("claim login state: %w", err)
 	}
-	entry.RegistrationID = st.RegistrationID
+	// The launch finishes its login's log row.
+	entry.ID, entry.RegistrationID = st.LogID, st.RegistrationID
 	if now.After(st.ExpiresAt) {
 		return nil, lti.NewError(lti.CodeStateExpired, "", nil)
 	}
@@ -437,17 +541,21 @@ func (s *Service) launch(ctx context.Context, resp lti.AuthResponse, browser Bro
 	if resp.IDToken == "" {
 		return nil, lti.NewError(lti.CodeIDTokenMissing, "", nil)
 	}
-	reg, err := s.Registrations.Registration(ctx, st.RegistrationID)
+	reg, err := s.regs.Registration(ctx, st.RegistrationID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, &Refusal{Code: "registration_deleted", Status: http.StatusBadRequest,
-			Description: "The platform registration this login started with was deleted meanwhile.",
-			Fix:         "Launch again from the platform; if it fails, the platform needs registering again."}
+		return nil, refuse("registration_deleted", refusal.Invalid, refusal.Admin,
+			"The platform registration this login started with was deleted meanwhile.",
+			"Launch again from the platform; if it fails, the platform needs registering again.", nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load registration %d: %w", st.RegistrationID, err)
 	}
 	entry.Issuer, entry.ClientID = reg.Issuer, reg.ClientID
-	msg, err := s.Validator.Validate(ctx, resp.IDToken, lti.Expect{
+	// The nonce is the one of this login's state, which was just claimed once and for all: burning it again in
+	// the nonce table would cost a statement and prove nothing more.
+	v := *s.validator
+	v.Nonces = claimedWithState{}
+	msg, err := v.Validate(ctx, resp.IDToken, lti.Expect{
 		Issuer: reg.Issuer, ClientID: reg.ClientID, JWKSURL: reg.JWKSURL, Nonce: st.Nonce,
 		DeploymentKnown:      reg.HasDeployment,
 		TargetLinkURIAllowed: s.ours,
@@ -461,16 +569,19 @@ func (s *Service) launch(ctx context.Context, resp lti.AuthResponse, browser Bro
 	return &Launch{Message: msg, Registration: reg, State: st}, nil
 }
 
+// claimedWithState is the nonce store of LTI 1.3 launches: the validator has checked that the id_token's nonce
+// is the one issued with the state, and the state is single use (ClaimState), so the nonce is too.
+type claimedWithState struct{}
+
+func (claimedWithState) UseNonce(context.Context, string, string, time.Time) error { return nil }
+
 // ours reports whether u is a URL of this tool.
 func (s *Service) ours(u string) bool {
-	return u == s.BaseURL || strings.HasPrefix(u, s.BaseURL+"/")
+	return u == s.baseURL || strings.HasPrefix(u, s.baseURL+"/")
 }
 
-// Record appends an entry to the launch log (and the server log); err, if any, gives its code and reason. The
-// web layer uses it for what happens around a launch in the browser: a login that fell back to a new window,
-// a launch continued in a new window.
-func (s *Service) Record(ctx context.Context, e *LogEntry, err error) { s.record(ctx, e, err) }
-
+// record writes the launch log row e (appended, or updated when e.ID is set) and the server log line; err, if
+// any, gives its code and reason.
 func (s *Service) record(ctx context.Context, e *LogEntry, err error) {
 	e.At = s.now()
 	e.Outcome = Accepted
@@ -478,10 +589,11 @@ func (s *Service) record(ctx context.Context, e *LogEntry, err error) {
 		e.Outcome = Refused
 		e.Code, e.Reason = Describe(err)
 	}
-	if rerr := s.Store.RecordLaunch(ctx, e); rerr != nil && s.Log != nil {
-		s.Log.ErrorContext(ctx, "record launch log", slog.Any("error", rerr))
+	// The record outlives a cancelled request: a refused launch must still be in the log.
+	if rerr := s.store.RecordLaunch(context.WithoutCancel(ctx), e); rerr != nil {
+		s.log.ErrorContext(ctx, "record launch log", slog.Any("error", rerr))
 	}
-	if s.Log != nil {
+	{
 		attrs := []any{slog.String("stage", e.Stage), slog.String("outcome", e.Outcome), slog.String("issuer", e.Issuer),
 			slog.String("client_id", e.ClientID), slog.String("deployment_id", e.DeploymentID), slog.String("message_type", e.MessageType)}
 		if err != nil {
@@ -490,14 +602,14 @@ func (s *Service) record(ctx context.Context, e *LogEntry, err error) {
 			if errors.As(err, &le) && le.Err != nil {
 				attrs = append(attrs, slog.String("cause", le.Err.Error()))
 			}
-			s.Log.WarnContext(ctx, "LTI "+e.Stage+" refused", attrs...)
+			s.log.WarnContext(ctx, "LTI "+e.Stage+" refused", attrs...)
 		} else {
-			s.Log.InfoContext(ctx, "LTI "+e.Stage+" accepted", attrs...)
+			s.log.InfoContext(ctx, "LTI "+e.Stage+" accepted", attrs...)
 		}
 	}
 }
 
-// Describe gives the code and the plain-words reason of a refusal, for the launch log and the error page.
+// Describe gives the code and the plain-words reason of a refusal, for the launch log.
 func Describe(err error) (code, reason string) {
 	var le *lti.Error
 	var r *Refusal
@@ -513,19 +625,19 @@ func Describe(err error) (code, reason string) {
 
 // CleanUp deletes expired login states and nonces.
 func (s *Service) CleanUp(ctx context.Context) error {
-	return s.Store.DeleteExpiredLaunchState(ctx, s.now())
+	return s.store.DeleteExpiredLaunchState(ctx, s.now())
 }
 
 func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+	if s.clock != nil {
+		return s.clock()
 	}
 	return time.Now()
 }
 
 func (s *Service) stateTTL() time.Duration {
-	if s.StateTTL > 0 {
-		return s.StateTTL
+	if s.ttl > 0 {
+		return s.ttl
 	}
 	return 10 * time.Minute
 }

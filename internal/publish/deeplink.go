@@ -3,11 +3,11 @@ package publish
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/refusal"
 	"github.com/ltipub/ltipub/lti"
 )
 
@@ -75,31 +75,26 @@ type Pick struct {
 	AddToGradebook bool
 }
 
-// DeepLinkRefusal is a content selection that cannot go on; ErrorMsg goes back to the platform.
-type DeepLinkRefusal struct {
-	Status      int
-	Description string
-	Fix         string
-}
-
-func (e *DeepLinkRefusal) Error() string { return e.Description }
+// DeepLinkRefusal is a content selection that cannot go on; its Description goes back to the platform as
+// errormsg. Kind Invalid is a mistake the teacher can correct on the selection page.
+type DeepLinkRefusal = refusal.Refusal
 
 // CheckDeepLinkRequest refuses what ltipub cannot answer: learners, and platforms that accept no LTI resource
 // links.
 func CheckDeepLinkRequest(m *lti.Message) error {
 	st := m.DeepLinkingSettings
 	if st == nil || st.DeepLinkReturnURL == "" {
-		return &DeepLinkRefusal{Status: http.StatusBadRequest,
+		return &DeepLinkRefusal{Code: "deep_link_no_return_url", Kind: refusal.Invalid, Audience: refusal.Teacher,
 			Description: "The content selection request has no deep_link_return_url, so there is nowhere to send a selection.",
 			Fix:         "This is a platform problem: check the tool's Deep Linking (content selection) settings in the platform."}
 	}
 	if !st.AcceptsType(lti.ContentItemResourceLink) {
-		return &DeepLinkRefusal{Status: http.StatusBadRequest,
+		return &DeepLinkRefusal{Code: "deep_link_no_resource_links", Kind: refusal.Invalid, Audience: refusal.Teacher,
 			Description: fmt.Sprintf("The platform accepts only %v here, and ltipub offers LTI resource links (ltiResourceLink).", []string(st.AcceptTypes)),
 			Fix:         "Add ltipub from a place in the platform that accepts LTI links (an external tool activity), not a file or HTML picker."}
 	}
 	if !m.Roles.IsTeacherLike() && !m.Roles.IsAdmin() {
-		return &DeepLinkRefusal{Status: http.StatusForbidden,
+		return &DeepLinkRefusal{Code: "deep_link_not_teacher", Kind: refusal.Forbidden, Audience: refusal.Teacher,
 			Description: "Content selection is for teachers, and the platform says you are not one in this course.",
 			Fix:         "Ask a teacher of the course to add ltipub content."}
 	}
@@ -112,7 +107,7 @@ func (s *Service) DeepLinkResponse(ctx context.Context, u *account.User, m *lti.
 	resp := lti.NewDeepLinkingResponse(m, clientID)
 	st := m.DeepLinkingSettings
 	if len(picks) > 1 && !st.AcceptsMultiple() {
-		return resp, &DeepLinkRefusal{Status: http.StatusBadRequest,
+		return resp, &DeepLinkRefusal{Code: "deep_link_one_item", Kind: refusal.Invalid, Audience: refusal.Teacher,
 			Description: "The platform accepts one item at a time here, and several were selected.",
 			Fix:         "Select one resource, or add the others one by one."}
 	}
@@ -127,7 +122,7 @@ func (s *Service) DeepLinkResponse(ctx context.Context, u *account.User, m *lti.
 	for _, p := range picks {
 		sel, ok := byID[p.ResourceID]
 		if !ok {
-			return resp, &DeepLinkRefusal{Status: http.StatusConflict,
+			return resp, &DeepLinkRefusal{Code: "deep_link_resource_gone", Kind: refusal.Conflict, Audience: refusal.Teacher,
 				Description: "A selected resource is no longer available: it was disabled or deleted meanwhile, or you no longer teach its course.",
 				Fix:         "Go back and select again."}
 		}
@@ -183,5 +178,6 @@ func (s *Service) LinkForDeepLinking(ctx context.Context, l Launch, u account.Us
 
 // LinkedAccount returns the account linked to the launch's platform user, if any.
 func (s *Service) LinkedAccount(ctx context.Context, l Launch) (account.User, bool, error) {
-	return s.linkedAccount(ctx, l)
+	u, _, _, ok, err := s.linkedAccount(ctx, l, 0)
+	return u, ok, err
 }

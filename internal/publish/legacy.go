@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/refusal"
 	"github.com/ltipub/ltipub/internal/store"
 	"github.com/ltipub/ltipub/internal/tool"
 	"github.com/ltipub/ltipub/lti"
@@ -80,9 +80,9 @@ func LegacyRegistration(platformID, name string) tool.Registration {
 
 // LegacyResource finds the resource a legacy launch URL names, to check the launch's signature with its secret.
 func (s *Service) LegacyResource(ctx context.Context, uuid string) (Resource, error) {
-	r, err := s.Store.ResourceByUUID(ctx, uuid)
+	r, err := s.resourceByUUID(ctx, uuid)
 	if errors.Is(err, store.ErrNotFound) {
-		return Resource{}, &Refusal{Code: "resource_unknown", Status: http.StatusNotFound,
+		return Resource{}, &Refusal{Code: "resource_unknown", Kind: refusal.NotFound, Audience: refusal.Teacher,
 			Description: fmt.Sprintf("This launch URL names published resource %q, which does not exist on this tool (it may have been deleted).", uuid),
 			Fix:         "Ask the teacher for the Launch URL on the resource's Published as LTI tools page (Legacy, LTI 1.1), and set it in the platform's external tool."}
 	}
@@ -90,7 +90,7 @@ func (s *Service) LegacyResource(ctx context.Context, uuid string) (Resource, er
 		return Resource{}, err
 	}
 	if r.LegacySecret == "" {
-		return Resource{}, &Refusal{Code: "legacy_no_secret", Status: http.StatusForbidden,
+		return Resource{}, &Refusal{Code: "legacy_no_secret", Kind: refusal.Forbidden, Audience: refusal.Teacher,
 			Description: fmt.Sprintf("The published resource %q has no LTI 1.1 secret yet, so no LTI 1.1 launch can be checked.", r.Name),
 			Fix:         "A teacher of the course makes one with Regenerate secret on its Published as LTI tools page, then enters it in the platform."}
 	}
@@ -104,6 +104,7 @@ func (s *Service) RegenerateLegacySecret(ctx context.Context, u *account.User, i
 		return Resource{}, err
 	}
 	r.LegacySecret, r.UpdatedAt = lti11.NewSecret(), s.now()
+	defer s.Cache.Invalidate()
 	if err := s.Store.UpdateResource(ctx, r); err != nil {
 		return Resource{}, fmt.Errorf("regenerate secret: %w", err)
 	}
@@ -111,7 +112,7 @@ func (s *Service) RegenerateLegacySecret(ctx context.Context, u *account.User, i
 }
 
 // recordLegacyLink records a 1.1 resource link, its memberships extension, and where the user's grade goes.
-func (s *Service) recordLegacyLink(ctx context.Context, l Launch, r Resource, now time.Time) (ResourceLink, error) {
+func (s *Service) recordLegacyLink(ctx context.Context, l Launch, r Resource, ltiUserID int64, now time.Time) (ResourceLink, error) {
 	if s.Legacy == nil {
 		return ResourceLink{}, errors.New("legacy launches are not wired (publish.Service.Legacy)")
 	}
@@ -126,15 +127,11 @@ func (s *Service) recordLegacyLink(ctx context.Context, l Launch, r Resource, no
 		PlatformName: lg.PlatformName, MembershipsURL: lg.MembershipsURL, MembershipsID: lg.MembershipsID, UpdatedAt: now}); err != nil {
 		return ResourceLink{}, fmt.Errorf("record resource link: %w", err)
 	}
-	lu, err := s.Store.LTIUser(ctx, l.Registration.Issuer, m.Subject)
-	if err != nil {
-		return ResourceLink{}, fmt.Errorf("find platform user: %w", err)
-	}
-	if err := s.Store.LinkUserToResourceLink(ctx, lu.ID, link.ID, now); err != nil {
+	if err := s.Store.LinkUserToResourceLink(ctx, ltiUserID, link.ID, now); err != nil {
 		return ResourceLink{}, fmt.Errorf("record the user's resource link: %w", err)
 	}
 	if lg.OutcomeServiceURL != "" && lg.ResultSourcedID != "" {
-		if err := s.Legacy.SaveLegacyOutcome(ctx, LegacyOutcome{ResourceLinkID: link.ID, LTIUserID: lu.ID,
+		if err := s.Legacy.SaveLegacyOutcome(ctx, LegacyOutcome{ResourceLinkID: link.ID, LTIUserID: ltiUserID,
 			ServiceURL: lg.OutcomeServiceURL, SourcedID: lg.ResultSourcedID}, now); err != nil {
 			return ResourceLink{}, fmt.Errorf("record the grade service: %w", err)
 		}

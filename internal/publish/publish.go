@@ -8,6 +8,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
 )
 
@@ -150,6 +151,9 @@ type Store interface {
 	CountResourceEnrolments(ctx context.Context, resourceID int64) (int, error)
 
 	LTIUser(ctx context.Context, issuer, subject string) (LTIUser, error)
+	// LinkedUser finds the link of a platform user, the account it links to and that account's enrolments in
+	// course courseID (store.ErrNotFound if unlinked).
+	LinkedUser(ctx context.Context, issuer, subject string, courseID int64) (LTIUser, account.User, []course.Enrolment, error)
 	// LinkLTIUser links (issuer, subject) to userID unless a link exists; it returns the link that holds.
 	LinkLTIUser(ctx context.Context, u LTIUser) (LTIUser, error)
 	TouchLTIUser(ctx context.Context, id int64, at time.Time) error

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/refusal"
 	"github.com/ltipub/ltipub/internal/store"
 	"github.com/ltipub/ltipub/internal/tool"
 	"github.com/ltipub/ltipub/lti"
@@ -31,10 +31,38 @@ type Service struct {
 	// Tx, when set, makes a launch's provisioning (account, link, enrolment, resource link) one transaction: a
 	// refusal or failure halfway leaves nothing behind, and the database commits once instead of six times.
 	Tx TxRunner
+	// Cache, when set, keeps launch reads of resources, courses and activities for a few seconds (cache.go).
+	Cache *ResourceCache
 
 	// inTxn is set on the transaction-bound copy: a unique-key conflict there has aborted the transaction (on
 	// PostgreSQL), so it must end the attempt rather than be worked around.
 	inTxn bool
+}
+
+// Config is what New needs. Store, Courses and Accounts are required; Legacy, Tx and Cache are optional
+// (without them LTI 1.1 launches are refused, provisioning is not one transaction, nothing is cached).
+type Config struct {
+	Store    Store
+	Courses  *course.Service
+	Accounts *account.Service
+	Legacy   LegacyStore
+	Tx       TxRunner
+	Cache    *ResourceCache
+	Now      func() time.Time
+}
+
+// New builds the publishing service that serve, the jobs and the CLI share; it refuses a missing dependency.
+func New(cfg Config) (*Service, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("publish: Config.Store is required")
+	case cfg.Courses == nil:
+		return nil, errors.New("publish: Config.Courses is required")
+	case cfg.Accounts == nil:
+		return nil, errors.New("publish: Config.Accounts is required")
+	}
+	return &Service{Store: cfg.Store, Courses: cfg.Courses, Accounts: cfg.Accounts, Legacy: cfg.Legacy, Tx: cfg.Tx,
+		Cache: cfg.Cache, Now: cfg.Now}, nil
 }
 
 // Stores is every store a launch writes to, bound to one transaction.
@@ -171,6 +199,7 @@ func (s *Service) Update(ctx context.Context, u *account.User, id int64, in Inpu
 	}
 	apply(&r, in)
 	r.UpdatedAt = s.now()
+	defer s.Cache.Invalidate()
 	if err := s.Store.UpdateResource(ctx, r); err != nil {
 		return Resource{}, fmt.Errorf("update published resource: %w", err)
 	}
@@ -184,6 +213,7 @@ func (s *Service) SetEnabled(ctx context.Context, u *account.User, id int64, ena
 		return Resource{}, err
 	}
 	r.Enabled, r.UpdatedAt = enabled, s.now()
+	defer s.Cache.Invalidate()
 	return r, s.Store.UpdateResource(ctx, r)
 }
 
@@ -192,6 +222,7 @@ func (s *Service) Delete(ctx context.Context, u *account.User, id int64) error {
 	if _, err := s.Resource(ctx, u, id); err != nil {
 		return err
 	}
+	defer s.Cache.Invalidate()
 	return s.Store.DeleteResource(ctx, id)
 }
 
@@ -260,18 +291,12 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Refusal is a launch that reached no resource, in plain words.
-type Refusal struct {
-	Code        string
-	Status      int
-	Description string
-	Fix         string
-}
+// Refusal is a launch that reached no resource, in plain words (the domain's one refusal type).
+type Refusal = refusal.Refusal
 
-func (r *Refusal) Error() string { return r.Description }
-
+// refuse is a launch refusal that the course's teacher can lift (a setting of the published resource or course).
 func refuse(code, description, fix string) *Refusal {
-	return &Refusal{Code: code, Status: http.StatusForbidden, Description: description, Fix: fix}
+	return refusal.New(code, refusal.Forbidden, refusal.Teacher, description, fix)
 }
 
 // NeedAccount means the provisioning mode asks the person first: sign in to an existing account (and link it),
@@ -318,7 +343,7 @@ func (s *Service) FindResource(ctx context.Context, l Launch) (Resource, error) 
 	m := l.Message
 	id, ok := m.Custom("id")
 	if ok && id != "" {
-		r, err := s.Store.ResourceByUUID(ctx, id)
+		r, err := s.resourceByUUID(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return Resource{}, refuse("resource_unknown",
 				fmt.Sprintf("This link points to published resource %q, which does not exist on this tool (it may have been deleted).", id),
@@ -352,12 +377,14 @@ func (s *Service) FindResource(ctx context.Context, l Launch) (Resource, error) 
 // prompting mode answers *NeedAccount.
 func (s *Service) Land(ctx context.Context, l Launch, choice Choice) (Landing, error) {
 	m := l.Message
+	// The generation is taken before anything is read, so that a write racing these reads is not cached as new.
+	gen := s.generation()
 	r, err := s.FindResource(ctx, l)
 	if err != nil {
 		return Landing{}, err
 	}
 	teacher := m.Roles.IsTeacherLike()
-	c, act, err := s.checkResource(ctx, r, teacher)
+	c, act, err := s.checkResource(ctx, r, teacher, gen)
 	if err != nil {
 		return Landing{}, err
 	}
@@ -365,27 +392,53 @@ func (s *Service) Land(ctx context.Context, l Launch, choice Choice) (Landing, e
 		return Landing{}, refuse("anonymous", "This launch is anonymous (no user id), and published resources need to know who you are.",
 			"Ask the platform administrator to send user identities for this tool (privacy settings of the tool in the platform).")
 	}
+	// Account: a linked account always wins; otherwise the resource's mode for the role decides.
+	pre, err := s.findLinked(ctx, l, c.ID)
+	if err != nil {
+		return Landing{}, err
+	}
+	if pre.linked {
+		// A returning person: every write left (enrolment, resource link, the person's link to it) is an upsert
+		// or a single insert, so there is nothing for a transaction to hold together.
+		return s.provision(ctx, l, r, c, act, teacher, choice, pre)
+	}
 	var landing Landing
+	attempt := 0
 	err = s.inTx(ctx, func(s *Service) error {
+		attempt++
+		if attempt > 1 { // a parallel launch of the same person won: its committed link decides now
+			if pre, err = s.findLinked(ctx, l, c.ID); err != nil {
+				return err
+			}
+		}
 		var err error
-		landing, err = s.provision(ctx, l, r, c, act, teacher, choice)
+		landing, err = s.provision(ctx, l, r, c, act, teacher, choice, pre)
 		return err
 	})
 	return landing, err
 }
 
+// linked is what the launch found of the person's link before provisioning.
+type linked struct {
+	user       account.User
+	ltiUserID  int64
+	enrolments []course.Enrolment // the account's enrolments in the course, when linked
+	linked     bool
+}
+
+func (s *Service) findLinked(ctx context.Context, l Launch, courseID int64) (linked, error) {
+	u, id, es, ok, err := s.linkedAccount(ctx, l, courseID)
+	return linked{u, id, es, ok}, err
+}
+
 // provision finds or creates the account, enrols it and records the resource link.
-func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.Course, act course.Activity, teacher bool, choice Choice) (Landing, error) {
+func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.Course, act course.Activity, teacher bool, choice Choice, pre linked) (Landing, error) {
 	m := l.Message
 	now := s.now()
-
-	// Account: a linked account always wins; otherwise the resource's mode for the role decides.
-	u, linked, err := s.linkedAccount(ctx, l)
-	if err != nil {
-		return Landing{}, err
-	}
+	u, ltiUserID := pre.user, pre.ltiUserID
+	var err error
 	newAccount := false
-	if !linked {
+	if !pre.linked {
 		// A new account cannot be enrolled yet: refuse a full resource before making anything. (An existing
 		// account may already be enrolled; enrol decides for it.)
 		if choice.Existing == nil {
@@ -414,13 +467,17 @@ func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.
 		if err != nil {
 			return Landing{}, fmt.Errorf("link platform user: %w", err)
 		}
+		ltiUserID = held.ID
 		if held.UserID != u.ID { // another launch of the same person linked first: that link wins
 			if u, err = s.Accounts.Store.UserByID(ctx, held.UserID); err != nil {
 				return Landing{}, err
 			}
+			newAccount = false
 		}
 	}
 
+	// The account is resolved: u is who this launch signs in (linked, chosen, or made). A rule about the account
+	// itself (a suspended account, say) belongs here, before anything is enrolled or recorded.
 	if err := refuseSuspended(u); err != nil {
 		return Landing{}, err
 	}
@@ -430,12 +487,14 @@ func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.
 	if teacher {
 		role = r.InstructorRole
 	}
-	newEnrolment, role, err := s.enrol(ctx, r, c, u, role, now)
+	// The enrolments are known for a linked account (read with the link) and for one made here (none).
+	known := pre.linked || newAccount
+	newEnrolment, role, err := s.enrolAccount(ctx, r, c, u, role, now, known, pre.enrolments, newAccount)
 	if err != nil {
 		return Landing{}, err
 	}
 
-	link, err := s.recordLink(ctx, l, r, u, now)
+	link, err := s.recordLink(ctx, l, r, ltiUserID, now)
 	if err != nil {
 		return Landing{}, err
 	}
@@ -443,20 +502,17 @@ func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.
 		NewAccount: newAccount, NewEnrolment: newEnrolment}, nil
 }
 
-func (s *Service) checkResource(ctx context.Context, r Resource, teacher bool) (course.Course, course.Activity, error) {
+func (s *Service) checkResource(ctx context.Context, r Resource, teacher bool, gen int64) (course.Course, course.Activity, error) {
+	now := s.now()
+	if e, ok := s.Cache.get(r.UUID, now, gen); ok && e.r.ID == r.ID {
+		return s.checkTarget(r, e.c, e.a, teacher)
+	}
 	if !r.Enabled {
-		return course.Course{}, course.Activity{}, refuse("resource_disabled",
-			fmt.Sprintf("The published resource %q is disabled on this tool.", r.Name),
-			"Ask the teacher of the course to enable it on its Published as LTI tools page.")
+		return s.checkTarget(r, course.Course{}, course.Activity{}, teacher)
 	}
 	c, err := s.Courses.Store.CourseByID(ctx, r.CourseID)
 	if err != nil {
 		return course.Course{}, course.Activity{}, fmt.Errorf("load course %d: %w", r.CourseID, err)
-	}
-	if !c.Visible && !teacher {
-		return course.Course{}, course.Activity{}, refuse("course_hidden",
-			fmt.Sprintf("The course %q is hidden from students at the moment.", c.FullName),
-			"Try again later, or ask your teacher to make the course visible.")
 	}
 	var act course.Activity
 	if r.ActivityID != 0 {
@@ -464,6 +520,24 @@ func (s *Service) checkResource(ctx context.Context, r Resource, teacher bool) (
 		if err != nil {
 			return course.Course{}, course.Activity{}, fmt.Errorf("load activity %d: %w", r.ActivityID, err)
 		}
+	}
+	s.Cache.put(cachedTarget{r: r, c: c, a: act}, now, gen)
+	return s.checkTarget(r, c, act, teacher)
+}
+
+// checkTarget applies the launch rules of a resource, its course and activity.
+func (s *Service) checkTarget(r Resource, c course.Course, act course.Activity, teacher bool) (course.Course, course.Activity, error) {
+	if !r.Enabled {
+		return course.Course{}, course.Activity{}, refuse("resource_disabled",
+			fmt.Sprintf("The published resource %q is disabled on this tool.", r.Name),
+			"Ask the teacher of the course to enable it on its Published as LTI tools page.")
+	}
+	if !c.Visible && !teacher {
+		return course.Course{}, course.Activity{}, refuse("course_hidden",
+			fmt.Sprintf("The course %q is hidden from students at the moment.", c.FullName),
+			"Try again later, or ask your teacher to make the course visible.")
+	}
+	if r.ActivityID != 0 {
 		if !act.Visible && !teacher {
 			return course.Course{}, course.Activity{}, refuse("activity_hidden",
 				fmt.Sprintf("The activity %q is hidden from students at the moment.", act.Name),
@@ -484,20 +558,18 @@ func (s *Service) checkResource(ctx context.Context, r Resource, teacher bool) (
 	return c, act, nil
 }
 
-func (s *Service) linkedAccount(ctx context.Context, l Launch) (account.User, bool, error) {
+func (s *Service) linkedAccount(ctx context.Context, l Launch, courseID int64) (account.User, int64, []course.Enrolment, bool, error) {
 	m := l.Message
-	lu, err := s.Store.LTIUser(ctx, l.Registration.Issuer, m.Subject)
+	// One read for the link, its account and the account's enrolments in the course. The launch time is kept
+	// per resource link (lti_user_links), which the launch writes anyway, so the platform user's row is not
+	// written again.
+	lu, u, es, err := s.Store.LinkedUser(ctx, l.Registration.Issuer, m.Subject, courseID)
 	if errors.Is(err, store.ErrNotFound) {
-		return account.User{}, false, nil
+		return account.User{}, 0, nil, false, nil
 	}
 	if err != nil {
-		return account.User{}, false, fmt.Errorf("find linked account: %w", err)
+		return account.User{}, 0, nil, false, fmt.Errorf("find linked account: %w", err)
 	}
-	u, err := s.Accounts.Store.UserByID(ctx, lu.UserID)
-	if err != nil {
-		return account.User{}, false, fmt.Errorf("load linked account %d: %w", lu.UserID, err)
-	}
-	_ = s.Store.TouchLTIUser(ctx, lu.ID, s.now())
 	// Names and emails of accounts the tool made follow the platform; accounts people made themselves are theirs.
 	if u.Auth == account.AuthLTI {
 		name, email := fullName(m), m.Email
@@ -509,11 +581,11 @@ func (s *Service) linkedAccount(ctx context.Context, l Launch) (account.User, bo
 				u.Email = email
 			}
 			if err := s.Accounts.Store.UpdateUser(ctx, u); err != nil {
-				return account.User{}, false, fmt.Errorf("update linked account: %w", err)
+				return account.User{}, 0, nil, false, fmt.Errorf("update linked account: %w", err)
 			}
 		}
 	}
-	return u, true, nil
+	return u, lu.ID, es, true, nil
 }
 
 // createAccount makes an LTI account. Its username derives from the issuer and subject (hashed, so it cannot
@@ -559,7 +631,18 @@ func fullName(m *lti.Message) string {
 }
 
 func (s *Service) enrol(ctx context.Context, r Resource, c course.Course, u account.User, role course.Role, now time.Time) (bool, course.Role, error) {
-	es, err := s.Courses.Store.EnrolmentsOf(ctx, c.ID, u.ID)
+	return s.enrolAccount(ctx, r, c, u, role, now, false, nil, false)
+}
+
+// enrolAccount enrols u. When known, es are u's enrolments in the course already (none for an account made by
+// this launch), and they are not read again.
+// capacityChecked: the launch checked the resource's capacity before making u.
+func (s *Service) enrolAccount(ctx context.Context, r Resource, c course.Course, u account.User, role course.Role, now time.Time,
+	known bool, es []course.Enrolment, capacityChecked bool) (bool, course.Role, error) {
+	var err error
+	if !known {
+		es, err = s.Courses.Store.EnrolmentsOf(ctx, c.ID, u.ID)
+	}
 	if err != nil {
 		return false, "", fmt.Errorf("load enrolments: %w", err)
 	}
@@ -573,8 +656,10 @@ func (s *Service) enrol(ctx context.Context, r Resource, c course.Course, u acco
 			fmt.Sprintf("Your enrolment in %q is suspended or has ended.", c.FullName),
 			"Ask the teacher of the course to reactivate your enrolment.")
 	}
-	if err := s.checkCapacity(ctx, r); err != nil {
-		return false, "", err
+	if !capacityChecked {
+		if err := s.checkCapacity(ctx, r); err != nil {
+			return false, "", err
+		}
 	}
 	e := course.Enrolment{CourseID: c.ID, UserID: u.ID, Role: role, Status: course.StatusActive, Method: course.MethodLTI,
 		PublishedResourceID: r.ID, CreatedAt: now, UpdatedAt: now}
@@ -604,9 +689,9 @@ func (s *Service) checkCapacity(ctx context.Context, r Resource) error {
 	return nil
 }
 
-func (s *Service) recordLink(ctx context.Context, l Launch, r Resource, u account.User, now time.Time) (ResourceLink, error) {
+func (s *Service) recordLink(ctx context.Context, l Launch, r Resource, ltiUserID int64, now time.Time) (ResourceLink, error) {
 	if l.Legacy != nil {
-		return s.recordLegacyLink(ctx, l, r, now)
+		return s.recordLegacyLink(ctx, l, r, ltiUserID, now)
 	}
 	m := l.Message
 	link := ResourceLink{RegistrationID: l.Registration.ID, DeploymentID: m.DeploymentID, LinkID: m.ResourceLink.ID,
@@ -623,11 +708,7 @@ func (s *Service) recordLink(ctx context.Context, l Launch, r Resource, u accoun
 	if err := s.Store.SaveResourceLink(ctx, &link); err != nil {
 		return ResourceLink{}, fmt.Errorf("record resource link: %w", err)
 	}
-	lu, err := s.Store.LTIUser(ctx, l.Registration.Issuer, m.Subject)
-	if err != nil {
-		return ResourceLink{}, fmt.Errorf("find platform user: %w", err)
-	}
-	if err := s.Store.LinkUserToResourceLink(ctx, lu.ID, link.ID, now); err != nil {
+	if err := s.Store.LinkUserToResourceLink(ctx, ltiUserID, link.ID, now); err != nil {
 		return ResourceLink{}, fmt.Errorf("record the user's resource link: %w", err)
 	}
 	return link, nil

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 
+	"github.com/ltipub/ltipub/internal/refusal"
 	"github.com/ltipub/ltipub/internal/store"
 	"github.com/ltipub/ltipub/lti"
 )
@@ -33,27 +33,27 @@ func (s *Service) Register(ctx context.Context, dr DynamicRegistration) (Registr
 	reg, tok, err := s.Store.RegistrationByTokenHash(ctx, hash)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return Registration{}, &Refusal{Code: "registration_url_unknown", Status: http.StatusNotFound, Title: "This registration URL is not valid",
+		return Registration{}, &Refusal{Code: "registration_url_unknown", Kind: refusal.NotFound, Audience: refusal.Admin, Title: "This registration URL is not valid",
 			Description: "No registration has this registration URL: it was replaced by a newer one, its registration was deleted, or it was copied incompletely.",
 			Fix:         "In ltipub, open Site administration → Platforms → the platform → Tool details, make a new registration URL, and paste it into the platform."}
 	case err != nil:
 		return Registration{}, err
 	case tok.Used:
-		return Registration{}, &Refusal{Code: "registration_url_used", Status: http.StatusGone, Title: "This registration URL was already used",
+		return Registration{}, &Refusal{Code: "registration_url_used", Kind: refusal.Gone, Audience: refusal.Admin, Title: "This registration URL was already used",
 			Description: fmt.Sprintf("The registration URL of %q completed a registration already; each URL works once.", reg.Name),
 			Fix:         "To register again (or update the registration), make a new registration URL on the platform's Tool details page in ltipub."}
 	case !s.now().Before(tok.ExpiresAt):
-		return Registration{}, &Refusal{Code: "registration_url_expired", Status: http.StatusGone, Title: "This registration URL has expired",
+		return Registration{}, &Refusal{Code: "registration_url_expired", Kind: refusal.Gone, Audience: refusal.Admin, Title: "This registration URL has expired",
 			Description: fmt.Sprintf("The registration URL of %q expired on %s.", reg.Name, tok.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")),
 			Fix:         "Make a new registration URL on the platform's Tool details page in ltipub and paste it into the platform."}
 	}
 	if dr.ConfigurationURL == "" {
-		return Registration{}, &Refusal{Code: "openid_configuration_missing", Status: http.StatusBadRequest, Title: "Open this URL from the platform",
+		return Registration{}, &Refusal{Code: "openid_configuration_missing", Kind: refusal.Invalid, Audience: refusal.Admin, Title: "Open this URL from the platform",
 			Description: "This is a dynamic registration URL: the platform opens it with its openid_configuration, and none was given.",
 			Fix:         "Paste the URL into the platform's dynamic registration field (Moodle: Tool URL under Manage tools; Brightspace: Register Tool → Dynamic). Opening it in a browser does nothing."}
 	}
 	if err := s.Store.ClaimRegistrationToken(ctx, reg.ID, hash, s.now()); errors.Is(err, store.ErrConflict) {
-		return Registration{}, &Refusal{Code: "registration_url_used", Status: http.StatusGone, Title: "This registration URL was already used",
+		return Registration{}, &Refusal{Code: "registration_url_used", Kind: refusal.Gone, Audience: refusal.Admin, Title: "This registration URL was already used",
 			Description: "Another registration with this URL is running or has completed.",
 			Fix:         "Wait a moment and check the platform's list in ltipub; if it is not Active, make a new registration URL."}
 	} else if err != nil {
@@ -140,23 +140,23 @@ func refusalFromLTI(err error) error {
 	if !errors.As(err, &le) {
 		return err
 	}
-	r := &Refusal{Code: string(le.Code), Status: http.StatusBadRequest, Description: capitalize(le.Description) + ".",
+	r := &Refusal{Code: string(le.Code), Kind: refusal.Invalid, Audience: refusal.Admin, Description: capitalize(le.Description) + ".",
 		Fix: capitalize(le.Fix) + ".", Err: err}
 	switch le.Code {
 	case lti.CodeDRConfigFetch:
-		r.Status, r.Title = http.StatusBadGateway, "The platform's configuration could not be fetched"
+		r.Kind, r.Title = refusal.Upstream, "The platform's configuration could not be fetched"
 	case lti.CodeDRConfigURL:
 		r.Title = "The platform sent an unusable configuration URL"
 	case lti.CodeDRConfigInvalid:
-		r.Status, r.Title = http.StatusBadGateway, "The platform's configuration is incomplete"
+		r.Kind, r.Title = refusal.Upstream, "The platform's configuration is incomplete"
 	case lti.CodeDRIssuerMismatch:
 		r.Title = "The platform's issuer does not match its configuration URL"
 	case lti.CodeDRUnsupported:
 		r.Title = "The platform lacks something ltipub needs"
 	case lti.CodeDRRejected:
-		r.Status, r.Title = http.StatusBadGateway, "The platform refused the registration"
+		r.Kind, r.Title = refusal.Upstream, "The platform refused the registration"
 	default:
-		r.Status, r.Title = http.StatusBadGateway, "The platform's answer could not be used"
+		r.Kind, r.Title = refusal.Upstream, "The platform's answer could not be used"
 	}
 	return r
 }

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ltipub/ltipub/internal/refusal"
 	"github.com/ltipub/ltipub/internal/safehttp"
 	"github.com/ltipub/ltipub/internal/store"
 	"github.com/ltipub/ltipub/lti"
@@ -120,24 +121,9 @@ func (e *ValidationError) Error() string {
 	return strings.Join(parts, "; ")
 }
 
-// Refusal is a request the registration rules refuse, with what a person should read: the cause and the fix.
-type Refusal struct {
-	Code        string
-	Status      int
-	Title       string
-	Description string
-	Fix         string
-	Err         error
-}
-
-func (r *Refusal) Error() string {
-	if r.Err != nil {
-		return r.Description + ": " + r.Err.Error()
-	}
-	return r.Description
-}
-
-func (r *Refusal) Unwrap() error { return r.Err }
+// Refusal is a request the registration rules refuse, with what a person should read: the cause and the fix. It
+// is the domain's one refusal type (internal/refusal).
+type Refusal = refusal.Refusal
 
 // ErrLastDeploymentInUse refuses removing the last deployment of a registration that has launched: the
 // platform's links would stop working. Removing it anyway needs confirmation.
@@ -328,7 +314,7 @@ func duplicate(other Registration, issuer, clientID string, err error) error {
 	if other.ID != 0 {
 		name = fmt.Sprintf("the registration %q", other.Name)
 	}
-	return &Refusal{Code: "platform_duplicate", Status: http.StatusConflict, Title: "This platform is already registered",
+	return &Refusal{Code: "platform_duplicate", Kind: refusal.Conflict, Audience: refusal.Admin, Title: "This platform is already registered",
 		Description: fmt.Sprintf("Issuer %s with client ID %s already belongs to %s.", issuer, clientID, name),
 		Fix:         "Edit or delete that registration instead; a platform gives each registration of the tool its own client ID.",
 		Err:         errors.Join(ErrDuplicatePlatform, err)}
@@ -381,7 +367,7 @@ func (s *Service) RemoveDeployment(ctx context.Context, id int64, deploymentID s
 		return err
 	}
 	if !r.HasDeployment(deploymentID) {
-		return &Refusal{Code: "deployment_unknown", Status: http.StatusNotFound, Title: "No such deployment",
+		return &Refusal{Code: "deployment_unknown", Kind: refusal.NotFound, Audience: refusal.Admin, Title: "No such deployment",
 			Description: fmt.Sprintf("Registration %q has no deployment ID %q.", r.Name, deploymentID),
 			Fix:         "Check the deployment ID in the Deployments tab.", Err: store.ErrNotFound}
 	}
@@ -391,7 +377,7 @@ func (s *Service) RemoveDeployment(ctx context.Context, id int64, deploymentID s
 			return err
 		}
 		if accepted > 0 {
-			return &Refusal{Code: "last_deployment_in_use", Status: http.StatusConflict, Title: "This is the last deployment of a registration in use",
+			return &Refusal{Code: "last_deployment_in_use", Kind: refusal.Conflict, Audience: refusal.Admin, Title: "This is the last deployment of a registration in use",
 				Description: fmt.Sprintf("Deployment %q is the last one of %q, which has %d accepted launches in the launch log. Without a deployment the registration turns Pending and every link in the platform stops launching.", deploymentID, r.Name, accepted),
 				Fix:         "Add the new deployment first, or confirm the removal if the platform no longer uses this tool.",
 				Err:         ErrLastDeploymentInUse}

@@ -48,7 +48,7 @@ func (s *Server) launchLog(w http.ResponseWriter, r *http.Request) {
 			Cause: "The outcome filter " + strconv.Quote(v) + " is neither accepted nor refused.", Fix: "Choose an outcome from the list."})
 		return
 	}
-	regs, err := s.cfg.Launches.Registrations.Registrations(r.Context())
+	regs, err := s.cfg.Launches.RegistrationList(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -57,7 +57,7 @@ func (s *Server) launchLog(w http.ResponseWriter, r *http.Request) {
 	for _, reg := range regs {
 		names[reg.ID] = reg.Name
 	}
-	entries, err := s.cfg.Launches.Store.LaunchLog(r.Context(), f)
+	entries, err := s.cfg.Launches.LaunchLog(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -126,11 +126,12 @@ func (s *Server) platformFail(w http.ResponseWriter, r *http.Request, err error)
 	var rf *tool.Refusal
 	switch {
 	case errors.As(err, &rf):
-		title := rf.Title
-		if title == "" {
-			title = "The platform registration was refused"
+		if rf.Title == "" {
+			copied := *rf
+			copied.Title = "The platform registration was refused"
+			rf = &copied
 		}
-		s.renderProblem(w, r, &Problem{Status: rf.Status, Code: rf.Code, Title: title, Cause: rf.Description, Fix: rf.Fix, Err: err})
+		s.fail(w, r, rf)
 	case errors.Is(err, store.ErrNotFound):
 		s.renderProblem(w, r, errNoRegistration)
 	default:

@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"github.com/ltipub/ltipub/internal/account"
-	"github.com/ltipub/ltipub/internal/launch"
-	"github.com/ltipub/ltipub/internal/logging"
-	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/store"
 )
 
@@ -249,18 +246,4 @@ func (s *Server) requireNewPassword(next http.Handler) http.Handler {
 		}
 		http.Redirect(w, r, "/account/password", http.StatusSeeOther)
 	})
-}
-
-// recordLandRefusal writes a launch log line for a launch that a suspended account made: the launch itself was
-// valid (and logged as accepted), so without this line the admin would not see why the person got no page.
-func (s *Server) recordLandRefusal(ctx context.Context, l *launch.Launch, err error) {
-	var rf *publish.Refusal
-	if !errors.As(err, &rf) || rf.Code != publish.CodeAccountSuspended || s.cfg.Launches == nil {
-		return
-	}
-	m := l.Message
-	e := &launch.LogEntry{Stage: launch.StageLaunch, RegistrationID: l.Registration.ID, Issuer: l.Registration.Issuer,
-		ClientID: l.Registration.ClientID, DeploymentID: m.DeploymentID, MessageType: string(m.MessageType), Subject: m.Subject,
-		Path: l.Path, RequestID: logging.RequestID(ctx)}
-	s.cfg.Launches.Record(ctx, e, &launch.Refusal{Code: rf.Code, Status: rf.Status, Description: rf.Description, Fix: rf.Fix})
 }

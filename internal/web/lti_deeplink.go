@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,42 +9,12 @@ import (
 
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
+	refusalpkg "github.com/ltipub/ltipub/internal/refusal"
 	"github.com/ltipub/ltipub/lti"
 )
 
 // sessionDeepLink holds a validated content selection request while the teacher signs in and picks.
 const sessionDeepLink = "lti_deep_link"
-
-// selectionScope contains a content selection session to the selection pages.
-const selectionScope = "s"
-
-// startDeepLinking handles a validated LtiDeepLinkingRequest: refuse what cannot be answered (telling the
-// platform when possible), then send the teacher to the selection page, signed in when already linked.
-func (s *Server) startDeepLinking(w http.ResponseWriter, r *http.Request, l *launch.Launch) {
-	if err := publish.CheckDeepLinkRequest(l.Message); err != nil {
-		s.deepLinkRefused(w, r, l.Message, l.Registration.ClientID, err)
-		return
-	}
-	if err := s.renewSession(r.Context()); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	b, _ := json.Marshal(pendingLaunch{RegistrationID: l.Registration.ID, LogID: l.LogID, Message: l.Message})
-	s.sessions.Put(r.Context(), sessionDeepLink, string(b))
-	s.sessions.Remove(r.Context(), sessionPending)
-	s.sessions.Remove(r.Context(), sessionUserID)
-	s.sessions.Put(r.Context(), sessionScope, selectionScope)
-	s.setLaunchPresentation(r.Context(), l.Message, l.Registration.PlatformName)
-	u, linked, err := s.cfg.Publish.LinkedAccount(r.Context(), publish.Launch{Message: l.Message, Registration: l.Registration})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if linked {
-		s.sessions.Put(r.Context(), sessionUserID, u.ID)
-	}
-	s.afterLaunch(w, r, l, "/launch/select", false)
-}
 
 func (s *Server) pendingDeepLink(r *http.Request) (*launch.Launch, error) {
 	pl, err := s.readPending(r, sessionDeepLink, &Problem{Status: http.StatusBadRequest, Code: "no_pending_selection",
@@ -55,11 +24,11 @@ func (s *Server) pendingDeepLink(r *http.Request) (*launch.Launch, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg, err := s.cfg.Launches.Registrations.Registration(r.Context(), pl.RegistrationID)
+	l, err := s.cfg.Launches.Resumed(r.Context(), pl)
 	if err != nil {
-		return nil, fmt.Errorf("load registration of the content selection: %w", err)
+		return nil, fmt.Errorf("resume the content selection: %w", err)
 	}
-	return &launch.Launch{Message: pl.Message, Registration: reg, LogID: pl.LogID}, nil
+	return l, nil
 }
 
 type selectionPage struct {
@@ -181,8 +150,8 @@ func (s *Server) selectionSubmit(w http.ResponseWriter, r *http.Request) {
 	resp, err := s.cfg.Publish.DeepLinkResponse(r.Context(), u, l.Message, l.Registration.ClientID, s.cfg.Launches.LaunchURL(), picks)
 	var refusal *publish.DeepLinkRefusal
 	if errors.As(err, &refusal) {
-		if refusal.Status == http.StatusBadRequest { // a mistake the teacher can correct here
-			s.renderSelection(w, r, l, refusal.Status, "", refusal.Description+" "+refusal.Fix)
+		if refusal.Kind == refusalpkg.Invalid { // a mistake the teacher can correct here
+			s.renderSelection(w, r, l, statusOf(refusal.Kind), "", refusal.Description+" "+refusal.Fix)
 			return
 		}
 		s.deepLinkRefused(w, r, l.Message, l.Registration.ClientID, err)
@@ -231,7 +200,7 @@ func (s *Server) deepLinkRefused(w http.ResponseWriter, r *http.Request, m *lti.
 		return
 	}
 	s.log.WarnContext(r.Context(), "content selection refused", slog.String("reason", refusal.Description))
-	page := &deepLinkReturnPage{Page: Page{Title: "Content selection refused", Embedded: wantsEmbedded(m)},
+	page := &deepLinkReturnPage{Page: Page{Title: "Content selection refused", Embedded: launch.WantsEmbedded(m)},
 		Heading: "Content selection refused", Message: refusal.Description, Fix: refusal.Fix}
 	if st := m.DeepLinkingSettings; st != nil && st.DeepLinkReturnURL != "" {
 		resp := lti.NewDeepLinkingResponse(m, clientID)
@@ -240,5 +209,5 @@ func (s *Server) deepLinkRefused(w http.ResponseWriter, r *http.Request, m *lti.
 			page.ReturnURL, page.JWT = st.DeepLinkReturnURL, jwt
 		}
 	}
-	s.render(w, r, refusal.Status, "lti_deeplink_return", page)
+	s.render(w, r, statusOf(refusal.Kind), "lti_deeplink_return", page)
 }

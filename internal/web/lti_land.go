@@ -3,14 +3,13 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/logging"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/lti"
 )
@@ -29,112 +28,83 @@ const (
 	sessionPending = "lti_pending_launch"
 )
 
-// pendingLaunch is a validated launch kept in the session while the person chooses an account. It holds only
-// validated claims: the id_token itself is never stored.
-type pendingLaunch struct {
-	RegistrationID int64
-	LogID          int64
-	Message        *lti.Message
+// prevSession is what this browser's session held before the launch (a launch widens the scope of the same
+// account's earlier launch).
+func (s *Server) prevSession(r *http.Request) launch.Session {
+	return launch.Session{UserID: s.sessions.GetInt64(r.Context(), sessionUserID), Scope: s.sessions.GetString(r.Context(), sessionScope)}
 }
 
-// landResourceLink lands a validated resource link launch: provision, enrol, contain, and go to the resource.
-func (s *Server) landResourceLink(w http.ResponseWriter, r *http.Request, l *launch.Launch, choice publish.Choice) {
-	pl := publish.Launch{Message: l.Message, Registration: l.Registration}
-	landing, err := s.cfg.Publish.Land(r.Context(), pl, choice)
-	var need *publish.NeedAccount
-	switch {
-	case errors.As(err, &need):
-		if err := s.renewSession(r.Context()); err != nil {
-			s.fail(w, r, err)
+// outcome renders what a launch (or its resumption) decided: the session it starts and where the browser goes;
+// or its refusal.
+func (s *Server) outcome(w http.ResponseWriter, r *http.Request, out *launch.Outcome, err error) {
+	if err != nil {
+		if out != nil && out.Launch != nil && out.Launch.Message.MessageType == lti.MessageDeepLinkingRequest {
+			s.deepLinkRefused(w, r, out.Launch.Message, out.Launch.Registration.ClientID, err)
 			return
 		}
-		b, _ := json.Marshal(pendingLaunch{RegistrationID: l.Registration.ID, LogID: l.LogID, Message: l.Message})
-		s.sessions.Put(r.Context(), sessionPending, string(b))
-		s.setLaunchPresentation(r.Context(), l.Message, l.Registration.PlatformName)
-		s.afterLaunch(w, r, l, "/launch/account", false)
-		return
-	case err != nil:
-		s.recordLandRefusal(r.Context(), l, err)
-		s.landRefused(w, r, err)
-		return
-	}
-	s.log.InfoContext(r.Context(), "LTI launch landed", slog.Int64("user_id", landing.User.ID), slog.String("resource", landing.Resource.UUID),
-		slog.Bool("new_account", landing.NewAccount), slog.Bool("new_enrolment", landing.NewEnrolment), slog.String("role", string(landing.Role)))
-	if err := s.startLaunchedSession(r.Context(), landing, l.Message, l.Registration.PlatformName); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.afterLaunch(w, r, l, landingPath(landing), true)
-}
-
-func landingPath(l publish.Landing) string {
-	if l.ActivityID != 0 {
-		return "/activities/" + strconv.FormatInt(l.ActivityID, 10)
-	}
-	return "/courses/" + strconv.FormatInt(l.CourseID, 10)
-}
-
-func (s *Server) landRefused(w http.ResponseWriter, r *http.Request, err error) {
-	var rf *publish.Refusal
-	if errors.As(err, &rf) {
-		s.log.WarnContext(r.Context(), "LTI launch reached no resource", slog.String("code", rf.Code), slog.String("reason", rf.Description))
-		s.renderProblem(w, r, &Problem{Status: rf.Status, Code: rf.Code, Title: "This resource cannot be opened",
-			Cause: rf.Description, Fix: rf.Fix})
+	if err := s.startSession(r.Context(), out); err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	s.fail(w, r, err)
+	if out.Kind == launch.Landed && out.Mixed != "" {
+		s.render(w, r, http.StatusOK, "lti_legacy_mixed", &legacyMixedPage{Page: Page{Title: "Before you go on", Embedded: out.Session.Embedded},
+			Warning: out.Mixed, Next: out.To})
+		return
+	}
+	s.afterLaunch(w, r, out)
 }
 
-func (s *Server) renewSession(ctx context.Context) error {
-	// A launch starts a new session token, so that a session fixed before the launch is useless.
-	return s.sessions.RenewToken(ctx)
-}
-
-// startLaunchedSession signs the person in, contained to what they launched (widening an earlier launch's scope
-// when the same account launches something else in the same browser).
-func (s *Server) startLaunchedSession(ctx context.Context, l publish.Landing, m *lti.Message, platform string) error {
-	prevUser := s.sessions.GetInt64(ctx, sessionUserID)
-	prevScope := s.sessions.GetString(ctx, sessionScope)
-	if err := s.renewSession(ctx); err != nil {
-		return err
-	}
-	entry := "c" + strconv.FormatInt(l.CourseID, 10)
-	if l.ActivityID != 0 {
-		entry = "a" + strconv.FormatInt(l.ActivityID, 10)
-	}
-	scope := entry
-	if prevUser == l.User.ID && prevScope != "" && !scopeHas(prevScope, entry) {
-		scope = prevScope + " " + entry
-	} else if prevUser == l.User.ID && prevScope != "" {
-		scope = prevScope
-	}
-	s.sessions.Remove(ctx, sessionPending)
-	s.sessions.Put(ctx, sessionUserID, l.User.ID)
-	s.sessions.Put(ctx, sessionScope, scope)
-	s.setLaunchPresentation(ctx, m, platform)
-	return nil
-}
-
-func (s *Server) setLaunchPresentation(ctx context.Context, m *lti.Message, platform string) {
-	s.sessions.Put(ctx, sessionEmbedded, wantsEmbedded(m))
-	if m.LaunchPresentation != nil && strings.HasPrefix(m.LaunchPresentation.ReturnURL, "http") {
-		s.sessions.Put(ctx, sessionReturnURL, m.LaunchPresentation.ReturnURL)
-		if platform == "" {
-			platform = "the course"
+// startSession carries out what a launch decided for this browser's session. A launch starts a new session
+// token, so that a session fixed before the launch is useless; a session already signed in to the same account
+// keeps its token (it was renewed when that account signed in, so nobody fixed it).
+func (s *Server) startSession(ctx context.Context, out *launch.Outcome) error {
+	same := out.Kind == launch.Landed && out.Session.UserID != 0 && s.sessions.GetInt64(ctx, sessionUserID) == out.Session.UserID
+	if !same {
+		if err := s.sessions.RenewToken(ctx); err != nil {
+			return err
 		}
-		s.sessions.Put(ctx, sessionReturnName, platform)
+	}
+	switch out.Kind {
+	case launch.Landed:
+		s.sessions.Remove(ctx, sessionPending)
+		s.sessions.Remove(ctx, sessionPendingLegacy)
+		s.sessions.Put(ctx, sessionUserID, out.Session.UserID)
+		s.sessions.Put(ctx, sessionScope, out.Session.Scope)
+	case launch.ChooseAccount:
+		key := sessionPending
+		if out.Pending.Legacy != nil {
+			key = sessionPendingLegacy
+		}
+		b, err := json.Marshal(out.Pending)
+		if err != nil {
+			return err
+		}
+		s.sessions.Put(ctx, key, string(b))
+	case launch.SelectContent:
+		b, err := json.Marshal(out.Pending)
+		if err != nil {
+			return err
+		}
+		s.sessions.Put(ctx, sessionDeepLink, string(b))
+		s.sessions.Remove(ctx, sessionPending)
+		if out.Session.UserID != 0 {
+			s.sessions.Put(ctx, sessionUserID, out.Session.UserID)
+		} else {
+			s.sessions.Remove(ctx, sessionUserID)
+		}
+		s.sessions.Put(ctx, sessionScope, out.Session.Scope)
+	}
+	s.sessions.Put(ctx, sessionEmbedded, out.Session.Embedded)
+	if out.Session.ReturnURL != "" {
+		s.sessions.Put(ctx, sessionReturnURL, out.Session.ReturnURL)
+		s.sessions.Put(ctx, sessionReturnName, out.Session.ReturnName)
 	} else {
 		s.sessions.Remove(ctx, sessionReturnURL)
 	}
-}
-
-func scopeHas(scope, entry string) bool {
-	for _, e := range strings.Fields(scope) {
-		if e == entry {
-			return true
-		}
-	}
-	return false
+	return nil
 }
 
 // launchScope is what a launched session may reach.
@@ -224,95 +194,84 @@ type accountChoicePage struct {
 	Error        string
 }
 
-func (s *Server) pendingLaunch(r *http.Request) (*pendingLaunch, error) {
-	return s.readPending(r, sessionPending, &Problem{Status: http.StatusBadRequest, Code: "no_pending_launch", Title: "No launch in progress",
-		Cause: "This page continues a launch from your platform, but this browser has none waiting (it may have expired, or cookies may be blocked).",
-		Fix:   "Go back to your platform and open the resource again."})
-}
+var errNoPendingLaunch = &Problem{Status: http.StatusBadRequest, Code: "no_pending_launch", Title: "No launch in progress",
+	Cause: "This page continues a launch from your platform, but this browser has none waiting (it may have expired, or cookies may be blocked).",
+	Fix:   "Go back to your platform and open the resource again."}
 
 // readPending decodes the validated launch kept under key in the session; none there is the given problem.
-func (s *Server) readPending(r *http.Request, key string, none *Problem) (*pendingLaunch, error) {
+func (s *Server) readPending(r *http.Request, key string, none *Problem) (*launch.Pending, error) {
 	raw := s.sessions.GetString(r.Context(), key)
 	if raw == "" {
 		return nil, none
 	}
-	var pl pendingLaunch
-	if err := json.Unmarshal([]byte(raw), &pl); err != nil {
-		return nil, fmt.Errorf("read the launch waiting in the session (%s): %w", key, err)
+	var pl launch.Pending
+	if err := json.Unmarshal([]byte(raw), &pl); err != nil || pl.Message == nil {
+		return nil, fmt.Errorf("read the launch waiting in the session (%s): %v", key, err)
 	}
 	return &pl, nil
 }
 
-func (s *Server) resumeLaunch(r *http.Request, pl *pendingLaunch) (*launch.Launch, publish.Resource, error) {
-	reg, err := s.cfg.Launches.Registrations.Registration(r.Context(), pl.RegistrationID)
-	if err != nil {
-		return nil, publish.Resource{}, fmt.Errorf("load registration of the pending launch: %w", err)
-	}
-	l := &launch.Launch{Message: pl.Message, Registration: reg, LogID: pl.LogID}
-	res, err := s.cfg.Publish.FindResource(r.Context(), publish.Launch{Message: pl.Message, Registration: reg})
-	return l, res, err
+// The account choice of the prompting provisioning modes, for LTI 1.3 (/launch/account) and 1.1
+// (/launch/legacy/account) launches alike.
+
+func (s *Server) accountRoutes(app *http.ServeMux, prefix, key string) {
+	app.Handle("GET "+prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.accountChoice(w, r, prefix, key) }))
+	app.Handle("POST "+prefix+"/signin", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.accountSignIn(w, r, prefix, key) }))
+	app.Handle("POST "+prefix+"/new", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.accountCreate(w, r, key) }))
 }
 
-func (s *Server) accountChoice(w http.ResponseWriter, r *http.Request) {
-	pl, err := s.pendingLaunch(r)
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, status int, action string, p *launch.Pending, c launch.Choice, username, msg string) {
+	s.render(w, r, status, "lti_account", &accountChoicePage{Page: Page{Title: "Your account", Embedded: p.Legacy != nil && launch.WantsEmbedded(p.Message)},
+		Action: action, ResourceName: c.Resource.Name, CanCreate: c.CanCreate, Username: username, Error: msg})
+}
+
+func (s *Server) accountChoice(w http.ResponseWriter, r *http.Request, action, key string) {
+	p, err := s.readPending(r, key, errNoPendingLaunch)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	_, res, err := s.resumeLaunch(r, pl)
+	c, err := s.cfg.Launches.AccountChoice(r.Context(), p)
 	if err != nil {
-		s.landRefused(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
-	mode := res.StudentMode
-	if pl.Message.Roles.IsTeacherLike() {
-		mode = res.TeacherMode
-	}
-	s.render(w, r, http.StatusOK, "lti_account", &accountChoicePage{Page: Page{Title: "Your account"}, Action: "/launch/account",
-		ResourceName: res.Name, CanCreate: mode == publish.ModePrompt})
+	s.accountPage(w, r, http.StatusOK, action, p, c, "", "")
 }
 
 // accountSignIn links an existing account (after checking its password) and finishes the launch.
-func (s *Server) accountSignIn(w http.ResponseWriter, r *http.Request) {
-	pl, err := s.pendingLaunch(r)
+func (s *Server) accountSignIn(w http.ResponseWriter, r *http.Request, action, key string) {
+	p, err := s.readPending(r, key, errNoPendingLaunch)
 	if err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	l, res, err := s.resumeLaunch(r, pl)
-	if err != nil {
-		s.landRefused(w, r, err)
 		return
 	}
 	username := r.PostFormValue("username")
 	u, err := s.cfg.Accounts.Authenticate(r.Context(), username, r.PostFormValue("password"))
 	if status, msg, ok := signInRefused(err); ok {
-		mode := res.StudentMode
-		if pl.Message.Roles.IsTeacherLike() {
-			mode = res.TeacherMode
+		c, cerr := s.cfg.Launches.AccountChoice(r.Context(), p)
+		if cerr != nil {
+			s.fail(w, r, cerr)
+			return
 		}
-		s.render(w, r, status, "lti_account", &accountChoicePage{Page: Page{Title: "Your account"}, Action: "/launch/account",
-			ResourceName: res.Name, CanCreate: mode == publish.ModePrompt, Username: username, Error: msg})
+		s.accountPage(w, r, status, action, p, c, username, msg)
 		return
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.landResourceLink(w, r, l, publish.Choice{Existing: &u})
+	out, err := s.cfg.Launches.Resume(r.Context(), p, publish.Choice{Existing: &u}, s.prevSession(r), logging.RequestID(r.Context()))
+	s.outcome(w, r, out, err)
 }
 
 // accountCreate makes a new account for the person (prompt mode only) and finishes the launch.
-func (s *Server) accountCreate(w http.ResponseWriter, r *http.Request) {
-	pl, err := s.pendingLaunch(r)
+func (s *Server) accountCreate(w http.ResponseWriter, r *http.Request, key string) {
+	p, err := s.readPending(r, key, errNoPendingLaunch)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	l, _, err := s.resumeLaunch(r, pl)
-	if err != nil {
-		s.landRefused(w, r, err)
-		return
-	}
-	s.landResourceLink(w, r, l, publish.Choice{CreateNew: true})
+	out, err := s.cfg.Launches.Resume(r.Context(), p, publish.Choice{CreateNew: true}, s.prevSession(r), logging.RequestID(r.Context()))
+	s.outcome(w, r, out, err)
 }

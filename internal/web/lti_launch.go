@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/logging"
-	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/lti"
 )
 
@@ -18,19 +16,31 @@ import (
 const stateCookiePrefix = "ltipub_state_"
 
 func (s *Server) ltiRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /lti/login", s.ltiLogin)
-	mux.HandleFunc("POST /lti/login", s.ltiLogin)
 	mux.HandleFunc("POST /lti/launch", s.ltiLaunch)
 	mux.HandleFunc("POST /lti/deeplink", s.ltiLaunch)
 	s.ltiStorageRoutes(mux)
 	mux.HandleFunc("GET /lti/jwks", s.ltiJWKS)
 }
 
+// noSession gives next an empty session that is never loaded or saved: the login initiation binds the state to
+// the browser with its own cookie, and reading and re-saving a session there would cost two statements a launch.
+func (s *Server) noSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, err := s.sessions.Load(r.Context(), "")
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "empty session", "error", err)
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 // ltiLogin is the OIDC initiate-login URL.
 func (s *Server) ltiLogin(w http.ResponseWriter, r *http.Request) {
 	li, err := lti.ParseLoginInitiation(r)
 	if err != nil {
-		s.ltiRefused(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	// ltipub_window=1 is ltipub's own marker: the login started again in a new top-level window by the
@@ -38,7 +48,7 @@ func (s *Server) ltiLogin(w http.ResponseWriter, r *http.Request) {
 	newWindow := r.FormValue(newWindowParam) == "1"
 	res, err := s.cfg.Launches.Login(r.Context(), li, launch.LoginOptions{NewWindow: newWindow}, logging.RequestID(r.Context()))
 	if err != nil {
-		s.ltiRefused(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	http.SetCookie(w, s.stateCookie(res.State, 10*time.Minute))
@@ -78,7 +88,7 @@ func (s *Server) stateCookie(state string, maxAge time.Duration) *http.Cookie {
 func (s *Server) ltiLaunch(w http.ResponseWriter, r *http.Request) {
 	resp, err := lti.ParseAuthResponse(r)
 	if err != nil {
-		s.ltiRefused(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	var browser launch.BrowserCheck
@@ -92,52 +102,22 @@ func (s *Server) ltiLaunch(w http.ResponseWriter, r *http.Request) {
 	if browser.CookieState == "" {
 		// No cookie came back: if the login kept the state in the platform's storage, a small page looks it up
 		// there and posts the response again, with its finding, to /lti/launch/storage.
-		if st, ok, err := s.cfg.Launches.PendingStorage(r.Context(), resp.State); err != nil {
+		if sl, ok, err := s.cfg.Launches.PendingStorageLaunch(r.Context(), resp.State); err != nil {
 			s.fail(w, r, err)
 			return
 		} else if ok {
-			s.storageLaunchPage(w, r, resp, st)
+			s.storageLaunchPage(w, r, resp, sl)
 			return
 		}
 	}
-	l, err := s.cfg.Launches.Launch(r.Context(), resp, browser, logging.RequestID(r.Context()))
-	if err != nil {
-		s.ltiRefused(w, r, err)
-		return
-	}
-	s.dispatchLaunch(w, r, l)
+	s.launch(w, r, resp, browser)
 }
 
-// dispatchLaunch lands a validated launch: a resource link, or content selection.
-func (s *Server) dispatchLaunch(w http.ResponseWriter, r *http.Request, l *launch.Launch) {
-	if l.Message.MessageType == lti.MessageResourceLinkRequest {
-		s.landResourceLink(w, r, l, publish.Choice{})
-		return
-	}
-	s.startDeepLinking(w, r, l)
-}
-
-// ltiRefused shows a refused login or launch: what failed, and how to fix it.
-func (s *Server) ltiRefused(w http.ResponseWriter, r *http.Request, err error) {
-	var le *lti.Error
-	var rf *launch.Refusal
-	switch {
-	case errors.As(err, &le):
-		s.renderProblem(w, r, &Problem{Status: le.Status(), Code: string(le.Code), Title: "This launch was refused",
-			Cause: capitalize(le.Description) + ".", Fix: capitalize(le.Fix) + ".", Err: err})
-	case errors.As(err, &rf):
-		s.renderProblem(w, r, &Problem{Status: rf.Status, Code: rf.Code, Title: "This launch was refused",
-			Cause: rf.Description, Fix: rf.Fix, Err: err})
-	default:
-		s.fail(w, r, err)
-	}
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
+// launch runs a launch and renders its outcome.
+func (s *Server) launch(w http.ResponseWriter, r *http.Request, resp lti.AuthResponse, browser launch.BrowserCheck) {
+	out, err := s.cfg.Launches.Launch(r.Context(), launch.Request{Response: resp, Browser: browser, Prev: s.prevSession(r),
+		RequestID: logging.RequestID(r.Context())})
+	s.outcome(w, r, out, err)
 }
 
 // ltiJWKS publishes the tool's public keys.
@@ -152,13 +132,4 @@ func (s *Server) ltiJWKS(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	_, _ = w.Write(jwks)
-}
-
-// wantsEmbedded reports whether a launch asked for the embedded layout: an iframe document target, or the
-// custom parameter force_embed=1.
-func wantsEmbedded(m *lti.Message) bool {
-	if v, ok := m.Custom("force_embed"); ok && v == "1" {
-		return true
-	}
-	return m.LaunchPresentation != nil && m.LaunchPresentation.DocumentTarget == "iframe"
 }

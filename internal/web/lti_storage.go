@@ -31,20 +31,16 @@ package web
 // two minutes, single use (the nonce table), accepted only from a same-origin post, and only issued after the
 // browser was proven. The ticket is not a way around the browser proof: a framed launch without a proof never
 // gets one; it starts the login again instead.
+//
+// This file is the browser's side: the pages, the decoding of their posts, the session. What the server decides —
+// the storage proof, the fallback record, the tickets — is internal/launch (launch.go, window.go).
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ltipub/ltipub/internal/launch"
@@ -58,12 +54,8 @@ const (
 	newWindowParam = "ltipub_window"
 	// storageTimeout is how long the pages wait for each answer of the platform's storage.
 	storageTimeout = 1500 * time.Millisecond
-	// windowTicketTTL is how long a person has to open the new window.
-	windowTicketTTL = 2 * time.Minute
 	// sessionLaunched marks a session started by a launch, for the check that its cookie came back.
 	sessionLaunched = "lti_launched"
-	// windowTicketIssuer is the nonce store's issuer for used window tickets.
-	windowTicketIssuer = "ltipub:new-window"
 )
 
 func (s *Server) ltiStorageRoutes(mux *http.ServeMux) {
@@ -160,15 +152,6 @@ func (s *Server) ltiLoginCookie(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]bool{"cookie": ok})
 }
 
-// fallbackReasons are what the login page reports when it offers a new window.
-var fallbackReasons = map[string]struct{ code, reason string }{
-	"cookies":     {"frame_cookies_blocked", "the browser blocked ltipub's cookies in the platform's frame and the platform offers no storage"},
-	"timeout":     {launch.CodeStorageTimeout, "the browser blocked ltipub's cookies in the frame and the platform's storage did not answer in time"},
-	"origin":      {launch.CodeStorageWrongOrigin, "the browser blocked ltipub's cookies in the frame and the storage answers came from another origin"},
-	"unsupported": {launch.CodeStorageUnsupported, "the browser blocked ltipub's cookies in the frame and the platform's storage lacks lti.put_data"},
-	"error":       {launch.CodeStorageError, "the browser blocked ltipub's cookies in the frame and the platform's storage answered with an error"},
-}
-
 // ltiLoginFallback records, for the launch log, that a login page found neither cookies nor platform storage
 // and offered a new window (so admins see how many launches would have failed).
 func (s *Server) ltiLoginFallback(w http.ResponseWriter, r *http.Request) {
@@ -176,31 +159,13 @@ func (s *Server) ltiLoginFallback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not from ltipub's own page", http.StatusForbidden)
 		return
 	}
-	fr, ok := fallbackReasons[r.PostFormValue("reason")]
-	st, _, err := s.cfg.Launches.PendingStorage(r.Context(), r.PostFormValue("state"))
-	if !ok || err != nil || st.State == "" {
+	err := s.cfg.Launches.RecordFallback(r.Context(), r.PostFormValue("state"), r.PostFormValue("reason"), r.PostFormValue("detail"),
+		logging.RequestID(r.Context()))
+	if err != nil {
 		http.Error(w, "unknown login", http.StatusBadRequest)
 		return
 	}
-	reason := fr.reason
-	if d := r.PostFormValue("detail"); d != "" {
-		reason += " (" + truncateText(d, 200) + ")"
-	}
-	e := &launch.LogEntry{Stage: launch.StageLogin, RegistrationID: st.RegistrationID, Path: launch.PathNewWindow,
-		RequestID: logging.RequestID(r.Context())}
-	if reg, err := s.cfg.Launches.Registrations.Registration(r.Context(), st.RegistrationID); err == nil {
-		e.Issuer, e.ClientID = reg.Issuer, reg.ClientID
-	}
-	s.cfg.Launches.Record(r.Context(), e, &launch.Refusal{Code: fr.code, Status: http.StatusUnauthorized,
-		Description: capitalize(reason) + "; ltipub offered a new window."})
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func truncateText(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 type ltiStorageLaunchPage struct {
@@ -216,19 +181,10 @@ type ltiStorageLaunchPage struct {
 
 // storageLaunchPage answers a launch whose login kept its state in the platform's storage and whose cookie did
 // not come back: it validates nothing, claims nothing, and lets the browser look the state up.
-func (s *Server) storageLaunchPage(w http.ResponseWriter, r *http.Request, resp lti.AuthResponse, st launch.State) {
-	reg, err := s.cfg.Launches.Registrations.Registration(r.Context(), st.RegistrationID)
-	if err != nil {
-		s.fail(w, r, fmt.Errorf("load registration %d: %w", st.RegistrationID, err))
-		return
-	}
-	origin, err := launch.Origin(reg.AuthURL)
-	if err != nil {
-		s.fail(w, r, fmt.Errorf("registration %d authentication URL: %w", reg.ID, err))
-		return
-	}
+func (s *Server) storageLaunchPage(w http.ResponseWriter, r *http.Request, resp lti.AuthResponse, sl launch.StorageLaunch) {
+	st := sl.State
 	s.render(w, r, http.StatusOK, "lti_launch_storage", &ltiStorageLaunchPage{Page: Page{Title: "Confirming your launch", Embedded: true},
-		Platform: platformLabel(reg), PlatformOrigin: origin, State: st.State, StateKey: launch.StorageKey(st.State),
+		Platform: platformLabel(sl.Registration), PlatformOrigin: sl.PlatformOrigin, State: st.State, StateKey: launch.StorageKey(st.State),
 		StorageTarget: st.StorageTarget, TimeoutMS: storageTimeout.Milliseconds(), IDToken: resp.IDToken})
 }
 
@@ -236,17 +192,12 @@ func (s *Server) storageLaunchPage(w http.ResponseWriter, r *http.Request, resp 
 func (s *Server) ltiLaunchStorage(w http.ResponseWriter, r *http.Request) {
 	resp, err := lti.ParseAuthResponse(r)
 	if err != nil {
-		s.ltiRefused(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	proof := &launch.StorageProof{SameOrigin: sameOriginPost(r, s.cfg.BaseURL), Outcome: r.PostFormValue("lti_storage_outcome"),
 		Value: r.PostFormValue("lti_storage_value"), Detail: r.PostFormValue("lti_storage_detail")}
-	l, err := s.cfg.Launches.Launch(r.Context(), resp, launch.BrowserCheck{Storage: proof}, logging.RequestID(r.Context()))
-	if err != nil {
-		s.ltiRefused(w, r, err)
-		return
-	}
-	s.dispatchLaunch(w, r, l)
+	s.launch(w, r, resp, launch.BrowserCheck{Storage: proof})
 }
 
 // sameOriginPost reports whether the browser says a request came from one of ltipub's own pages.
@@ -261,20 +212,20 @@ func sameOriginPost(r *http.Request, baseURL string) bool {
 	return false
 }
 
-// afterLaunch sends a launched browser on to path. A launch answered inside a frame, or proven through platform
+// afterLaunch sends a launched browser on. A launch answered inside a frame, or proven through platform
 // storage, first gets a page that checks whether the session cookie came back; if not, it offers to continue in
-// a new window (with a ticket when ticket is set: a landed resource link).
-func (s *Server) afterLaunch(w http.ResponseWriter, r *http.Request, l *launch.Launch, path string, ticket bool) {
+// a new window (with a ticket for a landed resource link).
+func (s *Server) afterLaunch(w http.ResponseWriter, r *http.Request, out *launch.Outcome) {
 	launchPost := r.URL.Path == "/lti/launch" || r.URL.Path == "/lti/deeplink" || r.URL.Path == "/lti/launch/storage"
-	if !launchPost || (!framed(r) && l.Path != launch.PathPlatformStorage) {
-		http.Redirect(w, r, path, http.StatusSeeOther)
+	if !launchPost || (!framed(r) && out.Launch.Path != launch.PathPlatformStorage) {
+		http.Redirect(w, r, out.To, http.StatusSeeOther)
 		return
 	}
 	s.sessions.Put(r.Context(), sessionLaunched, true)
-	p := &ltiLandedPage{Page: Page{Title: "Opening the resource", Embedded: true}, To: path,
-		Platform: platformLabel(l.Registration)}
-	if ticket {
-		t, err := s.windowTicket(r, l, path)
+	p := &ltiLandedPage{Page: Page{Title: "Opening the resource", Embedded: true}, To: out.To,
+		Platform: platformLabel(out.Launch.Registration)}
+	if out.Kind == launch.Landed {
+		t, err := s.cfg.Launches.Ticket(r.Context(), out.Launch, out.Session, out.To)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -302,145 +253,25 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// windowTicketClaims continue a landed launch in a new window.
-type windowTicketClaims struct {
-	ID             string `json:"jti"`
-	Expires        int64  `json:"exp"`
-	UserID         int64  `json:"uid"`
-	Scope          string `json:"scope"`
-	To             string `json:"to"`
-	ReturnURL      string `json:"ret,omitempty"`
-	ReturnName     string `json:"ret_name,omitempty"`
-	RegistrationID int64  `json:"reg"`
-	Issuer         string `json:"iss"`
-	ClientID       string `json:"client_id"`
-	DeploymentID   string `json:"deployment_id"`
-	MessageType    string `json:"message_type"`
-	Subject        string `json:"sub"`
-}
-
-func (s *Server) windowTicket(r *http.Request, l *launch.Launch, path string) (string, error) {
-	ctx := r.Context()
-	c := windowTicketClaims{ID: lti.NewNonce(), Expires: time.Now().Add(windowTicketTTL).Unix(),
-		UserID: s.sessions.GetInt64(ctx, sessionUserID), Scope: s.sessions.GetString(ctx, sessionScope), To: path,
-		ReturnURL: s.sessions.GetString(ctx, sessionReturnURL), ReturnName: s.sessions.GetString(ctx, sessionReturnName),
-		RegistrationID: l.Registration.ID, Issuer: l.Registration.Issuer, ClientID: l.Registration.ClientID,
-		DeploymentID: l.Message.DeploymentID, MessageType: string(l.Message.MessageType), Subject: l.Message.Subject}
-	if c.UserID == 0 {
-		return "", nil
-	}
-	keys, err := s.ticketKeys(r)
-	if err != nil {
-		return "", err
-	}
-	payload, err := json.Marshal(c)
-	if err != nil {
-		return "", err
-	}
-	body := base64.RawURLEncoding.EncodeToString(payload)
-	mac := hmac.New(sha256.New, keys[0])
-	mac.Write([]byte(body))
-	return body + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), nil
-}
-
-// ticketKeys derives the window ticket keys from the tool's signing keys (active first): they live in the
-// database, so every instance can check a ticket another one issued, and they rotate with the tool's keys.
-func (s *Server) ticketKeys(r *http.Request) ([][]byte, error) {
-	ks, err := s.cfg.Keys.Keys(r.Context())
-	if err != nil {
-		return nil, fmt.Errorf("load tool keys: %w", err)
-	}
-	var out [][]byte
-	for _, k := range ks {
-		if k.Signing.Private == nil {
-			continue
-		}
-		sum := sha256.Sum256(append([]byte("ltipub new-window ticket\x00"), k.Signing.Private.D.Bytes()...))
-		out = append(out, sum[:])
-	}
-	if len(out) == 0 {
-		return nil, errors.New("the tool has no signing key to derive ticket keys from")
-	}
-	return out, nil
-}
-
-var errTicket = &Problem{Status: http.StatusBadRequest, Code: "window_ticket_invalid", Title: "This link cannot be used",
-	Cause: "The new-window link of this launch is expired, was already used, or was not made by ltipub.",
-	Fix:   "Go back to your platform and open the activity again."}
-
-func (s *Server) readTicket(r *http.Request, raw string) (windowTicketClaims, error) {
-	var c windowTicketClaims
-	body, sig, ok := strings.Cut(raw, ".")
-	if !ok {
-		return c, errTicket
-	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil {
-		return c, errTicket
-	}
-	keys, err := s.ticketKeys(r)
-	if err != nil {
-		return c, err
-	}
-	valid := false
-	for _, k := range keys {
-		mac := hmac.New(sha256.New, k)
-		mac.Write([]byte(body))
-		if hmac.Equal(mac.Sum(nil), got) {
-			valid = true
-			break
-		}
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(body)
-	if !valid || err != nil || json.Unmarshal(payload, &c) != nil {
-		return c, errTicket
-	}
-	if time.Now().Unix() > c.Expires || c.UserID == 0 || !strings.HasPrefix(c.To, "/") || strings.HasPrefix(c.To, "//") {
-		return c, errTicket
-	}
-	return c, nil
-}
-
 // ltiWindow continues a landed launch in a new top-level window: it redeems the ticket once and starts the
 // session there, where the cookie is first-party.
 func (s *Server) ltiWindow(w http.ResponseWriter, r *http.Request) {
-	if !sameOriginPost(r, s.cfg.BaseURL) {
-		s.renderProblem(w, r, &Problem{Status: http.StatusForbidden, Code: "window_not_same_origin", Title: "This link cannot be used",
-			Cause: "A new-window link of ltipub only works from ltipub's own page.", Fix: "Go back to your platform and open the activity again."})
-		return
-	}
-	c, err := s.readTicket(r, r.PostFormValue("ticket"))
-	entry := &launch.LogEntry{Stage: launch.StageNewWindow, Path: launch.PathNewWindow, RegistrationID: c.RegistrationID,
-		Issuer: c.Issuer, ClientID: c.ClientID, DeploymentID: c.DeploymentID, MessageType: c.MessageType, Subject: c.Subject,
-		RequestID: logging.RequestID(r.Context())}
-	if err == nil {
-		err = s.cfg.Launches.Store.UseNonce(r.Context(), windowTicketIssuer, c.ID, time.Unix(c.Expires, 0).Add(time.Minute))
-		if errors.Is(err, lti.ErrNonceReused) {
-			err = errTicket
-		}
-	}
-	if err != nil {
-		var p *Problem
-		if errors.As(err, &p) {
-			s.cfg.Launches.Record(r.Context(), entry, &launch.Refusal{Code: p.Code, Description: p.Cause})
-		}
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.renewSession(r.Context()); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ctx := r.Context()
-	s.sessions.Put(ctx, sessionUserID, c.UserID)
-	s.sessions.Put(ctx, sessionScope, c.Scope)
-	s.sessions.Put(ctx, sessionEmbedded, false)
-	if c.ReturnURL != "" {
-		s.sessions.Put(ctx, sessionReturnURL, c.ReturnURL)
-		s.sessions.Put(ctx, sessionReturnName, c.ReturnName)
+	sess, to, err := s.cfg.Launches.RedeemTicket(ctx, r.PostFormValue("ticket"), sameOriginPost(r, s.cfg.BaseURL), logging.RequestID(ctx))
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	s.cfg.Launches.Record(ctx, entry, nil)
-	s.log.InfoContext(ctx, "LTI launch continued in a new window", slog.Int64("user_id", c.UserID), slog.String("to", c.To),
-		slog.String("registration_id", strconv.FormatInt(c.RegistrationID, 10)))
-	http.Redirect(w, r, c.To, http.StatusSeeOther)
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sessions.Put(ctx, sessionUserID, sess.UserID)
+	s.sessions.Put(ctx, sessionScope, sess.Scope)
+	s.sessions.Put(ctx, sessionEmbedded, false)
+	if sess.ReturnURL != "" {
+		s.sessions.Put(ctx, sessionReturnURL, sess.ReturnURL)
+		s.sessions.Put(ctx, sessionReturnName, sess.ReturnName)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }

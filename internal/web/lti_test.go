@@ -88,8 +88,14 @@ func TestLaunchHappyPath(t *testing.T) {
 		})
 	}
 	log, _ := inst.Store.LaunchLog(context.Background(), launch.LogFilter{Outcome: launch.Accepted})
-	if len(log) != 2*len(tests) { // a login and a launch line each
-		t.Fatalf("launch log has %d accepted lines, want %d", len(log), 2*len(tests))
+	// One line per launch: the login writes it and the launch finishes it (issue 19).
+	if len(log) != len(tests) {
+		t.Fatalf("launch log has %d accepted lines, want %d", len(log), len(tests))
+	}
+	for _, e := range log {
+		if e.Stage != launch.StageLaunch || e.Subject == "" || e.DeploymentID == "" {
+			t.Errorf("launch log line not finished by its launch: %+v", e)
+		}
 	}
 }
 

@@ -59,7 +59,8 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 		start := time.Now()
 		id := randomToken(9)
 		var quietLog bool // set by handlers of probes (see probes.go)
-		ctx := context.WithValue(logging.WithRequestID(r.Context(), id), quietKey{}, &quietLog)
+		// One memo per request: each course, activity and enrolment row is read once (store.Memo).
+		ctx := context.WithValue(store.WithMemo(logging.WithRequestID(r.Context(), id)), quietKey{}, &quietLog)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -125,7 +126,9 @@ func (s *Server) frameAncestors(ctx context.Context) []string {
 func (s *Server) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := s.sessions.GetInt64(r.Context(), sessionUserID)
-		if id != 0 {
+		// LTI endpoints never act as the signed-in account (a launch signs in whoever the platform says), so the
+		// account is not read for them: a launch reads each row once.
+		if id != 0 && !strings.HasPrefix(r.URL.Path, "/lti/") {
 			u, err := s.cfg.Store.UserByID(r.Context(), id)
 			switch {
 			case errors.Is(err, store.ErrNotFound):

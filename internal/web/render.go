@@ -16,6 +16,9 @@ import (
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/logging"
+	"github.com/ltipub/ltipub/internal/refusal"
+	"github.com/ltipub/ltipub/lti"
+	"github.com/ltipub/ltipub/lti/lti11"
 )
 
 //go:embed templates
@@ -140,17 +143,77 @@ type problemPage struct {
 	RequestID string
 }
 
-// fail is the one place where an error becomes a response: a Problem is shown as it is; anything else is an
-// internal error, logged with its whole chain and shown as a generic page with the request id.
+// fail is the one place where an error becomes a response: a Problem is shown as it is; a domain refusal and a
+// protocol failure become a Problem (problemOf); anything else is an internal error, logged with its whole chain
+// and shown as a generic page with the request id.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var p *Problem
-	if !errors.As(err, &p) {
+	p := problemOf(err)
+	if p == nil {
 		s.log.ErrorContext(r.Context(), "request failed", slog.String("path", r.URL.Path), slog.Any("error", err))
 		p = &Problem{Status: http.StatusInternalServerError, Code: "internal_error", Title: "Something went wrong on our side",
 			Cause: "The server could not finish this request.",
 			Fix:   "Try again in a moment. If it keeps happening, give the site admin the request id below."}
 	}
 	s.renderProblem(w, r, p)
+}
+
+// problemOf maps the errors a person can act on to what they read; nil for an internal error.
+func problemOf(err error) *Problem {
+	var p *Problem
+	var rf *refusal.Refusal
+	var le *lti.Error
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.As(err, &rf):
+		title := rf.Title
+		if title == "" {
+			title = "This request was refused"
+		}
+		return &Problem{Status: statusOf(rf.Kind), Code: rf.Code, Title: title, Cause: sentence(capitalize(rf.Description)),
+			Fix: sentence(capitalize(rf.Fix)), Err: err}
+	case errors.As(err, &le):
+		status := le.Status()
+		if errors.Is(err, lti11.ErrBadSignature) || errors.Is(err, lti11.ErrTimestampExpired) || errors.Is(err, lti11.ErrNonceReused) {
+			status = http.StatusUnauthorized
+		}
+		return &Problem{Status: status, Code: string(le.Code), Title: "This launch was refused",
+			Cause: sentence(capitalize(le.Description)), Fix: sentence(capitalize(le.Fix)), Err: err}
+	}
+	return nil
+}
+
+// statusOf is the response status of a kind of refusal.
+func statusOf(k refusal.Kind) int {
+	switch k {
+	case refusal.Unauthorized:
+		return http.StatusUnauthorized
+	case refusal.Forbidden:
+		return http.StatusForbidden
+	case refusal.NotFound:
+		return http.StatusNotFound
+	case refusal.Conflict:
+		return http.StatusConflict
+	case refusal.Gone:
+		return http.StatusGone
+	case refusal.Upstream:
+		return http.StatusBadGateway
+	}
+	return http.StatusBadRequest
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func sentence(s string) string {
+	if s == "" || strings.HasSuffix(s, ".") {
+		return s
+	}
+	return s + "."
 }
 
 // renderProblem shows p as a page, or as JSON to API clients, and logs client mistakes at Warn.

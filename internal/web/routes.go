@@ -31,9 +31,7 @@ func (s *Server) routes() http.Handler {
 	s.courseRoutes(app)
 	s.syncRoutes(app)
 	s.publishRoutes(app)
-	app.Handle("GET /launch/account", http.HandlerFunc(s.accountChoice))
-	app.Handle("POST /launch/account/signin", http.HandlerFunc(s.accountSignIn))
-	app.Handle("POST /launch/account/new", http.HandlerFunc(s.accountCreate))
+	s.accountRoutes(app, "/launch/account", sessionPending)
 	app.Handle("GET /launch/select", http.HandlerFunc(s.selectionForm))
 	app.Handle("POST /launch/select", http.HandlerFunc(s.selectionSubmit))
 	app.Handle("POST /launch/select/signin", http.HandlerFunc(s.selectionSignIn))
@@ -54,6 +52,9 @@ func (s *Server) routes() http.Handler {
 	csrf.AddInsecureBypassPattern("/lti/")
 	csrf.SetDenyHandler(http.HandlerFunc(s.csrfDenied))
 
+	// The login initiation needs no session: it gets an empty one, read from and written to nowhere.
+	mux.Handle("GET /lti/login", s.noSession(s.requirePublishing(http.HandlerFunc(s.ltiLogin))))
+	mux.Handle("POST /lti/login", s.noSession(s.requirePublishing(http.HandlerFunc(s.ltiLogin))))
 	mux.Handle("/", s.sessions.LoadAndSave(s.loadUser(s.requireNewPassword(s.contain(csrf.Handler(notePattern(app)))))))
 	return s.observe(s.requestContext(s.securityHeaders(notePattern(mux))))
 }

@@ -4,6 +4,7 @@ package apptest
 
 import (
 	"context"
+	"database/sql/driver"
 	"io"
 	"net"
 	"net/http"
@@ -51,6 +52,8 @@ type Options struct {
 	Logs io.Writer
 	// Jobs starts the job queue's workers (grade and member sync; periodic runs when Configure sets intervals).
 	Jobs bool
+	// WrapConnector wraps the database driver (sqltest.Counter counts statements with it).
+	WrapConnector func(driver.Connector) driver.Connector
 }
 
 // Instance is a running ltipub.
@@ -97,9 +100,12 @@ func Start(t testing.TB, opts Options) *Instance {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	st, err := app.OpenStore(ctx, dsn, logging.Discard())
+	st, err := sqlstore.OpenWith(ctx, dsn, sqlstore.Options{WrapConnector: opts.WrapConnector})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
+	}
+	if err := st.Migrate(ctx, logging.Discard()); err != nil {
+		t.Fatalf("migrate store: %v", err)
 	}
 	log := logging.New(testWriter{t}, "warn", "text")
 	if opts.Logs != nil {

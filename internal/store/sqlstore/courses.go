@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/ltipub/ltipub/internal/course"
@@ -77,7 +79,9 @@ func (s *Store) UpdateCourse(ctx context.Context, co course.Course) error {
 
 // CourseByID loads one course.
 func (s *Store) CourseByID(ctx context.Context, id int64) (course.Course, error) {
-	return scanCourse(s.c().row(ctx, `SELECT `+courseColumns+` FROM courses WHERE id = $1`, id))
+	return memoized(ctx, "course:"+strconv.FormatInt(id, 10), func() (course.Course, error) {
+		return scanCourse(s.c().row(ctx, `SELECT `+courseColumns+` FROM courses WHERE id = $1`, id))
+	})
 }
 
 // ListCourses lists every course by full name.
@@ -178,7 +182,9 @@ func (s *Store) UpdateActivity(ctx context.Context, a course.Activity) error {
 
 // ActivityByID loads one activity.
 func (s *Store) ActivityByID(ctx context.Context, id int64) (course.Activity, error) {
-	return scanActivity(s.c().row(ctx, `SELECT `+activityColumns+` FROM activities WHERE id = $1`, id))
+	return memoized(ctx, "activity:"+strconv.FormatInt(id, 10), func() (course.Activity, error) {
+		return scanActivity(s.c().row(ctx, `SELECT `+activityColumns+` FROM activities WHERE id = $1`, id))
+	})
 }
 
 // ListActivities lists a course's activities in order.
@@ -351,7 +357,10 @@ func (s *Store) EnrolmentByID(ctx context.Context, id int64) (course.Enrolment, 
 
 // EnrolmentsOf lists one user's enrolments in one course (any method, any status).
 func (s *Store) EnrolmentsOf(ctx context.Context, courseID, userID int64) ([]course.Enrolment, error) {
-	return s.enrolments(ctx, `WHERE e.course_id = $1 AND e.user_id = $2`, courseID, userID)
+	es, err := memoized(ctx, "enrolments:"+strconv.FormatInt(courseID, 10)+":"+strconv.FormatInt(userID, 10), func() ([]course.Enrolment, error) {
+		return s.enrolments(ctx, `WHERE e.course_id = $1 AND e.user_id = $2`, courseID, userID)
+	})
+	return slices.Clone(es), err
 }
 
 // ListEnrolments lists a course's enrolments by name.

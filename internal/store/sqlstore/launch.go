@@ -15,18 +15,18 @@ import (
 // SaveState stores a login state.
 func (s *Store) SaveState(ctx context.Context, st launch.State) error {
 	_, err := s.c().exec(ctx, `INSERT INTO lti_states (state, nonce, registration_id, target_link_uri, storage_target,
-		created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		st.State, st.Nonce, st.RegistrationID, st.TargetLinkURI, st.StorageTarget, micros(st.CreatedAt), micros(st.ExpiresAt))
+		log_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		st.State, st.Nonce, st.RegistrationID, st.TargetLinkURI, st.StorageTarget, st.LogID, micros(st.CreatedAt), micros(st.ExpiresAt))
 	return err
 }
 
-const stateColumns = `state, nonce, registration_id, target_link_uri, storage_target, created_at, expires_at, used_at`
+const stateColumns = `state, nonce, registration_id, target_link_uri, storage_target, log_id, created_at, expires_at, used_at`
 
 func scanState(sc interface{ Scan(...any) error }) (launch.State, error) {
 	var st launch.State
 	var created, expires int64
 	var used sql.NullInt64
-	if err := sc.Scan(&st.State, &st.Nonce, &st.RegistrationID, &st.TargetLinkURI, &st.StorageTarget, &created, &expires, &used); err != nil {
+	if err := sc.Scan(&st.State, &st.Nonce, &st.RegistrationID, &st.TargetLinkURI, &st.StorageTarget, &st.LogID, &created, &expires, &used); err != nil {
 		return st, mapErr(err)
 	}
 	st.CreatedAt, st.ExpiresAt, st.UsedAt = fromMicros(created), fromMicros(expires), fromNullMicros(used)
@@ -75,9 +75,23 @@ func (s *Store) DeleteExpiredLaunchState(ctx context.Context, now time.Time) err
 	return err
 }
 
-// RecordLaunch appends to the launch log.
+// RecordLaunch appends to the launch log, or updates row e.ID (a launch finishing its login's row; a row gone
+// meanwhile is appended again).
 func (s *Store) RecordLaunch(ctx context.Context, e *launch.LogEntry) error {
 	reg := sql.NullInt64{Int64: e.RegistrationID, Valid: e.RegistrationID != 0}
+	if e.ID != 0 {
+		res, err := s.c().exec(ctx, `UPDATE launch_log SET at = $2, registration_id = $3, issuer = $4, client_id = $5,
+			deployment_id = $6, message_type = $7, subject = $8, stage = $9, outcome = $10, code = $11, reason = $12,
+			path = $13, request_id = $14 WHERE id = $1`,
+			e.ID, micros(e.At), reg, e.Issuer, e.ClientID, e.DeploymentID, e.MessageType, e.Subject, e.Stage, e.Outcome,
+			e.Code, e.Reason, e.Path, e.RequestID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+	}
 	id, err := s.c().insertID(ctx, `INSERT INTO launch_log (at, registration_id, issuer, client_id, deployment_id,
 		message_type, subject, stage, outcome, code, reason, path, request_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,

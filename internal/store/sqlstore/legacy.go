@@ -12,8 +12,13 @@ import (
 // targets (see internal/publish/legacy.go and migration 00007).
 
 // SaveLegacyLink inserts or refreshes a 1.1 resource link and its legacy details in one transaction.
+//
+// The two upserts need no transaction of their own (a launch's provisioning wraps them in its own when it creates
+// anything): each is idempotent, and a failure between them leaves a link whose legacy details the next launch
+// writes.
 func (s *Store) SaveLegacyLink(ctx context.Context, l *publish.ResourceLink, ll publish.LegacyLink) error {
-	return s.inTx(ctx, func(c conn) error {
+	c := s.c()
+	{
 		l2, err := scanLink(c.row(ctx, `INSERT INTO lti_resource_links (registration_id, deployment_id, link_id,
 			published_resource_id, context_id, context_title, title, created_at, updated_at)
 			VALUES (NULL, $1, $2, $3, $4, $5, $6, $7, $7)
@@ -37,7 +42,7 @@ func (s *Store) SaveLegacyLink(ctx context.Context, l *publish.ResourceLink, ll 
 			updated_at = excluded.updated_at`,
 			l.ID, ll.ConsumerKey, ll.InstanceGUID, ll.PlatformName, ll.MembershipsURL, ll.MembershipsID, micros(ll.UpdatedAt))
 		return err
-	})
+	}
 }
 
 // LegacyLink loads the legacy details of a 1.1 resource link.

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/store"
 )
 
 const resourceColumns = `id, uuid, course_id, activity_id, name, enabled, grade_sync, member_sync, member_sync_mode,
@@ -131,15 +133,64 @@ func (s *Store) LTIUser(ctx context.Context, issuer, subject string) (publish.LT
 	return scanLTIUser(s.c().row(ctx, `SELECT `+ltiUserColumns+` FROM lti_users WHERE issuer = $1 AND subject = $2`, issuer, subject))
 }
 
+// LinkedUser finds the link of a platform user, its account, and the account's enrolments in course courseID, in
+// one statement (one row per enrolment, or one row without one).
+func (s *Store) LinkedUser(ctx context.Context, issuer, subject string, courseID int64) (publish.LTIUser, account.User, []course.Enrolment, error) {
+	rows, err := s.c().query(ctx, `SELECT l.id, l.issuer, l.subject, l.registration_id, l.user_id, l.created_at, l.last_launch_at,
+		u.id, u.username, u.email, u.full_name, u.password_hash, u.auth, u.is_admin, u.is_course_creator,
+		u.language, u.timezone, u.institution, u.country, u.created_at, u.updated_at, u.last_login_at, u.suspended_at,
+		u.must_change_password, e.id, e.role, e.status, e.starts_at, e.ends_at, e.method, e.published_resource_id, e.created_at, e.updated_at
+		FROM lti_users l JOIN users u ON u.id = l.user_id LEFT JOIN enrolments e ON e.user_id = u.id AND e.course_id = $3
+		WHERE l.issuer = $1 AND l.subject = $2 ORDER BY e.id`, issuer, subject, courseID)
+	if err != nil {
+		return publish.LTIUser{}, account.User{}, nil, err
+	}
+	defer rows.Close()
+	var lu publish.LTIUser
+	var u account.User
+	var es []course.Enrolment
+	found := false
+	for rows.Next() {
+		var reg, lastLogin, suspended sql.NullInt64
+		var created, last, uCreated, uUpdated int64
+		var auth string
+		var eid, start, end, res, eCreated, eUpdated sql.NullInt64
+		var role, status, method sql.NullString
+		if err := rows.Scan(&lu.ID, &lu.Issuer, &lu.Subject, &reg, &lu.UserID, &created, &last,
+			&u.ID, &u.Username, &u.Email, &u.FullName, &u.PasswordHash, &auth, &u.IsAdmin, &u.IsCourseCreator,
+			&u.Language, &u.Timezone, &u.Institution, &u.Country, &uCreated, &uUpdated, &lastLogin, &suspended,
+			&u.MustChangePassword, &eid, &role, &status, &start, &end, &method, &res, &eCreated, &eUpdated); err != nil {
+			return publish.LTIUser{}, account.User{}, nil, mapErr(err)
+		}
+		found = true
+		lu.RegistrationID, lu.CreatedAt, lu.LastLaunchAt = reg.Int64, fromMicros(created), fromMicros(last)
+		u.Auth = account.Auth(auth)
+		u.CreatedAt, u.UpdatedAt, u.LastLoginAt = fromMicros(uCreated), fromMicros(uUpdated), fromNullMicros(lastLogin)
+		u.SuspendedAt = fromNullMicros(suspended)
+		if eid.Valid {
+			es = append(es, course.Enrolment{ID: eid.Int64, CourseID: courseID, UserID: u.ID, Role: course.Role(role.String),
+				Status: course.Status(status.String), Start: fromNullMicros(start), End: fromNullMicros(end),
+				Method: course.Method(method.String), PublishedResourceID: res.Int64, CreatedAt: fromMicros(eCreated.Int64),
+				UpdatedAt: fromMicros(eUpdated.Int64), Username: u.Username, FullName: u.FullName})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return publish.LTIUser{}, account.User{}, nil, mapErr(err)
+	}
+	if !found {
+		return publish.LTIUser{}, account.User{}, nil, store.ErrNotFound
+	}
+	return lu, u, es, nil
+}
+
 // LinkLTIUser links a platform user unless a link exists, and returns the link that holds.
 func (s *Store) LinkLTIUser(ctx context.Context, u publish.LTIUser) (publish.LTIUser, error) {
-	_, err := s.c().exec(ctx, `INSERT INTO lti_users (issuer, subject, registration_id, user_id, created_at, last_launch_at)
-		VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (issuer, subject) DO NOTHING`,
-		u.Issuer, u.Subject, nullID(u.RegistrationID), u.UserID, micros(u.CreatedAt))
-	if err != nil {
-		return publish.LTIUser{}, err
-	}
-	return s.LTIUser(ctx, u.Issuer, u.Subject)
+	// One statement: a conflict updates nothing (the column is set to itself) so that RETURNING gives the link
+	// that holds, ours or a parallel launch's.
+	return scanLTIUser(s.c().row(ctx, `INSERT INTO lti_users (issuer, subject, registration_id, user_id, created_at, last_launch_at)
+		VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (issuer, subject) DO UPDATE SET last_launch_at = lti_users.last_launch_at
+		RETURNING `+ltiUserColumns,
+		u.Issuer, u.Subject, nullID(u.RegistrationID), u.UserID, micros(u.CreatedAt)))
 }
 
 // TouchLTIUser records a launch time.

@@ -6,6 +6,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -20,7 +21,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -55,6 +56,76 @@ type queryCache struct {
 	rebound   sync.Map // PostgreSQL query text → SQLite query text
 	stmts     sync.Map // SQLite query text → *sql.Stmt
 	stmtCount atomic.Int64
+	// gen counts this process's writes to the tables launches cache (see Generation); writes sorts query texts.
+	gen    atomic.Int64
+	writes sync.Map // query text → queryKind
+}
+
+// queryKind is what a query text does, worked out once per text.
+type queryKind struct {
+	write  bool // INSERT, UPDATE, DELETE or REPLACE: a request's memo is dropped
+	cached bool // a write to a table launches cache: the generation moves
+}
+
+// cachedTables are the tables whose rows launches keep in memory for a few seconds (registrations in
+// internal/launch, published resources with their course and activity in internal/publish).
+var cachedTables = map[string]bool{"registrations": true, "deployments": true, "published_resources": true,
+	"courses": true, "activities": true}
+
+// kind tells what query does.
+func (c *queryCache) kind(query string) queryKind {
+	if v, ok := c.writes.Load(query); ok {
+		return v.(queryKind)
+	}
+	f := strings.Fields(strings.ToLower(query))
+	var k queryKind
+	table := ""
+	switch {
+	case len(f) >= 3 && (f[0] == "insert" || f[0] == "delete" || f[0] == "replace") && (f[1] == "into" || f[1] == "from"):
+		k.write, table = true, f[2]
+	case len(f) >= 2 && f[0] == "update":
+		k.write, table = true, f[1]
+	case len(f) >= 1 && f[0] == "with": // a CTE may write; assume it does
+		k.write = true
+	}
+	if i := strings.IndexByte(table, '('); i >= 0 {
+		table = table[:i]
+	}
+	k.cached = cachedTables[table]
+	c.writes.Store(query, k)
+	return k
+}
+
+// Generation changes whenever this process writes a registration, deployment, published resource, course or
+// activity (and again when the transaction that wrote it commits). Caches of those rows compare it, so that a
+// change made here applies at once; changes by other processes wait for the caches' TTL.
+func (s *Store) Generation() int64 { return s.cache.gen.Load() }
+
+func (c conn) noteWrite(ctx context.Context, query string) {
+	k := c.s.cache.kind(query)
+	if k.write {
+		store.MemoFrom(ctx).Clear()
+	}
+	if k.cached {
+		c.s.cache.gen.Add(1)
+		if c.touched != nil {
+			c.touched.Store(true)
+		}
+	}
+}
+
+// memoized reads through the request's memo (store.Memo): a row read once in a request is not read again until
+// the request writes something.
+func memoized[T any](ctx context.Context, key string, load func() (T, error)) (T, error) {
+	m := store.MemoFrom(ctx)
+	if v, ok := m.Get(key); ok {
+		return v.(T), nil
+	}
+	v, err := load()
+	if err == nil {
+		m.Put(key, v)
+	}
+	return v, err
 }
 
 // IsPostgresDSN reports whether dsn names a PostgreSQL database rather than a SQLite file.
@@ -62,12 +133,43 @@ func IsPostgresDSN(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// Options tune OpenWith.
+type Options struct {
+	// WrapConnector, when set, wraps the driver's connector: tests count the statements a request issues.
+	WrapConnector func(driver.Connector) driver.Connector
+}
+
 // Open opens the database named by dsn: a postgres:// URL, or else a SQLite file path (its folder is created).
 // It does not migrate; call Migrate.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string) (*Store, error) { return OpenWith(ctx, dsn, Options{}) }
+
+// dsnConnector opens connections of a driver that has no connector of its own.
+type dsnConnector struct {
+	dsn string
+	drv driver.Driver
+}
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c dsnConnector) Driver() driver.Driver                        { return c.drv }
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 	s := &Store{dsn: dsn, now: time.Now, cache: &queryCache{}}
+	open := func(drv driver.Driver, dsn string) (*sql.DB, error) {
+		var c driver.Connector = dsnConnector{dsn, drv}
+		if dc, ok := drv.(driver.DriverContext); ok {
+			var err error
+			if c, err = dc.OpenConnector(dsn); err != nil {
+				return nil, err
+			}
+		}
+		if o.WrapConnector != nil {
+			c = o.WrapConnector(c)
+		}
+		return sql.OpenDB(c), nil
+	}
 	if IsPostgresDSN(dsn) {
-		db, err := sql.Open("pgx", dsn)
+		db, err := open(stdlib.GetDefaultDriver(), dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -85,7 +187,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 				return nil, fmt.Errorf("create database folder: %w", err)
 			}
 		}
-		db, err := sql.Open("sqlite", sqliteDSN(path))
+		db, err := open(&sqlite.Driver{}, sqliteDSN(path))
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}
@@ -197,6 +299,8 @@ type conn struct {
 	s  *Store
 	q  querier
 	tx *sql.Tx // set inside a transaction
+	// touched is set inside a transaction that wrote a cached table: its commit bumps the generation again.
+	touched *atomic.Bool
 }
 
 // stmt gives a prepared statement for query on SQLite, where parsing a statement costs more than running most
@@ -234,6 +338,7 @@ func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 const maxCachedStatements = 512
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c.noteWrite(ctx, query)
 	q := c.s.q(query)
 	if st := c.stmt(ctx, q); st != nil {
 		res, err := st.ExecContext(ctx, args...)
@@ -244,6 +349,7 @@ func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	c.noteWrite(ctx, query)
 	q := c.s.q(query)
 	if st := c.stmt(ctx, q); st != nil {
 		rows, err := st.QueryContext(ctx, args...)
@@ -254,6 +360,7 @@ func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
+	c.noteWrite(ctx, query)
 	q := c.s.q(query)
 	if st := c.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
@@ -287,11 +394,16 @@ func (s *Store) inTx(ctx context.Context, fn func(c conn) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", mapErr(err))
 	}
-	if err := fn(conn{s: s, q: tx, tx: tx}); err != nil {
+	touched := &atomic.Bool{}
+	if err := fn(conn{s: s, q: tx, tx: tx, touched: touched}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	if touched.Load() {
+		s.cache.gen.Add(1)
+	}
+	if err != nil {
 		return fmt.Errorf("commit: %w", mapErr(err))
 	}
 	return nil

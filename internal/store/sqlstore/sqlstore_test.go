@@ -10,10 +10,10 @@ import (
 
 func TestConformanceSQLite(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) *sqlstore.Store { return sqltest.Open(t, sqlstore.SQLite) })
+	storetest.Run(t, func(t *testing.T) storetest.Stores { return sqltest.Open(t, sqlstore.SQLite) })
 }
 
 func TestConformancePostgres(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) *sqlstore.Store { return sqltest.Open(t, sqlstore.Postgres) })
+	storetest.Run(t, func(t *testing.T) storetest.Stores { return sqltest.Open(t, sqlstore.Postgres) })
 }

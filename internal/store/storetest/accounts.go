@@ -11,10 +11,9 @@ import (
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/site"
 	"github.com/ltipub/ltipub/internal/store"
-	"github.com/ltipub/ltipub/internal/store/sqlstore"
 )
 
-func testUsers(t *testing.T, s *sqlstore.Store) {
+func testUsers(t *testing.T, s Stores) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 123456000, time.UTC)
 	u := account.User{Username: "ada", Email: "ada@example.org", FullName: "Ada Lovelace", PasswordHash: "h",
@@ -63,7 +62,7 @@ func testUsers(t *testing.T, s *sqlstore.Store) {
 	}
 }
 
-func testSettings(t *testing.T, s *sqlstore.Store) {
+func testSettings(t *testing.T, s Stores) {
 	ctx := context.Background()
 	svc := site.NewService(s, nil)
 	v, err := svc.Get(ctx)
@@ -81,7 +80,7 @@ func testSettings(t *testing.T, s *sqlstore.Store) {
 }
 
 // testConcurrentWrites writes from many goroutines at once; none may fail or be lost.
-func testConcurrentWrites(t *testing.T, s *sqlstore.Store) {
+func testConcurrentWrites(t *testing.T, s Stores) {
 	ctx := context.Background()
 	const n = 40
 	var wg sync.WaitGroup
@@ -118,7 +117,7 @@ func testConcurrentWrites(t *testing.T, s *sqlstore.Store) {
 	}
 }
 
-func testLoginFailures(t *testing.T, s *sqlstore.Store) {
+func testLoginFailures(t *testing.T, s Stores) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	for i := range 3 {

@@ -9,10 +9,9 @@ import (
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/store"
-	"github.com/ltipub/ltipub/internal/store/sqlstore"
 )
 
-func storeUser(t *testing.T, s *sqlstore.Store, name string) account.User {
+func storeUser(t *testing.T, s Stores, name string) account.User {
 	t.Helper()
 	now := time.Now()
 	u := account.User{Username: name, FullName: name, Auth: account.AuthManual, CreatedAt: now, UpdatedAt: now}
@@ -23,7 +22,7 @@ func storeUser(t *testing.T, s *sqlstore.Store, name string) account.User {
 }
 
 // testCourses checks courses, ordered activities and enrolments.
-func testCourses(t *testing.T, s *sqlstore.Store) {
+func testCourses(t *testing.T, s Stores) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	teacher, student := storeUser(t, s, "teacher"), storeUser(t, s, "student")
@@ -118,7 +117,7 @@ func testCourses(t *testing.T, s *sqlstore.Store) {
 
 // testGradeRevisions checks that every change of a grade bumps its revision, is kept in the history, and stays
 // pending for a sync target until that revision is marked sent.
-func testGradeRevisions(t *testing.T, s *sqlstore.Store) {
+func testGradeRevisions(t *testing.T, s Stores) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	u := storeUser(t, s, "student")
@@ -169,5 +168,44 @@ func testGradeRevisions(t *testing.T, s *sqlstore.Store) {
 	}
 	if g, err := s.GradeOf(ctx, a.ID, u.ID); err != nil || g.Grade != 7 {
 		t.Fatalf("GradeOf: %v %+v", err, g)
+	}
+}
+
+// testRequestMemo: within one request (store.WithMemo) a row is read once, and the request's own write is seen by
+// its next read.
+func testRequestMemo(t *testing.T, s Stores) {
+	ctx := store.WithMemo(context.Background())
+	now := time.Now().UTC()
+	teacher := storeUser(t, s, "memo-teacher")
+	c := course.Course{FullName: "Memo 101", ShortName: "MEMO101", Visible: true, CreatedBy: teacher.ID, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateCourse(ctx, &c, nil); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.CourseByID(ctx, c.ID)
+	if err != nil || first.FullName != "Memo 101" {
+		t.Fatalf("first read: %+v %v", first, err)
+	}
+	first.FullName = "Renamed"
+	if err := s.UpdateCourse(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.CourseByID(ctx, c.ID); err != nil || again.FullName != "Renamed" {
+		t.Fatalf("a read after the request's write: %+v %v", again, err)
+	}
+	e := course.Enrolment{CourseID: c.ID, UserID: teacher.ID, Role: course.RoleTeacher, Status: course.StatusActive,
+		Method: course.MethodManual, CreatedAt: now, UpdatedAt: now}
+	if es, err := s.EnrolmentsOf(ctx, c.ID, teacher.ID); err != nil || len(es) != 0 {
+		t.Fatalf("no enrolment yet: %+v %v", es, err)
+	}
+	if err := s.CreateEnrolment(ctx, &e); err != nil {
+		t.Fatal(err)
+	}
+	es, err := s.EnrolmentsOf(ctx, c.ID, teacher.ID)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("after enrolling in the same request: %+v %v", es, err)
+	}
+	es[0].Role = course.RoleStudent // a caller changing its copy changes nothing remembered
+	if es, _ := s.EnrolmentsOf(ctx, c.ID, teacher.ID); es[0].Role != course.RoleTeacher {
+		t.Errorf("the memo handed out its own slice: %+v", es)
 	}
 }

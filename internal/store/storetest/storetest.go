@@ -5,15 +5,46 @@ package storetest
 import (
 	"testing"
 
-	"github.com/ltipub/ltipub/internal/store/sqlstore"
+	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/jobs"
+	"github.com/ltipub/ltipub/internal/keys"
+	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/site"
+	"github.com/ltipub/ltipub/internal/tool"
 )
 
+// Stores is every store interface the domain packages declare: the suite checks an implementation through them,
+// not through its concrete type.
+type Stores interface {
+	account.Store
+	account.FailureStore
+	site.Store
+	course.Store
+	publish.Store
+	publish.LegacyStore
+	launch.Store
+	tool.Store
+	keys.Store
+	jobs.Store
+}
+
 // Run runs the whole suite; open gives a fresh, empty, migrated store for each check.
-func Run(t *testing.T, open func(t *testing.T) *sqlstore.Store) {
+func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, open(t)) })
 	t.Run("Settings", func(t *testing.T) { testSettings(t, open(t)) })
 	t.Run("LoginFailures", func(t *testing.T) { testLoginFailures(t, open(t)) })
 	t.Run("ConcurrentWrites", func(t *testing.T) { testConcurrentWrites(t, open(t)) })
 	t.Run("Courses", func(t *testing.T) { testCourses(t, open(t)) })
 	t.Run("GradeRevisions", func(t *testing.T) { testGradeRevisions(t, open(t)) })
+	t.Run("LaunchState", func(t *testing.T) { testLaunchState(t, open(t)) })
+	t.Run("Nonces", func(t *testing.T) { testNonces(t, open(t)) })
+	t.Run("LaunchLog", func(t *testing.T) { testLaunchLog(t, open(t)) })
+	t.Run("KeyRotationByTwoInstances", func(t *testing.T) { testKeyRotation(t, open(t)) })
+	t.Run("ServiceTokens", func(t *testing.T) { testServiceTokens(t, open(t)) })
+	t.Run("SyncMarks", func(t *testing.T) { testSyncMarks(t, open(t)) })
+	t.Run("Registrations", func(t *testing.T) { testRegistrations(t, open(t)) })
+	t.Run("PublishLinks", func(t *testing.T) { testPublishLinks(t, open(t)) })
+	t.Run("RequestMemo", func(t *testing.T) { testRequestMemo(t, open(t)) })
 }

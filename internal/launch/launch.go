@@ -52,6 +52,9 @@ type LogEntry struct {
 	Reason         string
 	Path           string // how the browser was recognised: cookie, platform storage, new window
 	RequestID      string
+	// PlatformName names the platform as people know it (see PlatformName): what the launch log shows for LTI
+	// 1.1 launches, which have no registration, with their consumer key (ClientID).
+	PlatformName string
 }
 
 // Outcomes and stages of the launch log.

@@ -82,9 +82,9 @@ func (s *Store) RecordLaunch(ctx context.Context, e *launch.LogEntry) error {
 	if e.ID != 0 {
 		res, err := s.c().exec(ctx, `UPDATE launch_log SET at = $2, registration_id = $3, issuer = $4, client_id = $5,
 			deployment_id = $6, message_type = $7, subject = $8, stage = $9, outcome = $10, code = $11, reason = $12,
-			path = $13, request_id = $14 WHERE id = $1`,
+			path = $13, request_id = $14, platform_name = $15 WHERE id = $1`,
 			e.ID, micros(e.At), reg, e.Issuer, e.ClientID, e.DeploymentID, e.MessageType, e.Subject, e.Stage, e.Outcome,
-			e.Code, e.Reason, e.Path, e.RequestID)
+			e.Code, e.Reason, e.Path, e.RequestID, e.PlatformName)
 		if err != nil {
 			return err
 		}
@@ -93,10 +93,10 @@ func (s *Store) RecordLaunch(ctx context.Context, e *launch.LogEntry) error {
 		}
 	}
 	id, err := s.c().insertID(ctx, `INSERT INTO launch_log (at, registration_id, issuer, client_id, deployment_id,
-		message_type, subject, stage, outcome, code, reason, path, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		message_type, subject, stage, outcome, code, reason, path, request_id, platform_name)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 		micros(e.At), reg, e.Issuer, e.ClientID, e.DeploymentID, e.MessageType, e.Subject, e.Stage, e.Outcome,
-		e.Code, e.Reason, e.Path, e.RequestID)
+		e.Code, e.Reason, e.Path, e.RequestID, e.PlatformName)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (s *Store) LaunchLog(ctx context.Context, f launch.LogFilter) ([]launch.Log
 		limit = 200
 	}
 	q := `SELECT id, at, registration_id, issuer, client_id, deployment_id, message_type, subject, stage, outcome,
-		code, reason, path, request_id FROM launch_log WHERE ($1 = 0 OR registration_id = $1) AND ($2 = '' OR outcome = $2)
+		code, reason, path, request_id, platform_name FROM launch_log WHERE ($1 = 0 OR registration_id = $1) AND ($2 = '' OR outcome = $2)
 		ORDER BY id DESC LIMIT $3`
 	rows, err := s.c().query(ctx, q, f.RegistrationID, f.Outcome, limit)
 	if err != nil {
@@ -124,7 +124,7 @@ func (s *Store) LaunchLog(ctx context.Context, f launch.LogFilter) ([]launch.Log
 		var at int64
 		var reg sql.NullInt64
 		if err := rows.Scan(&e.ID, &at, &reg, &e.Issuer, &e.ClientID, &e.DeploymentID, &e.MessageType, &e.Subject,
-			&e.Stage, &e.Outcome, &e.Code, &e.Reason, &e.Path, &e.RequestID); err != nil {
+			&e.Stage, &e.Outcome, &e.Code, &e.Reason, &e.Path, &e.RequestID, &e.PlatformName); err != nil {
 			return nil, mapErr(err)
 		}
 		e.At, e.RegistrationID = fromMicros(at), reg.Int64

@@ -11,5 +11,10 @@ CREATE TABLE registration_checks (
 );
 CREATE INDEX registration_checks_by_registration ON registration_checks (registration_id, checked_at);
 
+-- The platform's name as people know it, for launch log rows without a registration to name it (LTI 1.1 launches:
+-- "Moodle", with the consumer key in client_id) and as the launch named it otherwise.
+ALTER TABLE launch_log ADD COLUMN platform_name TEXT NOT NULL DEFAULT '';
+
 -- +goose Down
+ALTER TABLE launch_log DROP COLUMN platform_name;
 DROP TABLE registration_checks;

@@ -55,6 +55,8 @@ type LogEntry struct {
 	// PlatformName names the platform as people know it (see PlatformName): what the launch log shows for LTI
 	// 1.1 launches, which have no registration, with their consumer key (ClientID).
 	PlatformName string
+	// Detail is what came in, for the launch inspector; nil once older than the retention.
+	Detail *Detail
 }
 
 // Outcomes and stages of the launch log.
@@ -104,6 +106,9 @@ type Store interface {
 	// RecordLaunch appends e to the launch log and sets its ID; with e.ID set, it updates that row instead.
 	RecordLaunch(ctx context.Context, e *LogEntry) error
 	LaunchLog(ctx context.Context, f LogFilter) ([]LogEntry, error)
+	// LaunchLogEntry returns row id with its detail, first dropping every row's detail recorded before
+	// keepAfter; store.ErrNotFound when there is no such row.
+	LaunchLogEntry(ctx context.Context, id int64, keepAfter time.Time) (LogEntry, error)
 	DeleteExpiredLaunchState(ctx context.Context, now time.Time) error
 }
 
@@ -142,6 +147,9 @@ type Config struct {
 	Now     func() time.Time
 	// StateTTL is how long a person has between login and launch (default 10 minutes).
 	StateTTL time.Duration
+	// DetailRetention is how long the launch log keeps what came in with a launch, for the inspector
+	// (DefaultDetailRetention when zero).
+	DetailRetention time.Duration
 }
 
 // Service runs logins and launches.
@@ -155,6 +163,7 @@ type Service struct {
 	log       *slog.Logger
 	clock     func() time.Time
 	ttl       time.Duration
+	retention time.Duration
 }
 
 // New builds the launch service.
@@ -180,7 +189,8 @@ func New(cfg Config) (*Service, error) {
 		clock = time.Now
 	}
 	return &Service{regs: newRegCache(cfg.Registrations, clock), store: cfg.Store, validator: cfg.Validator, publish: cfg.Publish, keys: cfg.Keys,
-		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: clock, ttl: cfg.StateTTL}, nil
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: clock, ttl: cfg.StateTTL,
+		retention: cfg.DetailRetention}, nil
 }
 
 // LaunchLog lists the launch log.
@@ -554,6 +564,7 @@ func (s *Service) launch(ctx context.Context, resp lti.AuthResponse, browser Bro
 		return nil, fmt.Errorf("load registration %d: %w", st.RegistrationID, err)
 	}
 	entry.Issuer, entry.ClientID = reg.Issuer, reg.ClientID
+	entry.Detail = idTokenDetail(resp.IDToken, reg)
 	// The nonce is the one of this login's state, which was just claimed once and for all: burning it again in
 	// the nonce table would cost a statement and prove nothing more.
 	v := *s.validator

@@ -58,6 +58,11 @@ func (s *Service) Legacy(ctx context.Context, req LegacyRequest) (*Outcome, erro
 	entry.PlatformName = PlatformName(&lti.Message{ToolPlatform: &lti.ToolPlatform{
 		ProductFamilyCode: ps.Get("tool_consumer_info_product_family_code"), Name: ps.Get("tool_consumer_instance_name")}},
 		tool.Registration{})
+	names := make([]string, 0, len(ps))
+	for _, p := range ps {
+		names = append(names, p.Name)
+	}
+	entry.Detail = legacyDetail(ps, names)
 	l, err := s.legacy(ctx, req)
 	var out *Outcome
 	if err == nil {

@@ -31,6 +31,7 @@ func (s *Server) routes() http.Handler {
 	s.courseRoutes(app)
 	s.syncRoutes(app)
 	s.publishRoutes(app)
+	s.inspectorRoutes(app)
 	s.accountRoutes(app, "/launch/account", sessionPending)
 	app.Handle("GET /launch/select", http.HandlerFunc(s.selectionForm))
 	app.Handle("POST /launch/select", http.HandlerFunc(s.selectionSubmit))

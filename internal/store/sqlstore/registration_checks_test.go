@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/store"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
 	"github.com/ltipub/ltipub/internal/store/sqlstore/sqltest"
@@ -43,6 +44,36 @@ func TestRegistrationChecks(t *testing.T) {
 		}
 		if _, err := s.LatestRegistrationCheck(ctx, reg.ID); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("after deleting the registration: %v", err)
+		}
+	})
+}
+
+// Launch details on both engines: written with the row, kept on an update without one, read back whole, and
+// dropped once older than the retention (the row stays).
+func TestLaunchDetailRetention(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, s *sqlstore.Store) {
+		ctx := context.Background()
+		at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+		e := &launch.LogEntry{At: at, Stage: launch.StageLaunch, Outcome: launch.Accepted, PlatformName: "Moodle",
+			Detail: &launch.Detail{Version: "1.3", Header: map[string]any{"kid": "k1"}, Claims: map[string]any{"name": "Stu Dent"}}}
+		if err := s.RecordLaunch(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		e.Detail, e.Outcome = nil, launch.Refused // a later update without a detail keeps the one recorded
+		if err := s.RecordLaunch(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.LaunchLogEntry(ctx, e.ID, at.Add(-time.Hour))
+		if err != nil || got.Detail == nil || got.Detail.Claims["name"] != "Stu Dent" || got.Detail.Header["kid"] != "k1" ||
+			got.PlatformName != "Moodle" || got.Outcome != launch.Refused {
+			t.Fatalf("entry: %+v %v", got, err)
+		}
+		got, err = s.LaunchLogEntry(ctx, e.ID, at.Add(time.Hour))
+		if err != nil || got.Detail != nil || got.ID != e.ID {
+			t.Fatalf("after the retention: %+v %v", got, err)
+		}
+		if _, err := s.LaunchLogEntry(ctx, 999999, at); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("unknown row: %v", err)
 		}
 	})
 }

@@ -14,7 +14,11 @@ CREATE INDEX registration_checks_by_registration ON registration_checks (registr
 -- The platform's name as people know it, for launch log rows without a registration to name it (LTI 1.1 launches:
 -- "Moodle", with the consumer key in client_id) and as the launch named it otherwise.
 ALTER TABLE launch_log ADD COLUMN platform_name TEXT NOT NULL DEFAULT '';
+-- What came in with the launch, for the launch inspector (JSON: the decoded id_token header and claims, never the
+-- raw token; or the LTI 1.1 fields without the signature). Emptied after the retention (14 days by default).
+ALTER TABLE launch_log ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 
 -- +goose Down
+ALTER TABLE launch_log DROP COLUMN detail;
 ALTER TABLE launch_log DROP COLUMN platform_name;
 DROP TABLE registration_checks;

@@ -20,8 +20,8 @@ import (
 // ltitest.Profiles: role forms, deployment ID forms, service URL queries, Link header forms, token audiences,
 // 409 on stale scores, scores counted only when FullyGraded, unexpanded custom variables): a learner and a teacher
 // launch, the teacher selects the activity by content selection with a gradebook column and a student opens the new
-// link, the grade reaches the platform (twice: the second run must not fail on a stale score), and a
-// roster sync creates the new member.
+// link, the grade reaches the platform (twice: the second run must not fail on a stale score), dynamic
+// registration (where the platform has it) gives a working registration, and a roster sync creates the new member.
 func TestQuirkProfiles(t *testing.T) {
 	t.Parallel()
 	for _, prof := range ltitest.Profiles() {
@@ -122,6 +122,30 @@ func TestQuirkProfiles(t *testing.T) {
 			}
 			if again, err := inst.App.Jobs.SyncGrades(ctx, jobs.CauseManual, res.ID, 0); err != nil || again.Failed != 0 {
 				t.Fatalf("second grade sync: %+v %v", again, err)
+			}
+
+			if prof.Dynamic {
+				// Dynamic registration: the registration URL from the admin page, the platform's side as it
+				// would run it; then a launch through the new registration.
+				id, regURL := createPlatform(t, inst, adminClient(t, inst), "Dynamic "+prof.Name)
+				start, err := p.StartRegistration(regURL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r := inst.Get(t, inst.Client(t), strings.TrimPrefix(start, inst.URL)); r.StatusCode != http.StatusOK {
+					t.Fatalf("dynamic registration: %d %s", r.StatusCode, r.Body)
+				}
+				dyn, err := inst.App.Platforms.Get(ctx, id)
+				recs := p.Registrations()
+				if err != nil || !dyn.Active() || len(recs) != 1 || dyn.TokenAudience != cfg.TokenAudience ||
+					dyn.ProductFamily != cfg.ProductFamilyCode {
+					t.Fatalf("dynamically registered: %+v %v (platform saw %+v)", dyn, err, recs)
+				}
+				s := spec("q-dynamic", false, res)
+				s.Roles, s.ClientID, s.DeploymentID = prof.LearnerRoles, recs[0].ClientID, recs[0].DeploymentID
+				if r := w.browser(t).launch(s); r.StatusCode != http.StatusOK {
+					t.Fatalf("launch through the dynamic registration: %d %s", r.StatusCode, r.Body)
+				}
 			}
 
 			p.SetMembers("platform-course-1", []ltitest.Member{

@@ -18,6 +18,8 @@ type Profile struct {
 	Storage bool
 	// StaleScore409 is whether a score not newer than the stored one is refused with 409 (else ignored).
 	StaleScore409 bool
+	// Dynamic is whether the platform registers tools by LTI Dynamic Registration.
+	Dynamic bool
 }
 
 // Role URIs platforms send besides the context role.
@@ -53,6 +55,7 @@ func Profiles() []Profile {
 			LearnerRoles:    []string{RoleLearner, RoleInstitutionStudent},
 			InstructorRoles: []string{RoleInstructor, RoleInstitutionFaculty},
 			StaleScore409:   true,
+			Dynamic:         true, // Moodle 3.10 and later
 		},
 		{
 			Name: "canvas",
@@ -71,6 +74,7 @@ func Profiles() []Profile {
 			Custom: map[string]string{"canvas_sis_id": "$Canvas.user.sisid", "canvas_course_id": "$Canvas.course.id"},
 			// Platform storage: documented (Canvas developer docs, "Launching without cookies").
 			Storage: true,
+			Dynamic: true, // Canvas developer docs, "LTI Registration" (dynamic registration)
 		},
 		{
 			Name:      "blackboard",
@@ -91,6 +95,7 @@ func Profiles() []Profile {
 			DeploymentID:    "2f0c6d3e-7c5a-4a1e-9a44-5d1c0e6b8f21",
 			LearnerRoles:    []string{RoleLearner, RoleSystemUser},
 			InstructorRoles: []string{RoleInstructor, RoleSystemUser},
+			Dynamic:         true, // Brightspace documentation: Register Tool → Dynamic
 		},
 		{
 			Name: "sakai",
@@ -107,6 +112,7 @@ func Profiles() []Profile {
 			// Sakai sends lti_storage_target=_parent (its LTI 1.3 login, documented in the 1EdTech platform
 			// storage implementation guide's list of platforms).
 			Storage: true,
+			Dynamic: true, // Sakai 22 and later
 		},
 	}
 }

@@ -92,6 +92,8 @@ type LogFilter struct {
 	RegistrationID int64
 	Outcome        string
 	Limit          int
+	// BeforeID pages back: only rows older than this one (0: from the newest).
+	BeforeID int64
 }
 
 // Store is what the launch flow needs from storage.

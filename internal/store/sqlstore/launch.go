@@ -121,8 +121,8 @@ func (s *Store) LaunchLog(ctx context.Context, f launch.LogFilter) ([]launch.Log
 	}
 	q := `SELECT id, at, registration_id, issuer, client_id, deployment_id, message_type, subject, stage, outcome,
 		code, reason, path, request_id, platform_name FROM launch_log WHERE ($1 = 0 OR registration_id = $1) AND ($2 = '' OR outcome = $2)
-		ORDER BY id DESC LIMIT $3`
-	rows, err := s.c().query(ctx, q, f.RegistrationID, f.Outcome, limit)
+		AND ($4 = 0 OR id < $4) ORDER BY id DESC LIMIT $3`
+	rows, err := s.c().query(ctx, q, f.RegistrationID, f.Outcome, limit, f.BeforeID)
 	if err != nil {
 		return nil, err
 	}

@@ -108,6 +108,8 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		Keys:    a.Keys,
 		BaseURL: cfg.BaseURL,
 		Log:     log,
+		// Zero (configs not built by config.Load, such as tests') takes the launch package's default.
+		DetailRetention: cfg.LaunchDetailRetention,
 	})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/cookiejar"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +135,51 @@ func publishExample(t *testing.T, inst *apptest.Instance) string {
 	in := publish.NewInput(inst.ExampleCourse(t, "").Course.ID)
 	in.Name = "Astronomy"
 	return inst.Publish(t, in).UUID
+}
+
+// TestRegistrationCheckInBrowser: an admin presses "Check this registration" on the tool details page of a
+// registration whose platform has the wrong keyset for the tool, and reads the failed token step with its fix.
+func TestRegistrationCheckInBrowser(t *testing.T) {
+	t.Parallel()
+	inst := apptest.Start(t, apptest.Options{})
+	p := ltitest.NewServer(t, ltitest.Config{})
+	reg := inst.Platform(t, p, "checked-client")
+	// The platform now holds the tool with its own keyset instead of ltipub's: the classic misconfiguration.
+	if err := p.RegisterTool(ltitest.ToolConfig{ClientID: "checked-client", DeploymentIDs: []string{"deployment-1"},
+		LoginURL: inst.URL + "/lti/login", RedirectURIs: []string{inst.URL + "/lti/launch"}, JWKSURL: p.JWKSURL()}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browsertest.New(t, browsertest.Options{Timeout: 60 * time.Second})
+	page := inst.URL + "/admin/platforms/" + strconv.FormatInt(reg.ID, 10)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(inst.URL+"/login"),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SendKeys(chromedp.ID("username"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), apptest.AdminPassword),
+		chromedp.Click(chromedp.ID("sign-in")),
+		chromedp.WaitVisible(chromedp.ID("platforms-link")),
+		chromedp.Navigate(page),
+		chromedp.WaitVisible(chromedp.ID("check-registration")),
+		chromedp.Click(chromedp.ID("check-registration")),
+		chromedp.WaitVisible(chromedp.ID("check-results")),
+	)
+	if err != nil {
+		browsertest.Screenshot(t, ctx, "registration-check-failed")
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, ctx, "registration-check")
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("check-results")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Platform keyset: keys usable", "passed", "failed", "client_assertion signature",
+		"set the tool's public keyset", inst.URL + "/lti/jwks"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("check results lack %q:\n%s", want, text)
+		}
+	}
+	summary, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("check-summary")))
+	if !strings.Contains(summary, "Some checks failed") {
+		t.Errorf("summary: %q", summary)
+	}
 }

@@ -131,6 +131,8 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		BaseURL:  cfg.BaseURL,
 		Log:      log,
 		Warnings: jobs.LaunchWarning,
+		// Zero (configs not built by config.Load, such as tests') takes the launch package's default.
+		DetailRetention: cfg.LaunchDetailRetention,
 	})
 	if err != nil {
 		return nil, err
@@ -141,7 +143,8 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		return nil, err
 	}
 
-	a.Platforms = &tool.Service{Store: st, HTTP: a.HTTP, BaseURL: cfg.BaseURL, AllowPrivateURLs: cfg.AllowPrivateURLs, Log: log}
+	a.Platforms = &tool.Service{Store: st, HTTP: a.HTTP, BaseURL: cfg.BaseURL, AllowPrivateURLs: cfg.AllowPrivateURLs, Log: log,
+		Checks: st, SigningKey: a.Keys.Active}
 
 	sessions := scs.New()
 	switch st.Engine() {

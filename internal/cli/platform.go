@@ -18,7 +18,8 @@ import (
 
 func platformCmd(env Env) *cobra.Command {
 	return group("platform", "register LTI platforms (the manual way; dynamic registration needs the server)",
-		platformAddCmd(env), platformSetCmd(env), platformListCmd(env), platformShowCmd(env), platformDeleteCmd(env))
+		platformAddCmd(env), platformSetCmd(env), platformListCmd(env), platformShowCmd(env), platformDeleteCmd(env),
+		platformCheckCmd(env))
 }
 
 func deploymentCmd(env Env) *cobra.Command {
@@ -158,6 +159,7 @@ func platformSetCmd(env Env) *cobra.Command {
 	fs.StringVar(&d.JWKSURL, "jwks-url", "", "the platform's public keyset `URL`")
 	fs.StringVar(&d.TokenURL, "token-url", "", "the platform's access token `URL`")
 	fs.StringVar(&d.AuthURL, "auth-url", "", "the platform's authentication request `URL`")
+	fs.StringVar(&d.TokenAudience, "token-audience", "", "the aud the platform's token endpoint demands, when it names one (Brightspace)")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		id, done, svc, err := f.openRegistration(cmd, args)
@@ -180,6 +182,7 @@ func platformSetCmd(env Env) *cobra.Command {
 		keep("jwks-url", &d.JWKSURL, cur.JWKSURL)
 		keep("token-url", &d.TokenURL, cur.TokenURL)
 		keep("auth-url", &d.AuthURL, cur.AuthURL)
+		keep("token-audience", &d.TokenAudience, cur.TokenAudience)
 		reg, err := svc.SetPlatformDetails(ctx, id, d)
 		if err != nil {
 			return cliError(err, id)

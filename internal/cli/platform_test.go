@@ -115,3 +115,41 @@ func TestPlatformCommands(t *testing.T) {
 		t.Fatal("platform set without an ID is a usage error")
 	}
 }
+
+// TestPlatformCheckCommand checks a registration whose platform is unreachable: the command reports each step, the
+// failed ones with their fix, records the check, and exits 1 only with --strict.
+func TestPlatformCheckCommand(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	run(t, "platform", "add", "--db", db, "--name", "Nowhere")
+	if _, errOut, code := run(t, "platform", "set", "1", "--db", db, "--allow-private-urls", "--issuer", "http://127.0.0.1:1",
+		"--client-id", "c1", "--jwks-url", "http://127.0.0.1:1/jwks", "--token-url", "http://127.0.0.1:1/token", "--auth-url", "http://127.0.0.1:1/auth"); code != 0 {
+		t.Fatalf("platform set: %d %s", code, errOut)
+	}
+	out, errOut, code := run(t, "platform", "check", "1", "--db", db, "--allow-private-urls", "--base-url", "http://127.0.0.1:1", "--json")
+	var rep struct {
+		Passed bool `json:"passed"`
+		Steps  []struct {
+			Code, Status, Fix string
+		} `json:"steps"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Passed || len(rep.Steps) < 5 {
+		t.Fatalf("platform check --json: exit %d %q %s", code, out, errOut)
+	}
+	status := map[string]string{}
+	for _, s := range rep.Steps {
+		status[s.Code] = s.Status
+		if s.Status == "failed" && s.Fix == "" {
+			t.Errorf("%s failed without a fix", s.Code)
+		}
+	}
+	if status["platform_details"] != "failed" || status["jwks_fetch"] != "failed" || status["tool_https"] != "failed" ||
+		status["token:https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"] != "failed" ||
+		status["token:https://purl.imsglobal.org/spec/lti-ags/scope/score"] != "skipped" {
+		t.Errorf("steps: %v", status)
+	}
+	out, errOut, code = run(t, "platform", "check", "1", "--db", db, "--allow-private-urls", "--base-url", "http://127.0.0.1:1", "--strict")
+	if code != 1 || !strings.Contains(out, "fix: Add the deployment ID") || !strings.Contains(errOut, "checks failed") {
+		t.Fatalf("platform check --strict: exit %d %q %s", code, out, errOut)
+	}
+}

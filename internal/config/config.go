@@ -26,6 +26,8 @@ type Config struct {
 	LogFormat        string
 	ClockSkew        time.Duration
 	KeyOverlap       time.Duration
+	// LaunchDetailRetention is how long the launch log keeps what came in with a launch, for the inspector.
+	LaunchDetailRetention time.Duration
 	// GradeSyncInterval and MemberSyncInterval space the periodic grade and member syncs (0: no periodic run).
 	GradeSyncInterval  time.Duration
 	MemberSyncInterval time.Duration
@@ -178,6 +180,8 @@ func (c *Config) AddServeFlags(fs FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", env("LTIPUB_LOG_FORMAT", "text"), "log `format`: text or json (env LTIPUB_LOG_FORMAT)")
 	fs.DurationVar(&c.ClockSkew, "clock-skew", envDuration("LTIPUB_CLOCK_SKEW", 60*time.Second),
 		"leeway for the platforms' clocks when checking id_token times (env LTIPUB_CLOCK_SKEW)")
+	fs.DurationVar(&c.LaunchDetailRetention, "launch-detail-retention", envDuration("LTIPUB_LAUNCH_DETAIL_RETENTION", 14*24*time.Hour),
+		"how long the launch inspector keeps what came in with each launch (decoded claims, personal data) (env LTIPUB_LAUNCH_DETAIL_RETENTION)")
 	fs.DurationVar(&c.GradeSyncInterval, "grade-sync-interval", envDuration("LTIPUB_GRADE_SYNC_INTERVAL", 30*time.Minute),
 		"how often the periodic grade sync sends what changed to the platforms; 0 turns it off (grade changes are still sent within seconds) (env LTIPUB_GRADE_SYNC_INTERVAL)")
 	fs.DurationVar(&c.MemberSyncInterval, "member-sync-interval", envDuration("LTIPUB_MEMBER_SYNC_INTERVAL", 30*time.Minute),
@@ -222,6 +226,7 @@ func (c *Config) Validate() error {
 		{c.MaxTokenAge < 0 || (c.MaxTokenAge > 0 && c.MaxTokenAge < time.Minute) || c.MaxTokenAge > 24*time.Hour,
 			"--max-token-age must be between 1m and 24h (platforms sign the id_token just before the browser brings it)"},
 		{proxyErr != nil, fmt.Sprintf("--trusted-proxies: %v", proxyErr)},
+		{c.LaunchDetailRetention < 0, "--launch-detail-retention must not be negative (0: the default, 14 days)"},
 		{c.GradeSyncInterval < 0 || (c.GradeSyncInterval > 0 && c.GradeSyncInterval < time.Second),
 			"--grade-sync-interval must be 0 (off) or at least 1s"},
 		{c.MemberSyncInterval < 0 || (c.MemberSyncInterval > 0 && c.MemberSyncInterval < time.Second),

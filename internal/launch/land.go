@@ -69,7 +69,7 @@ type Pending struct {
 
 // land lands a validated launch with the person's choice (none on the first try).
 func (s *Service) land(ctx context.Context, l *Launch, choice publish.Choice, prev Session) (*Outcome, error) {
-	out := &Outcome{Launch: l, Session: presentation(l.Message, l.Registration.PlatformName)}
+	out := &Outcome{Launch: l, Session: presentation(l.Message, PlatformName(l.Message, l.Registration))}
 	if l.Message.MessageType != lti.MessageResourceLinkRequest {
 		return s.startSelection(ctx, out)
 	}

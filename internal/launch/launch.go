@@ -55,6 +55,11 @@ type LogEntry struct {
 	// Warning is what the launch's link cannot do although the resource asks for it (grade or member sync
 	// without the platform's service), with the fix; grade sync (internal/jobs) sets it after landing.
 	Warning string
+	// PlatformName names the platform as people know it (see PlatformName): what the launch log shows for LTI
+	// 1.1 launches, which have no registration, with their consumer key (ClientID).
+	PlatformName string
+	// Detail is what came in, for the launch inspector; nil once older than the retention.
+	Detail *Detail
 }
 
 // Outcomes and stages of the launch log.
@@ -90,6 +95,8 @@ type LogFilter struct {
 	RegistrationID int64
 	Outcome        string
 	Limit          int
+	// BeforeID pages back: only rows older than this one (0: from the newest).
+	BeforeID int64
 }
 
 // Store is what the launch flow needs from storage.
@@ -104,6 +111,9 @@ type Store interface {
 	// RecordLaunch appends e to the launch log and sets its ID; with e.ID set, it updates that row instead.
 	RecordLaunch(ctx context.Context, e *LogEntry) error
 	LaunchLog(ctx context.Context, f LogFilter) ([]LogEntry, error)
+	// LaunchLogEntry returns row id with its detail, first dropping every row's detail recorded before
+	// keepAfter; store.ErrNotFound when there is no such row.
+	LaunchLogEntry(ctx context.Context, id int64, keepAfter time.Time) (LogEntry, error)
 	DeleteExpiredLaunchState(ctx context.Context, now time.Time) error
 }
 
@@ -145,6 +155,9 @@ type Config struct {
 	// Warnings says, for the launch log, which syncs a landed link cannot do although its resource has them on
 	// (no grade or roster service in the launch); nil records none.
 	Warnings func(r publish.Resource, l publish.ResourceLink, legacyOutcome bool) string
+	// DetailRetention is how long the launch log keeps what came in with a launch, for the inspector
+	// (DefaultDetailRetention when zero).
+	DetailRetention time.Duration
 }
 
 // Service runs logins and launches.
@@ -159,6 +172,7 @@ type Service struct {
 	clock     func() time.Time
 	ttl       time.Duration
 	warnings  func(publish.Resource, publish.ResourceLink, bool) string
+	retention time.Duration
 }
 
 // New builds the launch service.
@@ -184,7 +198,8 @@ func New(cfg Config) (*Service, error) {
 		clock = time.Now
 	}
 	return &Service{regs: newRegCache(cfg.Registrations, clock), store: cfg.Store, validator: cfg.Validator, publish: cfg.Publish, keys: cfg.Keys,
-		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: clock, ttl: cfg.StateTTL, warnings: cfg.Warnings}, nil
+		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: clock, ttl: cfg.StateTTL, warnings: cfg.Warnings,
+		retention: cfg.DetailRetention}, nil
 }
 
 // LaunchLog lists the launch log.
@@ -559,6 +574,7 @@ func (s *Service) launch(ctx context.Context, resp lti.AuthResponse, browser Bro
 		return nil, fmt.Errorf("load registration %d: %w", st.RegistrationID, err)
 	}
 	entry.Issuer, entry.ClientID = reg.Issuer, reg.ClientID
+	entry.Detail = idTokenDetail(resp.IDToken, reg)
 	// The nonce is the one of this login's state, which was just claimed once and for all: burning it again in
 	// the nonce table would cost a statement and prove nothing more.
 	v := *s.validator

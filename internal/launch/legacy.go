@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/tool"
 	"github.com/ltipub/ltipub/lti"
 	"github.com/ltipub/ltipub/lti/lti11"
 )
@@ -53,6 +54,15 @@ func (s *Service) Legacy(ctx context.Context, req LegacyRequest) (*Outcome, erro
 	if key != "" {
 		entry.Issuer = lti11.PlatformID(key, ps.Get("tool_consumer_instance_guid"))
 	}
+	// Named from the launch's own fields, so that a refused launch (bad signature) is named too.
+	entry.PlatformName = PlatformName(&lti.Message{ToolPlatform: &lti.ToolPlatform{
+		ProductFamilyCode: ps.Get("tool_consumer_info_product_family_code"), Name: ps.Get("tool_consumer_instance_name")}},
+		tool.Registration{})
+	names := make([]string, 0, len(ps))
+	for _, p := range ps {
+		names = append(names, p.Name)
+	}
+	entry.Detail = legacyDetail(ps, names)
 	l, err := s.legacy(ctx, req)
 	var out *Outcome
 	if err == nil {

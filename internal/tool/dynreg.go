@@ -167,3 +167,6 @@ func capitalize(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// ProductName names a product family code (tool_platform's product_family_code) for people: "moodle" is Moodle.
+func ProductName(family string) string { return productName(family) }

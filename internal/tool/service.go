@@ -60,8 +60,12 @@ type Service struct {
 	ToolName string
 	// TokenTTL is how long a registration URL stays valid (DefaultTokenTTL when zero).
 	TokenTTL time.Duration
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Checks keeps the results of "Check this registration"; SigningKey is the tool's active key, which signs
+	// the check's service token requests. Both are needed by Check only.
+	Checks     CheckStore
+	SigningKey func(ctx context.Context) (lti.SigningKey, error)
+	Log        *slog.Logger
+	Now        func() time.Time
 
 	mu            sync.Mutex
 	origins       []string
@@ -204,6 +208,9 @@ type PlatformDetails struct {
 	JWKSURL  string
 	TokenURL string
 	AuthURL  string
+	// TokenAudience is the aud ltipub's signed token request must carry when the platform names one other than
+	// its token URL (Brightspace: "Brightspace OAuth2 Audience"). Optional: empty means the token URL.
+	TokenAudience string
 }
 
 // SetPlatformDetails validates and saves the platform details of registration id. Every field is required; URLs
@@ -212,7 +219,11 @@ type PlatformDetails struct {
 func (s *Service) SetPlatformDetails(ctx context.Context, id int64, d PlatformDetails) (Registration, error) {
 	d.Issuer, d.ClientID = strings.TrimSpace(d.Issuer), strings.TrimSpace(d.ClientID)
 	d.JWKSURL, d.TokenURL, d.AuthURL = strings.TrimSpace(d.JWKSURL), strings.TrimSpace(d.TokenURL), strings.TrimSpace(d.AuthURL)
+	d.TokenAudience = strings.TrimSpace(d.TokenAudience)
 	fields := map[string]string{}
+	if len(d.TokenAudience) > 1024 {
+		fields["token_audience"] = "Token audience is at most 1024 characters; copy it again from the platform (or leave it empty)."
+	}
 	check := func(field, label, v string, issuer bool) {
 		if msg := s.checkURL(label, v, issuer); msg != "" {
 			fields[field] = msg
@@ -239,6 +250,7 @@ func (s *Service) SetPlatformDetails(ctx context.Context, id int64, d PlatformDe
 		return Registration{}, err
 	}
 	r.Issuer, r.ClientID, r.JWKSURL, r.TokenURL, r.AuthURL = d.Issuer, d.ClientID, d.JWKSURL, d.TokenURL, d.AuthURL
+	r.TokenAudience = d.TokenAudience
 	if err := s.save(ctx, r, nil); err != nil {
 		return Registration{}, err
 	}

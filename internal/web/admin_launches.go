@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/ltipub/ltipub/internal/launch"
@@ -26,6 +27,8 @@ type launchLogPage struct {
 	Filter        launch.LogFilter
 	Outcomes      []string
 	Limit         int
+	// Older is the link to the next page of older rows ("" on the last page).
+	Older string
 }
 
 func (s *Server) launchLog(w http.ResponseWriter, r *http.Request) {
@@ -39,6 +42,15 @@ func (s *Server) launchLog(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.RegistrationID = id
+	}
+	if v := q.Get("before"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id < 0 {
+			s.renderProblem(w, r, &Problem{Status: http.StatusBadRequest, Title: "Unknown page",
+				Cause: "The page marker " + strconv.Quote(v) + " is not a launch id.", Fix: "Go back to the launch log's first page."})
+			return
+		}
+		f.BeforeID = id
 	}
 	switch v := q.Get("outcome"); v {
 	case "", launch.Accepted, launch.Refused:
@@ -70,6 +82,16 @@ func (s *Server) launchLog(w http.ResponseWriter, r *http.Request) {
 			row.Registration = "deleted registration " + strconv.FormatInt(e.RegistrationID, 10)
 		}
 		p.Rows = append(p.Rows, row)
+	}
+	if len(entries) == launchLogLimit {
+		older := url.Values{"before": {strconv.FormatInt(entries[len(entries)-1].ID, 10)}}
+		if f.RegistrationID != 0 {
+			older.Set("registration", strconv.FormatInt(f.RegistrationID, 10))
+		}
+		if f.Outcome != "" {
+			older.Set("outcome", f.Outcome)
+		}
+		p.Older = "/admin/launches?" + older.Encode()
 	}
 	s.render(w, r, http.StatusOK, "admin_launches", p)
 }

@@ -3,9 +3,12 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strconv"
 
+	"github.com/ltipub/ltipub/docs/platforms"
+	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/store"
 	"github.com/ltipub/ltipub/internal/tool"
 )
@@ -31,6 +34,15 @@ func (s *Server) platformRoutes(app, lti *http.ServeMux) {
 	admin("GET /admin/platforms/{id}/delete", s.platformDeleteConfirm)
 	admin("POST /admin/platforms/{id}/delete", s.platformDelete)
 	lti.HandleFunc("GET /lti/register/{token}", s.ltiRegister)
+	s.checkRoutes(app)
+	lti.HandleFunc("GET /lti/config/canvas.json", s.canvasConfig)
+}
+
+// canvasConfig serves Canvas's JSON configuration for a developer key ("Enter URL"). It is public, like the JWKS:
+// it holds only ltipub's own public URLs, and Canvas fetches it without credentials.
+func (s *Server) canvasConfig(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-cache")
+	writeJSON(w, s.cfg.Platforms.CanvasConfiguration())
 }
 
 type platformListPage struct {
@@ -129,7 +141,25 @@ func (s *Server) platformFail(w http.ResponseWriter, r *http.Request, err error)
 
 type toolDetailsPage struct {
 	platformPage
-	URLs tool.ToolURLs
+	URLs           tool.ToolURLs
+	CanvasConfig   string
+	PlatformGuides []platformGuide
+}
+
+// platformGuide is one platform's setup guide (docs/platforms), rendered for the tool details page.
+type platformGuide struct {
+	Slug, Title string
+	HTML        template.HTML
+	Open        bool // the guide for the platform this registration was made by, when known
+}
+
+func platformGuides(family string) []platformGuide {
+	var out []platformGuide
+	for _, g := range platforms.Guides() {
+		out = append(out, platformGuide{Slug: g.Slug, Title: g.Title, HTML: course.RenderMarkdown(g.Markdown),
+			Open: g.Slug == family || (family == "" && g.Slug == "moodle")})
+	}
+	return out
 }
 
 func (s *Server) platformToolDetails(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +168,8 @@ func (s *Server) platformToolDetails(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := &toolDetailsPage{platformPage: platformPage{Page: Page{Title: reg.Name + ": tool details"}, Reg: reg, Tab: "tool"},
-		URLs: s.cfg.Platforms.URLs("")}
+		URLs: s.cfg.Platforms.URLs(""), CanvasConfig: s.cfg.Platforms.BaseURL + "/lti/config/canvas.json",
+		PlatformGuides: platformGuides(reg.ProductFamily)}
 	p.URLs.Registration = s.sessions.PopString(r.Context(), sessionRegistrationURL)
 	s.render(w, r, http.StatusOK, "admin_platform", p)
 }
@@ -171,8 +202,9 @@ func (s *Server) platformDetailsForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "admin_platform_details", &platformDetailsPage{
-		platformPage:  platformPage{Page: Page{Title: reg.Name + ": platform details"}, Reg: reg, Tab: "platform"},
-		Form:          tool.PlatformDetails{Issuer: reg.Issuer, ClientID: reg.ClientID, JWKSURL: reg.JWKSURL, TokenURL: reg.TokenURL, AuthURL: reg.AuthURL},
+		platformPage: platformPage{Page: Page{Title: reg.Name + ": platform details"}, Reg: reg, Tab: "platform"},
+		Form: tool.PlatformDetails{Issuer: reg.Issuer, ClientID: reg.ClientID, JWKSURL: reg.JWKSURL, TokenURL: reg.TokenURL, AuthURL: reg.AuthURL,
+			TokenAudience: reg.TokenAudience},
 		AllowInsecure: s.cfg.Platforms.AllowPrivateURLs})
 }
 
@@ -182,7 +214,8 @@ func (s *Server) platformDetailsSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := tool.PlatformDetails{Issuer: r.PostFormValue("issuer"), ClientID: r.PostFormValue("client_id"),
-		JWKSURL: r.PostFormValue("jwks_url"), TokenURL: r.PostFormValue("token_url"), AuthURL: r.PostFormValue("auth_url")}
+		JWKSURL: r.PostFormValue("jwks_url"), TokenURL: r.PostFormValue("token_url"), AuthURL: r.PostFormValue("auth_url"),
+		TokenAudience: r.PostFormValue("token_audience")}
 	_, err := s.cfg.Platforms.SetPlatformDetails(r.Context(), reg.ID, d)
 	var ve *tool.ValidationError
 	if errors.As(err, &ve) {

@@ -48,7 +48,7 @@ func newCourseFixture(t *testing.T) *courseFixture {
 		t.Fatal(err)
 	}
 	hidden, err := svc.CreateActivity(ctx, &teacher, res.Course.ID, course.ActivityInput{Type: course.TypePage,
-		Name: "Answer key (secret)", Body: "42", Visible: false})
+		Name: "Answer key (secret)", Body: "The secret answer is 42.", Visible: false})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestCoursePagePermissions(t *testing.T) {
 		{"outsider cannot open an activity", f.outsider, fmt.Sprintf("/activities/%d", quiz), http.StatusForbidden, "not enrolled", "closest to the Sun"},
 		{"outsider's dashboard lists nothing", f.outsider, "/", http.StatusOK, "not enrolled in any course", "Introduction to Astronomy"},
 		{"student sees the course without the hidden page", f.student, fmt.Sprintf("/courses/%d", cid), http.StatusOK, "Solar System quiz", "Answer key"},
-		{"student cannot open the hidden page", f.student, fmt.Sprintf("/activities/%d", f.hidden.ID), http.StatusNotFound, "not available to you", "42"},
+		{"student cannot open the hidden page", f.student, fmt.Sprintf("/activities/%d", f.hidden.ID), http.StatusNotFound, "not available to you", "secret answer"},
 		{"student cannot open the grader report", f.student, fmt.Sprintf("/courses/%d/grades", cid), http.StatusForbidden, "Not allowed", ""},
 		{"student cannot download the grades", f.student, fmt.Sprintf("/courses/%d/grades.csv", cid), http.StatusForbidden, "", ""},
 		{"student cannot manage enrolments", f.student, fmt.Sprintf("/courses/%d/enrolments", cid), http.StatusForbidden, "", ""},

@@ -96,10 +96,10 @@ type legacyMixedPage struct {
 // legacyLaunchInfo answers a plain GET of a launch URL (a person pasting it in a browser, or a platform checking
 // whether the URL is a cartridge) with a page, not an error.
 func (s *Server) legacyLaunchInfo(w http.ResponseWriter, r *http.Request) {
-	s.renderProblem(w, r, &Problem{Status: http.StatusOK, Code: "legacy_launch_url", Title: "LTI 1.1 launch URL",
-		Cause: "This address is where a learning platform sends LTI 1.1 launches (signed form posts); opening it in a browser does nothing.",
-		Fix: "Set it as the tool URL of an external tool in your platform, with a consumer key of your choice and the secret shown " +
-			"to the course's teachers; or import " + r.URL.Path + "/cartridge.xml as the tool's cartridge."})
+	s.endpointInfo(w, r, http.StatusOK, "LTI 1.1 launch URL",
+		"This address is where a learning platform sends LTI 1.1 launches (signed form posts); opening it in a browser does nothing.",
+		"Set it as the tool URL of an external tool in your platform, with a consumer key of your choice and the secret shown "+
+			"to the course's teachers; or import "+r.URL.Path+"/cartridge.xml as the tool's cartridge.")
 }
 
 // legacyCartridge serves the resource's basic LTI link cartridge.

@@ -126,7 +126,7 @@ func TestLaunchNegativeBattery(t *testing.T) {
 		{ltitest.TamperAudArrayWrongAzp, "azp_mismatch", ""},
 		{ltitest.TamperNonceMissing, "nonce_missing", ""},
 		{ltitest.TamperNonceReplaced, "nonce_mismatch", ""},
-		{ltitest.TamperDeploymentUnknown, "deployment_id_unknown", "Deployments"},
+		{ltitest.TamperDeploymentUnknown, "deployment_id_unknown", "Ask your teacher or the site"}, // a learner: see TestRefusalAudience
 		{ltitest.TamperDeploymentMissing, "deployment_id_missing", ""},
 		{ltitest.TamperMessageTypeUnknown, "message_type_unknown", ""},
 		{ltitest.TamperMessageTypeMissing, "", ""},

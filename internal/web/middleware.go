@@ -59,8 +59,9 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := randomToken(9)
+		var quietLog bool // set by handlers of probes (see probes.go)
 		// One memo per request: each course, activity and enrolment row is read once (store.Memo).
-		ctx := store.WithMemo(account.WithClient(logging.WithRequestID(r.Context(), id), s.clientAddr(r)))
+		ctx := context.WithValue(store.WithMemo(account.WithClient(logging.WithRequestID(r.Context(), id), s.clientAddr(r))), quietKey{}, &quietLog)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -75,10 +76,14 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 						Fix: "Try again. If it keeps happening, give the site admin the request id " + id + "."})
 				}
 			}
-			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || strings.HasPrefix(r.URL.Path, "/static/") {
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/favicon.ico" || strings.HasPrefix(r.URL.Path, "/static/") {
 				return
 			}
-			s.log.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", logPath(r)),
+			level := slog.LevelInfo
+			if quietLog {
+				level = slog.LevelDebug
+			}
+			s.log.LogAttrs(ctx, level, "request", slog.String("method", r.Method), slog.String("path", logPath(r)),
 				slog.Int("status", sw.status), slog.Duration("took", time.Since(start)))
 		}()
 		next.ServeHTTP(sw, r.WithContext(ctx))

@@ -122,7 +122,10 @@ type Problem struct {
 	Title  string
 	Cause  string
 	Fix    string
-	Err    error // the internal cause, logged and never shown
+	// AdminFix, when set, is the fix for an administrator, shown as a note under Fix (see forViewer).
+	AdminFix    string
+	AdminFixFor string // whom the note is for: "the site's administrator"…
+	Err         error  // the internal cause, logged and never shown
 }
 
 func (p *Problem) Error() string {
@@ -159,6 +162,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p = &Problem{Status: http.StatusInternalServerError, Code: "internal_error", Title: "Something went wrong on our side",
 			Cause: "The server could not finish this request.",
 			Fix:   "Try again in a moment. If it keeps happening, give the site admin the request id below."}
+	} else if aud := problemAudience(err); aud != "" {
+		q := *p // problemOf may return the caller's own Problem: rewrite a copy
+		forViewer(&q, aud, viewerOf(r))
+		p = &q
 	}
 	s.renderProblem(w, r, p)
 }

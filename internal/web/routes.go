@@ -12,6 +12,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /static/", staticHandler())
+	mux.HandleFunc("GET /favicon.ico", s.favicon)
 	if s.cfg.Metrics != nil && s.cfg.MetricsToken != "" {
 		mux.HandleFunc("GET /metrics", s.metricsEndpoint) // else --metrics-addr, or not at all
 	}
@@ -32,6 +33,7 @@ func (s *Server) routes() http.Handler {
 	s.syncRoutes(app)
 	s.publishRoutes(app)
 	s.deliveryRoutes(app)
+	s.inspectorRoutes(app)
 	s.accountRoutes(app, "/launch/account", sessionPending)
 	app.Handle("GET /launch/select", http.HandlerFunc(s.selectionForm))
 	app.Handle("POST /launch/select", http.HandlerFunc(s.selectionSubmit))
@@ -43,6 +45,7 @@ func (s *Server) routes() http.Handler {
 	s.ltiRoutes(lti)
 	s.platformRoutes(app, lti)
 	s.legacyRoutes(app, lti)
+	s.probeRoutes(lti)
 	lti.HandleFunc("/lti/", s.ltiNotFound)
 	app.Handle("/lti/", s.requirePublishing(notePattern(lti)))
 

@@ -167,8 +167,11 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 }
 
 // pageParams reads limit and page (1-based).
-func pageParams(w http.ResponseWriter, r *http.Request, maxLimit int) (limit, page int, ok bool) {
+func (p *Platform) pageParams(w http.ResponseWriter, r *http.Request, maxLimit int) (limit, page int, ok bool) {
 	q := r.URL.Query()
+	if p.cfg.Links == LinkNone {
+		return 0, 1, true // the whole container, whatever the tool asked for
+	}
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {
@@ -206,16 +209,20 @@ func (p *Platform) setPageLinks(w http.ResponseWriter, r *http.Request, limit, p
 		u.RawQuery = q.Encode()
 		return p.BaseURL() + u.RequestURI()
 	}
+	rel := `<%s>; rel="%s"`
+	if p.cfg.Links == LinkCurly {
+		rel = "<%s>; rel=“%s”"
+	}
 	var links []string
-	links = append(links, fmt.Sprintf(`<%s>; rel="first"`, link(1)))
+	links = append(links, fmt.Sprintf(rel, link(1), "first"))
 	switch {
 	case loop:
-		links = append(links, fmt.Sprintf(`<%s>; rel="next"`, link(page)))
+		links = append(links, fmt.Sprintf(rel, link(page), "next"))
 	case page*limit < total:
-		links = append(links, fmt.Sprintf(`<%s>; rel="next"`, link(page+1)))
+		links = append(links, fmt.Sprintf(rel, link(page+1), "next"))
 	}
 	if page > 1 {
-		links = append(links, fmt.Sprintf(`<%s>; rel="prev"`, link(page-1)))
+		links = append(links, fmt.Sprintf(rel, link(page-1), "prev"))
 	}
 	w.Header().Set("Link", strings.Join(links, ", "))
 }
@@ -260,7 +267,7 @@ func (p *Platform) handleLineItems(w http.ResponseWriter, r *http.Request) {
 		if !ok || !checkAccept(w, r, MediaLineItemContainer) {
 			return
 		}
-		limit, page, ok := pageParams(w, r, 0)
+		limit, page, ok := p.pageParams(w, r, 0)
 		if !ok {
 			return
 		}
@@ -533,6 +540,9 @@ func (p *Platform) handleScores(w http.ResponseWriter, r *http.Request) {
 		serviceError(w, http.StatusBadRequest, "Incorrect score received: user %q is not a member of the context", sc.UserID)
 		return
 	}
+	if p.cfg.ScoresOnlyWhenFullyGraded && sc.GradingProgress != "FullyGraded" {
+		sc.ScoreGiven = nil
+	}
 	rec := ScoreRecord{Score: sc, ClientID: client, Received: p.now()}
 	if i, seen := s.latest[sc.UserID]; seen && !sc.Timestamp.After(s.scores[i].Timestamp) {
 		rec.Ignored = true
@@ -579,7 +589,7 @@ func (p *Platform) handleResults(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	limit, page, ok := pageParams(w, r, 0)
+	limit, page, ok := p.pageParams(w, r, 0)
 	if !ok {
 		return
 	}

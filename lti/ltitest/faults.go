@@ -15,6 +15,9 @@ const (
 	ServiceAGS      Service = "ags"
 	ServiceNRPS     Service = "nrps"
 	ServiceRegister Service = "register"
+	// ServiceJWKS is the platform's own keyset (GET /jwks): a FaultStatus with a body of one's choosing serves an
+	// unusable keyset (a symmetric key, a key for another algorithm), as a misconfigured platform might.
+	ServiceJWKS Service = "jwks"
 )
 
 // FaultKind is what a faulty endpoint does.

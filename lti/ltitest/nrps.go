@@ -164,7 +164,7 @@ func (p *Platform) handleMemberships(w http.ResponseWriter, r *http.Request) {
 	if ro == nil {
 		ro = &roster{list: []Member{}}
 	}
-	limit, page, ok := pageParams(w, r, p.cfg.NRPSMaxPage)
+	limit, page, ok := p.pageParams(w, r, p.cfg.NRPSMaxPage)
 	if !ok {
 		return
 	}

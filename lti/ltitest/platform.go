@@ -53,7 +53,33 @@ type Config struct {
 	// NRPSMaxPage caps the page size of membership responses (0: no cap when
 	// no limit is asked for).
 	NRPSMaxPage int
+	// Links is how paged containers (memberships, line items) link their next
+	// page: LinkQuoted (RFC 8288), LinkCurly or LinkNone. See LinkStyle.
+	Links LinkStyle
+	// TokenAudience, when set, is the aud the token endpoint demands in client
+	// assertions instead of its token URL, and the openid configuration's
+	// authorization_server (Brightspace's "OAuth2 Audience").
+	TokenAudience string
+	// ScoresOnlyWhenFullyGraded drops scoreGiven from every score whose
+	// gradingProgress is not FullyGraded, as a platform that shows a grade
+	// only once the tool says grading is done.
+	ScoresOnlyWhenFullyGraded bool
 }
+
+// LinkStyle is a way of linking the pages of a container.
+type LinkStyle int
+
+const (
+	// LinkQuoted: Link: <u>; rel="next" (RFC 8288; the default).
+	LinkQuoted LinkStyle = iota
+	// LinkCurly: Link: <u>; rel=“next” with typographic quotes, as Moodle's
+	// memberships service writes it (mod/lti/service/memberships, reported in
+	// 1EdTech forum threads and handled by several tool libraries).
+	LinkCurly
+	// LinkNone: no paging at all: the whole container in one answer, no Link
+	// header, whatever limit the tool asks for.
+	LinkNone
+)
 
 // Platform is an in-memory LTI 1.3 platform. It is safe for concurrent use.
 type Platform struct {
@@ -281,6 +307,9 @@ func (p *Platform) foreignKey() *signingKey {
 
 func (p *Platform) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	p.jwksFetches.Add(1)
+	if handled, _ := p.applyFault(w, r, ServiceJWKS, false); handled {
+		return
+	}
 	p.mu.Lock()
 	set := jwkSet{Keys: []rsaJWK{}}
 	for _, k := range p.keys {

@@ -17,7 +17,7 @@ import (
 // OpenIDConfiguration returns the platform's openid-configuration document.
 func (p *Platform) OpenIDConfiguration() map[string]any {
 	base := p.BaseURL()
-	return map[string]any{
+	cfg := map[string]any{
 		"issuer":                                base,
 		"authorization_endpoint":                base + "/auth",
 		"token_endpoint":                        base + "/token",
@@ -41,6 +41,10 @@ func (p *Platform) OpenIDConfiguration() map[string]any {
 				"Context.id", "Context.title", "Context.label", "ResourceLink.id", "ResourceLink.title"},
 		},
 	}
+	if p.cfg.TokenAudience != "" {
+		cfg["authorization_server"] = p.cfg.TokenAudience
+	}
+	return cfg
 }
 
 func (p *Platform) handleOpenIDConfig(w http.ResponseWriter, r *http.Request) {

@@ -156,6 +156,9 @@ func (p *Platform) issueToken(r *http.Request) (*issued, []string, *oauthError) 
 	}
 	now := p.now()
 	tokenURL := p.TokenURL()
+	if p.cfg.TokenAudience != "" {
+		tokenURL = p.cfg.TokenAudience // the platform names its own audience, and accepts no other
+	}
 	if ok, _ := audContains(parts.claims["aud"], tokenURL); !ok {
 		return nil, nil, withClient(bad(401, "invalid_client", "assertion aud must contain %s", tokenURL))
 	}

@@ -48,6 +48,9 @@ type Options struct {
 	NoAdmin bool
 	// Configure may change the configuration before the app is built.
 	Configure func(*config.Config)
+	// Logs, when set, receives the server's log at debug level, as text, instead of the test log (for tests that
+	// assert on what is logged and at which level).
+	Logs io.Writer
 	// Jobs starts the job queue's workers (grade and member sync; periodic runs when Configure sets intervals).
 	Jobs bool
 	// WrapConnector wraps the database driver (sqltest.Counter counts statements with it).
@@ -119,6 +122,9 @@ func Start(t testing.TB, opts Options) *Instance {
 	log := logging.New(testWriter{t}, "warn", "text")
 	if opts.LogOutput != nil {
 		log = logging.New(io.MultiWriter(testWriter{t}, opts.LogOutput), "info", "text")
+	}
+	if opts.Logs != nil {
+		log = logging.New(opts.Logs, "debug", "text")
 	}
 	a, err := app.New(cfg, st, log)
 	if err != nil {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -79,12 +80,20 @@ func (s *Store) DeleteExpiredLaunchState(ctx context.Context, now time.Time) err
 // meanwhile is appended again).
 func (s *Store) RecordLaunch(ctx context.Context, e *launch.LogEntry) error {
 	reg := sql.NullInt64{Int64: e.RegistrationID, Valid: e.RegistrationID != 0}
+	detail := ""
+	if e.Detail != nil {
+		b, err := json.Marshal(e.Detail)
+		if err != nil {
+			return fmt.Errorf("encode launch detail: %w", err)
+		}
+		detail = string(b)
+	}
 	if e.ID != 0 {
 		res, err := s.c().exec(ctx, `UPDATE launch_log SET at = $2, registration_id = $3, issuer = $4, client_id = $5,
 			deployment_id = $6, message_type = $7, subject = $8, stage = $9, outcome = $10, code = $11, reason = $12,
-			path = $13, request_id = $14, warning = $15 WHERE id = $1`,
+			path = $13, request_id = $14, platform_name = $15, detail = CASE WHEN $16 = '' THEN detail ELSE $16 END, warning = $17 WHERE id = $1`,
 			e.ID, micros(e.At), reg, e.Issuer, e.ClientID, e.DeploymentID, e.MessageType, e.Subject, e.Stage, e.Outcome,
-			e.Code, e.Reason, e.Path, e.RequestID, e.Warning)
+			e.Code, e.Reason, e.Path, e.RequestID, e.PlatformName, detail, e.Warning)
 		if err != nil {
 			return err
 		}
@@ -93,10 +102,10 @@ func (s *Store) RecordLaunch(ctx context.Context, e *launch.LogEntry) error {
 		}
 	}
 	id, err := s.c().insertID(ctx, `INSERT INTO launch_log (at, registration_id, issuer, client_id, deployment_id,
-		message_type, subject, stage, outcome, code, reason, path, request_id, warning)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+		message_type, subject, stage, outcome, code, reason, path, request_id, platform_name, detail, warning)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 		micros(e.At), reg, e.Issuer, e.ClientID, e.DeploymentID, e.MessageType, e.Subject, e.Stage, e.Outcome,
-		e.Code, e.Reason, e.Path, e.RequestID, e.Warning)
+		e.Code, e.Reason, e.Path, e.RequestID, e.PlatformName, detail, e.Warning)
 	if err != nil {
 		return err
 	}
@@ -111,9 +120,9 @@ func (s *Store) LaunchLog(ctx context.Context, f launch.LogFilter) ([]launch.Log
 		limit = 200
 	}
 	q := `SELECT id, at, registration_id, issuer, client_id, deployment_id, message_type, subject, stage, outcome,
-		code, reason, path, request_id, warning FROM launch_log WHERE ($1 = 0 OR registration_id = $1) AND ($2 = '' OR outcome = $2)
-		ORDER BY id DESC LIMIT $3`
-	rows, err := s.c().query(ctx, q, f.RegistrationID, f.Outcome, limit)
+		code, reason, path, request_id, platform_name, warning FROM launch_log WHERE ($1 = 0 OR registration_id = $1) AND ($2 = '' OR outcome = $2)
+		AND ($4 = 0 OR id < $4) ORDER BY id DESC LIMIT $3`
+	rows, err := s.c().query(ctx, q, f.RegistrationID, f.Outcome, limit, f.BeforeID)
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +133,39 @@ func (s *Store) LaunchLog(ctx context.Context, f launch.LogFilter) ([]launch.Log
 		var at int64
 		var reg sql.NullInt64
 		if err := rows.Scan(&e.ID, &at, &reg, &e.Issuer, &e.ClientID, &e.DeploymentID, &e.MessageType, &e.Subject,
-			&e.Stage, &e.Outcome, &e.Code, &e.Reason, &e.Path, &e.RequestID, &e.Warning); err != nil {
+			&e.Stage, &e.Outcome, &e.Code, &e.Reason, &e.Path, &e.RequestID, &e.PlatformName, &e.Warning); err != nil {
 			return nil, mapErr(err)
 		}
 		e.At, e.RegistrationID = fromMicros(at), reg.Int64
 		out = append(out, e)
 	}
 	return out, mapErr(rows.Err())
+}
+
+// LaunchLogEntry returns one launch log row with its detail. It first empties the detail of every row recorded
+// before keepAfter: the inspector is where details are read, so that is where they expire (no job needed, and
+// no cost on the launch path).
+func (s *Store) LaunchLogEntry(ctx context.Context, id int64, keepAfter time.Time) (launch.LogEntry, error) {
+	if _, err := s.c().exec(ctx, `UPDATE launch_log SET detail = '' WHERE at < $1 AND detail <> ''`, micros(keepAfter)); err != nil {
+		return launch.LogEntry{}, fmt.Errorf("expire launch details: %w", err)
+	}
+	var e launch.LogEntry
+	var at int64
+	var reg sql.NullInt64
+	var detail string
+	err := s.c().row(ctx, `SELECT id, at, registration_id, issuer, client_id, deployment_id, message_type, subject, stage, outcome,
+		code, reason, path, request_id, platform_name, detail, warning FROM launch_log WHERE id = $1`, id).
+		Scan(&e.ID, &at, &reg, &e.Issuer, &e.ClientID, &e.DeploymentID, &e.MessageType, &e.Subject,
+			&e.Stage, &e.Outcome, &e.Code, &e.Reason, &e.Path, &e.RequestID, &e.PlatformName, &detail, &e.Warning)
+	if err != nil {
+		return launch.LogEntry{}, mapErr(err)
+	}
+	e.At, e.RegistrationID = fromMicros(at), reg.Int64
+	if detail != "" {
+		e.Detail = &launch.Detail{}
+		if err := json.Unmarshal([]byte(detail), e.Detail); err != nil {
+			return launch.LogEntry{}, fmt.Errorf("decode launch detail %d: %w", id, err)
+		}
+	}
+	return e, nil
 }

@@ -1,0 +1,244 @@
+package launch
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ltipub/ltipub/internal/tool"
+	"github.com/ltipub/ltipub/lti"
+)
+
+// DefaultDetailRetention is how long a launch log row keeps what came in (the decoded id_token, the LTI 1.1
+// fields): long enough to debug last week's launches, short enough not to keep personal data for ever. The row
+// itself (who, when, outcome, reason) stays.
+const DefaultDetailRetention = 14 * 24 * time.Hour
+
+// Detail is what the launch inspector shows of one launch: what came in, and what ltipub expected. It holds the
+// decoded claims, never the raw token (a raw token could be replayed while it is valid).
+type Detail struct {
+	Version string `json:"version"` // "1.3" or "1.1"
+	// Header is the id_token's JOSE header (alg, kid, typ).
+	Header map[string]any `json:"header,omitempty"`
+	// Claims are the id_token's claims, or the LTI 1.1 launch's fields without its signature.
+	Claims map[string]any `json:"claims,omitempty"`
+	// Expected is what the registration says: issuer, client_id, keyset URL, deployments.
+	Expected map[string]string `json:"expected,omitempty"`
+}
+
+// idTokenDetail decodes rawIDToken without verifying it (the validator does that; a refused token must be
+// explained too), with what registration reg expects.
+func idTokenDetail(rawIDToken string, reg tool.Registration) *Detail {
+	d := &Detail{Version: "1.3", Expected: map[string]string{"iss": reg.Issuer, "client_id": reg.ClientID, "jwks_url": reg.JWKSURL}}
+	if reg.ID != 0 {
+		var deps []string
+		for _, dep := range reg.Deployments {
+			deps = append(deps, dep.DeploymentID)
+		}
+		d.Expected["deployment_ids"] = strings.Join(deps, " ")
+	}
+	parts := strings.Split(rawIDToken, ".")
+	if len(parts) != 3 || len(rawIDToken) > 256<<10 {
+		return d
+	}
+	decode := func(s string) map[string]any {
+		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+		if err != nil {
+			return nil
+		}
+		var m map[string]any
+		if json.Unmarshal(b, &m) != nil {
+			return nil
+		}
+		return m
+	}
+	d.Header, d.Claims = decode(parts[0]), decode(parts[1])
+	return d
+}
+
+// legacyDetail keeps an LTI 1.1 launch's fields, without its OAuth signature and nonce.
+func legacyDetail(ps interface{ Get(string) string }, keys []string) *Detail {
+	d := &Detail{Version: "1.1", Claims: map[string]any{}}
+	for _, k := range keys {
+		if k == "oauth_signature" || k == "oauth_nonce" {
+			continue
+		}
+		if v := ps.Get(k); v != "" {
+			d.Claims[k] = v
+		}
+	}
+	return d
+}
+
+// Inspection is a launch log row explained: the row, what came in, the validation as far as it went, the
+// services the platform offered, and warnings in plain words.
+type Inspection struct {
+	Entry    LogEntry
+	Detail   *Detail // nil when not kept (older than the retention, or never recorded)
+	Steps    []InspectStep
+	Services []string
+	Warnings []string
+}
+
+// InspectStep is one validation step and how it went.
+type InspectStep struct {
+	Name, Status, Note string // Status: passed, failed, not reached
+}
+
+// validationOrder is the order lti.Validator checks an id_token in (lti/validate.go), each with the refusal
+// codes it gives: a refusal at one step means the steps before it passed and those after were not reached.
+var validationOrder = []struct {
+	name  string
+	codes []lti.Code
+}{
+	{"state and browser (cookie or platform storage)", []lti.Code{lti.CodeStateMissing, lti.CodeStateUnknown, lti.CodeStateExpired,
+		lti.CodeStateUsed, lti.CodeStateCookieMissing, lti.CodeStateCookieMismatch, lti.CodeIDTokenMissing, lti.CodePlatformError}},
+	{"token format and size", []lti.Code{lti.CodeTokenTooLarge, lti.CodeTokenMalformed}},
+	{"signing algorithm", []lti.Code{lti.CodeAlgNotAllowed}},
+	{"platform key (kid)", []lti.Code{lti.CodeKIDMissing, lti.CodeUnknownKID, lti.CodeJWKSFetch, lti.CodeKeyMismatch}},
+	{"signature", []lti.Code{lti.CodeBadSignature}},
+	{"issuer", []lti.Code{lti.CodeIssuerMismatch}},
+	{"audience (client ID)", []lti.Code{lti.CodeAudienceMismatch, lti.CodeAZPMissing, lti.CodeAZPMismatch}},
+	{"times (exp, iat, nbf)", []lti.Code{lti.CodeExpired, lti.CodeIssuedInFuture, lti.CodeNotYetValid}},
+	{"nonce", []lti.Code{lti.CodeNonceMissing, lti.CodeNonceMismatch, lti.CodeNonceReused}},
+	{"deployment", []lti.Code{lti.CodeDeploymentMissing, lti.CodeDeploymentUnknown}},
+	{"message type and version", []lti.Code{lti.CodeMessageTypeUnknown, lti.CodeMessageTypeUnsupport, lti.CodeVersionWrong}},
+	{"required claims", []lti.Code{lti.CodeClaimMissing, lti.CodeClaimInvalid, lti.CodeTargetLinkURI}},
+}
+
+// Inspect explains a launch log row.
+func Inspect(e LogEntry) Inspection {
+	in := Inspection{Entry: e, Detail: e.Detail}
+	if e.Detail == nil || e.Detail.Version == "1.3" {
+		failedAt := -1
+		for i, st := range validationOrder {
+			for _, c := range st.codes {
+				if e.Outcome == Refused && string(c) == e.Code {
+					failedAt = i
+				}
+			}
+		}
+		for i, st := range validationOrder {
+			s := InspectStep{Name: st.name, Status: "passed"}
+			switch {
+			case e.Outcome == Refused && failedAt < 0:
+				s.Status = "passed" // refused after validation (landing: resource, enrolment, account)
+			case failedAt >= 0 && i == failedAt:
+				s.Status, s.Note = "failed", e.Reason
+			case failedAt >= 0 && i > failedAt:
+				s.Status = "not reached"
+			}
+			in.Steps = append(in.Steps, s)
+		}
+		if e.Outcome == Refused && failedAt < 0 {
+			in.Steps = append(in.Steps, InspectStep{Name: "landing (resource, account, enrolment)", Status: "failed", Note: e.Reason})
+		} else if e.Outcome == Accepted {
+			in.Steps = append(in.Steps, InspectStep{Name: "landing (resource, account, enrolment)", Status: "passed"})
+		}
+	}
+	if e.Detail == nil || e.Detail.Claims == nil {
+		return in
+	}
+	c := e.Detail.Claims
+	if e.Detail.Version == "1.1" {
+		if u, _ := c["lis_outcome_service_url"].(string); u != "" {
+			in.Services = append(in.Services, "Basic Outcomes (grades): "+u)
+		} else {
+			in.Warnings = append(in.Warnings, "No grade service in this launch (no lis_outcome_service_url): grades for this link will stay in ltipub. "+
+				"Moodle: set the tool's Accept grades from the tool to Always.")
+		}
+		if u, _ := c["ext_ims_lis_memberships_url"].(string); u != "" {
+			in.Services = append(in.Services, "Memberships (roster): "+u)
+		}
+		return in
+	}
+	if ags, ok := c["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"].(map[string]any); ok {
+		var scopes []string
+		if sc, ok := ags["scope"].([]any); ok {
+			for _, s := range sc {
+				if str, ok := s.(string); ok {
+					scopes = append(scopes, str[strings.LastIndex(str, "/")+1:])
+				}
+			}
+		}
+		line := "Assignment and Grade Services: scopes " + strings.Join(scopes, ", ")
+		if li, _ := ags["lineitem"].(string); li != "" {
+			line += "; line item " + li
+		} else if lis, _ := ags["lineitems"].(string); lis != "" {
+			line += "; line items " + lis + " (no line item for this link: ltipub finds or creates one)"
+		}
+		in.Services = append(in.Services, line)
+	} else {
+		in.Warnings = append(in.Warnings, "No grade service in this launch: grades for this link will stay in ltipub. "+
+			"Moodle: IMS LTI Assignment and Grade Services = \"Use this service for grade sync and column management\"; Canvas: the key's AGS scopes.")
+	}
+	if nrps, ok := c["https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"].(map[string]any); ok {
+		u, _ := nrps["context_memberships_url"].(string)
+		in.Services = append(in.Services, "Names and Role Provisioning: "+u)
+	} else {
+		in.Warnings = append(in.Warnings, "No roster service in this launch: member sync cannot run for this link. "+
+			"Moodle: IMS LTI Names and Role Provisioning = \"Use this service to retrieve members' information as per privacy settings\".")
+	}
+	if dl, ok := c["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"].(map[string]any); ok {
+		b, _ := json.Marshal(dl)
+		in.Services = append(in.Services, "Deep linking settings: "+string(b))
+	}
+	_, hasName := c["name"]
+	_, hasGiven := c["given_name"]
+	if _, hasEmail := c["email"]; !hasEmail || (!hasName && !hasGiven) {
+		in.Warnings = append(in.Warnings, "The platform did not share the person's name and email: accounts are made without them. "+
+			"Moodle: Privacy → Share launcher's name with tool and Share launcher's email with tool = Always; Canvas: privacy level public.")
+	}
+	return in
+}
+
+// sortedKeys lists a map's keys in order, for the page.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ClaimRows gives the detail's claims as sorted key / JSON value pairs.
+func (d *Detail) ClaimRows() [][2]string {
+	if d == nil {
+		return nil
+	}
+	var out [][2]string
+	for _, k := range sortedKeys(d.Claims) {
+		b, _ := json.Marshal(d.Claims[k])
+		out = append(out, [2]string{k, string(b)})
+	}
+	return out
+}
+
+// HeaderRows gives the JOSE header as sorted pairs.
+func (d *Detail) HeaderRows() [][2]string {
+	if d == nil {
+		return nil
+	}
+	var out [][2]string
+	for _, k := range sortedKeys(d.Header) {
+		b, _ := json.Marshal(d.Header[k])
+		out = append(out, [2]string{k, string(b)})
+	}
+	return out
+}
+
+// LaunchEntry returns one launch log row with its detail, as the inspector shows it.
+func (s *Service) LaunchEntry(ctx context.Context, id int64) (LogEntry, error) {
+	return s.store.LaunchLogEntry(ctx, id, s.now().Add(-s.detailRetention()))
+}
+
+func (s *Service) detailRetention() time.Duration {
+	if s.retention > 0 {
+		return s.retention
+	}
+	return DefaultDetailRetention
+}

@@ -1,0 +1,147 @@
+package web_test
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ltipub/ltipub/internal/app/apptest"
+	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/lti/ltitest"
+)
+
+// newestLaunch is the instance's newest launch log row (the subtests launch one after the other).
+func newestLaunch(t *testing.T, inst *apptest.Instance) launch.LogEntry {
+	t.Helper()
+	entries, err := inst.Store.LaunchLog(context.Background(), launch.LogFilter{Limit: 1})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("launch log: %v %v", entries, err)
+	}
+	return entries[0]
+}
+
+// TestLaunchInspector opens the inspector for an accepted launch, one without services, a refused one (bad
+// signature) and an LTI 1.1 one: each shows what came in and what it means.
+func TestLaunchInspector(t *testing.T) {
+	t.Parallel()
+	inst, p := ltiSetup(t, apptest.Options{})
+	inst.Platform(t, p, "client-1")
+	admin := adminClient(t, inst)
+	inspect := func(t *testing.T, res *ltitest.LaunchResult) string {
+		t.Helper()
+		e := newestLaunch(t, inst)
+		page := inst.Get(t, admin, "/admin/launches/"+strconv.FormatInt(e.ID, 10))
+		if page.StatusCode != http.StatusOK {
+			t.Fatalf("inspector: %d %s", page.StatusCode, page.Body)
+		}
+		if list := inst.Get(t, admin, "/admin/launches"); !strings.Contains(list.Body, `href="/admin/launches/`+strconv.FormatInt(e.ID, 10)+`"`) {
+			t.Error("the launch log does not link the row to its inspector")
+		}
+		return page.Body
+	}
+	must := func(t *testing.T, body string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("inspector lacks %q", w)
+			}
+		}
+	}
+
+	t.Run("accepted", func(t *testing.T) {
+		res, err := p.Launch(context.Background(), newLaunchClient(), learnerSpec(t))
+		if err != nil || res.Response.StatusCode != http.StatusOK {
+			t.Fatalf("launch: %v %v", err, res)
+		}
+		body := inspect(t, res)
+		must(t, body, "Launch ", ": accepted", `id="launch-claims"`, "Stu Dent", "stu@example.edu", "Biology 101",
+			"Assignment and Grade Services: scopes", "Names and Role Provisioning: ", `id="launch-header"`, "RS256",
+			`<td class="status">passed</td>`, "client-1")
+		if strings.Contains(body, "No grade service") || strings.Contains(body, `<td class="status">failed</td>`) {
+			t.Errorf("an accepted launch with services shows a warning or a failure:\n%s", body)
+		}
+	})
+	t.Run("without services", func(t *testing.T) {
+		spec := learnerSpec(t)
+		spec.AGS, spec.NRPS, spec.User = nil, false, &ltitest.User{Sub: "student-9"}
+		res, err := p.Launch(context.Background(), newLaunchClient(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, inspect(t, res), "No grade service in this launch: grades for this link will stay in ltipub",
+			"No roster service in this launch", "did not share the person&#39;s name and email")
+	})
+	t.Run("refused: bad signature", func(t *testing.T) {
+		spec := learnerSpec(t)
+		spec.Tamper = ltitest.TamperBadSignature
+		res, err := p.Launch(context.Background(), newLaunchClient(), spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := inspect(t, res)
+		must(t, body, ": refused", `id="launch-refusal"`, "bad_signature", `<th scope="row">kid</th>`, `<th scope="row">signature</th>
+    <td class="status">failed</td>`, `<td class="status">not reached</td>`, `id="launch-expected"`, p.Issuer())
+	})
+	t.Run("LTI 1.1", func(t *testing.T) {
+		w := newLegacyWorld(t, apptest.Options{})
+		w.c.InstanceName = "moodle43"
+		r := w.browser(t).launch(w.courseR, w.c.LaunchParams("link-1", "student-1", "Learner"), nil)
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("legacy launch: %d", r.StatusCode)
+		}
+		entries, _ := w.inst.Store.LaunchLog(context.Background(), launch.LogFilter{Limit: 1})
+		page := w.inst.Get(t, adminClient(t, w.inst), "/admin/launches/"+strconv.FormatInt(entries[0].ID, 10))
+		must(t, page.Body, "Moodle", "(LTI 1.1, consumer key <code>"+w.c.Key+"</code>)", "LTI 1.1 fields", "lis_person_name_full",
+			"No grade service in this launch (no lis_outcome_service_url)")
+		if strings.Contains(page.Body, "oauth_signature<") || strings.Contains(page.Body, "oauth_nonce<") {
+			t.Errorf("the inspector shows the OAuth signature or nonce:\n%s", page.Body)
+		}
+	})
+	t.Run("admins only", func(t *testing.T) {
+		entries, _ := inst.Store.LaunchLog(context.Background(), launch.LogFilter{Limit: 1})
+		r := inst.Get(t, inst.Client(t), "/admin/launches/"+strconv.FormatInt(entries[0].ID, 10))
+		if r.StatusCode == http.StatusOK && strings.Contains(r.Body, `id="launch-claims"`) {
+			t.Error("an anonymous visitor sees a launch's claims")
+		}
+		if r := inst.Get(t, admin, "/admin/launches/999999"); r.StatusCode != http.StatusNotFound {
+			t.Errorf("unknown launch: %d", r.StatusCode)
+		}
+	})
+}
+
+// TestLaunchLogPages: past a page of rows the log links to older ones, keeping its filters, and the older page
+// starts where the first ended.
+func TestLaunchLogPages(t *testing.T) {
+	t.Parallel()
+	inst := apptest.Start(t, apptest.Options{})
+	ctx := context.Background()
+	var ids []int64
+	for i := 0; i < 205; i++ {
+		e := &launch.LogEntry{At: time.Now(), Stage: launch.StageLaunch, Outcome: launch.Refused, Code: "bad_signature",
+			Reason: "row " + strconv.Itoa(i), RequestID: "req-" + strconv.Itoa(i)}
+		if err := inst.Store.RecordLaunch(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, e.ID)
+	}
+	admin := adminClient(t, inst)
+	first := inst.Get(t, admin, "/admin/launches?outcome=refused")
+	m := regexp.MustCompile(`href="([^"]*)" id="older-launches"`).FindStringSubmatch(first.Body)
+	if m == nil {
+		t.Fatalf("no link to older launches:\n%s", first.Body)
+	}
+	older := html.UnescapeString(m[1])
+	if !strings.Contains(older, "before="+strconv.FormatInt(ids[5], 10)) || !strings.Contains(older, "outcome=refused") {
+		t.Fatalf("older link %q", older)
+	}
+	second := inst.Get(t, admin, older)
+	if n := strings.Count(second.Body, `class="inspect"`); n != 5 || !strings.Contains(second.Body, "req-0") || strings.Contains(second.Body, "req-5<") ||
+		strings.Contains(second.Body, `id="older-launches"`) {
+		t.Fatalf("second page: %d rows\n%s", n, second.Body)
+	}
+}

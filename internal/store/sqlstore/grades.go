@@ -230,8 +230,7 @@ func (s *Store) ListSubmissions(ctx context.Context, activityID int64) ([]course
 
 const gradeColumns = `g.id, g.activity_id, g.user_id, g.grade, g.max_grade, g.feedback, g.graded_by, g.modified_at, g.revision`
 
-// courseGradeColumns adds the pending flag (migration 00014). The grade sync queries in sync.go select
-// gradeColumns and scan them themselves, so those stay as they were.
+// courseGradeColumns adds the pending flag (migration 00014); the grade sync queries in sync.go select it too.
 const courseGradeColumns = gradeColumns + `, g.pending`
 
 func scanGrade(sc scanner) (course.Grade, error) {

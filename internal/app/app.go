@@ -105,7 +105,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a.Users = &account.Admin{Store: st, Accounts: a.Accounts}
 	a.Site = site.NewService(st, nil)
 	gradeHook := &jobs.GradeHook{Store: st} // grade changes queue a sync (wireJobs)
-	a.Courses = &course.Service{Store: attemptsHook{gradeHook}, Users: st}
+	a.Courses = &course.Service{Store: gradeHook, Users: st}
 	pub, err := publish.New(publish.Config{Store: st, Legacy: st, Courses: a.Courses, Accounts: a.Accounts, Tx: st,
 		Cache: publish.NewResourceCache(3 * time.Second)})
 	if err != nil {

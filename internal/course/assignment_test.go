@@ -48,7 +48,7 @@ func TestAssignmentCutoff(t *testing.T) {
 			t.Fatalf("after the cut-off: %v", err)
 		}
 		file, err := f.svc.Export(ctx, teacher, c.ID)
-		if err != nil || file.Format != course.FormatVersion || file.Activities[0].Cutoff != cutoff.Format(time.RFC3339) {
+		if err != nil || file.Format != course.FormatVersion2 || file.Activities[0].Cutoff != cutoff.Format(time.RFC3339) {
 			t.Fatalf("export: %+v %v", file, err)
 		}
 	})

@@ -58,9 +58,11 @@ type Activity struct {
 	DueAt time.Time
 	// CutoffAt is an assignment's cut-off date: submissions after DueAt are taken, as late, until it. Zero means
 	// none: then nothing is taken after the due date.
-	CutoffAt  time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	CutoffAt time.Time
+	// Assignment holds an assignment's submission settings (types, file limits).
+	Assignment AssignmentSettings
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // ClosesAt is when an assignment stops taking submissions: its cut-off date, or else its due date (zero: never).
@@ -155,13 +157,15 @@ type Attempt struct {
 // Answers maps a question id to the answer given: the indexes of the chosen choices, or the text typed.
 type Answers map[string][]string
 
-// Submission is an assignment's online text.
+// Submission is a student's work on an assignment: online text, files or both.
 type Submission struct {
 	ID          int64
 	ActivityID  int64
 	UserID      int64
 	Text        string
 	SubmittedAt time.Time
+	// Files lists the submission's files (without their content), when the reader asked for them.
+	Files []SubmissionFile
 }
 
 // Grade is one user's grade in one graded activity.
@@ -256,6 +260,15 @@ type Store interface {
 	SaveSubmission(ctx context.Context, s *Submission) error
 	SubmissionOf(ctx context.Context, activityID, userID int64) (Submission, error)
 	ListSubmissions(ctx context.Context, activityID int64) ([]Submission, error)
+	// SaveSubmissionFiles stores or replaces a user's submission text and, in the same transaction, adds the
+	// files (replacing one of the same name) and removes those of the ids given (of this submission only); check
+	// sees the files the submission would then hold, and its error rolls everything back.
+	SaveSubmissionFiles(ctx context.Context, s *Submission, add []SubmissionFile, remove []int64,
+		check func(files []SubmissionFile) error) error
+	// SubmissionFiles lists the files of submissions (without content), by submission id.
+	SubmissionFiles(ctx context.Context, submissionIDs []int64) (map[int64][]SubmissionFile, error)
+	// SubmissionFileData loads one file with its content and its submission's activity and user.
+	SubmissionFileData(ctx context.Context, fileID int64) (SubmissionFile, error)
 
 	PutGrade(ctx context.Context, g GradeChange) (Grade, error)
 	GradeOf(ctx context.Context, activityID, userID int64) (Grade, error)

@@ -15,10 +15,14 @@ import (
 )
 
 // FormatVersion names the course file format (docs/course-format.md). Version 2 added the question types beyond
-// multiple choice and short answer, fractions, feedback and text formats; a version 1 file is a valid version 2
-// file, so both are read. Export writes version 1 when the course needs nothing newer, so that older ltipub
-// instances still read it.
-const FormatVersion = "ltipub-course/2"
+// multiple choice and short answer, fractions, feedback and text formats; version 3 added assignments'
+// submission types and file limits. Each version's files are valid files of the next, so all are read. Export
+// writes the oldest version that holds the course, so that older ltipub instances still read it (and refuse a
+// newer file by its version, not by a field they do not know).
+const FormatVersion = "ltipub-course/3"
+
+// FormatVersion2 is the second version of the course file format, still read.
+const FormatVersion2 = "ltipub-course/2"
 
 // FormatVersion1 is the first version of the course file format, still read.
 const FormatVersion1 = "ltipub-course/1"
@@ -59,6 +63,11 @@ type FileActivity struct {
 	Due string `json:"due,omitempty"`
 	// Cutoff is an assignment's cut-off date, RFC 3339: late submissions are taken until it.
 	Cutoff string `json:"cutoff,omitempty"`
+	// Assignment submission settings (version 3): "online_text", "file" or both (left out: online text), and
+	// the file limits.
+	SubmissionTypes []SubmissionType `json:"submission_types,omitempty"`
+	MaxFiles        int              `json:"max_files,omitempty"`
+	MaxFileBytes    int64            `json:"max_file_bytes,omitempty"`
 }
 
 // ImportResult is what an import made.
@@ -89,8 +98,8 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 
 // CheckFile applies the course file's rules to a decoded (or converted) file, as ParseFile does.
 func CheckFile(f *File) ([]ActivityInput, error) {
-	if f.Format != FormatVersion && f.Format != FormatVersion1 {
-		return nil, invalid("format", "must be %q (or the older %q), not %q", FormatVersion, FormatVersion1, f.Format)
+	if f.Format != FormatVersion && f.Format != FormatVersion2 && f.Format != FormatVersion1 {
+		return nil, invalid("format", "must be %q (or the older %q or %q), not %q", FormatVersion, FormatVersion2, FormatVersion1, f.Format)
 	}
 	ci := CourseInput{FullName: f.Course.FullName, ShortName: f.Course.ShortName, Summary: f.Course.Summary}
 	if err := ci.validate("course."); err != nil {
@@ -135,6 +144,15 @@ func CheckFile(f *File) ([]ActivityInput, error) {
 				return nil, invalid(prefix+"cutoff", "%q is not an RFC 3339 time such as 2026-03-08T17:00:00Z", fa.Cutoff)
 			}
 			in.CutoffAt = t.UTC()
+		}
+		if fa.SubmissionTypes != nil || fa.MaxFiles != 0 || fa.MaxFileBytes != 0 {
+			if fa.Type != TypeAssignment {
+				return nil, invalid(prefix+"submission_types", "only assignments have submission types and file limits")
+			}
+			if f.Format != FormatVersion {
+				return nil, invalid(prefix+"submission_types", "needs format %q (submission types came in version 3)", FormatVersion)
+			}
+			in.Assignment = AssignmentSettings{SubmissionTypes: fa.SubmissionTypes, MaxFiles: fa.MaxFiles, MaxFileBytes: fa.MaxFileBytes}
 		}
 		if fa.Type == TypeQuiz {
 			in.Quiz = QuizSettings{AttemptsAllowed: fa.AttemptsAllowed, GradingMethod: fa.GradingMethod,
@@ -251,6 +269,7 @@ func (s *Service) Export(ctx context.Context, u *account.User, courseID int64) (
 	vis := c.Visible
 	f := File{Format: FormatVersion1, Course: FileCourse{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: &vis},
 		Activities: []FileActivity{}}
+	version := 1
 	for _, a := range acts {
 		v := a.Visible
 		fa := FileActivity{Type: a.Type, Name: a.Name, Description: a.Description, Visible: &v, MaxGrade: a.MaxGrade, Body: a.Body}
@@ -262,15 +281,22 @@ func (s *Service) Export(ctx context.Context, u *account.User, courseID int64) (
 		if !a.DueAt.IsZero() {
 			fa.Due = a.DueAt.UTC().Format(time.RFC3339)
 		}
+		need := 1
 		if !a.CutoffAt.IsZero() {
 			fa.Cutoff = a.CutoffAt.UTC().Format(time.RFC3339)
-			f.Format = FormatVersion
+			need = 2
 		}
-		f.Activities = append(f.Activities, fa)
 		if !fitsVersion1(a.Quiz.Questions) || a.Quiz.ShuffleAnswers || a.Quiz.HideFeedback || a.Quiz.TimeLimitMinutes != 0 {
-			f.Format = FormatVersion
+			need = 2
 		}
+		if a.Type == TypeAssignment && !a.Assignment.IsDefault() {
+			fa.SubmissionTypes, fa.MaxFiles, fa.MaxFileBytes = a.Assignment.SubmissionTypes, a.Assignment.MaxFiles, a.Assignment.MaxFileBytes
+			need = 3
+		}
+		version = max(version, need)
+		f.Activities = append(f.Activities, fa)
 	}
+	f.Format = []string{FormatVersion1, FormatVersion2, FormatVersion}[version-1]
 	return f, nil
 }
 

@@ -243,41 +243,9 @@ func (s *Service) Attempts(ctx context.Context, u *account.User, activityID int6
 	return s.Store.Attempts(ctx, activityID, u.ID)
 }
 
-// SubmitAssignment saves u's online text, replacing an earlier one, until the due date.
+// SubmitAssignment saves u's online text, replacing an earlier one, until the due date (SubmitWork with text).
 func (s *Service) SubmitAssignment(ctx context.Context, u *account.User, activityID int64, text string) (Submission, error) {
-	act, _, acc, err := s.Activity(ctx, u, activityID)
-	if err != nil {
-		return Submission{}, err
-	}
-	if act.Type != TypeAssignment {
-		return Submission{}, ErrWrongType
-	}
-	if !acc.IsStudent() {
-		return Submission{}, fmt.Errorf("%w: only enrolled students submit", ErrForbidden)
-	}
-	now := s.now()
-	if closes := act.ClosesAt(); !closes.IsZero() && now.After(closes) {
-		if act.CutoffAt.IsZero() {
-			return Submission{}, fmt.Errorf("%w: it was due %s", ErrPastDue, act.DueAt.Format("2006-01-02 15:04 MST"))
-		}
-		return Submission{}, fmt.Errorf("%w: it was due %s, and late submissions closed %s", ErrPastDue,
-			act.DueAt.Format("2006-01-02 15:04 MST"), closes.Format("2006-01-02 15:04 MST"))
-	}
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return Submission{}, invalid("text", "write your answer before submitting")
-	}
-	if len(text) > 200000 {
-		return Submission{}, invalid("text", "must be at most 200000 characters long")
-	}
-	sub := Submission{ActivityID: act.ID, UserID: u.ID, Text: text, SubmittedAt: now}
-	if err := s.Store.SaveSubmission(ctx, &sub); err != nil {
-		return Submission{}, fmt.Errorf("save submission: %w", err)
-	}
-	if err := s.Store.MarkComplete(ctx, act.ID, u.ID, now); err != nil {
-		return sub, fmt.Errorf("record completion: %w", err)
-	}
-	return sub, nil
+	return s.SubmitWork(ctx, u, activityID, SubmissionInput{Text: text})
 }
 
 // SubmissionOf gives u's own submission, or ErrNotFound.
@@ -286,6 +254,11 @@ func (s *Service) SubmissionOf(ctx context.Context, u *account.User, activityID 
 	if errors.Is(err, store.ErrNotFound) {
 		return Submission{}, ErrNotFound
 	}
+	if err != nil {
+		return Submission{}, err
+	}
+	files, err := s.Store.SubmissionFiles(ctx, []int64{sub.ID})
+	sub.Files = files[sub.ID]
 	return sub, err
 }
 
@@ -317,8 +290,17 @@ func (s *Service) Submissions(ctx context.Context, u *account.User, activityID i
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]int64, len(subs))
+	for i := range subs {
+		ids[i] = subs[i].ID
+	}
+	files, err := s.Store.SubmissionFiles(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	byUser := map[int64]*Submission{}
 	for i := range subs {
+		subs[i].Files = files[subs[i].ID]
 		byUser[subs[i].UserID] = &subs[i]
 	}
 	gradeOf := map[int64]*Grade{}

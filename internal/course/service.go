@@ -16,6 +16,8 @@ type Service struct {
 	Store Store
 	Users Users
 	Now   func() time.Time
+	// Scanner checks uploaded files (nil: every file is accepted).
+	Scanner Scanner
 }
 
 func (s *Service) now() time.Time {
@@ -289,6 +291,7 @@ type ActivityInput struct {
 	Quiz        QuizSettings
 	DueAt       time.Time
 	CutoffAt    time.Time
+	Assignment  AssignmentSettings
 }
 
 func (in *ActivityInput) validate(prefix string) error {
@@ -306,19 +309,22 @@ func (in *ActivityInput) validate(prefix string) error {
 		return invalid(prefix+"body", "must be at most %d MiB", MaxBodyBytes>>20)
 	}
 	if in.Type == TypePage {
-		in.MaxGrade, in.Quiz, in.DueAt, in.CutoffAt = 0, QuizSettings{}, time.Time{}, time.Time{}
+		in.MaxGrade, in.Quiz, in.DueAt, in.CutoffAt, in.Assignment = 0, QuizSettings{}, time.Time{}, time.Time{}, AssignmentSettings{}
 		return nil
 	}
 	if !(in.MaxGrade > 0) || in.MaxGrade > 100000 {
 		return invalid(prefix+"max_grade", "must be a number above 0 (and at most 100000)")
 	}
 	if in.Type == TypeQuiz {
-		in.Body, in.DueAt, in.CutoffAt = "", time.Time{}, time.Time{}
+		in.Body, in.DueAt, in.CutoffAt, in.Assignment = "", time.Time{}, time.Time{}, AssignmentSettings{}
 		return in.Quiz.validate(prefix)
 	}
 	in.Body, in.Quiz = "", QuizSettings{}
 	if !in.CutoffAt.IsZero() && !in.DueAt.IsZero() && in.CutoffAt.Before(in.DueAt) {
 		return invalid(prefix+"cutoff", "must not be before the due date")
+	}
+	if err := in.Assignment.validate(prefix); err != nil {
+		return err
 	}
 	return nil
 }
@@ -329,6 +335,7 @@ func (in *ActivityInput) Validate() error { return in.validate("") }
 func (in ActivityInput) apply(a *Activity) {
 	a.Type, a.Name, a.Description, a.Visible = in.Type, in.Name, in.Description, in.Visible
 	a.MaxGrade, a.Body, a.Quiz, a.DueAt, a.CutoffAt = in.MaxGrade, in.Body, in.Quiz, in.DueAt, in.CutoffAt
+	a.Assignment = in.Assignment
 }
 
 // CreateActivity adds an activity at the end of a course.

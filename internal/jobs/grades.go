@@ -426,9 +426,16 @@ func activityScores(act course.Activity, pend []PendingGrade) []outgoing {
 		if !(max > 0) {
 			max = act.MaxGrade
 		}
-		out = append(out, outgoing{userID: g.UserID, name: g.Name, prev: g.Sent, hasPrev: g.HasSent, marks: []Mark{{g.ID, g.Revision}}, score: lti.Score{
-			UserID: g.Subject, ScoreGiven: &v, ScoreMaximum: max, Comment: g.Feedback, Timestamp: g.ModifiedAt,
-			ActivityProgress: lti.ActivityCompleted, GradingProgress: lti.GradingFullyGraded}})
+		sc := lti.Score{UserID: g.Subject, ScoreGiven: &v, ScoreMaximum: max, Comment: g.Feedback, Timestamp: g.ModifiedAt,
+			ActivityProgress: lti.ActivityCompleted, GradingProgress: lti.GradingFullyGraded}
+		if g.Pending {
+			// A quiz whose essay answers wait for the teacher: submitted, final grade to come (as an ungraded
+			// assignment submission). The partial score is not the grade, so it is not sent; the marking that
+			// clears Pending is a new revision and sends FullyGraded with the final score.
+			sc.ScoreGiven, sc.ScoreMaximum = nil, 0
+			sc.ActivityProgress, sc.GradingProgress = lti.ActivitySubmitted, lti.GradingPending
+		}
+		out = append(out, outgoing{userID: g.UserID, name: g.Name, prev: g.Sent, hasPrev: g.HasSent, marks: []Mark{{g.ID, g.Revision}}, score: sc})
 	}
 	return out
 }

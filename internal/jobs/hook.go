@@ -38,3 +38,19 @@ func (h *GradeHook) RecordAttempt(ctx context.Context, activityID, userID int64,
 	}
 	return a, err
 }
+
+// UpdateAttempts stores the new scores and grade of a user's attempts (a teacher's essay marks, a regrade), then
+// notifies, so that those grade changes reach platforms within seconds as attempts and teachers' grades do.
+func (h *GradeHook) UpdateAttempts(ctx context.Context, activityID, userID int64,
+	decide func(all []course.Attempt) ([]course.Attempt, *course.GradeChange, error)) error {
+	var change *course.GradeChange
+	err := h.Store.UpdateAttempts(ctx, activityID, userID, func(all []course.Attempt) ([]course.Attempt, *course.GradeChange, error) {
+		changed, ch, err := decide(all)
+		change = ch
+		return changed, ch, err
+	})
+	if err == nil && change != nil && h.Notify != nil {
+		h.Notify(ctx, course.Grade{ActivityID: change.ActivityID, UserID: change.UserID})
+	}
+	return err
+}

@@ -105,6 +105,9 @@ func activityInput(r *http.Request, typ course.Type) (course.ActivityInput, stri
 		if in.CutoffAt, err = parseLocalTime("cutoff", r.PostFormValue("cutoff")); err != nil {
 			return in, questions, err
 		}
+		if in.Assignment, err = assignmentSettings(r); err != nil {
+			return in, questions, err
+		}
 	}
 	return in, questions, nil
 }
@@ -144,7 +147,7 @@ func (s *Server) activityFormError(w http.ResponseWriter, r *http.Request, cours
 	}
 	id, typ := a.ID, a.Type
 	a.Name, a.Description, a.Visible, a.MaxGrade, a.Body, a.Quiz, a.DueAt = in.Name, in.Description, in.Visible, in.MaxGrade, in.Body, in.Quiz, in.DueAt
-	a.CutoffAt = in.CutoffAt
+	a.CutoffAt, a.Assignment = in.CutoffAt, in.Assignment
 	a.ID, a.Type = id, typ
 	s.render(w, r, http.StatusBadRequest, "course_activity_form", &activityFormPage{Page: Page{Title: "Activity", Embedded: isEmbedded(r)},
 		Course: c, Activity: a, Questions: questions, Error: msg})
@@ -483,7 +486,12 @@ func (s *Server) assignmentSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if _, err := s.cfg.Courses.SubmitAssignment(r.Context(), currentUser(r), id, r.PostFormValue("text")); err != nil {
+	in, problem := readSubmission(w, r)
+	if problem != nil {
+		s.courseFail(w, r, problem)
+		return
+	}
+	if _, err := s.cfg.Courses.SubmitWork(r.Context(), currentUser(r), id, in); err != nil {
 		s.courseFail(w, r, err)
 		return
 	}

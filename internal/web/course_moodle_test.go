@@ -49,7 +49,7 @@ func TestMoodleUploads(t *testing.T) {
 	}
 	page := f.inst.Get(t, f.teacher, r.Header.Get("Location"))
 	for _, want := range []string{"Imported &#34;Physics Foundations: Forces and Motion&#34; with 3 activities",
-		"Skipped (ltipub has no such activity): label &#34;Start here", "forum &#34;Unit 2 Discussion", "file submissions are not kept",
+		"Skipped (ltipub has no such activity): label &#34;Start here", "forum &#34;Unit 2 Discussion", "the word limit (800) is not kept",
 		"Reading: Newton&#39;s Laws of Motion", "Forces and Motion Check", "Lab Report: Measuring Friction"} {
 		if !strings.Contains(page.Body, want) {
 			t.Fatalf("course page after the backup import lacks %q:\n%s", want, page.Body)

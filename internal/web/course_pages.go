@@ -41,6 +41,7 @@ func (s *Server) courseRoutes(app *http.ServeMux) {
 	app.Handle("POST /activities/{id}/move", u(s.activityMove))
 	app.Handle("POST /activities/{id}/attempts", u(s.quizSubmit))
 	app.Handle("POST /activities/{id}/submission", u(s.assignmentSubmit))
+	app.Handle("GET /submission-files/{fid}", u(s.submissionFileDownload))
 	app.Handle("POST /activities/{id}/grades/{uid}", u(s.gradeSubmit))
 	app.Handle("GET /activities/{id}/attempts", u(s.quizAttempts))
 	app.Handle("POST /activities/{id}/attempts/{uid}/{n}/marks", u(s.attemptMark))
@@ -65,6 +66,12 @@ type fmtHelpers struct{}
 
 // Num prints a grade without trailing zeros.
 func (fmtHelpers) Num(v float64) string { return course.FormatNumber(v) }
+
+// Bytes prints a file size for people.
+func (fmtHelpers) Bytes(n int64) string { return course.FormatBytes(n) }
+
+// MiB prints a size in MiB for a form field, exactly, so that saving the form again keeps the size.
+func (fmtHelpers) MiB(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) }
 
 // When prints a time in UTC, or a dash for none.
 func (fmtHelpers) When(t time.Time) string {
@@ -115,6 +122,15 @@ func courseProblem(err error) error {
 		p.Status, p.Code, p.Title = http.StatusConflict, "published", "This activity is published"
 		p.Cause, p.Fix = "Platforms link to it as an LTI tool, so deleting it would break their links and grade sync.",
 			"Delete its published resource on the course's Published page first (platform links then stop working), then delete the activity."
+	case errors.Is(err, course.ErrFileTooLarge):
+		p.Status, p.Code, p.Title = http.StatusRequestEntityTooLarge, "too_large", "Nothing was saved: too large"
+		p.Cause, p.Fix = "The upload is "+err.Error()+".", "Go back and send smaller files (a PDF export, a compressed archive), or ask your teacher."
+	case errors.Is(err, course.ErrTooManyFiles):
+		p.Status, p.Code, p.Title = http.StatusBadRequest, "too_many_files", "Nothing was saved: too many files"
+		p.Cause, p.Fix = strings.ToUpper(err.Error()[:1])+err.Error()[1:]+".", "Go back, tick the files to remove or send fewer, and submit again."
+	case errors.Is(err, course.ErrFileRefused):
+		p.Status, p.Code, p.Title = http.StatusUnprocessableEntity, "file_refused", "Nothing was saved: a file was refused"
+		p.Cause, p.Fix = "A file was "+err.Error()+".", "Check the file on your computer with a virus scanner, or ask your teacher to collect it another way."
 	case errors.Is(err, course.ErrWrongType):
 		p.Title, p.Cause, p.Fix = "Not possible here", "This action does not apply to this type of activity.", "Go back to the activity."
 	default:

@@ -314,11 +314,45 @@ func (b *Backup) assignment(a archive, dir string) (*course.FileActivity, error)
 	if as.Cutoff > 0 {
 		fa.Cutoff = time.Unix(as.Cutoff, 0).UTC().Format(time.RFC3339)
 	}
+	// Submission plugins: online text and file map to ltipub's submission types, with the file plugin's count
+	// and per-file size (0 in Moodle: the site's limit, here ltipub's default).
+	cfg := map[string]string{}
 	for _, c := range as.Configs {
-		if c.Subtype == "assignsubmission" && c.Plugin == "file" && c.Name == "enabled" && c.Value == "1" {
-			b.Notes = append(b.Notes, fmt.Sprintf("assignment %q: file submissions are not kept; students submit online text", name))
-			break
+		if c.Subtype == "assignsubmission" {
+			cfg[c.Plugin+"."+c.Name] = strings.TrimSpace(c.Value)
 		}
+	}
+	text, file := cfg["onlinetext.enabled"] == "1", cfg["file.enabled"] == "1"
+	switch {
+	case file && text:
+		fa.SubmissionTypes = []course.SubmissionType{course.SubmitText, course.SubmitFile}
+	case file:
+		fa.SubmissionTypes = []course.SubmissionType{course.SubmitFile}
+	case !text:
+		b.Notes = append(b.Notes, fmt.Sprintf("assignment %q: no online text or file submissions in Moodle; students submit online text", name))
+	}
+	if file {
+		if n, err := strconv.Atoi(cfg["file.maxfilesubmissions"]); err == nil && n > 0 {
+			if n > course.MaxFilesCap {
+				b.Notes = append(b.Notes, fmt.Sprintf("assignment %q: %d files per submission in Moodle; ltipub takes at most %d", name, n, course.MaxFilesCap))
+				n = course.MaxFilesCap
+			}
+			fa.MaxFiles = n
+		}
+		if n, err := strconv.ParseInt(cfg["file.maxsubmissionsizebytes"], 10, 64); err == nil && n > 0 {
+			if n > course.MaxFileBytesCap {
+				b.Notes = append(b.Notes, fmt.Sprintf("assignment %q: files up to %s in Moodle; ltipub takes at most %s", name,
+					course.FormatBytes(n), course.FormatBytes(course.MaxFileBytesCap)))
+				n = course.MaxFileBytesCap
+			}
+			fa.MaxFileBytes = n
+		}
+		if types := cfg["file.filetypeslist"]; types != "" {
+			b.Notes = append(b.Notes, fmt.Sprintf("assignment %q: the accepted file types (%s) are not kept; any file type is taken", name, types))
+		}
+	}
+	if text && cfg["onlinetext.wordlimitenabled"] == "1" {
+		b.Notes = append(b.Notes, fmt.Sprintf("assignment %q: the word limit (%s) is not kept", name, cfg["onlinetext.wordlimit"]))
 	}
 	return fa, nil
 }

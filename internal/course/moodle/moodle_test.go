@@ -2,6 +2,7 @@ package moodle_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"strings"
@@ -66,6 +67,8 @@ type manifest struct {
 		Files      []map[string]any   `json:"files"`
 		Visible    bool               `json:"visible"`
 		ExternalID string             `json:"externalurl"`
+		// Plugins is the assignment's submission plugins' settings.
+		Plugins map[string]map[string]any `json:"submissionplugins"`
 	} `json:"activities"`
 }
 
@@ -302,9 +305,23 @@ func TestBackupMatchesManifest(t *testing.T) {
 			if got.MaxGrade != a.Grade || got.Due != a.DueDate {
 				t.Errorf("assignment %+v", got)
 			}
+			// Online text and file on: both types, with the file plugin's count and per-file size.
+			want := []course.SubmissionType{}
+			if a.Plugins["onlinetext"]["enabled"] == 1.0 {
+				want = append(want, course.SubmitText)
+			}
+			if a.Plugins["file"]["enabled"] == 1.0 {
+				want = append(want, course.SubmitFile)
+			}
+			if fmt.Sprint(got.SubmissionTypes) != fmt.Sprint(want) || float64(got.MaxFiles) != a.Plugins["file"]["maxfilesubmissions"] ||
+				float64(got.MaxFileBytes) != a.Plugins["file"]["maxsubmissionsizebytes"] {
+				t.Errorf("assignment submissions %v, %d files, %d bytes; manifest %v", got.SubmissionTypes, got.MaxFiles, got.MaxFileBytes, a.Plugins)
+			}
 		}
 	}
-	if len(b.Notes) != 1 || !strings.Contains(b.Notes[0], "file submissions are not kept") {
+	// What Moodle's assignment has and ltipub does not: the accepted file types and the word limit.
+	if len(b.Notes) != 2 || !strings.Contains(b.Notes[0], "accepted file types (.pdf,.csv,.xlsx) are not kept") ||
+		!strings.Contains(b.Notes[1], "word limit (800) is not kept") {
 		t.Errorf("notes %q", b.Notes)
 	}
 	// The converted file passes the course file's own rules.

@@ -118,21 +118,24 @@ func (s *Store) CoursesOfUser(ctx context.Context, userID int64) ([]course.Cours
 }
 
 const activityColumns = `id, course_id, position, type, name, description, visible, max_grade, body, due_at, quiz,
-	created_at, updated_at, cutoff_at`
+	created_at, updated_at, cutoff_at, assignment`
 
 func scanActivity(sc scanner) (course.Activity, error) {
 	var a course.Activity
-	var typ, quiz string
+	var typ, quiz, asg string
 	var due, cutoff sql.NullInt64
 	var created, updated int64
 	if err := sc.Scan(&a.ID, &a.CourseID, &a.Position, &typ, &a.Name, &a.Description, &a.Visible, &a.MaxGrade, &a.Body,
-		&due, &quiz, &created, &updated, &cutoff); err != nil {
+		&due, &quiz, &created, &updated, &cutoff, &asg); err != nil {
 		return course.Activity{}, mapErr(err)
 	}
 	a.Type, a.DueAt, a.CreatedAt, a.UpdatedAt = course.Type(typ), fromNullMicros(due), fromMicros(created), fromMicros(updated)
 	a.CutoffAt = fromNullMicros(cutoff)
 	if err := json.Unmarshal([]byte(quiz), &a.Quiz); err != nil {
 		return course.Activity{}, fmt.Errorf("activity %d: decode quiz settings: %w", a.ID, err)
+	}
+	if err := json.Unmarshal([]byte(asg), &a.Assignment); err != nil {
+		return course.Activity{}, fmt.Errorf("activity %d: decode assignment settings: %w", a.ID, err)
 	}
 	return a, nil
 }
@@ -150,12 +153,17 @@ func insertActivity(ctx context.Context, c conn, a *course.Activity) error {
 	if err != nil {
 		return err
 	}
+	asgJSON, err := json.Marshal(a.Assignment)
+	if err != nil {
+		return fmt.Errorf("encode assignment settings: %w", err)
+	}
+	asg := string(asgJSON)
 	err = c.row(ctx, `INSERT INTO activities (course_id, position, type, name, description, visible, max_grade, body, due_at,
-		quiz, created_at, updated_at, cutoff_at)
+		quiz, created_at, updated_at, cutoff_at, assignment)
 		VALUES ($1, (SELECT COALESCE(MAX(position), 0) + 1 FROM activities WHERE course_id = $1), $2, $3, $4, $5, $6, $7, $8,
-		$9, $10, $11, $12) RETURNING id, position`,
+		$9, $10, $11, $12, $13) RETURNING id, position`,
 		a.CourseID, string(a.Type), a.Name, a.Description, a.Visible, a.MaxGrade, a.Body, nullMicros(a.DueAt), quiz,
-		micros(a.CreatedAt), micros(a.UpdatedAt), nullMicros(a.CutoffAt)).Scan(&a.ID, &a.Position)
+		micros(a.CreatedAt), micros(a.UpdatedAt), nullMicros(a.CutoffAt), asg).Scan(&a.ID, &a.Position)
 	return mapErr(err)
 }
 
@@ -171,9 +179,14 @@ func (s *Store) UpdateActivity(ctx context.Context, a course.Activity) error {
 	if err != nil {
 		return err
 	}
+	asgJSON, err := json.Marshal(a.Assignment)
+	if err != nil {
+		return fmt.Errorf("encode assignment settings: %w", err)
+	}
+	asg := string(asgJSON)
 	res, err := s.c().exec(ctx, `UPDATE activities SET name = $2, description = $3, visible = $4, max_grade = $5, body = $6,
-		due_at = $7, quiz = $8, updated_at = $9, cutoff_at = $10 WHERE id = $1`,
-		a.ID, a.Name, a.Description, a.Visible, a.MaxGrade, a.Body, nullMicros(a.DueAt), quiz, micros(a.UpdatedAt), nullMicros(a.CutoffAt))
+		due_at = $7, quiz = $8, updated_at = $9, cutoff_at = $10, assignment = $11 WHERE id = $1`,
+		a.ID, a.Name, a.Description, a.Visible, a.MaxGrade, a.Body, nullMicros(a.DueAt), quiz, micros(a.UpdatedAt), nullMicros(a.CutoffAt), asg)
 	if err != nil {
 		return err
 	}

@@ -230,8 +230,7 @@ func (s *Store) ListSubmissions(ctx context.Context, activityID int64) ([]course
 
 const gradeColumns = `g.id, g.activity_id, g.user_id, g.grade, g.max_grade, g.feedback, g.graded_by, g.modified_at, g.revision`
 
-// courseGradeColumns adds the pending flag (migration 00014). The grade sync queries in sync.go select
-// gradeColumns and scan them themselves, so those stay as they were.
+// courseGradeColumns adds the pending flag (migration 00014); the grade sync queries in sync.go select it too.
 const courseGradeColumns = gradeColumns + `, g.pending`
 
 func scanGrade(sc scanner) (course.Grade, error) {
@@ -359,4 +358,104 @@ func (s *Store) MarkGradeSynced(ctx context.Context, target string, gradeID, rev
 		SET revision = CASE WHEN excluded.revision > m.revision THEN excluded.revision ELSE m.revision END`,
 		target, gradeID, revision)
 	return err
+}
+
+// SaveSubmissionFiles stores or replaces a user's submission and changes its files, in one transaction.
+func (s *Store) SaveSubmissionFiles(ctx context.Context, sub *course.Submission, add []course.SubmissionFile, remove []int64,
+	check func(files []course.SubmissionFile) error) error {
+	return s.inTx(ctx, func(c conn) error {
+		id, err := c.insertID(ctx, `INSERT INTO submissions (activity_id, user_id, text, submitted_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (activity_id, user_id) DO UPDATE SET text = excluded.text, submitted_at = excluded.submitted_at
+			RETURNING id`, sub.ActivityID, sub.UserID, sub.Text, micros(sub.SubmittedAt))
+		if err != nil {
+			return err
+		}
+		sub.ID = id
+		for _, fid := range remove {
+			// Scoped to this submission: an id of someone else's file removes nothing.
+			if _, err := c.exec(ctx, `DELETE FROM submission_files WHERE id = $1 AND submission_id = $2`, fid, id); err != nil {
+				return err
+			}
+		}
+		for _, f := range add {
+			if _, err := c.exec(ctx, `INSERT INTO submission_files (submission_id, name, size, sha256, data, uploaded_at)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (submission_id, name) DO UPDATE SET size = excluded.size,
+				sha256 = excluded.sha256, data = excluded.data, uploaded_at = excluded.uploaded_at`,
+				id, f.Name, f.Size, f.SHA256, f.Data, micros(f.UploadedAt)); err != nil {
+				return mapErr(err)
+			}
+		}
+		files, err := submissionFiles(ctx, c, []int64{id})
+		if err != nil {
+			return err
+		}
+		sub.Files = files[id]
+		if check != nil {
+			return check(sub.Files)
+		}
+		return nil
+	})
+}
+
+const submissionFileColumns = `f.id, f.submission_id, f.name, f.size, f.sha256, f.uploaded_at, sub.activity_id, sub.user_id`
+
+func scanSubmissionFile(sc scanner, data *[]byte) (course.SubmissionFile, error) {
+	var f course.SubmissionFile
+	var at int64
+	dest := []any{&f.ID, &f.SubmissionID, &f.Name, &f.Size, &f.SHA256, &at, &f.ActivityID, &f.UserID}
+	if data != nil {
+		dest = append(dest, data)
+	}
+	if err := sc.Scan(dest...); err != nil {
+		return course.SubmissionFile{}, mapErr(err)
+	}
+	f.UploadedAt = fromMicros(at)
+	return f, nil
+}
+
+func submissionFiles(ctx context.Context, c conn, ids []int64) (map[int64][]course.SubmissionFile, error) {
+	out := map[int64][]course.SubmissionFile{}
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), 500)]
+		ids = ids[len(batch):]
+		ph := make([]string, len(batch))
+		args := make([]any, len(batch))
+		for i, id := range batch {
+			ph[i], args[i] = fmt.Sprintf("$%d", i+1), id
+		}
+		rows, err := c.query(ctx, `SELECT `+submissionFileColumns+` FROM submission_files f
+			JOIN submissions sub ON sub.id = f.submission_id WHERE f.submission_id IN (`+strings.Join(ph, ", ")+`)
+			ORDER BY f.submission_id, f.name`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			f, err := scanSubmissionFile(rows, nil)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[f.SubmissionID] = append(out[f.SubmissionID], f)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, mapErr(err)
+		}
+	}
+	return out, nil
+}
+
+// SubmissionFiles lists the files of submissions, without their content.
+func (s *Store) SubmissionFiles(ctx context.Context, submissionIDs []int64) (map[int64][]course.SubmissionFile, error) {
+	return submissionFiles(ctx, s.c(), submissionIDs)
+}
+
+// SubmissionFileData loads one file with its content.
+func (s *Store) SubmissionFileData(ctx context.Context, fileID int64) (course.SubmissionFile, error) {
+	var data []byte
+	f, err := scanSubmissionFile(s.c().row(ctx, `SELECT `+submissionFileColumns+`, f.data FROM submission_files f
+		JOIN submissions sub ON sub.id = f.submission_id WHERE f.id = $1`, fileID), &data)
+	f.Data = data
+	return f, err
 }

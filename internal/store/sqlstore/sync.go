@@ -88,6 +88,8 @@ func (s *Store) FinishMemberRun(ctx context.Context, linkID, runID int64, at tim
 	return err
 }
 
+// pendingGrades reads courseGradeColumns (with g.pending, so that a grade waiting for a teacher is sent as
+// Pending) and pendingSentColumns.
 func (s *Store) pendingGrades(ctx context.Context, query string, args ...any) ([]jobs.PendingGrade, error) {
 	rows, err := s.c().query(ctx, query, args...)
 	if err != nil {
@@ -103,7 +105,7 @@ func (s *Store) pendingGrades(ctx context.Context, query string, args ...any) ([
 		var ssGiven, ssMax sql.NullFloat64
 		var ssTS, ssSent sql.NullInt64
 		if err := rows.Scan(&p.ID, &p.ActivityID, &p.UserID, &p.Grade.Grade, &p.MaxGrade, &p.Feedback, &by, &at, &p.Revision,
-			&p.Subject, &p.Name, &ssURL, &ssGiven, &ssMax, &ssComment, &ssAct, &ssGrading, &ssTS, &ssSent); err != nil {
+			&p.Pending, &p.Subject, &p.Name, &ssURL, &ssGiven, &ssMax, &ssComment, &ssAct, &ssGrading, &ssTS, &ssSent); err != nil {
 			return nil, mapErr(err)
 		}
 		p.GradedBy, p.ModifiedAt = by.Int64, fromMicros(at)
@@ -128,7 +130,7 @@ const pendingSentColumns = `lu.subject, CASE WHEN u.full_name <> '' THEN u.full_
 
 // PendingActivityGrades lists one activity's grades changed since target confirmed them, for users of the link.
 func (s *Store) PendingActivityGrades(ctx context.Context, linkID, activityID int64, target string, userID, afterGradeID int64, limit int) ([]jobs.PendingGrade, error) {
-	return s.pendingGrades(ctx, `SELECT `+gradeColumns+`, `+pendingSentColumns+` FROM lti_user_links ul
+	return s.pendingGrades(ctx, `SELECT `+courseGradeColumns+`, `+pendingSentColumns+` FROM lti_user_links ul
 		JOIN lti_users lu ON lu.id = ul.lti_user_id
 		JOIN grades g ON g.user_id = lu.user_id AND g.activity_id = $2
 		JOIN users u ON u.id = lu.user_id
@@ -141,7 +143,7 @@ func (s *Store) PendingActivityGrades(ctx context.Context, linkID, activityID in
 
 // PendingCourseGrades lists a course's grades changed since target confirmed them, for users of the link.
 func (s *Store) PendingCourseGrades(ctx context.Context, linkID, courseID int64, target string, userID, afterUserID int64, limit int) ([]jobs.PendingGrade, error) {
-	return s.pendingGrades(ctx, `SELECT `+gradeColumns+`, `+pendingSentColumns+` FROM lti_user_links ul
+	return s.pendingGrades(ctx, `SELECT `+courseGradeColumns+`, `+pendingSentColumns+` FROM lti_user_links ul
 		JOIN lti_users lu ON lu.id = ul.lti_user_id
 		JOIN grades g ON g.user_id = lu.user_id
 		JOIN users u ON u.id = lu.user_id

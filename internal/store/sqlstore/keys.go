@@ -3,10 +3,12 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/ltipub/ltipub/internal/keys"
+	"github.com/ltipub/ltipub/internal/store"
 	"github.com/ltipub/ltipub/lti"
 )
 
@@ -62,12 +64,21 @@ func (s *Store) InsertActiveKey(ctx context.Context, k keys.Key) error {
 
 // RotateKey demotes the active key and inserts next, in one transaction.
 func (s *Store) RotateKey(ctx context.Context, next keys.Key, retireAt time.Time) error {
-	return s.inTx(ctx, func(c conn) error {
-		if _, err := c.exec(ctx, `UPDATE tool_keys SET status = 'previous', retire_at = $1 WHERE status = 'active'`, micros(retireAt)); err != nil {
-			return err
+	for attempt := 1; ; attempt++ {
+		err := s.inTx(ctx, func(c conn) error {
+			if _, err := c.exec(ctx, `UPDATE tool_keys SET status = 'previous', retire_at = $1 WHERE status = 'active'`, micros(retireAt)); err != nil {
+				return err
+			}
+			return insertKey(ctx, c, next)
+		})
+		// Two instances rotating at once on PostgreSQL: the second's UPDATE waited for the first's row, then
+		// found it no longer active, and could not see the key the first had just inserted, so its own insert
+		// met the one-active index. The first rotation is committed now; running again retires its key in turn.
+		if errors.Is(err, store.ErrAlreadyExists) && attempt < 3 {
+			continue
 		}
-		return insertKey(ctx, c, next)
-	})
+		return err
+	}
 }
 
 // RetireKeys retires previous keys whose overlap has ended.

@@ -91,7 +91,8 @@ func (m *memberRun) flush(ctx context.Context, stop <-chan struct{}) {
 			return
 		case <-t.C:
 			m.mu.Lock()
-			dirty := m.dirty
+			// The heartbeat: saved even when nothing changed, so that the run counts as alive (runs.go).
+			dirty := m.dirty || m.s.cfg.Now().Sub(m.saved) >= m.s.cfg.RunHeartbeat
 			m.mu.Unlock()
 			if dirty {
 				m.progress(ctx, true)

@@ -374,6 +374,7 @@ type statusJSON struct {
 		Status   string `json:"status"`
 		Enrolled int    `json:"enrolled"`
 		Held     int    `json:"held"`
+		Sent     int    `json:"sent"`
 	} `json:"runs"`
 	Holds []struct {
 		LinkID       int64 `json:"link_id"`

@@ -57,8 +57,15 @@ func TestGradeSyncShowsLiveProgress(t *testing.T) {
 		err error
 	}
 	done := make(chan result, 1)
+	// The CLI's --wait prints what the progress callback gets.
+	var mu sync.Mutex
+	var told jobs.Run
 	go func() {
-		run, err := svc.SyncGrades(e.ctx, jobs.CauseManual, e.activity.ID, 0)
+		run, err := svc.SyncGradesProgress(e.ctx, jobs.CauseManual, e.activity.ID, func(r jobs.Run) {
+			mu.Lock()
+			told = r
+			mu.Unlock()
+		})
 		done <- result{run, err}
 	}()
 	waitChan(t, arrived, "the held score request")
@@ -71,6 +78,11 @@ func TestGradeSyncShowsLiveProgress(t *testing.T) {
 		_, s, ok := runningGrades(t, st)
 		sent = s
 		return ok && st.Running && s == n-1
+	})
+	eventually(t, 10*time.Second, "the progress callback to get the same counts", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return told.Sent == n-1 && told.Status == jobs.StatusRunning && told.Links == 1
 	})
 	if got := len(e.p.Scores(li)); got != sent {
 		t.Fatalf("status shows %d sent, the platform holds %d", sent, got)

@@ -125,8 +125,8 @@ func TestStaleRunsAreMarkedInterrupted(t *testing.T) {
 			}()
 			waitChan(t, arrived, "the held score request")
 
-			// What a killed instance leaves: runs "running", their last heartbeat an hour ago.
-			old := time.Now().Add(-time.Hour)
+			// What a killed instance leaves: runs "running", their last heartbeat an hour ago (they end there).
+			old := time.Now().Add(-time.Hour).UTC()
 			deadGrades := jobs.Run{Kind: jobs.KindGrades, Cause: jobs.CausePeriodic, Status: jobs.StatusRunning, StartedAt: old}
 			deadMembers := jobs.Run{Kind: jobs.KindMembers, Cause: jobs.CauseManual, ResourceID: e.whole.ID, Status: jobs.StatusRunning, StartedAt: old}
 			for _, r := range []*jobs.Run{&deadGrades, &deadMembers} {
@@ -164,12 +164,19 @@ func TestStaleRunsAreMarkedInterrupted(t *testing.T) {
 					t.Fatal(err)
 				}
 				if got.Status != jobs.StatusInterrupted || !strings.Contains(got.Note, "stopped mid-run") ||
-					!strings.Contains(got.Note, "catch-up") || got.FinishedAt.IsZero() {
+					!strings.Contains(got.Note, "catch-up") || !got.FinishedAt.Equal(old.Truncate(time.Microsecond)) {
 					t.Fatalf("dead %s run: %+v", dead.Kind, got)
 				}
 			}
 			if got, err := e.inst.Store.Run(e.ctx, liveRun.ID); err != nil || got.Status != jobs.StatusRunning {
 				t.Fatalf("the live run was touched: %+v %v", got, err)
+			}
+			// The Sync page says so.
+			c := e.inst.Client(t)
+			e.inst.Login(t, c, "admin", apptest.AdminPassword)
+			if page := e.inst.Get(t, c, "/admin/sync"); strings.Count(page.Body, `<td class="status-interrupted">interrupted</td>`) != 2 ||
+				!strings.Contains(page.Body, "stopped mid-run") || !strings.Contains(page.Body, `class="status-running">running`) {
+				t.Fatalf("Sync page: %s", page.Body)
 			}
 			// The interrupted member run's resource gets a catch-up member sync.
 			var queued int

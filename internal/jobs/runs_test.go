@@ -202,3 +202,40 @@ func TestStaleRunsAreMarkedInterrupted(t *testing.T) {
 		})
 	}
 }
+
+// A job River rescued marks the runs its earlier attempt left running, and only those; a run that finished
+// keeps its record.
+func TestRescuedJobMarksItsRuns(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	now := time.Now().UTC()
+	mine := jobs.Run{Kind: jobs.KindGrades, Cause: jobs.CausePeriodic, JobID: 42, Status: jobs.StatusRunning, StartedAt: now}
+	other := jobs.Run{Kind: jobs.KindGrades, Cause: jobs.CausePeriodic, JobID: 43, Status: jobs.StatusRunning, StartedAt: now}
+	done := jobs.Run{Kind: jobs.KindGrades, Cause: jobs.CausePeriodic, JobID: 42, Status: jobs.StatusRunning, StartedAt: now}
+	for _, r := range []*jobs.Run{&mine, &other, &done} {
+		if err := e.inst.Store.StartRun(e.ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done.Status, done.FinishedAt = jobs.StatusOK, now
+	if err := e.inst.Store.FinishRun(e.ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.inst.Store.InterruptRuns(e.ctx, jobs.KindGrades, 42, now, now, "rescued")
+	if err != nil || len(got) != 1 || got[0].ID != mine.ID || got[0].Status != jobs.StatusInterrupted || got[0].Note != "rescued" {
+		t.Fatalf("interrupted %+v %v", got, err)
+	}
+	for id, want := range map[int64]string{other.ID: jobs.StatusRunning, done.ID: jobs.StatusOK} {
+		if r, err := e.inst.Store.Run(e.ctx, id); err != nil || r.Status != want {
+			t.Fatalf("run %d: %+v %v, want %s", id, r, err, want)
+		}
+	}
+	// A run wrongly taken for dead keeps its own final record when it finishes.
+	mine.Status, mine.FinishedAt, mine.Sent = jobs.StatusOK, now, 3
+	if err := e.inst.Store.FinishRun(e.ctx, mine); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := e.inst.Store.Run(e.ctx, mine.ID); err != nil || r.Status != jobs.StatusOK || r.Sent != 3 {
+		t.Fatalf("finished after the mark: %+v %v", r, err)
+	}
+}

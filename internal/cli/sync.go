@@ -141,7 +141,7 @@ func (ss *SyncSession) Run(ctx context.Context, w io.Writer) error {
 	}
 	var run jobs.Run
 	if o.Kind == jobs.KindGrades {
-		run, err = a.Jobs.SyncGrades(ctx, jobs.CauseManual, resourceID, 0)
+		run, err = a.Jobs.SyncGradesProgress(ctx, jobs.CauseManual, resourceID, progress)
 	} else {
 		run, err = a.Jobs.SyncMembersWith(ctx, jobs.MemberSyncOptions{Cause: jobs.CauseManual, ResourceID: resourceID, Wait: true,
 			Force: o.Force, Progress: progress})
@@ -201,6 +201,10 @@ func newProgress(w io.Writer) func(jobs.Run) {
 		}
 		counts := fmt.Sprintf("%s sync run %d: running for %v; created %d, updated %d, enrolled %d, unenrolled %d, skipped %d",
 			r.Kind, r.ID, time.Since(r.StartedAt).Round(100*time.Millisecond), r.Created, r.Updated, r.Enrolled, r.Unenrolled, r.Skipped)
+		if r.Kind == jobs.KindGrades {
+			counts = fmt.Sprintf("%s sync run %d: running for %v; %d resource links, sent %d, unchanged %d, failed %d",
+				r.Kind, r.ID, time.Since(r.StartedAt).Round(100*time.Millisecond), r.Links, r.Sent, r.Unchanged, r.Failed)
+		}
 		if tty {
 			fmt.Fprintf(w, "\r\033[K%s", counts)
 			open = true

@@ -37,6 +37,7 @@ func (s *Service) syncGrades(ctx context.Context, cause Cause, resourceID, userI
 	if err := s.cfg.Store.StartRun(ctx, &run); err != nil {
 		return Run{}, fmt.Errorf("record sync run: %w", err)
 	}
+	ctx, stopProgress := s.trackGradeProgress(ctx, &run) // live counts and heartbeat (runs.go)
 	resources, err := s.resources(ctx, resourceID)
 	var errs []error
 	var busy error // a link another job holds: this job comes back for it (claim.go)
@@ -61,6 +62,7 @@ func (s *Service) syncGrades(ctx context.Context, cause Cause, resourceID, userI
 			}
 		}
 	}
+	stopProgress()
 	run, err = s.finish(ctx, &run, errs)
 	if err == nil {
 		err = busy
@@ -565,6 +567,7 @@ func (s *Service) sendOne(ctx context.Context, run *Run, mu *sync.Mutex, rec *re
 		mu.Lock()
 		run.Unchanged++
 		mu.Unlock()
+		noteProgress(ctx, run, mu)
 		rec.confirm(Confirmed{Target: target, Marks: o.marks, Sent: SentScore{LinkID: -1}})
 		return nil
 	}
@@ -581,11 +584,13 @@ func (s *Service) sendOne(ctx context.Context, run *Run, mu *sync.Mutex, rec *re
 		mu.Lock()
 		run.Sent++
 		mu.Unlock()
+		noteProgress(ctx, run, mu)
 		rec.confirm(Confirmed{Sent: sent, Target: target, Marks: o.marks})
 		return nil
 	case errors.Is(err, lti.ErrServiceRefused):
 		msg := platformAnswer(err)
 		noteFailure(run, mu, fmt.Sprintf("score for %s: %s", who(o), msg))
+		noteProgress(ctx, run, mu)
 		rec.fail(Failure{LinkID: l.ID, UserID: o.userID, Error: msg, At: now})
 		return nil
 	}

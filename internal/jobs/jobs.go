@@ -199,6 +199,9 @@ type Store interface {
 	FinishRun(ctx context.Context, r Run) error
 	// SaveRunProgress saves a running run's counts (not its status), for the Sync page and the CLI.
 	SaveRunProgress(ctx context.Context, r Run) error
+	// InterruptRuns marks the kind's running runs of job jobID (0: those whose heartbeat, updated_at else
+	// started_at, is before heartbeatBefore) interrupted at `at`, adding note, and returns them.
+	InterruptRuns(ctx context.Context, kind Kind, jobID int64, heartbeatBefore, at time.Time, note string) ([]Run, error)
 	Runs(ctx context.Context, kind Kind, limit int) ([]Run, error)
 	Run(ctx context.Context, id int64) (Run, error)
 }

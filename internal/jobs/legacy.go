@@ -125,6 +125,7 @@ func (s *Service) sendLegacy(ctx context.Context, run *Run, c *lti11.OutcomeClie
 		}
 		if ok && prev.LineItemURL == key && sameScore(prev.Score, o.score) {
 			run.Unchanged++
+			noteProgress(ctx, run, &mu)
 			rec.confirm(Confirmed{Target: target, Marks: o.marks, Sent: SentScore{LinkID: -1}})
 			continue
 		}
@@ -135,6 +136,7 @@ func (s *Service) sendLegacy(ctx context.Context, run *Run, c *lti11.OutcomeClie
 		switch {
 		case err == nil:
 			run.Sent++
+			noteProgress(ctx, run, &mu)
 			rec.confirm(Confirmed{Target: target, Marks: o.marks,
 				Sent: SentScore{LinkID: l.ID, UserID: o.userID, LineItemURL: key, Score: o.score, SentAt: now}})
 			continue
@@ -142,6 +144,7 @@ func (s *Service) sendLegacy(ctx context.Context, run *Run, c *lti11.OutcomeClie
 			// The platform's imsx_codeMajor failure (with its description): this score fails, the others go on.
 			msg := platformAnswer(err)
 			noteFailure(run, &mu, fmt.Sprintf("score for %s: %s", who(o), msg))
+			noteProgress(ctx, run, &mu)
 			rec.fail(Failure{LinkID: l.ID, UserID: o.userID, Error: msg, At: now})
 			continue
 		}

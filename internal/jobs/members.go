@@ -91,7 +91,8 @@ func (m *memberRun) flush(ctx context.Context, stop <-chan struct{}) {
 			return
 		case <-t.C:
 			m.mu.Lock()
-			dirty := m.dirty
+			// The heartbeat: saved even when nothing changed, so that the run counts as alive (runs.go).
+			dirty := m.dirty || m.s.cfg.Now().Sub(m.saved) >= m.s.cfg.RunHeartbeat
 			m.mu.Unlock()
 			if dirty {
 				m.progress(ctx, true)
@@ -146,7 +147,7 @@ func (s *Service) memberLinks(ctx context.Context, m *memberRun) []error {
 		}
 		c, err := s.cfg.Courses.CourseByID(ctx, r.CourseID)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("load course %d: %w", r.CourseID, err))
+			errs = append(errs, fmt.Errorf("published resource %q: load its course (id %d): %w", r.Name, r.CourseID, err))
 			continue
 		}
 		links, err := s.cfg.Publish.ResourceLinks(ctx, r.ID)
@@ -315,7 +316,7 @@ func (s *Service) finishRoster(ctx context.Context, m *memberRun, cl *claim, r p
 			return err
 		}
 		if float64(len(stale)) > s.cfg.MaxUnenrolShare*float64(members) {
-			return s.hold(ctx, m, r, l, len(stale), members)
+			return s.hold(ctx, m, r, l, stale, members)
 		}
 	}
 	if err := cl.check(ctx); err != nil {
@@ -323,7 +324,7 @@ func (s *Service) finishRoster(ctx context.Context, m *memberRun, cl *claim, r p
 	}
 	for _, se := range stale {
 		if err := s.cfg.Courses.DeleteEnrolment(ctx, se.EnrolmentID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("unenrol user %d: %w", se.UserID, err)
+			return fmt.Errorf("unenrol %s: %w", s.personName(ctx, se.UserID), err)
 		}
 		m.update(func(r *Run) { r.Unenrolled++ })
 	}
@@ -331,13 +332,14 @@ func (s *Service) finishRoster(ctx context.Context, m *memberRun, cl *claim, r p
 }
 
 // hold records unenrolments the safety valve keeps back, and why.
-func (s *Service) hold(ctx context.Context, m *memberRun, r publish.Resource, l publish.ResourceLink, stale, members int) error {
+func (s *Service) hold(ctx context.Context, m *memberRun, r publish.Resource, l publish.ResourceLink, staleList []StaleEnrolment, members int) error {
+	stale := len(staleList)
 	pct := int(math.Round(100 * float64(stale) / float64(max(members, 1))))
 	limit := int(math.Round(100 * s.cfg.MaxUnenrolShare))
 	reason := fmt.Sprintf("%d of the %d members enrolled through this link (%d%%) are missing from the roster the platform "+
-		"returned, more than the %d%% one sync may unenrol (--member-sync-max-unenrol); nothing was unenrolled. Platforms "+
+		"returned%s, more than the %d%% one sync may unenrol (--member-sync-max-unenrol); nothing was unenrolled. Platforms "+
 		"return empty or truncated rosters during outages: check the course's participants on the platform, then confirm on "+
-		"the Sync page or run `ltipub sync members --resource %s --force`.", stale, members, pct, limit, r.UUID)
+		"the Sync page or run `ltipub sync members --resource %s --force`.", stale, members, pct, s.someNames(ctx, staleList), limit, r.UUID)
 	h := MemberHold{LinkID: l.ID, ResourceID: r.ID, RunID: m.ID, WouldUnenrol: stale, Members: members, Reason: reason, CreatedAt: s.cfg.Now()}
 	if err := s.cfg.Store.PutMemberHold(ctx, h); err != nil {
 		return fmt.Errorf("record held unenrolments: %w", err)
@@ -370,4 +372,40 @@ func (s *Service) ConfirmMemberHold(ctx context.Context, linkID int64) (int64, e
 		}
 	}
 	return 0, fmt.Errorf("%w: no held unenrolments for resource link %d (confirmed already, or a later run found the roster whole)", store.ErrNotFound, linkID)
+}
+
+// heldNames is how many of the people a hold would unenrol its reason names: enough for an admin to look them up
+// on the platform's participants page.
+const heldNames = 5
+
+// someNames names the first few people of stale (", among them Ada Lovelace (ada), …"), "" when none can be read.
+func (s *Service) someNames(ctx context.Context, stale []StaleEnrolment) string {
+	var names []string
+	for _, se := range stale[:min(len(stale), heldNames)] {
+		names = append(names, s.personName(ctx, se.UserID))
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	more := ""
+	if len(stale) > len(names) {
+		more = fmt.Sprintf(" and %d more", len(stale)-len(names))
+	}
+	return ", among them " + strings.Join(names, ", ") + more
+}
+
+// personName names an account for an admin: "Full Name (username)", else its username, else its id.
+func (s *Service) personName(ctx context.Context, userID int64) string {
+	users, ok := s.cfg.Courses.(course.Users) // the database store is both
+	if !ok {
+		return fmt.Sprintf("user %d", userID)
+	}
+	u, err := users.UserByID(ctx, userID)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("user %d", userID)
+	case u.FullName != "" && u.FullName != u.Username:
+		return fmt.Sprintf("%s (%s)", u.FullName, u.Username)
+	}
+	return u.Username
 }

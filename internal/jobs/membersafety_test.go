@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -299,6 +300,10 @@ func TestMemberSyncSafetyValve(t *testing.T) {
 	if run.Unenrolled != 0 || run.Held != 990 || run.Status != jobs.StatusHeld || !strings.Contains(run.Note, "990 of the 1000 members") {
 		t.Fatalf("collapsed roster: %+v", run)
 	}
+	// The reason names a few of the people who would go, for an admin to look up on the platform.
+	if !regexp.MustCompile(`returned, among them Learner \d+ \([^)]+\), Learner \d+ \([^)]+\), .* and 985 more, more than`).MatchString(run.Note) {
+		t.Fatalf("the held reason names nobody: %q", run.Note)
+	}
 	if got := e.resourceEnrolments(e.whole.ID); got != 1000 {
 		t.Fatalf("%d enrolled after a held run", got)
 	}
@@ -374,6 +379,7 @@ type statusJSON struct {
 		Status   string `json:"status"`
 		Enrolled int    `json:"enrolled"`
 		Held     int    `json:"held"`
+		Sent     int    `json:"sent"`
 	} `json:"runs"`
 	Holds []struct {
 		LinkID       int64 `json:"link_id"`

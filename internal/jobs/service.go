@@ -76,6 +76,9 @@ type Config struct {
 	// MemberClaimLease is how long a member sync's claim on a link lasts without renewal (default 1 minute): the
 	// time a crashed run keeps other runs off the link. Runs renew it every quarter lease.
 	MemberClaimLease time.Duration
+	// RunHeartbeat is how often a running sync saves its counts even when unchanged (default
+	// DefaultRunHeartbeat); a run whose heartbeat is ten times older is marked interrupted (runs.go).
+	RunHeartbeat time.Duration
 }
 
 // Service runs and schedules the syncs.
@@ -87,6 +90,9 @@ type Service struct {
 	close   func()
 
 	ready atomic.Bool // River's tables exist: jobs may be queued
+
+	sweepStop chan struct{} // ends the interrupted-runs sweep (runs.go); nil before Start
+	sweepDone chan struct{}
 
 	holderPrefix string       // names this process in link claims (claim.go)
 	claimSeq     atomic.Int64 // numbers the claims it takes
@@ -142,6 +148,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.MemberClaimLease <= 0 {
 		cfg.MemberClaimLease = time.Minute
+	}
+	if cfg.RunHeartbeat <= 0 {
+		cfg.RunHeartbeat = DefaultRunHeartbeat
 	}
 	s := &Service{cfg: cfg, log: cfg.Log, sems: map[int64]chan struct{}{}, toks: map[string]*lti.TokenSource{},
 		holderPrefix: newHolderPrefix()}
@@ -223,11 +232,26 @@ func (s *Service) Start(ctx context.Context) error {
 	if _, err := s.queue.Insert(ctx, GradeSyncArgs{Cause: CauseStartup}, nil); err != nil {
 		s.log.WarnContext(ctx, "queue the start-up grade sync", slog.Any("error", err))
 	}
+	// Runs a dead instance left "running" are marked interrupted now if their heartbeat is already old, else by
+	// the sweep once it is (runs.go); interrupted member runs get a catch-up member sync then.
+	if err := s.InterruptStaleRuns(ctx); err != nil {
+		s.log.WarnContext(ctx, "look for interrupted sync runs", slog.Any("error", err))
+	}
+	s.sweepStop, s.sweepDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.sweepDone)
+		s.sweepRuns(context.WithoutCancel(ctx), s.sweepStop)
+	}()
 	return nil
 }
 
 // Stop lets running jobs finish (up to ctx), then closes the queue's pool.
 func (s *Service) Stop(ctx context.Context) error {
+	if s.sweepStop != nil {
+		close(s.sweepStop)
+		<-s.sweepDone
+		s.sweepStop = nil
+	}
 	err := s.queue.Stop(ctx)
 	if s.close != nil {
 		s.close()
@@ -478,6 +502,7 @@ type gradeWorker struct {
 func (w *gradeWorker) Timeout(*river.Job[GradeSyncArgs]) time.Duration { return gradeTimeout }
 
 func (w *gradeWorker) Work(ctx context.Context, job *river.Job[GradeSyncArgs]) error {
+	w.s.interruptRescued(ctx, KindGrades, job.ID, job.Attempt)
 	run, err := w.s.syncGrades(withClaimWait(ctx, queueClaimWait), job.Args.Cause, job.Args.ResourceID, job.Args.UserID, job.ID)
 	if errors.As(err, new(*linkBusy)) {
 		return river.JobSnooze(busySnooze)
@@ -514,6 +539,7 @@ type memberWorker struct {
 func (w *memberWorker) Timeout(*river.Job[MemberSyncArgs]) time.Duration { return memberTimeout }
 
 func (w *memberWorker) Work(ctx context.Context, job *river.Job[MemberSyncArgs]) error {
+	w.s.interruptRescued(ctx, KindMembers, job.ID, job.Attempt)
 	run, err := w.s.SyncMembersWith(ctx, MemberSyncOptions{Cause: job.Args.Cause, ResourceID: job.Args.ResourceID,
 		LinkID: job.Args.LinkID, Force: job.Args.Force, JobID: job.ID})
 	if err != nil && run.ID == 0 {

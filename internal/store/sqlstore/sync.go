@@ -661,3 +661,32 @@ func (s *Store) SentNotes(ctx context.Context, courseID int64) ([]jobs.SentNote,
 	}
 	return out, mapErr(rows.Err())
 }
+
+// InterruptRuns marks the kind's runs still "running" whose instance stopped: those of job jobID (a job River
+// rescued and runs again), or, when jobID is 0, those whose last heartbeat (updated_at, else started_at) is
+// before heartbeatBefore; at is when it was noticed. A run that finished meanwhile is left alone (status is no longer running), and a run
+// wrongly marked keeps its own final record when it finishes (FinishRun writes unconditionally).
+func (s *Store) InterruptRuns(ctx context.Context, kind jobs.Kind, jobID int64, heartbeatBefore, at time.Time, note string) ([]jobs.Run, error) {
+	// The run ends at its last heartbeat, its last sign of life, so that its duration is not the time the
+	// interruption took to be noticed.
+	rows, err := s.c().query(ctx, `UPDATE sync_runs SET status = $5, updated_at = $4,
+		finished_at = CASE WHEN updated_at > 0 THEN updated_at ELSE started_at END,
+		note = CASE WHEN note = '' THEN $6 ELSE note || $7 END
+		WHERE kind = $1 AND status = 'running'
+		AND (($2 > 0 AND job_id = $2) OR ($2 = 0 AND (CASE WHEN updated_at > 0 THEN updated_at ELSE started_at END) < $3))
+		RETURNING `+runColumns,
+		string(kind), jobID, micros(heartbeatBefore), micros(at), jobs.StatusInterrupted, note, "\n"+note)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []jobs.Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

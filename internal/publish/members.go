@@ -30,6 +30,19 @@ type Member struct {
 	Teacher bool
 }
 
+// describe names a member in an admin's words: the name the platform gave, then its id there (which the
+// platform's own admin pages search by).
+func (m Member) describe() string {
+	name := strings.TrimSpace(m.Name)
+	if name == "" {
+		name = strings.TrimSpace(m.GivenName + " " + m.FamilyName)
+	}
+	if name == "" {
+		return fmt.Sprintf("the platform's user %q", m.Subject)
+	}
+	return fmt.Sprintf("%s (platform user %q)", name, m.Subject)
+}
+
 // MemberAccount is the account of a roster member.
 type MemberAccount struct {
 	User      account.User
@@ -197,7 +210,7 @@ func (s *Service) SyncRosterPage(ctx context.Context, st RosterStore, p RosterPa
 	for _, m := range leftover {
 		ma, ok, err := s.ProvisionMember(ctx, p.Resource, p.Registration, m)
 		if err != nil {
-			return res, fmt.Errorf("provision platform user %q: %w", m.Subject, err)
+			return res, fmt.Errorf("provision %s: %w", m.describe(), err)
 		}
 		if !ok {
 			res.Skipped++
@@ -212,7 +225,7 @@ func (s *Service) SyncRosterPage(ctx context.Context, st RosterStore, p RosterPa
 		seen = append(seen, ma.LTIUserID)
 		enrolled, refused, err := s.EnrolMember(ctx, p.Resource, p.Course, ma.User, m.Teacher)
 		if err != nil {
-			return res, fmt.Errorf("enrol platform user %q: %w", m.Subject, err)
+			return res, fmt.Errorf("enrol %s (%s): %w", m.describe(), ma.User.Username, err)
 		}
 		if enrolled {
 			res.Enrolled++

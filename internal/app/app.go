@@ -132,6 +132,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	}
 	sessions.Lifetime = 12 * time.Hour
 	// No scs IdleTimeout: it re-saves the session on every request. web enforces web.SessionIdleTimeout itself.
+	sessions.Codec = web.SessionCodec{} // gob's per-read decoder setup was most of a session load's CPU
 	sessions.Cookie.Name = "ltipub_session"
 	sessions.Cookie.HttpOnly = true
 	sessions.Cookie.Path = "/"

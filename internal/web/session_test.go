@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -76,4 +77,59 @@ func TestSessionWrittenOnlyWhenChangedOrStale(t *testing.T) {
 	step("page view after the touch interval", "/read", 2*time.Second, "v", 1)
 	step("page view after a long pause, still within the idle timeout", "/read", SessionIdleTimeout-time.Minute, "v", 1)
 	step("page view after the idle timeout", "/read", SessionIdleTimeout+time.Second, "", 0)
+}
+
+func TestSessionCodec(t *testing.T) {
+	t.Parallel()
+	deadline := time.Date(2026, 12, 1, 21, 0, 0, 123456789, time.UTC)
+	values := map[string]any{sessionUserID: int64(42), sessionScope: "course:7", sessionEmbedded: true,
+		sessionLaunched: false, "flash": "Settings saved. ✓", "n": 3, "empty": ""}
+	check := func(name string, b []byte) {
+		t.Helper()
+		d, got, err := SessionCodec{}.Decode(b)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !d.Equal(deadline) || len(got) != len(values) {
+			t.Fatalf("%s: deadline %v, %d values; want %v, %d", name, d, len(got), deadline, len(values))
+		}
+		for k, v := range values {
+			if got[k] != v {
+				t.Errorf("%s: %s = %#v, want %#v", name, k, got[k], v)
+			}
+		}
+	}
+	b, err := SessionCodec{}.Encode(deadline, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte(sessionMagic)) {
+		t.Fatalf("encoded without the codec's mark: %q", b)
+	}
+	check("round trip", b)
+
+	// A session saved by an earlier release, with scs's gob codec, still reads.
+	old, err := scs.GobCodec{}.Encode(deadline, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("gob", old)
+
+	// A value of another type falls back to gob for the whole session, and reads back.
+	other := map[string]any{"ratio": 0.5, "k": "v"}
+	b, err = SessionCodec{}.Encode(deadline, other)
+	if err != nil || bytes.HasPrefix(b, []byte(sessionMagic)) {
+		t.Fatalf("a float value was not written with gob: %v %q", err, b)
+	}
+	if _, got, err := (SessionCodec{}).Decode(b); err != nil || got["ratio"] != 0.5 || got["k"] != "v" {
+		t.Fatalf("gob fallback: %v %v", got, err)
+	}
+
+	// Damaged data is an error, never a panic or a half-read session.
+	good, _ := SessionCodec{}.Encode(deadline, values)
+	for i := len(sessionMagic); i < len(good); i++ {
+		if _, _, err := (SessionCodec{}).Decode(good[:i]); err == nil {
+			t.Fatalf("a session cut at byte %d of %d decoded", i, len(good))
+		}
+	}
 }

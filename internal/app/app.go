@@ -156,7 +156,8 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		sessions.Store, a.stopSessions = ss, ss.StopCleanup
 	}
 	sessions.Lifetime = 12 * time.Hour
-	sessions.IdleTimeout = 4 * time.Hour
+	// No scs IdleTimeout: it re-saves the session on every request. web enforces web.SessionIdleTimeout itself.
+	sessions.Codec = web.SessionCodec{} // gob's per-read decoder setup was most of a session load's CPU
 	sessions.Cookie.Name = "ltipub_session"
 	sessions.Cookie.HttpOnly = true
 	sessions.Cookie.Path = "/"

@@ -87,6 +87,24 @@ func launchCost(reqs []requestStatements) (int, string) {
 	return n, b.String()
 }
 
+// landingReadsOnly fails when the landing page (every request after the launch's own) writes: a page view reads,
+// and the session is written by the launch that changed it, not again by the page (scs's IdleTimeout did).
+func landingReadsOnly(t *testing.T, reqs []requestStatements) {
+	t.Helper()
+	for _, r := range reqs {
+		if strings.Contains(r.name, " /lti/") {
+			continue
+		}
+		for _, s := range r.stmts {
+			verb, _, _ := strings.Cut(strings.TrimSpace(s), " ")
+			switch strings.ToUpper(verb) {
+			case "INSERT", "UPDATE", "REPLACE", "DELETE", "BEGIN":
+				t.Errorf("the landing page %s writes: %s", r.name, s)
+			}
+		}
+	}
+}
+
 func TestLaunchStatementBudget(t *testing.T) {
 	t.Parallel()
 	for _, engine := range sqltest.Engines {
@@ -120,7 +138,9 @@ func TestLaunchStatementBudget(t *testing.T) {
 					if err != nil || res.Response.StatusCode != http.StatusOK || !strings.Contains(string(res.Body), "Solar System quiz") {
 						t.Fatalf("launch %s: %v %d", sub, err, res.Response.StatusCode)
 					}
-					return tr.take()
+					reqs := tr.take()
+					landingReadsOnly(t, reqs)
+					return reqs
 				}
 				// A first launch warms what every instance caches after its first launch (the platform's key set,
 				// the tool's keys); it is not counted.
@@ -166,7 +186,9 @@ func TestLaunchStatementBudget(t *testing.T) {
 					if resp.StatusCode != http.StatusOK {
 						t.Fatalf("LTI 1.1 launch %s: %d", uid, resp.StatusCode)
 					}
-					return tr.take()
+					reqs := tr.take()
+					landingReadsOnly(t, reqs)
+					return reqs
 				}
 				jar0, _ := cookiejar.New(nil)
 				launchOnce("warm-up", jar0)

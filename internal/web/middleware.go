@@ -131,6 +131,11 @@ func (s *Server) frameAncestors(ctx context.Context) []string {
 // loadUser puts the signed-in user, if any, into the request context.
 func (s *Server) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.idleExpired(r.Context(), s.now()) {
+			// Unused for longer than SessionIdleTimeout: signed out, as if the session had not been found.
+			_ = s.sessions.Destroy(r.Context())
+		}
+		w = &touchWriter{ResponseWriter: w, s: s, ctx: r.Context()}
 		id := s.sessions.GetInt64(r.Context(), sessionUserID)
 		// LTI endpoints never act as the signed-in account (a launch signs in whoever the platform says), so the
 		// account is not read for them: a launch reads each row once.

@@ -59,6 +59,7 @@ type queryCache struct {
 	rebound   sync.Map // PostgreSQL query text → SQLite query text
 	stmts     sync.Map // SQLite query text → *sql.Stmt
 	stmtCount atomic.Int64
+	preparing sync.Map // SQLite query text → true while a goroutine prepares it (see conn.stmt)
 	// gen counts this process's writes to the tables launches cache (see Generation); writes sorts query texts.
 	gen    atomic.Int64
 	writes sync.Map // query text → queryKind
@@ -319,22 +320,42 @@ func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 		if c.s.cache.stmtCount.Load() >= maxCachedStatements {
 			return nil
 		}
-		prepared, err := c.s.db.PrepareContext(ctx, query)
-		if err != nil {
-			return nil // run it unprepared; the error will show there
+		if c.tx != nil {
+			// Preparing on the pool needs a second connection while the transaction holds one: with every
+			// connection in a transaction doing the same (a burst of first launches right after start), none
+			// would ever be free. This use runs unprepared; the statement is prepared for the next one once a
+			// connection is free, by a goroutine that holds none while it waits.
+			if _, busy := c.s.cache.preparing.LoadOrStore(query, true); !busy {
+				go func() {
+					defer c.s.cache.preparing.Delete(query)
+					c.s.prepare(context.WithoutCancel(ctx), query)
+				}()
+			}
+			return nil
 		}
-		if v, loaded := c.s.cache.stmts.LoadOrStore(query, prepared); loaded {
-			prepared.Close()
-			st = v.(*sql.Stmt)
-		} else {
-			c.s.cache.stmtCount.Add(1)
-			st = prepared
+		if st = c.s.prepare(ctx, query); st == nil {
+			return nil // run it unprepared; the error will show there
 		}
 	}
 	if c.tx != nil {
 		return c.tx.StmtContext(ctx, st)
 	}
 	return st
+}
+
+// prepare prepares query on the pool and caches it, or gives the statement another caller cached first; nil if
+// it does not prepare.
+func (s *Store) prepare(ctx context.Context, query string) *sql.Stmt {
+	prepared, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if v, loaded := s.cache.stmts.LoadOrStore(query, prepared); loaded {
+		prepared.Close()
+		return v.(*sql.Stmt)
+	}
+	s.cache.stmtCount.Add(1)
+	return prepared
 }
 
 // maxCachedStatements bounds the statement cache (queries with a variable number of placeholders make new texts).

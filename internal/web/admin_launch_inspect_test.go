@@ -65,6 +65,24 @@ func TestLaunchInspector(t *testing.T) {
 		if strings.Contains(body, "No grade service") || strings.Contains(body, `<td class="status">failed</td>`) {
 			t.Errorf("an accepted launch with services shows a warning or a failure:\n%s", body)
 		}
+		// What ltipub did: the account it made, the enrolment, the resource link and the page.
+		lu, err := inst.Store.LTIUser(context.Background(), p.Issuer(), "student-1")
+		if err != nil {
+			t.Fatalf("the launch linked no account: %v", err)
+		}
+		u, err := inst.Store.UserByID(context.Background(), lu.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, body, `id="launch-did"`, "new account: <a href=\"/admin/users/"+strconv.FormatInt(u.ID, 10)+"\">"+u.Username+"</a>",
+			"new enrolment, role student", "Astronomy", "platform link <code>"+"rl-1"+"</code> in Biology 101",
+			"Landed on</th><td><a href=\"/courses/")
+		// Again: the account is the linked one now, the enrolment an existing one.
+		if res, err := p.Launch(context.Background(), newLaunchClient(), learnerSpec(t)); err != nil || res.Response.StatusCode != http.StatusOK {
+			t.Fatalf("second launch: %v %v", err, res)
+		}
+		must(t, inspect(t, nil), "existing linked account: <a href=\"/admin/users/"+strconv.FormatInt(u.ID, 10)+"\">",
+			"existing enrolment, role student")
 	})
 	t.Run("without services", func(t *testing.T) {
 		spec := learnerSpec(t)
@@ -84,6 +102,9 @@ func TestLaunchInspector(t *testing.T) {
 			t.Fatal(err)
 		}
 		body := inspect(t, res)
+		if strings.Contains(body, `id="launch-did"`) {
+			t.Error("a launch refused for its signature says what ltipub did with it")
+		}
 		must(t, body, ": refused", `id="launch-refusal"`, "bad_signature", `<th scope="row">kid</th>`, `<th scope="row">signature</th>
     <td class="status">failed</td>`, `<td class="status">not reached</td>`, `id="launch-expected"`, p.Issuer())
 	})
@@ -97,7 +118,7 @@ func TestLaunchInspector(t *testing.T) {
 		entries, _ := w.inst.Store.LaunchLog(context.Background(), launch.LogFilter{Limit: 1})
 		page := w.inst.Get(t, adminClient(t, w.inst), "/admin/launches/"+strconv.FormatInt(entries[0].ID, 10))
 		must(t, page.Body, "Moodle", "(LTI 1.1, consumer key <code>"+w.c.Key+"</code>)", "LTI 1.1 fields", "lis_person_name_full",
-			"No grade service in this launch (no lis_outcome_service_url)")
+			"No grade service in this launch (no lis_outcome_service_url)", `id="launch-did"`, "new enrolment, role student")
 		if strings.Contains(page.Body, "oauth_signature<") || strings.Contains(page.Body, "oauth_nonce<") {
 			t.Errorf("the inspector shows the OAuth signature or nonce:\n%s", page.Body)
 		}

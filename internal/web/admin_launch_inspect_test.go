@@ -4,14 +4,17 @@ import (
 	"context"
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/app/apptest"
 	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/lti/ltitest"
 )
 
@@ -121,6 +124,35 @@ func TestLaunchInspector(t *testing.T) {
 			"No grade service in this launch (no lis_outcome_service_url)", `id="launch-did"`, "new enrolment, role student")
 		if strings.Contains(page.Body, "oauth_signature<") || strings.Contains(page.Body, "oauth_nonce<") {
 			t.Errorf("the inspector shows the OAuth signature or nonce:\n%s", page.Body)
+		}
+	})
+	t.Run("account choice", func(t *testing.T) {
+		// A resource that asks the person first: the launch row says the person was sent to the account
+		// choice; once they chose, the same row says which account, and still shows what came in.
+		w := newWorld(t)
+		in := publish.NewInput(w.course.ID)
+		in.StudentMode = publish.ModePrompt
+		prompting := w.publish(t, in)
+		mine := w.inst.EnsureUser(t, account.NewUser{Username: "chooser", Password: "chooser-password-1"})
+		b := w.browser(t)
+		if r := b.launch(spec("choosing-student", false, prompting)); !strings.Contains(r.Body, "Sign in with my existing account") {
+			t.Fatalf("no account choice: %d %s", r.StatusCode, r.Body)
+		}
+		admin := adminClient(t, w.inst)
+		e := newestLaunch(t, w.inst)
+		page := w.inst.Get(t, admin, "/admin/launches/"+strconv.FormatInt(e.ID, 10)).Body
+		must(t, page, `id="launch-did"`, "Sent to the account choice (<code>/launch/account</code>)", "nothing was created yet")
+		if r := b.post("/launch/account/signin", url.Values{"username": {"chooser"}, "password": {"chooser-password-1"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("account choice: %d %s", r.StatusCode, r.Body)
+		}
+		if again := newestLaunch(t, w.inst); again.ID != e.ID {
+			t.Fatalf("the resumed launch wrote row %d, want its own row %d", again.ID, e.ID)
+		}
+		page = w.inst.Get(t, admin, "/admin/launches/"+strconv.FormatInt(e.ID, 10)).Body
+		must(t, page, "existing account chosen by the person: <a href=\"/admin/users/"+strconv.FormatInt(mine.ID, 10)+"\">chooser</a>",
+			"new enrolment, role student", `id="launch-claims"`, "choosing-student@school.example")
+		if strings.Contains(page, "Sent to the account choice") {
+			t.Error("the resumed launch still shows the account choice")
 		}
 	})
 	t.Run("admins only", func(t *testing.T) {

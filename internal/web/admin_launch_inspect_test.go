@@ -120,10 +120,29 @@ func TestLaunchInspector(t *testing.T) {
 		}
 		entries, _ := w.inst.Store.LaunchLog(context.Background(), launch.LogFilter{Limit: 1})
 		page := w.inst.Get(t, adminClient(t, w.inst), "/admin/launches/"+strconv.FormatInt(entries[0].ID, 10))
-		must(t, page.Body, "Moodle", "(LTI 1.1, consumer key <code>"+w.c.Key+"</code>)", "LTI 1.1 fields", "lis_person_name_full",
+		must(t, page.Body, `<th scope="row">Platform</th><td>Moodle
+    (LTI 1.1, consumer key <code>`+w.c.Key+"</code>)", "LTI 1.1 fields", "lis_person_name_full",
 			"No grade service in this launch (no lis_outcome_service_url)", `id="launch-did"`, "new enrolment, role student")
 		if strings.Contains(page.Body, "oauth_signature<") || strings.Contains(page.Body, "oauth_nonce<") {
 			t.Errorf("the inspector shows the OAuth signature or nonce:\n%s", page.Body)
+		}
+		// Refused for its signature (the wrong secret): still named by its platform and consumer key, and
+		// nothing done.
+		launchURL := publish.LegacyLaunchURL(w.inst.URL, w.courseR.UUID)
+		w.c.Secret = "not-the-secret"
+		form, err := w.c.Sign(launchURL, w.c.LaunchParams("link-1", "student-2", "Learner"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := w.browser(t).post(launchURL, form, nil); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a launch signed with the wrong secret: %d", r.StatusCode)
+		}
+		entries, _ = w.inst.Store.LaunchLog(context.Background(), launch.LogFilter{Limit: 1})
+		page = w.inst.Get(t, adminClient(t, w.inst), "/admin/launches/"+strconv.FormatInt(entries[0].ID, 10))
+		must(t, page.Body, ": refused", `<th scope="row">Platform</th><td>Moodle
+    (LTI 1.1, consumer key <code>`+w.c.Key+"</code>)", `id="launch-refusal"`)
+		if strings.Contains(page.Body, `id="launch-did"`) {
+			t.Error("an LTI 1.1 launch refused for its signature says what ltipub did with it")
 		}
 	})
 	t.Run("account choice", func(t *testing.T) {

@@ -97,6 +97,13 @@ func TestLaunchInspector(t *testing.T) {
 		must(t, inspect(t, res), "No grade service in this launch: grades for this link will stay in ltipub",
 			"No roster service in this launch", "did not share the person&#39;s name and email")
 	})
+	t.Run("content selection", func(t *testing.T) {
+		res, err := p.Launch(context.Background(), newLaunchClient(), dlSpec("selecting-teacher", &ltitest.DeepLinking{}))
+		if err != nil || res.Response.StatusCode != http.StatusOK {
+			t.Fatalf("deep linking launch: %v %v", err, res)
+		}
+		must(t, inspect(t, res), `id="launch-did"`, "Sent to the content selection (<code>/launch/select</code>), not signed in")
+	})
 	t.Run("refused: bad signature", func(t *testing.T) {
 		spec := learnerSpec(t)
 		spec.Tamper = ltitest.TamperBadSignature

@@ -239,11 +239,15 @@ func (s *Service) Resume(ctx context.Context, p *Pending, choice publish.Choice,
 		out.Mixed = p.Mixed
 	}
 	entry.Warning = out.warning()
-	if p.Detail != nil && err == nil {
+	if p.Detail != nil {
+		// Written again in full: what came in, and what this resumption did (nothing, when it was refused).
 		d := *p.Detail
-		d.Did = did(out, choice)
+		d.Did = nil
+		if err == nil {
+			d.Did = did(out, choice)
+		}
 		entry.Detail = &d
-		if out.Pending != nil {
+		if out != nil && out.Pending != nil {
 			out.Pending.Detail = &d
 		}
 	}

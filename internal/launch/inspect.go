@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/tool"
 	"github.com/ltipub/ltipub/lti"
 )
@@ -27,6 +28,69 @@ type Detail struct {
 	Claims map[string]any `json:"claims,omitempty"`
 	// Expected is what the registration says: issuer, client_id, keyset URL, deployments.
 	Expected map[string]string `json:"expected,omitempty"`
+	// Did is what ltipub did with the launch once it was valid (nil for a launch refused before landing).
+	Did *Did `json:"did,omitempty"`
+}
+
+// Did is what ltipub did with a valid launch: the account, the enrolment, the resource link and the page the
+// person landed on, or that the person was sent to the account choice or content selection.
+type Did struct {
+	// Outcome is Landed, ChooseAccount or SelectContent.
+	Outcome string `json:"outcome"`
+	// UserID and Username are the account the launch signed in (0 when none: an account choice, a content
+	// selection by a person not linked yet).
+	UserID   int64  `json:"user_id,omitempty"`
+	Username string `json:"username,omitempty"`
+	// Account says how the account was found: AccountLinked, AccountChosen or AccountCreated.
+	Account string `json:"account,omitempty"`
+	// Enrolment is "new" or "existing"; Role the course role it has.
+	Enrolment string `json:"enrolment,omitempty"`
+	Role      string `json:"role,omitempty"`
+	// Resource is the published resource (name and UUID) the link opens.
+	Resource     string `json:"resource,omitempty"`
+	ResourceUUID string `json:"resource_uuid,omitempty"`
+	// ResourceLink is ltipub's resource link row, with the platform's resource link id and context.
+	ResourceLinkID int64  `json:"resource_link_id,omitempty"`
+	LinkID         string `json:"link_id,omitempty"`
+	Context        string `json:"context,omitempty"`
+	// To is where the browser was sent.
+	To string `json:"to,omitempty"`
+}
+
+// How a landed launch found its account.
+const (
+	// AccountLinked: the platform user was linked to an account by an earlier launch.
+	AccountLinked = "existing linked account"
+	// AccountChosen: the person signed in to an existing account on the account choice page, now linked.
+	AccountChosen = "existing account chosen by the person"
+	// AccountCreated: ltipub made a new account (provisioning, or the person asked for one).
+	AccountCreated = "new account"
+)
+
+// did says what ltipub did for outcome o, landed with choice.
+func did(o *Outcome, choice publish.Choice) *Did {
+	if o == nil || o.Kind == "" {
+		return nil
+	}
+	d := &Did{Outcome: o.Kind, To: o.To, UserID: o.Session.UserID}
+	if o.Kind != Landed || o.Landing == nil {
+		return d
+	}
+	l := o.Landing
+	d.Username, d.Account = l.User.Username, AccountLinked
+	switch {
+	case l.NewAccount:
+		d.Account = AccountCreated
+	case choice.Existing != nil:
+		d.Account = AccountChosen
+	}
+	d.Enrolment, d.Role = "existing", string(l.Role)
+	if l.NewEnrolment {
+		d.Enrolment = "new"
+	}
+	d.Resource, d.ResourceUUID = l.Resource.Name, l.Resource.UUID
+	d.ResourceLinkID, d.LinkID, d.Context = l.ResourceLink.ID, l.ResourceLink.LinkID, l.ResourceLink.ContextTitle
+	return d
 }
 
 // idTokenDetail decodes rawIDToken without verifying it (the validator does that; a refused token must be
@@ -241,4 +305,16 @@ func (s *Service) detailRetention() time.Duration {
 		return s.retention
 	}
 	return DefaultDetailRetention
+}
+
+// recordDid adds to the launch log row e what ltipub did with the launch (outcome out, err), in the row's own
+// statement, and hands the detail to a pending launch so that its resumption can record what it did in turn.
+func (s *Service) recordDid(e *LogEntry, out *Outcome, err error) {
+	if e.Detail == nil || err != nil || out == nil {
+		return
+	}
+	e.Detail.Did = did(out, publish.Choice{})
+	if out.Pending != nil {
+		out.Pending.Detail = e.Detail
+	}
 }

@@ -65,6 +65,9 @@ type Pending struct {
 	Path   string                `json:",omitempty"`
 	Legacy *publish.LegacyLaunch `json:",omitempty"`
 	Mixed  string                `json:",omitempty"`
+	// Detail is what the launch log row keeps of the launch: the resumed launch writes it again with what it
+	// did (the row is updated in one statement, which cannot merge into the stored detail).
+	Detail *Detail `json:",omitempty"`
 }
 
 // land lands a validated launch with the person's choice (none on the first try).
@@ -236,6 +239,18 @@ func (s *Service) Resume(ctx context.Context, p *Pending, choice publish.Choice,
 		out.Mixed = p.Mixed
 	}
 	entry.Warning = out.warning()
+	if p.Detail != nil {
+		// Written again in full: what came in, and what this resumption did (nothing, when it was refused).
+		d := *p.Detail
+		d.Did = nil
+		if err == nil {
+			d.Did = did(out, choice)
+		}
+		entry.Detail = &d
+		if out != nil && out.Pending != nil {
+			out.Pending.Detail = &d
+		}
+	}
 	s.record(ctx, entry, err)
 	return out, err
 }

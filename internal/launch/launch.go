@@ -517,6 +517,7 @@ func (s *Service) Launch(ctx context.Context, req Request) (*Outcome, error) {
 		out, err = s.land(ctx, l, publish.Choice{}, req.Prev)
 	}
 	entry.Warning = out.warning()
+	s.recordDid(entry, out, err)
 	s.record(ctx, entry, err)
 	if out != nil && out.Launch != nil {
 		// The row exists now (an accepted login left it to the launch): a resumed launch updates this one.

@@ -75,6 +75,7 @@ func (s *Service) Legacy(ctx context.Context, req LegacyRequest) (*Outcome, erro
 		}
 	}
 	entry.Warning = out.warning()
+	s.recordDid(entry, out, err)
 	s.record(ctx, entry, err)
 	if out != nil && out.Launch != nil {
 		out.Launch.LogID = entry.ID

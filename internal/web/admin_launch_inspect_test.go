@@ -4,14 +4,17 @@ import (
 	"context"
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/app/apptest"
 	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/lti/ltitest"
 )
 
@@ -65,6 +68,24 @@ func TestLaunchInspector(t *testing.T) {
 		if strings.Contains(body, "No grade service") || strings.Contains(body, `<td class="status">failed</td>`) {
 			t.Errorf("an accepted launch with services shows a warning or a failure:\n%s", body)
 		}
+		// What ltipub did: the account it made, the enrolment, the resource link and the page.
+		lu, err := inst.Store.LTIUser(context.Background(), p.Issuer(), "student-1")
+		if err != nil {
+			t.Fatalf("the launch linked no account: %v", err)
+		}
+		u, err := inst.Store.UserByID(context.Background(), lu.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		must(t, body, `id="launch-did"`, "new account: <a href=\"/admin/users/"+strconv.FormatInt(u.ID, 10)+"\">"+u.Username+"</a>",
+			"new enrolment, role student", "Astronomy", "platform link <code>"+"rl-1"+"</code> in Biology 101",
+			"Landed on</th><td><a href=\"/courses/")
+		// Again: the account is the linked one now, the enrolment an existing one.
+		if res, err := p.Launch(context.Background(), newLaunchClient(), learnerSpec(t)); err != nil || res.Response.StatusCode != http.StatusOK {
+			t.Fatalf("second launch: %v %v", err, res)
+		}
+		must(t, inspect(t, nil), "existing linked account: <a href=\"/admin/users/"+strconv.FormatInt(u.ID, 10)+"\">",
+			"existing enrolment, role student")
 	})
 	t.Run("without services", func(t *testing.T) {
 		spec := learnerSpec(t)
@@ -76,6 +97,13 @@ func TestLaunchInspector(t *testing.T) {
 		must(t, inspect(t, res), "No grade service in this launch: grades for this link will stay in ltipub",
 			"No roster service in this launch", "did not share the person&#39;s name and email")
 	})
+	t.Run("content selection", func(t *testing.T) {
+		res, err := p.Launch(context.Background(), newLaunchClient(), dlSpec("selecting-teacher", &ltitest.DeepLinking{}))
+		if err != nil || res.Response.StatusCode != http.StatusOK {
+			t.Fatalf("deep linking launch: %v %v", err, res)
+		}
+		must(t, inspect(t, res), `id="launch-did"`, "Sent to the content selection (<code>/launch/select</code>), not signed in")
+	})
 	t.Run("refused: bad signature", func(t *testing.T) {
 		spec := learnerSpec(t)
 		spec.Tamper = ltitest.TamperBadSignature
@@ -84,6 +112,9 @@ func TestLaunchInspector(t *testing.T) {
 			t.Fatal(err)
 		}
 		body := inspect(t, res)
+		if strings.Contains(body, `id="launch-did"`) {
+			t.Error("a launch refused for its signature says what ltipub did with it")
+		}
 		must(t, body, ": refused", `id="launch-refusal"`, "bad_signature", `<th scope="row">kid</th>`, `<th scope="row">signature</th>
     <td class="status">failed</td>`, `<td class="status">not reached</td>`, `id="launch-expected"`, p.Issuer())
 	})
@@ -96,10 +127,58 @@ func TestLaunchInspector(t *testing.T) {
 		}
 		entries, _ := w.inst.Store.LaunchLog(context.Background(), launch.LogFilter{Limit: 1})
 		page := w.inst.Get(t, adminClient(t, w.inst), "/admin/launches/"+strconv.FormatInt(entries[0].ID, 10))
-		must(t, page.Body, "Moodle", "(LTI 1.1, consumer key <code>"+w.c.Key+"</code>)", "LTI 1.1 fields", "lis_person_name_full",
-			"No grade service in this launch (no lis_outcome_service_url)")
+		must(t, page.Body, `<th scope="row">Platform</th><td>Moodle
+    (LTI 1.1, consumer key <code>`+w.c.Key+"</code>)", "LTI 1.1 fields", "lis_person_name_full",
+			"No grade service in this launch (no lis_outcome_service_url)", `id="launch-did"`, "new enrolment, role student")
 		if strings.Contains(page.Body, "oauth_signature<") || strings.Contains(page.Body, "oauth_nonce<") {
 			t.Errorf("the inspector shows the OAuth signature or nonce:\n%s", page.Body)
+		}
+		// Refused for its signature (the wrong secret): still named by its platform and consumer key, and
+		// nothing done.
+		launchURL := publish.LegacyLaunchURL(w.inst.URL, w.courseR.UUID)
+		w.c.Secret = "not-the-secret"
+		form, err := w.c.Sign(launchURL, w.c.LaunchParams("link-1", "student-2", "Learner"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := w.browser(t).post(launchURL, form, nil); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a launch signed with the wrong secret: %d", r.StatusCode)
+		}
+		entries, _ = w.inst.Store.LaunchLog(context.Background(), launch.LogFilter{Limit: 1})
+		page = w.inst.Get(t, adminClient(t, w.inst), "/admin/launches/"+strconv.FormatInt(entries[0].ID, 10))
+		must(t, page.Body, ": refused", `<th scope="row">Platform</th><td>Moodle
+    (LTI 1.1, consumer key <code>`+w.c.Key+"</code>)", `id="launch-refusal"`)
+		if strings.Contains(page.Body, `id="launch-did"`) {
+			t.Error("an LTI 1.1 launch refused for its signature says what ltipub did with it")
+		}
+	})
+	t.Run("account choice", func(t *testing.T) {
+		// A resource that asks the person first: the launch row says the person was sent to the account
+		// choice; once they chose, the same row says which account, and still shows what came in.
+		w := newWorld(t)
+		in := publish.NewInput(w.course.ID)
+		in.StudentMode = publish.ModePrompt
+		prompting := w.publish(t, in)
+		mine := w.inst.EnsureUser(t, account.NewUser{Username: "chooser", Password: "chooser-password-1"})
+		b := w.browser(t)
+		if r := b.launch(spec("choosing-student", false, prompting)); !strings.Contains(r.Body, "Sign in with my existing account") {
+			t.Fatalf("no account choice: %d %s", r.StatusCode, r.Body)
+		}
+		admin := adminClient(t, w.inst)
+		e := newestLaunch(t, w.inst)
+		page := w.inst.Get(t, admin, "/admin/launches/"+strconv.FormatInt(e.ID, 10)).Body
+		must(t, page, `id="launch-did"`, "Sent to the account choice (<code>/launch/account</code>)", "nothing was created yet")
+		if r := b.post("/launch/account/signin", url.Values{"username": {"chooser"}, "password": {"chooser-password-1"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("account choice: %d %s", r.StatusCode, r.Body)
+		}
+		if again := newestLaunch(t, w.inst); again.ID != e.ID {
+			t.Fatalf("the resumed launch wrote row %d, want its own row %d", again.ID, e.ID)
+		}
+		page = w.inst.Get(t, admin, "/admin/launches/"+strconv.FormatInt(e.ID, 10)).Body
+		must(t, page, "existing account chosen by the person: <a href=\"/admin/users/"+strconv.FormatInt(mine.ID, 10)+"\">chooser</a>",
+			"new enrolment, role student", `id="launch-claims"`, "choosing-student@school.example")
+		if strings.Contains(page, "Sent to the account choice") {
+			t.Error("the resumed launch still shows the account choice")
 		}
 	})
 	t.Run("admins only", func(t *testing.T) {

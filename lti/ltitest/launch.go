@@ -268,7 +268,7 @@ func (p *Platform) LoginInitiation(spec LaunchSpec) (Initiation, error) {
 	hint := "lh-" + randomID(12)
 	msgHint := "mh-" + randomID(9)
 	v := url.Values{}
-	v.Set("iss", p.baseURL)
+	v.Set("iss", p.issuerLocked())
 	v.Set("login_hint", hint)
 	v.Set("target_link_uri", spec.TargetLinkURI)
 	v.Set("lti_message_hint", msgHint)
@@ -347,11 +347,11 @@ func boolClaim(b *bool, def, asString bool) any {
 // claims builds the id_token claims of a resolved spec.
 func (p *Platform) claims(spec LaunchSpec, nonce string, now time.Time) map[string]any {
 	p.mu.Lock()
-	base := p.baseURL
+	base, iss := p.baseURL, p.issuerLocked()
 	tool := *p.tools[spec.ClientID]
 	p.mu.Unlock()
 	c := map[string]any{
-		"iss":              base,
+		"iss":              iss,
 		"aud":              spec.ClientID,
 		"azp":              spec.ClientID,
 		"iat":              now.Unix(),

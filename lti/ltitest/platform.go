@@ -26,6 +26,13 @@ type Config struct {
 	// without a trailing slash, e.g. "http://127.0.0.1:8081". NewServer fills
 	// it in.
 	BaseURL string
+	// Issuer, when set, is the platform's issuer (iss of its logins and id_tokens, aud of deep linking
+	// responses, the issuer of its openid configuration) instead of BaseURL, which stays the prefix of its
+	// endpoints. Canvas does this: every Instructure-hosted Canvas uses the issuer
+	// https://canvas.instructure.com, whatever the instance's domain, and the registrations are told apart by
+	// client_id (Canvas developer docs, LTI Launch Overview, step 1: "Instructure-hosted Canvas instances all use
+	// the following, regardless of the specific account domain(s) that the tool was launched from").
+	Issuer string
 	// Now is the platform clock (default time.Now).
 	Now func() time.Time
 	// HTTPClient fetches tool JWKS documents (default: a client with a 10 s
@@ -223,8 +230,19 @@ func (p *Platform) BaseURL() string {
 	return p.baseURL
 }
 
-// Issuer returns the platform issuer (its base URL).
-func (p *Platform) Issuer() string { return p.BaseURL() }
+// Issuer returns the platform issuer: Config.Issuer, else its base URL.
+func (p *Platform) Issuer() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.issuerLocked()
+}
+
+func (p *Platform) issuerLocked() string {
+	if p.cfg.Issuer != "" {
+		return p.cfg.Issuer
+	}
+	return p.baseURL
+}
 
 // Endpoint URLs.
 func (p *Platform) AuthURL() string     { return p.BaseURL() + "/auth" }

@@ -20,7 +20,13 @@ type Profile struct {
 	StaleScore409 bool
 	// Dynamic is whether the platform registers tools by LTI Dynamic Registration.
 	Dynamic bool
+	// SharedIssuer, when set, is the issuer every instance of the platform uses (Config.Issuer): its
+	// registrations are told apart by client_id alone, and its endpoints are not under the issuer.
+	SharedIssuer string
 }
+
+// CanvasIssuer is the issuer of every Instructure-hosted Canvas (production).
+const CanvasIssuer = "https://canvas.instructure.com"
 
 // Role URIs platforms send besides the context role.
 const (
@@ -75,6 +81,17 @@ func Profiles() []Profile {
 			// Platform storage: documented (Canvas developer docs, "Launching without cookies").
 			Storage: true,
 			Dynamic: true, // Canvas developer docs, "LTI Registration" (dynamic registration)
+			// One issuer for every Instructure-hosted Canvas, whatever the instance's domain; the instance's
+			// developer key (client_id) tells registrations apart (Canvas developer docs, LTI Launch Overview,
+			// step 1: "Instructure-hosted Canvas instances all use the following, regardless of the specific
+			// account domain(s)"). Its endpoints are not under the issuer: the OIDC auth endpoint
+			// https://sso.canvaslms.com/api/lti/authorize_redirect and the keys at
+			// https://sso.canvaslms.com/api/lti/security/jwks, "environment-specific, but not domain-specific"
+			// (Canvas developer docs, Configuring LTI Advantage Tools). Not set in Configure: this server
+			// serves its configuration from 127.0.0.1, where a tool must refuse Canvas's issuer in dynamic
+			// registration (ltipub accepts it from https://*.instructure.com only, lti.issuerConsistent); the
+			// launch tests of the shared issuer (internal/web TestCanvasSharedIssuer) set it.
+			SharedIssuer: CanvasIssuer,
 		},
 		{
 			Name:      "blackboard",

@@ -18,7 +18,7 @@ import (
 func (p *Platform) OpenIDConfiguration() map[string]any {
 	base := p.BaseURL()
 	cfg := map[string]any{
-		"issuer":                                base,
+		"issuer":                                p.Issuer(),
 		"authorization_endpoint":                base + "/auth",
 		"token_endpoint":                        base + "/token",
 		"token_endpoint_auth_methods_supported": []string{"private_key_jwt"},

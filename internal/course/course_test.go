@@ -400,6 +400,14 @@ func TestCourseTotal(t *testing.T) {
 		if total, ok := course.CourseTotal(nil); ok || total != 0 {
 			t.Fatal("no grades must give no total")
 		}
+		// A counted grade waiting for a teacher makes the total pending; one the total does not count (no
+		// maximum) does not.
+		pending := &course.Grade{Grade: 2, MaxGrade: 10, Pending: true}
+		marked := &course.Grade{Grade: 5, MaxGrade: 10}
+		if course.CourseTotalPending([]*course.Grade{marked, nil}) || !course.CourseTotalPending([]*course.Grade{marked, nil, pending}) ||
+			course.CourseTotalPending([]*course.Grade{marked, {Pending: true}}) {
+			t.Fatal("CourseTotalPending")
+		}
 	})
 }
 

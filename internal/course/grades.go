@@ -19,6 +19,9 @@ type GradeRow struct {
 	// Total is the course total out of 100; HasTotal is false while there is no grade at all.
 	Total    float64
 	HasTotal bool
+	// Pending is true while a grade the total counts waits for a teacher (see Grade.Pending): Total holds what
+	// is marked so far, not the student's total yet.
+	Pending bool
 }
 
 // Report is the gradebook of a course: graded activities as columns, students as rows.
@@ -43,6 +46,17 @@ func CourseTotal(grades []*Grade) (float64, bool) {
 		return 0, false
 	}
 	return math.Round(sum/float64(n)*100) / 100, true
+}
+
+// CourseTotalPending reports whether a grade CourseTotal counts waits for a teacher (an essay not marked yet):
+// the total is then partial, shown and sent as pending until the marking comes.
+func CourseTotalPending(grades []*Grade) bool {
+	for _, g := range grades {
+		if g != nil && g.MaxGrade > 0 && g.Pending {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Service) students(ctx context.Context, courseID int64) ([]Enrolment, error) {
@@ -99,6 +113,7 @@ func (s *Service) report(ctx context.Context, c Course, students []Enrolment) (R
 			row.Grades = make([]*Grade, len(r.Activities))
 		}
 		row.Total, row.HasTotal = CourseTotal(row.Grades)
+		row.Pending = CourseTotalPending(row.Grades)
 		r.Rows = append(r.Rows, row)
 	}
 	return r, nil

@@ -473,15 +473,26 @@ func (s *Service) courseScores(ctx context.Context, r publish.Resource, pend []P
 				o.score.Timestamp = g.ModifiedAt
 			}
 		}
-		if total, ok := course.CourseTotal(ptrs); ok {
+		total, ok := course.CourseTotal(ptrs)
+		switch {
+		case !ok:
+			// Only grades of hidden activities: nothing the platform should show; mark them seen.
+			o.score = lti.Score{}
+		case course.CourseTotalPending(ptrs):
+			// A grade the total counts waits for a teacher (an essay not marked yet): the total is not the
+			// grade yet, so no score is sent, as for the activity itself (activityScores). Submitted once every
+			// visible graded activity has a grade, else still InProgress. The marking that clears Pending is a
+			// new revision of that grade, which brings the user back here and sends the final total.
+			o.score.ActivityProgress, o.score.GradingProgress = lti.ActivityInProgress, lti.GradingPending
+			if len(grades) >= n {
+				o.score.ActivityProgress = lti.ActivitySubmitted
+			}
+		default:
 			o.score.ScoreGiven, o.score.ScoreMaximum = &total, 100
 			o.score.ActivityProgress, o.score.GradingProgress = lti.ActivityInProgress, lti.GradingFullyGraded
 			if len(grades) >= n {
 				o.score.ActivityProgress = lti.ActivityCompleted
 			}
-		} else {
-			// Only grades of hidden activities: nothing the platform should show; mark them seen.
-			o.score = lti.Score{}
 		}
 		out = append(out, o)
 		i = j

@@ -233,17 +233,6 @@ const gradeColumns = `g.id, g.activity_id, g.user_id, g.grade, g.max_grade, g.fe
 // courseGradeColumns adds the pending flag (migration 00014); the grade sync queries in sync.go select it too.
 const courseGradeColumns = gradeColumns + `, g.pending`
 
-func scanGrade(sc scanner) (course.Grade, error) {
-	var g course.Grade
-	var by sql.NullInt64
-	var at int64
-	if err := sc.Scan(&g.ID, &g.ActivityID, &g.UserID, &g.Grade, &g.MaxGrade, &g.Feedback, &by, &at, &g.Revision); err != nil {
-		return course.Grade{}, mapErr(err)
-	}
-	g.GradedBy, g.ModifiedAt = by.Int64, fromMicros(at)
-	return g, nil
-}
-
 // scanCourseGrade reads courseGradeColumns.
 func scanCourseGrade(sc scanner) (course.Grade, error) {
 	var g course.Grade
@@ -290,23 +279,6 @@ func (s *Store) PutGrade(ctx context.Context, ch course.GradeChange) (course.Gra
 func (s *Store) GradeOf(ctx context.Context, activityID, userID int64) (course.Grade, error) {
 	return scanCourseGrade(s.c().row(ctx, `SELECT `+courseGradeColumns+` FROM grades g WHERE g.activity_id = $1 AND g.user_id = $2`,
 		activityID, userID))
-}
-
-func (s *Store) grades(ctx context.Context, query string, args ...any) ([]course.Grade, error) {
-	rows, err := s.c().query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []course.Grade
-	for rows.Next() {
-		g, err := scanGrade(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, mapErr(rows.Err())
 }
 
 func (s *Store) courseGrades(ctx context.Context, query string, args ...any) ([]course.Grade, error) {

@@ -156,13 +156,14 @@ func (s *Store) PendingCourseGrades(ctx context.Context, linkID, courseID int64,
 }
 
 // UserCourseGrades lists a user's grades in a course's visible graded activities, and counts those activities.
+// The grades carry their pending flag: a course total counting one waiting for a teacher is sent as Pending.
 func (s *Store) UserCourseGrades(ctx context.Context, courseID, userID int64) ([]course.Grade, int, error) {
 	var n int
 	if err := s.c().row(ctx, `SELECT COUNT(*) FROM activities WHERE course_id = $1 AND visible AND type IN ('quiz', 'assignment')`,
 		courseID).Scan(&n); err != nil {
 		return nil, 0, mapErr(err)
 	}
-	gs, err := s.grades(ctx, `SELECT `+gradeColumns+` FROM grades g JOIN activities a ON a.id = g.activity_id
+	gs, err := s.courseGrades(ctx, `SELECT `+courseGradeColumns+` FROM grades g JOIN activities a ON a.id = g.activity_id
 		WHERE a.course_id = $1 AND g.user_id = $2 AND a.visible AND a.type IN ('quiz', 'assignment') ORDER BY g.id`, courseID, userID)
 	return gs, n, err
 }

@@ -30,44 +30,8 @@ func TestCourseImportQuizAssignmentAndGrades(t *testing.T) {
 	}
 	ctx := browsertest.New(t, browsertest.Options{Timeout: 90 * time.Second})
 
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			browsertest.Screenshot(t, ctx, "course-"+name+"-failed")
-			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-			t.Fatalf("%s: %v\npage shows: %s", name, err, body)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return v
-	}
-	signIn := func(username string) {
-		t.Helper()
-		step("sign in as "+username,
-			chromedp.Navigate(inst.URL+"/login"),
-			chromedp.WaitVisible(chromedp.ID("username")),
-			chromedp.SendKeys(chromedp.ID("username"), username),
-			chromedp.SendKeys(chromedp.ID("password"), pw),
-			chromedp.Click(chromedp.ID("sign-in")),
-			chromedp.WaitVisible(chromedp.ID("courses-heading")),
-		)
-	}
-	signOut := func() {
-		t.Helper()
-		// Wait for the sign-in page itself to have loaded: pages such as Enrolments have a #username field too, so
-		// waiting for that field could return before the sign-out's navigation ends, and the next Navigate would
-		// then abort it (net::ERR_ABORTED).
-		step("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
-		if err := browsertest.WaitFor(ctx, browsertest.Loaded("/login"), 20*time.Second); err != nil {
-			browsertest.Screenshot(t, ctx, "course-sign-out-failed")
-			t.Fatalf("the sign-out never reached the sign-in page: %v", err)
-		}
-	}
+	d := pageDriver{t: t, ctx: ctx, base: inst.URL, name: "course", password: pw}
+	step, text, signIn, signOut := d.step, d.text, d.signIn, d.signOut
 	openCourse := func() {
 		t.Helper()
 		step("open the course", chromedp.Navigate(inst.URL+"/"), chromedp.Click(chromedp.CSS(`#course-list a`)),

@@ -44,40 +44,8 @@ func TestAssignmentFileUploadInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := browsertest.New(t, browsertest.Options{Timeout: 90 * time.Second})
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			browsertest.Screenshot(t, ctx, "submission-"+name+"-failed")
-			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-			t.Fatalf("%s: %v\npage shows: %s", name, err, body)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v", sel, err)
-		}
-		return v
-	}
-	signIn := func(username string) {
-		t.Helper()
-		step("sign in as "+username,
-			chromedp.Navigate(inst.URL+"/login"),
-			chromedp.WaitVisible(chromedp.ID("username")),
-			chromedp.SendKeys(chromedp.ID("username"), username),
-			chromedp.SendKeys(chromedp.ID("password"), pw),
-			chromedp.Click(chromedp.ID("sign-in")),
-			chromedp.WaitVisible(chromedp.ID("courses-heading")),
-		)
-	}
-	signOut := func() {
-		t.Helper()
-		step("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
-		if err := browsertest.WaitFor(ctx, browsertest.Loaded("/login"), 20*time.Second); err != nil {
-			t.Fatalf("the sign-out never reached the sign-in page: %v", err)
-		}
-	}
+	d := pageDriver{t: t, ctx: ctx, base: inst.URL, name: "submission", password: pw}
+	step, text, signIn, signOut := d.step, d.text, d.signIn, d.signOut
 	activity := fmt.Sprintf("%s/activities/%d", inst.URL, asg.ID)
 
 	signIn("teacher")

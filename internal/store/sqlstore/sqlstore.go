@@ -60,6 +60,11 @@ type queryCache struct {
 	stmts     sync.Map // SQLite query text → *sql.Stmt
 	stmtCount atomic.Int64
 	preparing sync.Map // SQLite query text → true while a goroutine prepares it (see conn.stmt)
+	// background counts those goroutines, so that Close waits for them: one still preparing would open a
+	// connection (and SQLite's -wal and -shm files) on a store its owner has closed and whose folder may be going.
+	bgMu       sync.Mutex
+	background sync.WaitGroup
+	closed     bool
 	// gen counts this process's writes to the tables launches cache (see Generation); writes sorts query texts.
 	gen    atomic.Int64
 	writes sync.Map // query text → queryKind
@@ -225,8 +230,27 @@ func (s *Store) DSN() string { return s.dsn }
 // SetClock replaces the store's clock; tests use it.
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
-// Close closes the cached statements and the pool.
+// inBackground runs fn in a goroutine that Close waits for, unless the store is closed already.
+func (q *queryCache) inBackground(fn func()) {
+	q.bgMu.Lock()
+	defer q.bgMu.Unlock()
+	if q.closed {
+		return
+	}
+	q.background.Add(1)
+	go func() {
+		defer q.background.Done()
+		fn()
+	}()
+}
+
+// Close waits for the statements being prepared in the background, then closes the cached statements and the
+// pool.
 func (s *Store) Close() error {
+	s.cache.bgMu.Lock()
+	s.cache.closed = true
+	s.cache.bgMu.Unlock()
+	s.cache.background.Wait()
 	s.cache.stmts.Range(func(_, v any) bool {
 		v.(*sql.Stmt).Close()
 		return true
@@ -326,10 +350,10 @@ func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 			// would ever be free. This use runs unprepared; the statement is prepared for the next one once a
 			// connection is free, by a goroutine that holds none while it waits.
 			if _, busy := c.s.cache.preparing.LoadOrStore(query, true); !busy {
-				go func() {
+				c.s.cache.inBackground(func() {
 					defer c.s.cache.preparing.Delete(query)
 					c.s.prepare(context.WithoutCancel(ctx), query)
-				}()
+				})
 			}
 			return nil
 		}

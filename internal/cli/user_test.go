@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ltipub/ltipub/internal/app"
 )
 
 func runIn(t *testing.T, stdin string, args ...string) (string, string, int) {
@@ -69,8 +72,28 @@ func TestUserCommands(t *testing.T) {
 		!strings.Contains(out, `"must_change_password":false`) {
 		t.Fatalf("set-password --no-change-required: %d %s", code, out)
 	}
+	// Unlock forgets the username's failed sign-ins from every address.
+	st, err := app.OpenStore(context.Background(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		if err := st.RecordLoginFailure(context.Background(), "carol", c, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
 	if out, errOut, code := run(t, "user", "unlock", "carol", "--db", db); code != 0 || !strings.Contains(out, "unlocked") {
 		t.Fatalf("unlock: %d %s %s", code, out, errOut)
+	}
+	st, err = app.OpenStore(context.Background(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc, err := st.LoginFailures(context.Background(), "carol", "192.0.2.1", time.Time{}, time.Time{})
+	st.Close()
+	if err != nil || fc.Account.N != 0 {
+		t.Fatalf("failures left after unlock: %+v %v", fc, err)
 	}
 
 	// Delete asks (refuses without a terminal or --yes), shows what goes with the account, and keeps the last admin.

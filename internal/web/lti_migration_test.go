@@ -83,9 +83,21 @@ func (w *migrationWorld) users(t *testing.T) int {
 	return n
 }
 
+// TestLTI11To13Migration: a 1.1 launch makes an account; a 1.3 launch with a valid lti1p1 claim lands in it with
+// its grades and attempts; a forged or stale claim is refused and logged, never linked; an unknown key lands apart
+// with a warning. On both engines.
 func TestLTI11To13Migration(t *testing.T) {
 	t.Parallel()
-	w := newMigrationWorld(t, apptest.Options{})
+	for _, e := range []sqlstore.Engine{sqlstore.SQLite, sqlstore.Postgres} {
+		t.Run(string(e), func(t *testing.T) {
+			t.Parallel()
+			lti11To13Migration(t, e)
+		})
+	}
+}
+
+func lti11To13Migration(t *testing.T, e sqlstore.Engine) {
+	w := newMigrationWorld(t, apptest.Options{Engine: e})
 	ctx := context.Background()
 
 	// A 1.1 launch makes the account, and the student does the quiz in it.

@@ -88,6 +88,9 @@ func userMergeCommand(t *testing.T, e sqlstore.Engine) {
 
 	// Without --yes and without a terminal: what each holds is shown, nothing changes.
 	out, errOut, code = cmd("", "user", "merge", "alice", "alice2")
+	if strings.Contains(out, "merged") {
+		t.Fatalf("an unconfirmed merge says it merged: %s", out)
+	}
 	for _, want := range []string{"Keep: alice (id", "Merge into it, then delete: alice2", "quiz attempts: 1", "add --yes", "renumbered"} {
 		if code == 0 || !strings.Contains(errOut, want) {
 			t.Fatalf("merge without --yes: %d, %q missing from %s", code, want, errOut)

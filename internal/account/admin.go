@@ -60,6 +60,7 @@ type AdminStore interface {
 	UserEnrolments(ctx context.Context, id int64) ([]EnrolmentSummary, error)
 	UserDependents(ctx context.Context, id int64) (Dependents, error)
 	DeleteUser(ctx context.Context, id int64) error
+	MergeStore
 }
 
 // Admin is user administration: what a site administrator (or the CLI) does to other people's accounts.

@@ -207,6 +207,7 @@ func newFixture(t *testing.T) *fixture {
 	must("a long enough password\n", "user", "create", "--username", "boss", "--admin")
 	var u userJSON
 	_ = json.Unmarshal([]byte(must("a long enough password\n", "user", "create", "--username", "alice", "--name", "Alice Example", "--json")), &u)
+	must("a long enough password\n", "user", "create", "--username", "bob", "--name", "Bob, Alice's second account")
 	// The fixture's course is the example with another short name, so that the README's import of the example
 	// itself still works on the copies.
 	example, _ := os.ReadFile(fx.course)
@@ -271,6 +272,10 @@ func (fx *fixture) value(t *testing.T, cmd, flag, ph string) string {
 		return itoa(fx.userID)
 	case ph == "USERNAME" && strings.HasPrefix(cmd, "user "):
 		return "alice"
+	case ph == "KEEP" && cmd == "user merge":
+		return "alice"
+	case ph == "DROP" && cmd == "user merge":
+		return "bob"
 	case ph == "ID" && cmd == "course export":
 		return itoa(fx.courseID)
 	case ph == "UUID" && cmd == "published show":

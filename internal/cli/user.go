@@ -17,9 +17,9 @@ import (
 )
 
 func userCmd(env Env) *cobra.Command {
-	return group("user", "manage accounts: create, list, show, set a password, suspend, unlock, delete",
+	return group("user", "manage accounts: create, list, show, set a password, suspend, unlock, delete, merge",
 		userCreateCmd(env), userListCmd(env), userShowCmd(env), userSetPasswordCmd(env), userSuspendCmd(env, true),
-		userSuspendCmd(env, false), userUnlockCmd(env), userDeleteCmd(env))
+		userSuspendCmd(env, false), userUnlockCmd(env), userDeleteCmd(env), userMergeCmd(env))
 }
 
 func userCreateCmd(env Env) *cobra.Command {

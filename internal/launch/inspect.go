@@ -63,6 +63,9 @@ const (
 	AccountLinked = "existing linked account"
 	// AccountChosen: the person signed in to an existing account on the account choice page, now linked.
 	AccountChosen = "existing account chosen by the person"
+	// AccountMigrated: a first LTI 1.3 launch joined the account of the person's LTI 1.1 identity, named by its
+	// verified lti1p1 migration claim.
+	AccountMigrated = "account of the LTI 1.1 identity (lti1p1 migration claim)"
 	// AccountCreated: ltipub made a new account (provisioning, or the person asked for one).
 	AccountCreated = "new account"
 )
@@ -81,6 +84,8 @@ func did(o *Outcome, choice publish.Choice) *Did {
 	switch {
 	case l.NewAccount:
 		d.Account = AccountCreated
+	case l.MigratedFrom != "":
+		d.Account = AccountMigrated + " (" + l.MigratedFrom + ")"
 	case choice.Existing != nil:
 		d.Account = AccountChosen
 	}

@@ -96,6 +96,13 @@ func (s *Service) land(ctx context.Context, l *Launch, choice publish.Choice, pr
 	if s.warnings != nil {
 		out.Warning = s.warnings(landing.Resource, landing.ResourceLink, l.Legacy != nil && l.Legacy.OutcomeServiceURL != "")
 	}
+	if landing.Warning != "" { // the launch's lti1p1 claim could not be used
+		out.Warning = strings.TrimSpace(out.Warning + "\n" + landing.Warning)
+	}
+	if landing.MigratedFrom != "" {
+		s.log.InfoContext(ctx, "LTI 1.3 identity joined its LTI 1.1 account", "user_id", landing.User.ID,
+			"issuer", l.Message.Issuer, "subject", l.Message.Subject, "lti11_identity", landing.MigratedFrom)
+	}
 	out.Session.UserID = landing.User.ID
 	out.Session.Scope = widen(prev, landing)
 	return out, nil

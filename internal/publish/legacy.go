@@ -61,6 +61,7 @@ type LegacyOutcome struct {
 
 // LegacyStore is what legacy publishing keeps besides Store.
 type LegacyStore interface {
+	MigrationStore
 	// SaveLegacyLink inserts or refreshes a 1.1 resource link (no registration; the platform identity as
 	// deployment ID) and its legacy details, and sets l's ID.
 	SaveLegacyLink(ctx context.Context, l *ResourceLink, ll LegacyLink) error

@@ -327,6 +327,11 @@ type Landing struct {
 	ResourceLink ResourceLink
 	NewAccount   bool
 	NewEnrolment bool
+	// MigratedFrom names the LTI 1.1 identity (platform identity, user_id) whose account this first LTI 1.3
+	// launch joined through the lti1p1 claim (migration.go); "" otherwise.
+	MigratedFrom string
+	// Warning is what the launch log should say about the launch's lti1p1 claim, when it could not be used.
+	Warning string
 }
 
 // Launch is what landing needs from a validated launch.
@@ -340,6 +345,12 @@ type Launch struct {
 // FindResource finds the published resource a resource link launch asks for: the custom id, else the resource
 // link mapped earlier (content selection).
 func (s *Service) FindResource(ctx context.Context, l Launch) (Resource, error) {
+	return s.findResource(ctx, l, &migrationCheck{})
+}
+
+// findResource is FindResource; a resource link known only to LTI 1.1 is found through its predecessor, when the
+// launch's lti1p1 claim checks out.
+func (s *Service) findResource(ctx context.Context, l Launch, mc *migrationCheck) (Resource, error) {
 	m := l.Message
 	id, ok := m.Custom("id")
 	if ok && id != "" {
@@ -368,6 +379,9 @@ func (s *Service) FindResource(ctx context.Context, l Launch) (Resource, error) 
 			return Resource{}, err
 		}
 	}
+	if r, ok, err := s.predecessorResource(ctx, l, mc); err != nil || ok {
+		return r, err
+	}
 	return Resource{}, refuse("resource_missing",
 		"The launch does not say which published resource to open: it has no custom parameter id, and this resource link was not made by content selection.",
 		"Add the link again by content selection (Deep Linking), or set the custom property id=<uuid> shown on the resource's Published as LTI tools page.")
@@ -379,7 +393,8 @@ func (s *Service) Land(ctx context.Context, l Launch, choice Choice) (Landing, e
 	m := l.Message
 	// The generation is taken before anything is read, so that a write racing these reads is not cached as new.
 	gen := s.generation()
-	r, err := s.FindResource(ctx, l)
+	var mc migrationCheck
+	r, err := s.findResource(ctx, l, &mc)
 	if err != nil {
 		return Landing{}, err
 	}
@@ -399,8 +414,16 @@ func (s *Service) Land(ctx context.Context, l Launch, choice Choice) (Landing, e
 	}
 	if pre.linked {
 		// A returning person: every write left (enrolment, resource link, the person's link to it) is an upsert
-		// or a single insert, so there is nothing for a transaction to hold together.
-		return s.provision(ctx, l, r, c, act, teacher, choice, pre)
+		// or a single insert, so there is nothing for a transaction to hold together. The lti1p1 claim links
+		// nothing more (it was checked only if the resource link was found through it).
+		landing, err := s.provision(ctx, l, r, c, act, teacher, choice, pre, mc.m)
+		landing.Warning = mc.warning
+		return landing, err
+	}
+	// A person seen for the first time: the lti1p1 claim, if any, says which LTI 1.1 account is theirs.
+	mig, err := s.migration(ctx, l, &mc)
+	if err != nil {
+		return Landing{}, err
 	}
 	var landing Landing
 	attempt := 0
@@ -412,9 +435,10 @@ func (s *Service) Land(ctx context.Context, l Launch, choice Choice) (Landing, e
 			}
 		}
 		var err error
-		landing, err = s.provision(ctx, l, r, c, act, teacher, choice, pre)
+		landing, err = s.provision(ctx, l, r, c, act, teacher, choice, pre, mig)
 		return err
 	})
+	landing.Warning = mc.warning
 	return landing, err
 }
 
@@ -432,16 +456,30 @@ func (s *Service) findLinked(ctx context.Context, l Launch, courseID int64) (lin
 }
 
 // provision finds or creates the account, enrols it and records the resource link.
-func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.Course, act course.Activity, teacher bool, choice Choice, pre linked) (Landing, error) {
+func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.Course, act course.Activity, teacher bool, choice Choice, pre linked, mig *migration) (Landing, error) {
 	m := l.Message
 	now := s.now()
 	u, ltiUserID := pre.user, pre.ltiUserID
 	var err error
 	newAccount := false
+	migratedFrom := ""
+	if !pre.linked && mig != nil {
+		// A verified lti1p1 claim: the account of the person's LTI 1.1 identity is theirs, whatever the mode.
+		id, ok, err := s.legacyAccount(ctx, mig)
+		if err != nil {
+			return Landing{}, err
+		}
+		if ok {
+			if u, err = s.Accounts.Store.UserByID(ctx, id.UserID); err != nil {
+				return Landing{}, fmt.Errorf("load the LTI 1.1 account: %w", err)
+			}
+			migratedFrom = id.Issuer + " user_id " + id.Subject
+		}
+	}
 	if !pre.linked {
 		// A new account cannot be enrolled yet: refuse a full resource before making anything. (An existing
 		// account may already be enrolled; enrol decides for it.)
-		if choice.Existing == nil {
+		if choice.Existing == nil && migratedFrom == "" {
 			if err := s.checkCapacity(ctx, r); err != nil {
 				return Landing{}, err
 			}
@@ -451,6 +489,7 @@ func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.
 			mode = r.TeacherMode
 		}
 		switch {
+		case migratedFrom != "":
 		case choice.Existing != nil && mode != ModeAuto:
 			u = *choice.Existing
 		case mode == ModeAuto || (choice.CreateNew && mode == ModePrompt):
@@ -469,10 +508,19 @@ func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.
 		}
 		ltiUserID = held.ID
 		if held.UserID != u.ID { // another launch of the same person linked first: that link wins
+			if newAccount && s.inTxn {
+				// Retried, so that the account made here is not left behind: the retry finds the link.
+				return Landing{}, fmt.Errorf("the platform user was linked by a parallel launch: %w", store.ErrAlreadyExists)
+			}
 			if u, err = s.Accounts.Store.UserByID(ctx, held.UserID); err != nil {
 				return Landing{}, err
 			}
 			newAccount = false
+		}
+		if mig != nil && migratedFrom == "" {
+			if err := s.claimLegacyIdentity(ctx, mig, u.ID, now); err != nil {
+				return Landing{}, err
+			}
 		}
 	}
 
@@ -498,8 +546,13 @@ func (s *Service) provision(ctx context.Context, l Launch, r Resource, c course.
 	if err != nil {
 		return Landing{}, err
 	}
+	if mig != nil {
+		if err := s.recordPredecessor(ctx, l, mig, link, now); err != nil {
+			return Landing{}, err
+		}
+	}
 	return Landing{Resource: r, User: u, Role: role, CourseID: c.ID, ActivityID: act.ID, ResourceLink: link,
-		NewAccount: newAccount, NewEnrolment: newEnrolment}, nil
+		NewAccount: newAccount, NewEnrolment: newEnrolment, MigratedFrom: migratedFrom}, nil
 }
 
 func (s *Service) checkResource(ctx context.Context, r Resource, teacher bool, gen int64) (course.Course, course.Activity, error) {

@@ -25,6 +25,7 @@ func (s *Server) userRoutes(app *http.ServeMux) {
 	admin("POST /admin/users/{id}/password", s.userSetPassword)
 	admin("GET /admin/users/{id}/delete", s.userDeleteConfirm)
 	admin("POST /admin/users/{id}/delete", s.userDelete)
+	s.mergeRoutes(app)
 }
 
 type userListPage struct {

@@ -19,6 +19,7 @@ const (
 	ClaimCustom             = claimPrefix + "custom"
 	ClaimLIS                = claimPrefix + "lis"
 	ClaimRoleScopeMentor    = claimPrefix + "role_scope_mentor"
+	ClaimLTI1p1             = claimPrefix + "lti1p1"
 
 	ClaimAGSEndpoint         = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 	ClaimNRPS                = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"

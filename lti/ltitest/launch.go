@@ -83,6 +83,8 @@ type LaunchSpec struct {
 	AGS           *AGS
 	NRPS          bool
 	DeepLinking   *DeepLinking
+	// LTI1p1 sends the lti1p1 migration claim of a user and link the tool knew over LTI 1.1 (migration.go).
+	LTI1p1 *LTI1p1
 	// AudienceArray sends aud as [client_id, another] with azp = client_id
 	// (a launch that must succeed).
 	AudienceArray bool
@@ -488,6 +490,9 @@ func (p *Platform) claims(spec LaunchSpec, nonce string, now time.Time) map[stri
 			m["data"] = dl.Data
 		}
 		c[ClaimDeepLinkingSettings] = m
+	}
+	if m := spec.LTI1p1; m != nil {
+		c[ClaimLTI1p1] = m.claim(spec.ClientID, c)
 	}
 	maps.Copy(c, spec.Extra)
 	return c

@@ -17,6 +17,7 @@ import (
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/secrets"
+	"github.com/ltipub/ltipub/internal/store/sqlstore"
 	"github.com/ltipub/ltipub/lti/lti11"
 	"github.com/ltipub/ltipub/lti/lti11/lti11test"
 )
@@ -39,10 +40,15 @@ func postNoFollow(t *testing.T, u string, form url.Values) apptest.Response {
 // secret), launches it with the tool proxy's credentials, and receives the grade by Basic Outcomes.
 func TestLTI2RegistrationLaunchAndOutcome(t *testing.T) {
 	t.Parallel()
-	for _, split := range []bool{false, true} {
-		t.Run(fmt.Sprintf("split=%v", split), func(t *testing.T) {
+	// A shared secret on SQLite, a split one on PostgreSQL.
+	for _, tt := range []struct {
+		split  bool
+		engine sqlstore.Engine
+	}{{false, sqlstore.SQLite}, {true, sqlstore.Postgres}} {
+		split := tt.split
+		t.Run(fmt.Sprintf("split=%v/%s", split, tt.engine), func(t *testing.T) {
 			t.Parallel()
-			w := newLegacyWorld(t, apptest.Options{})
+			w := newLegacyWorld(t, apptest.Options{Engine: tt.engine})
 			w.c.SetLTI2(lti11test.LTI2Accept, split)
 			regURL := publish.RegistrationURL(w.inst.URL, w.quizR)
 

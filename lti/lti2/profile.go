@@ -146,6 +146,11 @@ func FetchProfile(ctx context.Context, client *http.Client, profileURL string) (
 	if resp.StatusCode != http.StatusOK {
 		return nil, unreachable(fmt.Sprintf("it answered HTTP %d", resp.StatusCode), fmt.Errorf("status %d: %s", resp.StatusCode, excerpt(body)))
 	}
+	return ParseProfile(body, profileURL)
+}
+
+// ParseProfile reads a tool consumer profile fetched from profileURL.
+func ParseProfile(body []byte, profileURL string) (*ConsumerProfile, error) {
 	invalid := func(what string, err error) error {
 		return &lti.Error{Code: CodeProfileInvalid, Err: err,
 			Description: fmt.Sprintf("The platform's tool consumer profile at %s is not usable: %s", profileURL, what),

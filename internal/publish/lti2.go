@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/refusal"
 	"github.com/ltipub/ltipub/internal/store"
 )
@@ -113,4 +114,33 @@ func (s *Service) LegacySecretFor(ctx context.Context, r Resource, consumerKey s
 		}
 	}
 	return r.LegacySecret, nil, nil
+}
+
+// ToolProxiesOf lists the tool proxies registered for a resource (for the pages of those who manage it).
+func (s *Service) ToolProxiesOf(ctx context.Context, r Resource) ([]ToolProxy, error) {
+	if s.ToolProxies == nil {
+		return nil, nil
+	}
+	return s.ToolProxies.ToolProxies(ctx, r.ID)
+}
+
+// RemoveToolProxy withdraws a platform's LTI 2.0 registration of a resource that u manages: launches and grades
+// signed with the tool proxy's credentials stop at once.
+func (s *Service) RemoveToolProxy(ctx context.Context, u *account.User, resourceID, toolProxyID int64) error {
+	r, err := s.Resource(ctx, u, resourceID)
+	if err != nil {
+		return err
+	}
+	gone := &Refusal{Code: "lti2_tool_proxy_unknown", Kind: refusal.NotFound, Audience: refusal.Teacher,
+		Description: "This LTI 2.0 registration is not one of this resource's: it was removed already",
+		Fix:         "Reload the Published as LTI tools page"}
+	if s.ToolProxies == nil {
+		return gone
+	}
+	if err := s.ToolProxies.DeleteToolProxy(ctx, r.ID, toolProxyID); errors.Is(err, store.ErrNotFound) {
+		return gone
+	} else if err != nil {
+		return fmt.Errorf("remove tool proxy: %w", err)
+	}
+	return nil
 }

@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/logging"
@@ -15,7 +17,8 @@ import (
 // details, where a platform posts a ToolProxyRegistrationRequest. A registration that succeeds sends the browser
 // back to the platform; one that fails shows why, with the way back to the platform (status=failure).
 
-func (s *Server) lti2Routes(lti *http.ServeMux) {
+func (s *Server) lti2Routes(app, lti *http.ServeMux) {
+	app.Handle("POST /courses/{id}/published/{rid}/legacy/toolproxies/{tid}/delete", s.requireUser(http.HandlerFunc(s.lti2RemoveToolProxy)))
 	lti.HandleFunc("POST /lti/legacy/{uuid}/register/{token}", s.lti2Register)
 	lti.HandleFunc("GET /lti/legacy/{uuid}/register/{token}", s.postOnlyEndpoint("LTI 2.0 registration URL",
 		"This address is where a learning platform registers this resource over LTI 2.0 (a tool proxy registration); opening it in a browser does nothing.",
@@ -66,4 +69,22 @@ func (s *Server) lti2Register(w http.ResponseWriter, r *http.Request) {
 	// The launch service logged the refusal (and wrote its launch log row).
 	s.render(w, r, q.Status, "lti2_registration_failed", &lti2ProblemPage{Page: Page{Title: q.Title, Embedded: isEmbedded(r)}, Problem: &q,
 		RequestID: logging.RequestID(ctx), ReturnURL: out.ReturnURL})
+}
+
+// lti2RemoveToolProxy withdraws a platform's LTI 2.0 registration of a resource.
+func (s *Server) lti2RemoveToolProxy(w http.ResponseWriter, r *http.Request) {
+	c, res, ok := s.manageableResource(w, r)
+	if !ok {
+		return
+	}
+	tid, ok := s.pathID(w, r, "tid")
+	if !ok {
+		return
+	}
+	if err := s.cfg.Publish.RemoveToolProxy(r.Context(), currentUser(r), res.ID, tid); err != nil {
+		s.publishFail(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "LTI 2.0 tool proxy removed", slog.String("resource", res.UUID), slog.Int64("tool_proxy", tid))
+	http.Redirect(w, r, "/courses/"+strconv.FormatInt(c.ID, 10)+"/published#legacy-"+strconv.FormatInt(res.ID, 10), http.StatusSeeOther)
 }

@@ -127,6 +127,22 @@ func TestLTI2RegistrationLaunchAndOutcome(t *testing.T) {
 				t.Fatalf("the consumer refused requests: %v", w.c.Rejected())
 			}
 
+			// The teacher sees the registration, and removes it: the platform's launches stop.
+			page := w.inst.Get(t, tc, fmt.Sprintf("/courses/%d/published", w.course.ID))
+			if !strings.Contains(page.Body, fmt.Sprintf(`id="tool-proxy-%d"`, tp.ID)) || !strings.Contains(page.Body, guid) {
+				t.Fatalf("the published page does not list tool proxy %s", guid)
+			}
+			defer func() {
+				rm := w.inst.PostForm(t, tc, fmt.Sprintf("/courses/%d/published/%d/legacy/toolproxies/%d/delete", w.course.ID, w.quizR.ID, tp.ID), nil)
+				if rm.StatusCode != http.StatusSeeOther {
+					t.Fatalf("remove: %d %s", rm.StatusCode, rm.Body)
+				}
+				again, _ := w.c.SignLTI2(guid, launchURL, w.c.LaunchParams("rl-lti2", "s20", rolesLearner))
+				if r := w.browser(t).post(launchURL, again, nil); r.StatusCode != http.StatusUnauthorized {
+					t.Errorf("a launch through a removed tool proxy: %d", r.StatusCode)
+				}
+			}()
+
 			// The tool proxy's GUID signed with the resource's LTI 1.1 secret is refused: its secret is the agreed one.
 			w.c.Key, w.c.Secret = guid, w.quizR.LegacySecret
 			forged, _ := w.c.Sign(launchURL, w.c.LaunchParams("rl-lti2", "s21", rolesLearner))

@@ -95,6 +95,7 @@ func (s *Service) SaveToolProxy(ctx context.Context, p *ToolProxy) error {
 	if s.ToolProxies == nil {
 		return errors.New("LTI 2.0 registration is not wired (publish.Service.ToolProxies)")
 	}
+	defer s.Cache.Invalidate()
 	if err := s.ToolProxies.SaveToolProxy(ctx, p); err != nil {
 		return fmt.Errorf("save tool proxy: %w", err)
 	}
@@ -105,15 +106,34 @@ func (s *Service) SaveToolProxy(ctx context.Context, p *ToolProxy) error {
 // of that GUID when there is one, else r's LTI 1.1 secret. tp is the tool proxy, when it is one.
 func (s *Service) LegacySecretFor(ctx context.Context, r Resource, consumerKey string) (secret string, tp *ToolProxy, err error) {
 	if s.ToolProxies != nil && consumerKey != "" {
-		p, err := s.ToolProxies.ToolProxy(ctx, r.ID, consumerKey)
-		switch {
-		case err == nil:
-			return p.Secret, &p, nil
-		case !errors.Is(err, store.ErrNotFound):
-			return "", nil, fmt.Errorf("load tool proxy: %w", err)
+		p, err := s.toolProxy(ctx, r.ID, consumerKey)
+		if err != nil {
+			return "", nil, err
+		}
+		if p != nil {
+			return p.Secret, p, nil
 		}
 	}
 	return r.LegacySecret, nil, nil
+}
+
+// toolProxy reads a resource's tool proxy by GUID (nil when there is none) through the resource cache: a tool
+// proxy saved or removed here applies at once, one saved or removed on another instance within the cache's TTL.
+func (s *Service) toolProxy(ctx context.Context, resourceID int64, guid string) (*ToolProxy, error) {
+	key, now, gen := fmt.Sprintf("%d\x00%s", resourceID, guid), s.now(), s.generation()
+	if p, ok := s.Cache.getProxy(key, now, gen); ok {
+		return p, nil
+	}
+	p, err := s.ToolProxies.ToolProxy(ctx, resourceID, guid)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.Cache.putProxy(key, nil, now, gen)
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("load tool proxy: %w", err)
+	}
+	s.Cache.putProxy(key, &p, now, gen)
+	return &p, nil
 }
 
 // ToolProxiesOf lists the tool proxies registered for a resource (for the pages of those who manage it).
@@ -137,6 +157,7 @@ func (s *Service) RemoveToolProxy(ctx context.Context, u *account.User, resource
 	if s.ToolProxies == nil {
 		return gone
 	}
+	defer s.Cache.Invalidate()
 	if err := s.ToolProxies.DeleteToolProxy(ctx, r.ID, toolProxyID); errors.Is(err, store.ErrNotFound) {
 		return gone
 	} else if err != nil {

@@ -127,7 +127,7 @@ func (s *Service) registerToolProxy(ctx context.Context, req ToolProxyRequest, e
 	t := lti2.Tool{BaseURL: s.baseURL, GUID: hostOf(s.baseURL), VendorCode: "ltipub", VendorName: "ltipub", VendorSite: s.baseURL,
 		VendorDescription: "Courses and activities published as LTI tools", ProductCode: "ltipub", ProductName: res.Name, Version: "1.0",
 		ProductDescription: res.Name + ", published from ltipub.",
-		Handlers: []lti2.Handler{{Code: res.UUID, Name: res.Name, Path: strings.TrimPrefix(launchURL, s.baseURL),
+		Handlers: []lti2.Handler{{Code: res.UUID, Name: res.Name, Path: strings.TrimPrefix(launchURL, s.baseURL), Icon: "/favicon.ico",
 			Capabilities: lti2.LaunchCapabilities}}}
 	prop, err := lti2.Propose(profile, t)
 	if err != nil {

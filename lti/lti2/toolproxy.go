@@ -77,16 +77,26 @@ type ResourceHandler struct {
 	} `json:"resource_type"`
 	ResourceName Text             `json:"resource_name"`
 	Description  *Text            `json:"description,omitempty"`
+	IconInfo     []IconInfo       `json:"icon_info,omitempty"`
 	Message      []MessageHandler `json:"message"`
+}
+
+// IconInfo is a resource handler's icon, its path relative to the base URL.
+type IconInfo struct {
+	DefaultLocation struct {
+		Path string `json:"path"`
+	} `json:"default_location"`
+	Key string `json:"key,omitempty"`
 }
 
 // MessageHandler is a message the platform may send to a resource handler: its type, the path (relative to the
 // base URL) and the capabilities the platform is to fill in.
 type MessageHandler struct {
-	MessageType       string      `json:"message_type"`
-	Path              string      `json:"path"`
-	EnabledCapability []string    `json:"enabled_capability"`
-	Parameter         []Parameter `json:"parameter,omitempty"`
+	MessageType       string   `json:"message_type"`
+	Path              string   `json:"path"`
+	EnabledCapability []string `json:"enabled_capability"`
+	// Parameter is always sent, empty or not: Moodle's ToolProxy service iterates it.
+	Parameter []Parameter `json:"parameter"`
 }
 
 // Parameter is a custom parameter of a message: a fixed value, or a variable the platform substitutes.
@@ -136,6 +146,8 @@ type Handler struct {
 	Code, Name, Description string
 	// Path is relative to Tool.BaseURL ("/lti/legacy/<uuid>").
 	Path string
+	// Icon is the path of the handler's icon, relative to Tool.BaseURL (optional).
+	Icon string
 	// Capabilities are what the handler wants in its launches; those the platform offers are enabled.
 	Capabilities []string
 	// Parameters are custom parameters; those whose variable the platform does not offer are left out.
@@ -225,7 +237,12 @@ func Propose(p *ConsumerProfile, t Tool) (*Proposal, error) {
 		if h.Description != "" {
 			rh.Description = &Text{DefaultValue: h.Description, Key: h.Code + ".resource.description"}
 		}
-		m := MessageHandler{MessageType: MessageLaunch, Path: h.Path, EnabledCapability: []string{}}
+		if h.Icon != "" {
+			ic := IconInfo{Key: h.Code + ".icon.path"}
+			ic.DefaultLocation.Path = h.Icon
+			rh.IconInfo = []IconInfo{ic}
+		}
+		m := MessageHandler{MessageType: MessageLaunch, Path: h.Path, EnabledCapability: []string{}, Parameter: []Parameter{}}
 		for _, c := range h.Capabilities {
 			if p.Offers(c) {
 				m.EnabledCapability = append(m.EnabledCapability, c)

@@ -80,6 +80,9 @@ func New(t interface {
 	mux.HandleFunc("POST /memberships", c.memberships)
 	mux.HandleFunc("GET /lti2/profile", c.profile)
 	mux.HandleFunc("POST /lti2/toolproxy", c.toolProxyService)
+	mux.HandleFunc("GET /lti2/register", c.registrationPage)
+	mux.HandleFunc("GET /lti2/registration-return", c.registrationReturn)
+	mux.HandleFunc("GET /lti2/launch", c.launchPage)
 	c.srv = httptest.NewServer(mux)
 	t.Cleanup(c.srv.Close)
 	return c

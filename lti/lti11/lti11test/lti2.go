@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"io"
 	"mime"
 	"net/http"
@@ -379,4 +380,72 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Pages for a person in a browser, as an LMS administrator registers a tool and a learner follows a link: the
+// registration page (a Register button that posts a signed registration request to the tool), the return page
+// (what the tool said: status, tool_proxy_guid, lti_msg or lti_errormsg), and a launch page that posts a signed
+// launch through a tool proxy (with the Basic Outcomes service).
+
+var browserPage = template.Must(template.New("").Parse(`<!doctype html><html><head><title>{{.Title}}</title></head><body>
+<h1>{{.Title}}</h1>
+{{with .Status}}<p id="registration-status">{{.}}</p>{{end}}
+{{with .GUID}}<p id="registration-guid">{{.}}</p>{{end}}
+{{with .Message}}<p id="registration-message">{{.}}</p>{{end}}
+{{if .Action}}<form method="post" action="{{.Action}}" id="lti-form">
+{{range $k, $vs := .Form}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">{{end}}{{end}}
+<button type="submit" id="{{.Button}}">{{.Label}}</button></form>{{end}}
+{{if .Auto}}<script>document.getElementById("lti-form").submit()</script>{{end}}
+</body></html>`))
+
+type browserPageData struct {
+	Title, Status, GUID, Message string
+	Action, Button, Label        string
+	Form                         url.Values
+	Auto                         bool
+}
+
+// RegistrationPageURL is the consumer's page where an administrator registers the tool at regURL.
+func (c *Consumer) RegistrationPageURL(regURL string) string {
+	return c.srv.URL + "/lti2/register?url=" + url.QueryEscape(regURL)
+}
+
+// LaunchPageURL is a page that launches launchURL through tool proxy guid as userID, with the Basic Outcomes
+// service for sourcedID.
+func (c *Consumer) LaunchPageURL(guid, launchURL, resourceLinkID, userID, sourcedID string) string {
+	return c.srv.URL + "/lti2/launch?" + url.Values{"guid": {guid}, "url": {launchURL}, "rl": {resourceLinkID}, "user": {userID},
+		"sourcedid": {sourcedID}}.Encode()
+}
+
+func (c *Consumer) registrationPage(w http.ResponseWriter, r *http.Request) {
+	form, _, err := c.RegistrationForm(r.URL.Query().Get("url"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = browserPage.Execute(w, browserPageData{Title: "Register an LTI 2.0 tool", Action: r.URL.Query().Get("url"), Form: form,
+		Button: "register", Label: "Register"})
+}
+
+func (c *Consumer) registrationReturn(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	msg := q.Get("lti_msg")
+	if q.Get("status") != "success" {
+		msg = q.Get("lti_errormsg")
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = browserPage.Execute(w, browserPageData{Title: "Tool registration", Status: q.Get("status"), GUID: q.Get("tool_proxy_guid"), Message: msg})
+}
+
+func (c *Consumer) launchPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ps := c.WithService(c.LaunchParams(q.Get("rl"), q.Get("user"), "Learner"), q.Get("sourcedid"))
+	form, err := c.SignLTI2(q.Get("guid"), q.Get("url"), ps)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = browserPage.Execute(w, browserPageData{Title: "Launching", Action: q.Get("url"), Form: form, Button: "launch", Label: "Launch", Auto: true})
 }

@@ -71,7 +71,9 @@ func (s *Service) RegisterToolProxy(ctx context.Context, req ToolProxyRequest) (
 	}
 	if err != nil {
 		out.ReturnURL = ""
-		if ru := strings.TrimSpace(req.Form.Get("launch_presentation_return_url")); ru != "" {
+		// The way back is offered only once the registration URL's token held: a request to an unknown URL could
+		// name any return URL, and the page would become a link to it.
+		if ru := strings.TrimSpace(req.Form.Get("launch_presentation_return_url")); ru != "" && out.Resource.ID != 0 {
 			_, reason := Describe(err)
 			if u, uerr := lti2.ReturnURL(ru, false, "", "ltipub could not register: "+reason); uerr == nil {
 				out.ReturnURL = u

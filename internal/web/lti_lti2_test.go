@@ -183,7 +183,7 @@ func TestLTI2RegistrationFailures(t *testing.T) {
 		{"platform refuses the tool proxy", lti11test.LTI2RefuseToolProxy, nil, regURL, http.StatusBadGateway, "lti2_tool_proxy_refused",
 			"The platform refused the tool proxy: its ToolProxy service answered HTTP 400 (Tool proxy rejected)", true},
 		{"registration URL of a regenerated secret", lti11test.LTI2Accept, nil, regURL[:len(regURL)-4] + "AAAA", http.StatusNotFound,
-			"lti2_registration_url_unknown", "its secret was regenerated since it was copied", true},
+			"lti2_registration_url_unknown", "its secret was regenerated since it was copied", false},
 	}
 	for _, tt := range tests {
 		w.c.SetLTI2(tt.mode, false)
@@ -205,6 +205,9 @@ func TestLTI2RegistrationFailures(t *testing.T) {
 		if tt.returns && (!strings.Contains(resp.Body, `id="lti2-return"`) || !strings.Contains(resp.Body, "status=failure") ||
 			!strings.Contains(resp.Body, "lti_errormsg=")) {
 			t.Errorf("%s: no way back to the platform with status=failure:\n%s", tt.name, resp.Body)
+		}
+		if !tt.returns && strings.Contains(resp.Body, `id="lti2-return"`) {
+			t.Errorf("%s: a way back to a return URL nobody vouched for", tt.name)
 		}
 		if !strings.Contains(logs.String(), "code="+tt.code) {
 			t.Errorf("%s: no log line with code=%s", tt.name, tt.code)

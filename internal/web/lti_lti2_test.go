@@ -234,6 +234,12 @@ func TestLTI2RegistrationFailures(t *testing.T) {
 			t.Errorf("no refused registration with code %s in the launch log: %+v", tt.code, seen)
 		}
 	}
+	// A registration sent to the launch URL says which URL to use.
+	form, _, _ := w.c.RegistrationForm(publish.LegacyLaunchURL(w.inst.URL, w.quizR.UUID))
+	if r := postNoFollow(t, publish.LegacyLaunchURL(w.inst.URL, w.quizR.UUID), form); r.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(r.Body, "Registration URL (LTI 2.0)") {
+		t.Errorf("a registration at the launch URL: %d %s", r.StatusCode, r.Body)
+	}
 	// A GET of the registration URL explains it.
 	if r := w.inst.Get(t, w.inst.Client(t), strings.TrimPrefix(regURL, w.inst.URL)); r.StatusCode != http.StatusMethodNotAllowed ||
 		!strings.Contains(r.Body, "LTI 2.0 registration URL") {

@@ -9,6 +9,9 @@ import (
 	"syscall"
 )
 
+// PublicNetCause is publicNetCause for the protocol's other packages (lti/lti2).
+func PublicNetCause(err error) string { return publicNetCause(err) }
+
 // publicNetCause says in a few words why a request to a platform failed, without the details a network error
 // carries (resolver addresses, resolved internal addresses, local ports). Registration pages are open to anyone
 // who holds a registration URL, so they show this; the whole error goes to the log through Error.Err.

@@ -106,7 +106,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a.Site = site.NewService(st, nil)
 	gradeHook := &jobs.GradeHook{Store: st} // grade changes queue a sync (wireJobs)
 	a.Courses = &course.Service{Store: gradeHook, Users: st}
-	pub, err := publish.New(publish.Config{Store: st, Legacy: st, Courses: a.Courses, Accounts: a.Accounts, Tx: st,
+	pub, err := publish.New(publish.Config{Store: st, Legacy: st, ToolProxies: st, Courses: a.Courses, Accounts: a.Accounts, Tx: st,
 		Cache: publish.NewResourceCache(3 * time.Second)})
 	if err != nil {
 		return nil, err
@@ -133,6 +133,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		Warnings: jobs.LaunchWarning,
 		// Zero (configs not built by config.Load, such as tests') takes the launch package's default.
 		DetailRetention: cfg.LaunchDetailRetention,
+		HTTP:            a.HTTP, // LTI 2.0 registration: tool consumer profiles and tool proxies
 	})
 	if err != nil {
 		return nil, err

@@ -69,6 +69,8 @@ type legacyJSON struct {
 	CartridgeURL string `json:"cartridge_url"`
 	Secret       string `json:"secret"`
 	ConsumerKey  string `json:"consumer_key"`
+	// RegistrationURL is the LTI 2.0 registration URL (tool proxy registration; as private as the secret).
+	RegistrationURL string `json:"registration_url,omitempty"`
 }
 
 // resourceJSON is a published resource (publish, published list, published show).
@@ -94,7 +96,8 @@ func toResourceJSON(r publish.Resource, baseURL string) resourceJSON {
 		Enabled: r.Enabled, GradeSync: r.GradeSync, MemberSync: r.MemberSync, StudentMode: string(r.StudentMode),
 		TeacherMode: string(r.TeacherMode), LaunchURL: publish.LaunchURL(baseURL), Custom: r.CustomProperties(),
 		Legacy: legacyJSON{LaunchURL: publish.LegacyLaunchURL(baseURL, r.UUID), CartridgeURL: publish.CartridgeURL(baseURL, r.UUID),
-			Secret: r.LegacySecret, ConsumerKey: "any non-empty value the platform admin chooses"}}
+			Secret: r.LegacySecret, ConsumerKey: "any non-empty value the platform admin chooses",
+			RegistrationURL: publish.RegistrationURL(baseURL, r)}}
 }
 
 type activityJSON struct {

@@ -15,7 +15,7 @@ import (
 func publishedShowCmd(env Env) *cobra.Command {
 	var dsn, baseURL string
 	var asJSON bool
-	c := &cobra.Command{Use: "show UUID", Short: "show one published resource, with its LTI 1.1 (legacy) launch URL, cartridge URL and secret",
+	c := &cobra.Command{Use: "show UUID", Short: "show one published resource, with its LTI 1.1 (legacy) launch URL, cartridge URL and secret, and its LTI 2.0 registration URL",
 		Args: exactArgs(1, "the resource's UUID", "ltipub published show 5f0c… (ltipub published list shows them)")}
 	fs := c.Flags()
 	config.AddDBFlag(fs, &dsn)
@@ -45,6 +45,9 @@ func publishedShowCmd(env Env) *cobra.Command {
 		fmt.Fprintf(env.Stdout, "LTI 1.3   launch URL %s\n          custom     %s\n", out.LaunchURL, out.Custom)
 		fmt.Fprintf(env.Stdout, "LTI 1.1   launch URL %s\n          cartridge  %s\n          secret     %s\n          consumer key: %s\n",
 			out.Legacy.LaunchURL, out.Legacy.CartridgeURL, out.Legacy.Secret, out.Legacy.ConsumerKey)
+		if out.Legacy.RegistrationURL != "" {
+			fmt.Fprintf(env.Stdout, "LTI 2.0   registration URL %s\n", out.Legacy.RegistrationURL)
+		}
 		return nil
 	}
 	return c

@@ -33,13 +33,15 @@ func TestPublishedShowLegacy(t *testing.T) {
 			LaunchURL    string `json:"launch_url"`
 			CartridgeURL string `json:"cartridge_url"`
 			Secret       string `json:"secret"`
+			Registration string `json:"registration_url"`
 		} `json:"legacy"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%q: %v", out, err)
 	}
 	if got.UUID != pub["uuid"].(string) || got.Legacy.LaunchURL != "https://tool.example/lti/legacy/"+pub["uuid"].(string) ||
-		got.Legacy.CartridgeURL != "https://tool.example/lti/legacy/"+pub["uuid"].(string)+"/cartridge.xml" || len(got.Legacy.Secret) < 24 {
+		got.Legacy.CartridgeURL != "https://tool.example/lti/legacy/"+pub["uuid"].(string)+"/cartridge.xml" || len(got.Legacy.Secret) < 24 ||
+		!strings.HasPrefix(got.Legacy.Registration, "https://tool.example/lti/legacy/"+pub["uuid"].(string)+"/register/") {
 		t.Fatalf("show --json: %+v", got)
 	}
 	if _, errOut, code := run(t, "published", "show", "nope", "--db", db); code == 0 || !strings.Contains(errOut, "no published resource") {

@@ -28,8 +28,25 @@ type LegacyStore interface {
 // legacyPlatform keys the request limiter of every 1.1 platform (they have no registration ID).
 const legacyPlatform = -1
 
-func (s *Service) legacySigner(r publish.Resource, ll publish.LegacyLink) *lti11.Signer {
-	return &lti11.Signer{ConsumerKey: ll.ConsumerKey, Secret: r.LegacySecret, Now: s.cfg.Now}
+// toolProxies is the optional part of LegacyStore that knows LTI 2.0 tool proxies (publish.ToolProxyStore).
+type toolProxies interface {
+	ToolProxy(ctx context.Context, resourceID int64, guid string) (publish.ToolProxy, error)
+}
+
+// legacySigner signs as the link's consumer key with the resource's LTI 1.1 secret, or, when the consumer key is
+// the GUID of a tool proxy of the resource (a platform registered over LTI 2.0), with the tool proxy's secret.
+func (s *Service) legacySigner(ctx context.Context, r publish.Resource, ll publish.LegacyLink) (*lti11.Signer, error) {
+	secret := r.LegacySecret
+	if tps, ok := s.cfg.Legacy.(toolProxies); ok {
+		tp, err := tps.ToolProxy(ctx, r.ID, ll.ConsumerKey)
+		switch {
+		case err == nil:
+			secret = tp.Secret
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, fmt.Errorf("load tool proxy: %w", err)
+		}
+	}
+	return &lti11.Signer{ConsumerKey: ll.ConsumerKey, Secret: secret, Now: s.cfg.Now}, nil
 }
 
 // syncLegacyGrades sends the changed grades of a 1.1 link (of one user when userID is set) with Basic Outcomes:
@@ -45,7 +62,11 @@ func (s *Service) syncLegacyGrades(ctx context.Context, run *Run, r publish.Reso
 	if err != nil {
 		return err
 	}
-	client := &lti11.OutcomeClient{HTTP: s.platformClient(legacyPlatform), Signer: s.legacySigner(r, ll)}
+	signer, err := s.legacySigner(ctx, r, ll)
+	if err != nil {
+		return err
+	}
+	client := &lti11.OutcomeClient{HTTP: s.platformClient(legacyPlatform), Signer: signer}
 	var act course.Activity
 	if !r.IsCourse() {
 		if act, err = s.cfg.Courses.ActivityByID(ctx, r.ActivityID); err != nil {
@@ -174,9 +195,13 @@ func (s *Service) legacyRoster(ctx context.Context, l publish.ResourceLink) (pub
 // has no paging) and enrols and unenrols as NRPS member sync does, under the same claim and safety valve.
 func (s *Service) syncLegacyMembers(ctx context.Context, m *memberRun, cl *claim, r publish.Resource, c course.Course, l publish.ResourceLink,
 	ll publish.LegacyLink) error {
-	client := &lti11.MembershipsClient{HTTP: s.platformClient(legacyPlatform), Signer: s.legacySigner(r, ll), MaxBytes: s.cfg.MaxPageBytes}
+	signer, err := s.legacySigner(ctx, r, ll)
+	if err != nil {
+		return err
+	}
+	client := &lti11.MembershipsClient{HTTP: s.platformClient(legacyPlatform), Signer: signer, MaxBytes: s.cfg.MaxPageBytes}
 	var members []lti11.Member
-	err := s.retry(ctx, func() error {
+	err = s.retry(ctx, func() error {
 		var err error
 		members, err = client.ReadMemberships(ctx, ll.MembershipsURL, ll.MembershipsID)
 		return err

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -158,6 +159,9 @@ type Config struct {
 	// DetailRetention is how long the launch log keeps what came in with a launch, for the inspector
 	// (DefaultDetailRetention when zero).
 	DetailRetention time.Duration
+	// HTTP fetches LTI 2.0 tool consumer profiles and posts tool proxies (lti2.go): the guarded client for
+	// platform-supplied URLs. Nil refuses LTI 2.0 registrations.
+	HTTP *http.Client
 }
 
 // Service runs logins and launches.
@@ -173,6 +177,7 @@ type Service struct {
 	ttl       time.Duration
 	warnings  func(publish.Resource, publish.ResourceLink, bool) string
 	retention time.Duration
+	http      *http.Client
 }
 
 // New builds the launch service.
@@ -199,7 +204,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{regs: newRegCache(cfg.Registrations, clock), store: cfg.Store, validator: cfg.Validator, publish: cfg.Publish, keys: cfg.Keys,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: clock, ttl: cfg.StateTTL, warnings: cfg.Warnings,
-		retention: cfg.DetailRetention}, nil
+		retention: cfg.DetailRetention, http: cfg.HTTP}, nil
 }
 
 // LaunchLog lists the launch log.

@@ -99,11 +99,19 @@ func (s *Service) legacy(ctx context.Context, req LegacyRequest) (*Launch, error
 	if err != nil {
 		return nil, err
 	}
+	// The consumer key of a platform registered over LTI 2.0 is its tool proxy's GUID, signed with its secret.
+	secret, tp, err := s.publish.LegacySecretFor(ctx, res, ps.Get("oauth_consumer_key"))
+	if err != nil {
+		return nil, err
+	}
 	v := &lti11.Verifier{Nonces: legacyNonces{s.validator.Nonces}, Now: s.now}
-	if err := v.Verify(ctx, req.Method, req.SignedURL, ps, res.LegacySecret); err != nil {
-		return nil, signatureHint(req, res.LegacySecret, err)
+	if err := v.Verify(ctx, req.Method, req.SignedURL, ps, secret); err != nil {
+		return nil, toolProxyHint(tp, signatureHint(req, secret, err))
 	}
 	m, lg := publish.LegacyMessage(pl, res)
+	if tp != nil && lg.PlatformName == "" {
+		lg.PlatformName = tp.ConsumerName
+	}
 	return &Launch{Message: m, Registration: publish.LegacyRegistration(m.Issuer, lg.PlatformName), Legacy: &lg, Path: PathLegacy}, nil
 }
 

@@ -16,6 +16,15 @@ type ResourceCache struct {
 	ttl time.Duration
 	mu  sync.Mutex
 	m   map[string]cachedTarget
+	// proxies are LTI 2.0 tool proxies by resource and consumer key, nil for "none" (lti2.go): every 1.1 launch
+	// asks whether its consumer key is a tool proxy's GUID.
+	proxies map[string]cachedProxy
+}
+
+type cachedProxy struct {
+	p     *ToolProxy
+	until time.Time
+	gen   int64
 }
 
 type cachedTarget struct {
@@ -39,7 +48,7 @@ func (s *Service) generation() int64 {
 
 // NewResourceCache makes a cache whose entries live ttl.
 func NewResourceCache(ttl time.Duration) *ResourceCache {
-	return &ResourceCache{ttl: ttl, m: map[string]cachedTarget{}}
+	return &ResourceCache{ttl: ttl, m: map[string]cachedTarget{}, proxies: map[string]cachedProxy{}}
 }
 
 func (c *ResourceCache) get(uuid string, now time.Time, gen int64) (cachedTarget, bool) {
@@ -72,6 +81,29 @@ func (c *ResourceCache) Invalidate() {
 	}
 	c.mu.Lock()
 	clear(c.m)
+	clear(c.proxies)
+	c.mu.Unlock()
+}
+
+func (c *ResourceCache) getProxy(key string, now time.Time, gen int64) (*ToolProxy, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.proxies[key]
+	return e.p, ok && now.Before(e.until) && e.gen == gen
+}
+
+func (c *ResourceCache) putProxy(key string, p *ToolProxy, now time.Time, gen int64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	if len(c.proxies) > 10000 {
+		clear(c.proxies)
+	}
+	c.proxies[key] = cachedProxy{p: p, until: now.Add(c.ttl), gen: gen}
 	c.mu.Unlock()
 }
 

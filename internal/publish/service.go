@@ -27,7 +27,9 @@ type Service struct {
 	Accounts *account.Service
 	// Legacy keeps what LTI 1.1 launches need besides Store (legacy.go); nil refuses them.
 	Legacy LegacyStore
-	Now    func() time.Time
+	// ToolProxies keeps LTI 2.0 tool proxies (lti2.go); nil refuses LTI 2.0 registrations.
+	ToolProxies ToolProxyStore
+	Now         func() time.Time
 	// Tx, when set, makes a launch's provisioning (account, link, enrolment, resource link) one transaction: a
 	// refusal or failure halfway leaves nothing behind, and the database commits once instead of six times.
 	Tx TxRunner
@@ -46,9 +48,11 @@ type Config struct {
 	Courses  *course.Service
 	Accounts *account.Service
 	Legacy   LegacyStore
-	Tx       TxRunner
-	Cache    *ResourceCache
-	Now      func() time.Time
+	// ToolProxies is optional: without it LTI 2.0 registrations are refused.
+	ToolProxies ToolProxyStore
+	Tx          TxRunner
+	Cache       *ResourceCache
+	Now         func() time.Time
 }
 
 // New builds the publishing service that serve, the jobs and the CLI share; it refuses a missing dependency.
@@ -61,7 +65,7 @@ func New(cfg Config) (*Service, error) {
 	case cfg.Accounts == nil:
 		return nil, errors.New("publish: Config.Accounts is required")
 	}
-	return &Service{Store: cfg.Store, Courses: cfg.Courses, Accounts: cfg.Accounts, Legacy: cfg.Legacy, Tx: cfg.Tx,
+	return &Service{Store: cfg.Store, Courses: cfg.Courses, Accounts: cfg.Accounts, Legacy: cfg.Legacy, ToolProxies: cfg.ToolProxies, Tx: cfg.Tx,
 		Cache: cfg.Cache, Now: cfg.Now}, nil
 }
 

@@ -33,6 +33,7 @@ func (s *Server) legacyRoutes(app, ltiMux *http.ServeMux) {
 	ltiMux.HandleFunc("GET /lti/legacy/{uuid}/cartridge.xml", s.legacyCartridge)
 	s.accountRoutes(app, "/launch/legacy/account", sessionPendingLegacy)
 	app.Handle("POST /courses/{id}/published/{rid}/legacy/secret", s.requireUser(http.HandlerFunc(s.legacyRegenerateSecret)))
+	s.lti2Routes(app, ltiMux) // LTI 2.0 registration (lti_lti2.go)
 }
 
 // legacyLaunch decodes a basic-lti-launch-request; the launch service checks and lands it.
@@ -141,11 +142,16 @@ type legacyDetails struct {
 	LaunchURL    string
 	CartridgeURL string
 	Secret       string
+	// RegistrationURL is the LTI 2.0 registration URL (Moodle's "Proxy URL"; lti_lti2.go).
+	RegistrationURL string
+	// ToolProxies are the platforms registered over LTI 2.0 (filled by the list page).
+	ToolProxies []publish.ToolProxy
 }
 
 func (s *Server) legacyDetails(res publish.Resource) legacyDetails {
 	return legacyDetails{LaunchURL: publish.LegacyLaunchURL(s.cfg.BaseURL, res.UUID),
-		CartridgeURL: publish.CartridgeURL(s.cfg.BaseURL, res.UUID), Secret: res.LegacySecret}
+		CartridgeURL: publish.CartridgeURL(s.cfg.BaseURL, res.UUID), Secret: res.LegacySecret,
+		RegistrationURL: publish.RegistrationURL(s.cfg.BaseURL, res)}
 }
 
 func (s *Server) legacyRegenerateSecret(w http.ResponseWriter, r *http.Request) {

@@ -175,6 +175,10 @@ func (s *Server) publishedList(w http.ResponseWriter, r *http.Request) {
 		LaunchURL: publish.LaunchURL(s.cfg.BaseURL)}
 	for _, res := range list {
 		it := s.publishedItem(res, acts)
+		if it.Legacy.ToolProxies, err = s.cfg.Publish.ToolProxiesOf(r.Context(), res); err != nil {
+			s.publishFail(w, r, err)
+			return
+		}
 		if d := s.gradeDelivery(); d != nil {
 			if it.Warnings, err = d.ResourceWarnings(r.Context(), res); err != nil {
 				s.publishFail(w, r, err)

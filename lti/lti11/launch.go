@@ -68,6 +68,9 @@ func ParseLaunch(v url.Values) (*Launch, error) {
 			Description: "Invalid request: the platform sent a content selection request (" + l.MessageType + "), which this tool does not support over LTI 1.1",
 			Fix: "in the platform's external tool settings, turn off \"Supports Deep Linking (Content-Item Message)\" for this LTI 1.1 tool, " +
 				"and add the link with the launch URL of the resource's Legacy (LTI 1.1) details; for content selection, register the tool over LTI 1.3"}
+	case "ToolProxyRegistrationRequest":
+		return nil, &lti.Error{Code: CodeMessageType, Description: "The platform sent an LTI 2.0 tool registration (ToolProxyRegistrationRequest) to the launch URL",
+			Fix: "register with the Registration URL (LTI 2.0) of the resource's Legacy details, not its launch URL"}
 	default:
 		return nil, &lti.Error{Code: CodeMessageType, Description: fmt.Sprintf("Invalid lti_message_type parameter %q", l.MessageType),
 			Fix: "the launch URL only accepts basic-lti-launch-request"}

@@ -157,7 +157,8 @@ func TestParseLaunch(t *testing.T) {
 		{"no resource link", func(v url.Values) { v.Del("resource_link_id") }, lti11.ErrParamMissing, "A required parameter (resource_link_id) was missing"},
 		{"bad version", func(v url.Values) { v.Set("lti_version", "LTI-3") }, lti11.ErrVersion, "Invalid lti_version"},
 		{"content item", func(v url.Values) { v.Set("lti_message_type", "ContentItemSelectionRequest") }, lti11.ErrContentItem, "Invalid request"},
-		{"other message", func(v url.Values) { v.Set("lti_message_type", "ToolProxyRegistrationRequest") }, lti11.ErrMessageType, "Invalid lti_message_type"},
+		{"other message", func(v url.Values) { v.Set("lti_message_type", "ConfigureLaunchRequest") }, lti11.ErrMessageType, "Invalid lti_message_type"},
+		{"LTI 2.0 registration", func(v url.Values) { v.Set("lti_message_type", "ToolProxyRegistrationRequest") }, lti11.ErrMessageType, "LTI 2.0 tool registration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,10 +12,13 @@ import (
 // LegacyKeySecrets lists the LTI 1.1 secrets of the published resources that 1.1 launches with consumerKey
 // reached (a consumer key is free text; its secret is the resource's).
 func (s *Store) LegacyKeySecrets(ctx context.Context, consumerKey string) ([]string, error) {
-	rows, err := s.c().query(ctx, `SELECT DISTINCT r.legacy_secret FROM legacy_links ll
+	// A consumer key is a resource's own (its 1.1 secret signs), or an LTI 2.0 tool proxy's GUID (the secret agreed
+	// at registration signs).
+	rows, err := s.c().query(ctx, `SELECT DISTINCT r.legacy_secret, 0 FROM legacy_links ll
 		JOIN lti_resource_links l ON l.id = ll.resource_link_id
 		JOIN published_resources r ON r.id = l.published_resource_id
-		WHERE ll.consumer_key = $1 AND r.legacy_secret <> ''`, consumerKey)
+		WHERE ll.consumer_key = $1 AND r.legacy_secret <> ''
+		UNION ALL SELECT secret, 1 FROM lti2_tool_proxies WHERE guid = $1`, consumerKey)
 	if err != nil {
 		return nil, err
 	}
@@ -23,10 +26,15 @@ func (s *Store) LegacyKeySecrets(ctx context.Context, consumerKey string) ([]str
 	var out []string
 	for rows.Next() {
 		var sec string
-		if err := rows.Scan(&sec); err != nil {
+		var proxy int
+		if err := rows.Scan(&sec, &proxy); err != nil {
 			return nil, mapErr(err)
 		}
-		if sec, err = s.open(purposeLegacySecret, sec); err != nil {
+		purpose := purposeLegacySecret
+		if proxy == 1 {
+			purpose = purposeToolProxySecret
+		}
+		if sec, err = s.open(purpose, sec); err != nil {
 			return nil, err
 		}
 		out = append(out, sec)

@@ -15,7 +15,9 @@ const (
 	purposeToolKey      = "tool_keys.private_pem"
 	purposeLegacySecret = "published_resources.legacy_secret"
 	purposeServiceToken = "service_tokens.access_token"
-	purposeCheck        = "secrets_check.value"
+	// purposeToolProxySecret seals the shared secrets of LTI 2.0 tool proxies (lti2.go).
+	purposeToolProxySecret = "lti2_tool_proxies.secret"
+	purposeCheck           = "secrets_check.value"
 	// checkPlaintext is what the check row seals: opening it proves the key is the database's.
 	checkPlaintext = "ltipub secrets key check"
 )
@@ -27,6 +29,7 @@ var secretColumns = []secretColumn{
 	{"tool_keys", "kid", "private_pem", purposeToolKey},
 	{"published_resources", "id", "legacy_secret", purposeLegacySecret},
 	{"service_tokens", "cache_key", "access_token", purposeServiceToken},
+	{"lti2_tool_proxies", "id", "secret", purposeToolProxySecret},
 }
 
 // ErrNoSecretsKey means the database holds sealed secrets but the store was given no key to open them.

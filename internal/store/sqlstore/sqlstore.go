@@ -77,9 +77,9 @@ type queryKind struct {
 }
 
 // cachedTables are the tables whose rows launches keep in memory for a few seconds (registrations in
-// internal/launch, published resources with their course and activity in internal/publish).
+// internal/launch, published resources with their course and activity, and LTI 2.0 tool proxies in internal/publish).
 var cachedTables = map[string]bool{"registrations": true, "deployments": true, "published_resources": true,
-	"courses": true, "activities": true}
+	"courses": true, "activities": true, "lti2_tool_proxies": true}
 
 // kind tells what query does.
 func (c *queryCache) kind(query string) queryKind {

@@ -24,6 +24,7 @@ type Stores interface {
 	course.Store
 	publish.Store
 	publish.LegacyStore
+	publish.ToolProxyStore
 	launch.Store
 	tool.Store
 	keys.Store
@@ -46,5 +47,6 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("SyncMarks", func(t *testing.T) { testSyncMarks(t, open(t)) })
 	t.Run("Registrations", func(t *testing.T) { testRegistrations(t, open(t)) })
 	t.Run("PublishLinks", func(t *testing.T) { testPublishLinks(t, open(t)) })
+	t.Run("ToolProxies", func(t *testing.T) { testToolProxies(t, open(t)) })
 	t.Run("RequestMemo", func(t *testing.T) { testRequestMemo(t, open(t)) })
 }

@@ -1,6 +1,8 @@
 // Package lti11test is a small, strict LTI 1.1 tool consumer (platform) for tests: it signs launches with OAuth
 // 1.0a as Moodle does, and serves a Basic Outcomes endpoint and a memberships extension endpoint that check the
-// signature, the timestamp, the nonce and (for POX) the body hash before answering.
+// signature, the timestamp, the nonce and (for POX) the body hash before answering. Its LTI 2.0 side (lti2.go)
+// registers tools by tool proxy: a tool consumer profile, signed registration requests, a strict ToolProxy
+// service, and launches and Basic Outcomes with the agreed credentials.
 package lti11test
 
 import (
@@ -55,6 +57,7 @@ type Consumer struct {
 	rosterCalls int
 	nonces      map[string]bool
 	rejected    []string
+	lti2        lti2State // lti2.go
 }
 
 // OutcomeRequest is a Basic Outcomes request the endpoint accepted.
@@ -70,10 +73,16 @@ func New(t interface {
 }, key, secret string) *Consumer {
 	t.Helper()
 	c := &Consumer{Key: key, Secret: secret, InstanceGUID: "lms.example.com", InstanceName: "Example LMS",
-		scores: map[string]string{}, rosters: map[string][]lti11.Member{}, nonces: map[string]bool{}}
+		scores: map[string]string{}, rosters: map[string][]lti11.Member{}, nonces: map[string]bool{},
+		lti2: lti2State{pending: map[string]string{}, proxies: map[string]*ToolProxyRecord{}}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /outcomes", c.outcomes)
 	mux.HandleFunc("POST /memberships", c.memberships)
+	mux.HandleFunc("GET /lti2/profile", c.profile)
+	mux.HandleFunc("POST /lti2/toolproxy", c.toolProxyService)
+	mux.HandleFunc("GET /lti2/register", c.registrationPage)
+	mux.HandleFunc("GET /lti2/registration-return", c.registrationReturn)
+	mux.HandleFunc("GET /lti2/launch", c.launchPage)
 	c.srv = httptest.NewServer(mux)
 	t.Cleanup(c.srv.Close)
 	return c
@@ -208,7 +217,9 @@ func (c *Consumer) outcomes(w http.ResponseWriter, r *http.Request) {
 		c.reject(w, http.StatusUnauthorized, "Consumer key is missing.")
 		return
 	}
-	if ps.Get("oauth_consumer_key") != c.Key {
+	// The consumer's own key, or the GUID of a tool proxy registered over LTI 2.0 (lti2.go).
+	secret, ok := c.secretFor(ps.Get("oauth_consumer_key"))
+	if !ok {
 		c.reject(w, http.StatusUnauthorized, "Invalid consumer key.")
 		return
 	}
@@ -218,7 +229,7 @@ func (c *Consumer) outcomes(w http.ResponseWriter, r *http.Request) {
 	}
 	q, _ := url.ParseQuery(r.URL.RawQuery)
 	all := append(lti11.FromValues(q), ps...)
-	if err := c.verifier().Verify(r.Context(), r.Method, c.srv.URL+r.URL.Path, all, c.Secret); err != nil {
+	if err := c.verifier().Verify(r.Context(), r.Method, c.srv.URL+r.URL.Path, all, secret); err != nil {
 		c.reject(w, http.StatusUnauthorized, "Message signature not valid: "+err.Error())
 		return
 	}

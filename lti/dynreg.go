@@ -254,17 +254,20 @@ func checkURL(s string, allowHTTP bool) error {
 
 // ToolRegistration is what a tool tells the platform about itself.
 type ToolRegistration struct {
-	Name          string
-	LogoURL       string
-	LoginURL      string // initiate_login_uri
-	LaunchURL     string // the resource link target and redirect URI
-	DeepLinkURL   string // the deep linking target and redirect URI
-	JWKSURL       string
-	Description   string
-	Claims        []string
-	Scopes        []string
-	CustomParams  map[string]string
-	DeepLinkLabel string
+	Name        string
+	LogoURL     string
+	LoginURL    string // initiate_login_uri
+	LaunchURL   string // the resource link target and redirect URI
+	DeepLinkURL string // the deep linking target and redirect URI
+	JWKSURL     string
+	Description string
+	Claims      []string
+	Scopes      []string
+	// OptionalScopes are asked for only when the platform lists them in scopes_supported (a platform that lists
+	// none gets Scopes only): services not every platform has, such as ScopeNoticeHandlers.
+	OptionalScopes []string
+	CustomParams   map[string]string
+	DeepLinkLabel  string
 }
 
 // ClientRegistration is the body of the registration request (RFC 7591 plus the LTI tool configuration).
@@ -315,6 +318,11 @@ func (c *PlatformConfiguration) ClientRegistration(t ToolRegistration) (ClientRe
 			scopes = append(scopes, s)
 		}
 	}
+	for _, s := range t.OptionalScopes {
+		if slices.Contains(c.ScopesSupported, s) && !slices.Contains(scopes, s) {
+			scopes = append(scopes, s)
+		}
+	}
 	custom := t.CustomParams
 	if custom == nil {
 		custom = map[string]string{} // an object, never null: Moodle and others insist
@@ -332,6 +340,10 @@ func (c *PlatformConfiguration) ClientRegistration(t ToolRegistration) (ClientRe
 			label = t.Name
 		}
 		msgs = append(msgs, ToolMessage{Type: string(MessageDeepLinkingRequest), TargetLinkURI: t.DeepLinkURL, Label: label, Placements: placements})
+	}
+	if c.SupportsMessage(string(MessageSubmissionReview)) {
+		// Reviews go to the launch URL, as the line items' submissionReview leaves url empty.
+		msgs = append(msgs, ToolMessage{Type: string(MessageSubmissionReview), TargetLinkURI: t.LaunchURL})
 	}
 	redirects := []string{t.LaunchURL}
 	if t.DeepLinkURL != "" {

@@ -158,6 +158,14 @@ type Config struct {
 	// DetailRetention is how long the launch log keeps what came in with a launch, for the inspector
 	// (DefaultDetailRetention when zero).
 	DetailRetention time.Duration
+	// Notices is told of launches that carry the Platform Notification Service claim (internal/notice), which
+	// registers ltipub's notice handlers there; nil ignores the claim.
+	Notices Notices
+}
+
+// Notices is what a launch tells the notice service: a validated launch offered the PNS at its deployment.
+type Notices interface {
+	Seen(ctx context.Context, reg tool.Registration, deploymentID string, pns *lti.PNSService)
 }
 
 // Service runs logins and launches.
@@ -173,6 +181,7 @@ type Service struct {
 	ttl       time.Duration
 	warnings  func(publish.Resource, publish.ResourceLink, bool) string
 	retention time.Duration
+	notices   Notices
 }
 
 // New builds the launch service.
@@ -199,7 +208,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{regs: newRegCache(cfg.Registrations, clock), store: cfg.Store, validator: cfg.Validator, publish: cfg.Publish, keys: cfg.Keys,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: clock, ttl: cfg.StateTTL, warnings: cfg.Warnings,
-		retention: cfg.DetailRetention}, nil
+		retention: cfg.DetailRetention, notices: cfg.Notices}, nil
 }
 
 // LaunchLog lists the launch log.
@@ -512,6 +521,9 @@ func (s *Service) Launch(ctx context.Context, req Request) (*Outcome, error) {
 	}
 	l, err := s.launch(ctx, req.Response, req.Browser, entry)
 	var out *Outcome
+	if err == nil && l.Message.PNS != nil && s.notices != nil {
+		s.notices.Seen(ctx, l.Registration, l.Message.DeploymentID, l.Message.PNS)
+	}
 	if err == nil {
 		l.LogID, l.Path = entry.ID, entry.Path
 		out, err = s.land(ctx, l, publish.Choice{}, req.Prev)

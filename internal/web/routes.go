@@ -34,6 +34,7 @@ func (s *Server) routes() http.Handler {
 	s.publishRoutes(app)
 	s.deliveryRoutes(app)
 	s.inspectorRoutes(app)
+	s.reviewRoutes(app)
 	s.accountRoutes(app, "/launch/account", sessionPending)
 	app.Handle("GET /launch/select", http.HandlerFunc(s.selectionForm))
 	app.Handle("POST /launch/select", http.HandlerFunc(s.selectionSubmit))

@@ -83,6 +83,8 @@ type LaunchSpec struct {
 	AGS           *AGS
 	NRPS          bool
 	DeepLinking   *DeepLinking
+	// ForUser is the learner of an LtiSubmissionReviewRequest (see ReviewSpec).
+	ForUser *User
 	// AudienceArray sends aud as [client_id, another] with azp = client_id
 	// (a launch that must succeed).
 	AudienceArray bool
@@ -249,6 +251,11 @@ func (p *Platform) resolveLocked(spec LaunchSpec) (LaunchSpec, *ToolConfig, erro
 	}
 	if (spec.AGS != nil || spec.NRPS) && (spec.Context == nil || spec.Context.ID == "") {
 		return spec, nil, fmt.Errorf("ltitest: AGS and NRPS claims need a Context with an ID")
+	}
+	if spec.MessageType == MessageSubmissionReview {
+		if err := p.resolveReviewLocked(&spec, tool); err != nil {
+			return spec, nil, err
+		}
 	}
 	if spec.LoginMethod == "" {
 		spec.LoginMethod = http.MethodGet
@@ -454,6 +461,12 @@ func (p *Platform) claims(spec LaunchSpec, nonce string, now time.Time) map[stri
 	}
 	if spec.NRPS {
 		c[ClaimNRPS] = map[string]any{"context_memberships_url": p.membershipsURL(spec.Context.ID), "service_versions": []string{"2.0"}}
+	}
+	if u := spec.ForUser; u != nil && spec.MessageType == MessageSubmissionReview {
+		c[ClaimForUser] = forUserClaim(u)
+	}
+	if p.cfg.PNS && slices.Contains(tool.Scopes, ScopeNoticeHandlers) {
+		c[ClaimPNS] = p.pnsClaim(spec.DeploymentID)
 	}
 	if dl := spec.DeepLinking; dl != nil && spec.MessageType == MessageDeepLinkingRequest {
 		types := dl.AcceptTypes

@@ -158,9 +158,6 @@ type Config struct {
 	// DetailRetention is how long the launch log keeps what came in with a launch, for the inspector
 	// (DefaultDetailRetention when zero).
 	DetailRetention time.Duration
-	// Notices is told of launches that carry the Platform Notification Service claim (internal/notice), which
-	// registers ltipub's notice handlers there; nil ignores the claim.
-	Notices Notices
 }
 
 // Notices is what a launch tells the notice service: a validated launch offered the PNS at its deployment.
@@ -208,8 +205,16 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{regs: newRegCache(cfg.Registrations, clock), store: cfg.Store, validator: cfg.Validator, publish: cfg.Publish, keys: cfg.Keys,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: clock, ttl: cfg.StateTTL, warnings: cfg.Warnings,
-		retention: cfg.DetailRetention, notices: cfg.Notices}, nil
+		retention: cfg.DetailRetention}, nil
 }
+
+// SetNotices connects the notice service (internal/notice), which is told of launches that carry the Platform
+// Notification Service claim and registers ltipub's notice handlers there; without it the claim is ignored. It is
+// set after New because the notice service verifies notices with this service's validator.
+func (s *Service) SetNotices(n Notices) { s.notices = n }
+
+// Validator is the id_token validator launches use (its key sets verify every platform-signed JWT).
+func (s *Service) Validator() *lti.Validator { return s.validator }
 
 // LaunchLog lists the launch log.
 func (s *Service) LaunchLog(ctx context.Context, f LogFilter) ([]LogEntry, error) {

@@ -40,12 +40,9 @@ type reviewPage struct {
 }
 
 func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request) {
-	aid, ok := s.pathID(w, r, "aid")
-	if !ok {
-		return
-	}
-	uid, ok := s.pathID(w, r, "uid")
-	if !ok {
+	aid, uid, ok := reviewPath(r.URL.Path)
+	if !ok || aid <= 0 || uid < 0 {
+		s.notFound(w, r)
 		return
 	}
 	u := currentUser(r)

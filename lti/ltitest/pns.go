@@ -409,6 +409,8 @@ type CopyOptions struct {
 	// DropCustom copies links without their custom parameters: a copy that keeps the placements but not what was
 	// typed into them. Canvas keeps them, hence the default.
 	DropCustom bool
+	// NoNotice copies without notifying: a notice that never arrived (Canvas does not retry a failed delivery).
+	NoNotice bool
 }
 
 // CopyContext copies a course as the platform's course copy does: every stored link of context from is copied into
@@ -448,7 +450,7 @@ func (p *Platform) CopyContext(ctx context.Context, from string, to Context, opt
 	p.mu.Unlock()
 	var out []NoticeDelivery
 	for _, k := range order {
-		if p.NoticeHandler(k[1], NoticeContextCopy) == "" {
+		if opts.NoNotice || p.NoticeHandler(k[1], NoticeContextCopy) == "" {
 			continue // the tool did not subscribe: Canvas sends nothing
 		}
 		d, err := p.SendNotice(ctx, NoticeSpec{ClientID: k[0], DeploymentID: k[1], Type: NoticeContextCopy, Context: &to, Origins: []string{from}})

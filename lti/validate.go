@@ -204,7 +204,7 @@ func (v *Validator) verifySigned(ctx context.Context, raw, jwksURL, what string)
 	if err != nil {
 		return "", newErr(CodeTokenMalformed, err, "the %s signature is not base64url", what)
 	}
-	if err := verify(hdr.Alg, hash, key, raw[:dot2], sig); err != nil {
+	if err := verify(hdr.Alg, hash, key, raw[:dot2], sig, what); err != nil {
 		return "", err
 	}
 	return raw[dot1+1 : dot2], nil
@@ -413,9 +413,9 @@ func decodeClaims(seg string) (*Message, error) {
 	return m, nil
 }
 
-func verify(alg string, hash crypto.Hash, key *PublicKey, signingInput string, sig []byte) error {
+func verify(alg string, hash crypto.Hash, key *PublicKey, signingInput string, sig []byte, what string) error {
 	if key.Alg != "" && key.Alg != alg {
-		return newErr(CodeKeyMismatch, nil, "key %q is published for %s but the id_token uses %s", key.KID, key.Alg, alg)
+		return newErr(CodeKeyMismatch, nil, "key %q is published for %s but the %s uses %s", key.KID, key.Alg, what, alg)
 	}
 	h := hash.New()
 	h.Write([]byte(signingInput))
@@ -424,13 +424,13 @@ func verify(alg string, hash crypto.Hash, key *PublicKey, signingInput string, s
 	case 'R':
 		pub, ok := key.Key.(*rsa.PublicKey)
 		if !ok {
-			return newErr(CodeKeyMismatch, nil, "key %q is not an RSA key but the id_token uses %s", key.KID, alg)
+			return newErr(CodeKeyMismatch, nil, "key %q is not an RSA key but the %s uses %s", key.KID, what, alg)
 		}
 		if pub.N.BitLen() < 2048 {
 			return newErr(CodeKeyMismatch, nil, "key %q is a %d-bit RSA key; at least 2048 bits are required", key.KID, pub.N.BitLen())
 		}
 		if err := rsa.VerifyPKCS1v15(pub, hash, digest, sig); err != nil {
-			return newErr(CodeBadSignature, nil, "the id_token signature does not verify with key %q", key.KID)
+			return newErr(CodeBadSignature, nil, "the %s signature does not verify with key %q", what, key.KID)
 		}
 	case 'E':
 		pub, ok := key.Key.(*ecdsa.PublicKey)
@@ -439,16 +439,16 @@ func verify(alg string, hash crypto.Hash, key *PublicKey, signingInput string, s
 			want = elliptic.P384()
 		}
 		if !ok || pub.Curve != want {
-			return newErr(CodeKeyMismatch, nil, "key %q is not a %s key but the id_token uses %s", key.KID, want.Params().Name, alg)
+			return newErr(CodeKeyMismatch, nil, "key %q is not a %s key but the %s uses %s", key.KID, want.Params().Name, what, alg)
 		}
 		size := (want.Params().BitSize + 7) / 8
 		if len(sig) != 2*size {
-			return newErr(CodeBadSignature, nil, "the id_token %s signature has %d bytes, want %d", alg, len(sig), 2*size)
+			return newErr(CodeBadSignature, nil, "the %s %s signature has %d bytes, want %d", what, alg, len(sig), 2*size)
 		}
 		r := new(big.Int).SetBytes(sig[:size])
 		s := new(big.Int).SetBytes(sig[size:])
 		if !ecdsa.Verify(pub, digest, r, s) {
-			return newErr(CodeBadSignature, nil, "the id_token signature does not verify with key %q", key.KID)
+			return newErr(CodeBadSignature, nil, "the %s signature does not verify with key %q", what, key.KID)
 		}
 	default:
 		return newErr(CodeAlgNotAllowed, nil, "alg %q", alg)

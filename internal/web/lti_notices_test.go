@@ -223,3 +223,26 @@ func TestPlatformNotifications(t *testing.T) {
 		t.Fatalf("later launches registered the handlers again: %d puts, had %d", n, puts)
 	}
 }
+
+// TestNoticeHandlerRegistrationRetried: the platform's notice handler service fails at first (500); the background
+// job retries until both handlers are registered, and the admin sees them registered.
+func TestNoticeHandlerRegistrationRetried(t *testing.T) {
+	t.Parallel()
+	inst := apptest.Start(t, apptest.Options{Jobs: true, Configure: func(c *config.Config) { c.JobPollInterval = 100 * time.Millisecond }})
+	p := ltitest.NewServer(t, ltitest.Config{PNS: true})
+	reg := inst.Platform(t, p, "client-1")
+	r := inst.Publish(t, publish.NewInput(inst.ExampleCourse(t, "").Course.ID))
+	p.InjectFault(ltitest.Fault{Service: ltitest.ServicePNS, Kind: ltitest.FaultServerError, Count: 2})
+	s := ltitest.LaunchSpec{User: &ltitest.User{Sub: "stu-1"}, Roles: []string{ltitest.RoleLearner},
+		Context: &ltitest.Context{ID: "course-A"}, Custom: map[string]string{"id": r.UUID}}
+	if res, err := p.Launch(context.Background(), newLaunchClient(), s); err != nil || res.Response.StatusCode != http.StatusOK {
+		t.Fatalf("launch: %v", err)
+	}
+	waitFor(t, "both handlers registered after the platform's failures", func() bool {
+		hs, _ := inst.Store.NoticeHandlers(context.Background(), reg.ID, "deployment-1")
+		return len(hs) == 2 && hs[0].Registered() && hs[1].Registered()
+	})
+	if got := p.NoticeHandler("deployment-1", ltitest.NoticeContextCopy); got != fmt.Sprintf("%s/lti/notices/%d", inst.URL, reg.ID) {
+		t.Fatalf("the platform holds handler %q", got)
+	}
+}

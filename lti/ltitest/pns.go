@@ -94,6 +94,9 @@ func (p *Platform) handleNoticeHandlers(w http.ResponseWriter, r *http.Request) 
 		serviceError(w, http.StatusNotFound, "this platform has no notification service")
 		return
 	}
+	if handled, _ := p.applyFault(w, r, ServicePNS, false); handled {
+		return
+	}
 	dep := r.PathValue("deployment")
 	client, ok := p.authorize(w, r, ScopeNoticeHandlers)
 	if !ok {

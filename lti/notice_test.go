@@ -111,9 +111,13 @@ func TestSubmissionReviewClaims(t *testing.T) {
 		f       func(map[string]any)
 		wantErr error
 	}{
-		{"learner", func(c map[string]any) { c[ClaimRoles] = []string{"http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"} }, ErrRoleNotAllowed},
+		{"learner", func(c map[string]any) {
+			c[ClaimRoles] = []string{"http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"}
+		}, ErrRoleNotAllowed},
 		{"no for_user", func(c map[string]any) { delete(c, ClaimForUser) }, ErrClaimMissing},
-		{"no line item", func(c map[string]any) { c[ClaimAGSEndpoint] = map[string]any{"scope": []string{}, "lineitems": "https://x"} }, ErrClaimMissing},
+		{"no line item", func(c map[string]any) {
+			c[ClaimAGSEndpoint] = map[string]any{"scope": []string{}, "lineitems": "https://x"}
+		}, ErrClaimMissing},
 		{"no link", func(c map[string]any) { delete(c, ClaimResourceLink) }, ErrClaimMissing},
 	} {
 		if _, err := v.Validate(context.Background(), review(tt.f), want); !errors.Is(err, tt.wantErr) {

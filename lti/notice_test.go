@@ -2,6 +2,7 @@ package lti
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -155,4 +156,44 @@ func TestRegistrationAsksNoticeHandlersWhenOffered(t *testing.T) {
 			t.Errorf("%s: messages %+v", tc.name, reg.ToolConfiguration.Messages)
 		}
 	}
+}
+
+// FuzzParseNoticeBatch: a notice batch from anyone on the network never panics, and either yields JWTs or a
+// malformed-notice error.
+func FuzzParseNoticeBatch(f *testing.F) {
+	f.Add(`{"notices":[{"jwt":"eyJ0eXAiOiJKV1QifQ.e30.sig"}]}`)
+	f.Add(`{"notices":[]}`)
+	f.Add(`{"notices":[{"jwt":1}]}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		jwts, err := ParseNoticeBatch(strings.NewReader(body), 1<<12)
+		if (err == nil) == (len(jwts) == 0) {
+			t.Fatalf("jwts %v with error %v", jwts, err)
+		}
+		if err != nil && !errors.Is(err, ErrNoticeMalformed) {
+			t.Fatalf("error %v is not a malformed notice", err)
+		}
+	})
+}
+
+// FuzzValidateNotice: a signed notice with arbitrary claims never panics and is accepted or refused with an *Error.
+func FuzzValidateNotice(f *testing.F) {
+	v, _, want := newTestValidator(f, nopNonces{})
+	want.Nonce = ""
+	b, _ := json.Marshal(noticeClaims())
+	f.Add(string(b))
+	f.Add(`{"iss":1}`)
+	f.Fuzz(func(t *testing.T, claims string) {
+		var m map[string]any
+		if json.Unmarshal([]byte(claims), &m) != nil {
+			return
+		}
+		n, err := v.ValidateNotice(context.Background(), sign(t, m), want)
+		var le *Error
+		if err != nil && !errors.As(err, &le) {
+			t.Fatalf("error %v is not an *Error", err)
+		}
+		if err == nil && (n == nil || n.Notice.Type == "") {
+			t.Fatalf("accepted notice without a type: %+v", n)
+		}
+	})
 }

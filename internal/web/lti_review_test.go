@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/lti/ltitest"
@@ -127,4 +128,58 @@ func TestSubmissionReviewOnlyWhereDeclared(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "declares no submissionReview") {
 		t.Fatalf("review of a plain column: %v", err)
 	}
+}
+
+// TestSubmissionReviewOfAssignment: the reviewer of an assignment first chooses an account (the resource's teacher
+// provisioning prompts), then lands on the learner's submission, whose text and file links are there; the file is
+// reachable from the review session, other pages are not.
+func TestSubmissionReviewOfAssignment(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	assignment := apptestActivity(t, w, "assignment")
+	in := publish.NewInput(w.course.ID)
+	in.ActivityID, in.Name = assignment.ID, "Observation report" // teachers: prompt (the default)
+	r := w.publish(t, in)
+	lineItem := w.p.AddLineItem("client-1", "platform-course-1", ltitest.LineItem{Label: r.Name, ScoreMaximum: 20,
+		SubmissionReview: &ltitest.SubmissionReview{Label: publish.SubmissionReview(r, assignment).Label}})
+
+	learner := w.browser(t)
+	if land := learner.launch(spec("learner-9", false, r)); land.StatusCode != http.StatusOK {
+		t.Fatalf("learner launch: %d", land.StatusCode)
+	}
+	if res := learner.post(fmt.Sprintf("/activities/%d/submission", assignment.ID), url.Values{"text": {"The Moon waxed from a crescent to half."}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit: %d %s", res.StatusCode, res.Body)
+	}
+
+	reviewer := w.browser(t)
+	page := reviewer.launch(ltitest.ReviewSpec(spec("teacher-9", true, r), ltitest.User{Sub: "learner-9"}, lineItem))
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, "Your account") {
+		t.Fatalf("the prompting mode should ask the reviewer first: %d %s", page.StatusCode, page.Body)
+	}
+	res := reviewer.post("/launch/account/new", nil)
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/review/") {
+		t.Fatalf("after the account choice: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	review := reviewer.get(res.Header.Get("Location"))
+	if review.StatusCode != http.StatusOK || !strings.Contains(review.Body, "The Moon waxed from a crescent to half.") {
+		t.Fatalf("review of the submission: %d %s", review.StatusCode, review.Body)
+	}
+	if got := reviewer.get(fmt.Sprintf("/activities/%d", assignment.ID)); got.StatusCode != http.StatusForbidden {
+		t.Fatalf("the assignment page from a review session: %d", got.StatusCode)
+	}
+}
+
+func apptestActivity(t *testing.T, w *world, typ string) course.Activity {
+	t.Helper()
+	acts, err := w.inst.Store.ListActivities(context.Background(), w.course.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range acts {
+		if string(a.Type) == typ {
+			return a
+		}
+	}
+	t.Fatalf("the example course has no %s", typ)
+	return course.Activity{}
 }

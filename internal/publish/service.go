@@ -383,7 +383,8 @@ type CopiedContexts interface {
 }
 
 // fromCopiedContext finds the published resource of a link the tool has never seen in a course the platform said
-// it copied: the origin course's link with the same title, or the one resource all the origin's links reach. Only
+// it copied: the origin course's link named by the link's id history, else the one with the same title, else the
+// one resource all the origin's links reach. Only
 // launches that would otherwise be refused get here, so ordinary launches pay nothing for it.
 func (s *Service) fromCopiedContext(ctx context.Context, l Launch) (Resource, bool, error) {
 	m := l.Message
@@ -409,7 +410,17 @@ func (s *Service) fromCopiedContext(ctx context.Context, l Launch) (Resource, bo
 		return id, id != 0
 	}
 	id, found := int64(0), false
-	if t := m.ResourceLink.Title; t != "" {
+	// Canvas substitutes $ResourceLink.id.history (ltipub's Canvas configuration asks for it): the links this one
+	// was copied from, nearest first. A match names the origin link exactly.
+	if h, ok := m.Custom("resource_link_id_history"); ok {
+		for _, prev := range strings.Split(h, ",") {
+			prev = strings.TrimSpace(prev)
+			if id, found = pick(func(o ResourceLink) bool { return prev != "" && o.LinkID == prev }); found {
+				break
+			}
+		}
+	}
+	if t := m.ResourceLink.Title; t != "" && !found {
 		id, found = pick(func(o ResourceLink) bool { return o.Title == t })
 	}
 	if !found {

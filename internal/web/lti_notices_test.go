@@ -246,3 +246,74 @@ func TestNoticeHandlerRegistrationRetried(t *testing.T) {
 		t.Fatalf("the platform holds handler %q", got)
 	}
 }
+
+// TestContextCopyWithLinkHistory: when the origin course has two links with the same title to different published
+// resources, a copied link is traced through $ResourceLink.id.history (which ltipub's Canvas configuration asks
+// for, and the platform substitutes) to its own origin link; without the history the tool refuses rather than guess.
+func TestContextCopyWithLinkHistory(t *testing.T) {
+	t.Parallel()
+	inst := apptest.Start(t, apptest.Options{Jobs: true, Configure: func(c *config.Config) { c.JobPollInterval = 100 * time.Millisecond }})
+	p := ltitest.NewServer(t, ltitest.Config{PNS: true})
+	reg := inst.Platform(t, p, "client-1")
+	ctx := context.Background()
+	imported := inst.ExampleCourse(t, "")
+	courseR := inst.Publish(t, publish.NewInput(imported.Course.ID))
+	quizIn := publish.NewInput(imported.Course.ID)
+	quizIn.ActivityID = apptest.Activity(imported, "quiz").ID
+	quizR := inst.Publish(t, quizIn)
+	var ids []string
+	for _, r := range []publish.Resource{courseR, quizR} {
+		id, err := p.PlaceLink(ltitest.StoredLink{ContextID: "course-A", Title: "Week 1", Custom: map[string]string{"id": r.UUID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := p.LaunchSpecForLink(id, &ltitest.User{Sub: "stu-1"}, ltitest.RoleLearner)
+		if res, err := p.Launch(ctx, newLaunchClient(), s); err != nil || res.Response.StatusCode != http.StatusOK {
+			t.Fatalf("origin launch: %v", err)
+		}
+		ids = append(ids, id)
+	}
+	waitFor(t, "the context copy handler registered", func() bool {
+		return p.NoticeHandler("deployment-1", ltitest.NoticeContextCopy) == fmt.Sprintf("%s/lti/notices/%d", inst.URL, reg.ID)
+	})
+
+	copyAndLaunch := func(to string) (*ltitest.LaunchResult, ltitest.StoredLink) {
+		copied, ds, err := p.CopyContext(ctx, "course-A", ltitest.Context{ID: to}, ltitest.CopyOptions{DropCustom: true})
+		if err != nil || len(copied) != 2 || len(ds) != 1 || ds[0].Status != http.StatusOK {
+			t.Fatalf("copy: %v %+v %+v", err, copied, ds)
+		}
+		quizCopy := copied[1]
+		if quizCopy.History[0] != ids[1] {
+			t.Fatalf("copied link history %v, want %s first", quizCopy.History, ids[1])
+		}
+		s, _ := p.LaunchSpecForLink(quizCopy.ID, &ltitest.User{Sub: "stu-2"}, ltitest.RoleLearner)
+		res, err := p.Launch(ctx, newLaunchClient(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, quizCopy
+	}
+	// No history: two origin links share the title, so the copy cannot be traced; refused with the reason.
+	res, _ := copyAndLaunch("course-B")
+	if res.Response.StatusCode == http.StatusOK || !strings.Contains(string(res.Body), "several published resources") {
+		t.Fatalf("an untraceable copied link: %d %s", res.Response.StatusCode, res.Body)
+	}
+	// With the history variable in the tool's custom fields (as ltipub's Canvas configuration has it).
+	tc, _ := p.Tool("client-1")
+	tc.Custom = map[string]string{"resource_link_id_history": "$ResourceLink.id.history"}
+	if err := p.RegisterTool(tc); err != nil {
+		t.Fatal(err)
+	}
+	res, quizCopy := copyAndLaunch("course-C")
+	if res.Response.StatusCode != http.StatusOK || !strings.Contains(string(res.Body), "Solar System quiz") {
+		t.Fatalf("the copied quiz link: %d %s", res.Response.StatusCode, res.Body)
+	}
+	links, _ := inst.Store.ResourceLinks(ctx, quizR.ID)
+	found := false
+	for _, l := range links {
+		found = found || (l.LinkID == quizCopy.ID && l.ContextID == "course-C")
+	}
+	if !found {
+		t.Fatalf("the copied quiz link is not on the quiz's published resource: %+v", links)
+	}
+}

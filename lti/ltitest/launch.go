@@ -421,6 +421,18 @@ func (p *Platform) claims(spec LaunchSpec, nonce string, now time.Time) map[stri
 	maps.Copy(custom, tool.Custom)
 	maps.Copy(custom, spec.Custom)
 	if len(custom) > 0 {
+		linkID, ctxID := "", ""
+		if spec.ResourceLink != nil {
+			linkID = spec.ResourceLink.ID
+		}
+		if spec.Context != nil {
+			ctxID = spec.Context.ID
+		}
+		p.mu.Lock()
+		p.substituteHistoryLocked(custom, linkID, ctxID)
+		p.mu.Unlock()
+	}
+	if len(custom) > 0 {
 		c[ClaimCustom] = custom
 	}
 	if pr := spec.Presentation; pr != nil {

@@ -132,6 +132,7 @@ type Platform struct {
 	seq             int
 
 	noticeHandlers   map[string]map[string]string // deployment -> notice type -> handler URL
+	contextHistory   map[string][]string          // context -> the contexts it was copied from, nearest first
 	handlerPuts      []HandlerPut
 	noticeDeliveries []NoticeDelivery
 }
@@ -155,6 +156,7 @@ func New(cfg Config) *Platform {
 		regTokens:  map[string]bool{},
 
 		noticeHandlers: map[string]map[string]string{},
+		contextHistory: map[string][]string{},
 	}
 	if p.now == nil {
 		p.now = time.Now

@@ -35,6 +35,23 @@ const (
 	maxNoticeHandlerResponseExcerpt = 2 << 10
 )
 
+// substituteHistory resolves the LTI history variables of custom parameters as Canvas does: the links and contexts a
+// copied link and course came from, nearest first, comma-separated ("" when not copied). Called with p.mu held.
+func (p *Platform) substituteHistoryLocked(custom map[string]string, linkID, contextID string) {
+	for k, v := range custom {
+		switch v {
+		case "$ResourceLink.id.history":
+			var h []string
+			if l := p.links[linkID]; l != nil {
+				h = l.History
+			}
+			custom[k] = strings.Join(h, ",")
+		case "$Context.id.history":
+			custom[k] = strings.Join(p.contextHistory[contextID], ",")
+		}
+	}
+}
+
 // NoticeTypes are the notice types the platform supports (notice_types_supported).
 var NoticeTypes = []string{NoticeHelloWorld, NoticeAssetProcessorSubmission, NoticeContextCopy}
 
@@ -428,6 +445,7 @@ func (p *Platform) CopyContext(ctx context.Context, from string, to Context, opt
 	}
 	c := to
 	p.contexts[to.ID] = &c
+	p.contextHistory[to.ID] = append([]string{from}, p.contextHistory[from]...)
 	var copied []StoredLink
 	deployments := map[[2]string]bool{}
 	var order [][2]string
@@ -438,6 +456,7 @@ func (p *Platform) CopyContext(ctx context.Context, from string, to Context, opt
 		}
 		n := *l
 		n.ID, n.ContextID, n.LineItemURL = p.nextIDLocked("rl-"), to.ID, ""
+		n.History = append([]string{l.ID}, l.History...)
 		if opts.DropCustom {
 			n.Custom = nil
 		}

@@ -190,6 +190,13 @@ func TestPlatformNotifications(t *testing.T) {
 	if d, _ := p.PostNotices(ctx, handlerURL, nil, jwt); d.Status != http.StatusUnauthorized || decodeNoticeBody(t, d).Error != "nonce_reused" {
 		t.Fatalf("replayed notice: %+v", d)
 	}
+	// The same notice (its id) sent again, freshly signed: acknowledged, not acted on twice.
+	for i, want := range []string{notice.Handled, notice.Duplicate} {
+		d, err := p.SendNotice(ctx, ltitest.NoticeSpec{Type: ltitest.NoticeHelloWorld, ID: "notice-twice"})
+		if err != nil || d.Status != http.StatusOK || decodeNoticeBody(t, d).Results[0].Outcome != want {
+			t.Fatalf("delivery %d of one notice: %v %+v, want %s", i+1, err, d, want)
+		}
+	}
 	evilSpec, _ := p.LaunchSpecForLink(copied[0].ID, &ltitest.User{Sub: "stu-4"}, ltitest.RoleLearner)
 	evilSpec.Context = evil
 	evilSpec.ResourceLink = &ltitest.ResourceLink{ID: "rl-evil", Title: "Astronomy"}

@@ -254,20 +254,21 @@ func checkURL(s string, allowHTTP bool) error {
 
 // ToolRegistration is what a tool tells the platform about itself.
 type ToolRegistration struct {
-	Name        string
-	LogoURL     string
-	LoginURL    string // initiate_login_uri
-	LaunchURL   string // the resource link target and redirect URI
-	DeepLinkURL string // the deep linking target and redirect URI
-	JWKSURL     string
-	Description string
-	Claims      []string
-	Scopes      []string
+	Name          string
+	LogoURL       string
+	LoginURL      string // initiate_login_uri
+	LaunchURL     string // the resource link target and redirect URI
+	DeepLinkURL   string // the deep linking target and redirect URI
+	JWKSURL       string
+	Description   string
+	Claims        []string
+	Scopes        []string
+	CustomParams  map[string]string
+	DeepLinkLabel string
+
 	// OptionalScopes are asked for only when the platform lists them in scopes_supported (a platform that lists
 	// none gets Scopes only): services not every platform has, such as ScopeNoticeHandlers.
 	OptionalScopes []string
-	CustomParams   map[string]string
-	DeepLinkLabel  string
 }
 
 // ClientRegistration is the body of the registration request (RFC 7591 plus the LTI tool configuration).

@@ -16,7 +16,8 @@ import (
 type Session struct {
 	UserID int64
 	// Scope lists what a launched session may reach: "c<id>" for a course, "a<id>" for an activity, "s" for the
-	// content selection pages; "" is not contained.
+	// content selection pages, "v<activity>.<learner>" for one learner's work under submission review (review.go);
+	// "" is not contained.
 	Scope      string
 	Embedded   bool
 	ReturnURL  string

@@ -89,9 +89,10 @@ func (s *Service) register(ctx context.Context, reg Registration, dr DynamicRegi
 	req, err := cfg.ClientRegistration(lti.ToolRegistration{
 		Name: name, LogoURL: s.BaseURL + "/static/logo.png", LoginURL: urls.Login, LaunchURL: urls.Tool,
 		DeepLinkURL: urls.DeepLinking, JWKSURL: urls.JWKS, Claims: toolClaims, Scopes: lti.ToolScopes,
+		Description:   "Courses and activities published by ltipub",
+		DeepLinkLabel: name + ": add a course or activity",
+		// Asked for only when the platform offers it (Canvas): notices of course copies.
 		OptionalScopes: []string{lti.ScopeNoticeHandlers},
-		Description:    "Courses and activities published by ltipub",
-		DeepLinkLabel:  name + ": add a course or activity",
 	})
 	if err != nil {
 		return Registration{}, err

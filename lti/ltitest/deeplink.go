@@ -76,9 +76,10 @@ type StoredLink struct {
 	Custom       map[string]string
 	// LineItemURL is the coupled line item, if the item asked for one.
 	LineItemURL string
+	Item        map[string]any
+
 	// History lists the links this one was copied from, nearest first ($ResourceLink.id.history).
 	History []string
-	Item    map[string]any
 }
 
 // Links returns the stored links of a context.

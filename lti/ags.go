@@ -46,6 +46,19 @@ type AGSLineItem struct {
 	Tag            string  `json:"tag,omitempty"`
 	StartDateTime  string  `json:"startDateTime,omitempty"`
 	EndDateTime    string  `json:"endDateTime,omitempty"`
+	// SubmissionReview, when set, tells the platform it may open a learner's work in the tool from its gradebook
+	// (an LtiSubmissionReviewRequest).
+	SubmissionReview *SubmissionReview `json:"submissionReview,omitempty"`
+}
+
+// SubmissionReview is a line item's submissionReview: which of a learner's results may be reviewed in the tool
+// (reviewableStatus: activityProgress or gradingProgress values; empty means any), and where the review message
+// goes (url; empty means the resource link's own launch URL).
+type SubmissionReview struct {
+	ReviewableStatus []string          `json:"reviewableStatus,omitempty"`
+	Label            string            `json:"label,omitempty"`
+	URL              string            `json:"url,omitempty"`
+	Custom           map[string]string `json:"custom,omitempty"`
 }
 
 // Score is what the tool posts for one user: the user's latest state in the

@@ -29,6 +29,10 @@ const (
 	ClaimNRPS                = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 	ClaimDeepLinkingSettings = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 	ClaimBasicOutcome        = "https://purl.imsglobal.org/spec/lti-bos/claim/basicoutcomesservice"
+	// ClaimForUser names the user a submission review is about (LtiSubmissionReviewRequest).
+	ClaimForUser = ClaimPrefix + "for_user"
+	// ClaimPNS is the Platform Notification Service claim: where the tool registers its notice handlers.
+	ClaimPNS = ClaimPrefix + "platformnotificationservice"
 )
 
 // Version is the only LTI version this package accepts.
@@ -55,7 +59,7 @@ const (
 
 // Supported reports whether Validate accepts this message type.
 func (t MessageType) Supported() bool {
-	return t == MessageResourceLinkRequest || t == MessageDeepLinkingRequest
+	return t == MessageResourceLinkRequest || t == MessageDeepLinkingRequest || t == MessageSubmissionReview
 }
 
 func (t MessageType) known() bool {
@@ -113,6 +117,11 @@ type Message struct {
 	NRPS                *NRPSService         `json:"https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice,omitempty"`
 	DeepLinkingSettings *DeepLinkingSettings `json:"https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings,omitempty"`
 	BasicOutcome        *BasicOutcome        `json:"https://purl.imsglobal.org/spec/lti-bos/claim/basicoutcomesservice,omitempty"`
+
+	// ForUser is the learner a submission review (LtiSubmissionReviewRequest) is about.
+	ForUser *ForUser `json:"https://purl.imsglobal.org/spec/lti/claim/for_user,omitempty"`
+	// PNS is where the platform takes notice handler registrations (Platform Notification Service).
+	PNS *PNSService `json:"https://purl.imsglobal.org/spec/lti/claim/platformnotificationservice,omitempty"`
 
 	anonymous bool
 }
@@ -220,6 +229,29 @@ type NRPSService struct {
 	ContextMembershipsURL string     `json:"context_memberships_url"`
 	ServiceVersions       StringList `json:"service_versions,omitempty"`
 }
+
+// ForUser is the for_user claim of a submission review: the learner whose work the reviewer opens. UserID is
+// that learner's sub at the platform.
+type ForUser struct {
+	UserID     string     `json:"user_id"`
+	PersonSID  string     `json:"person_sourcedid,omitempty"`
+	Name       string     `json:"name,omitempty"`
+	GivenName  string     `json:"given_name,omitempty"`
+	FamilyName string     `json:"family_name,omitempty"`
+	Email      string     `json:"email,omitempty"`
+	Roles      StringList `json:"roles,omitempty"`
+}
+
+// PNSService is the Platform Notification Service claim.
+type PNSService struct {
+	ServiceURL           string     `json:"platform_notification_service_url"`
+	ServiceVersions      StringList `json:"service_versions,omitempty"`
+	Scope                StringList `json:"scope,omitempty"`
+	NoticeTypesSupported StringList `json:"notice_types_supported,omitempty"`
+}
+
+// Supports reports whether the platform says it sends notices of type t.
+func (p *PNSService) Supports(t string) bool { return p != nil && p.NoticeTypesSupported.Contains(t) }
 
 // BasicOutcome is the LTI 1.1 Basic Outcomes claim some platforms (Moodle)
 // still send.

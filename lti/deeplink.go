@@ -93,6 +93,8 @@ type LineItem struct {
 	Label        string  `json:"label,omitempty"`
 	ResourceID   string  `json:"resourceId,omitempty"`
 	Tag          string  `json:"tag,omitempty"`
+	// SubmissionReview declares that the platform may open a learner's work in the tool (see AGSLineItem).
+	SubmissionReview *SubmissionReview `json:"submissionReview,omitempty"`
 }
 
 // TimeSpan is an availability or submission window (RFC 3339 times).

@@ -265,6 +265,10 @@ type ToolRegistration struct {
 	Scopes        []string
 	CustomParams  map[string]string
 	DeepLinkLabel string
+
+	// OptionalScopes are asked for only when the platform lists them in scopes_supported (a platform that lists
+	// none gets Scopes only): services not every platform has, such as ScopeNoticeHandlers.
+	OptionalScopes []string
 }
 
 // ClientRegistration is the body of the registration request (RFC 7591 plus the LTI tool configuration).
@@ -315,6 +319,11 @@ func (c *PlatformConfiguration) ClientRegistration(t ToolRegistration) (ClientRe
 			scopes = append(scopes, s)
 		}
 	}
+	for _, s := range t.OptionalScopes {
+		if slices.Contains(c.ScopesSupported, s) && !slices.Contains(scopes, s) {
+			scopes = append(scopes, s)
+		}
+	}
 	custom := t.CustomParams
 	if custom == nil {
 		custom = map[string]string{} // an object, never null: Moodle and others insist
@@ -332,6 +341,10 @@ func (c *PlatformConfiguration) ClientRegistration(t ToolRegistration) (ClientRe
 			label = t.Name
 		}
 		msgs = append(msgs, ToolMessage{Type: string(MessageDeepLinkingRequest), TargetLinkURI: t.DeepLinkURL, Label: label, Placements: placements})
+	}
+	if c.SupportsMessage(string(MessageSubmissionReview)) {
+		// Reviews go to the launch URL, as the line items' submissionReview leaves url empty.
+		msgs = append(msgs, ToolMessage{Type: string(MessageSubmissionReview), TargetLinkURI: t.LaunchURL})
 	}
 	redirects := []string{t.LaunchURL}
 	if t.DeepLinkURL != "" {

@@ -54,6 +54,9 @@ const (
 	CodeClaimMissing         Code = "claim_missing"
 	CodeClaimInvalid         Code = "claim_invalid"
 	CodeTargetLinkURI        Code = "target_link_uri_not_ours"
+	CodeRoleNotAllowed       Code = "role_not_allowed"
+	// Notices (Platform Notification Service).
+	CodeNoticeMalformed Code = "notice_malformed"
 )
 
 // Sentinels for errors.Is: errors.Is(err, lti.ErrExpired) is true for every
@@ -98,6 +101,8 @@ var (
 	ErrClaimMissing           = &Error{Code: CodeClaimMissing}
 	ErrClaimInvalid           = &Error{Code: CodeClaimInvalid}
 	ErrTargetLinkURI          = &Error{Code: CodeTargetLinkURI}
+	ErrRoleNotAllowed         = &Error{Code: CodeRoleNotAllowed}
+	ErrNoticeMalformed        = &Error{Code: CodeNoticeMalformed}
 )
 
 // Error is a protocol failure. Description says what failed and Fix what a
@@ -267,4 +272,8 @@ var codeInfos = map[Code]codeInfo{
 	CodeClaimInvalid: {400, "a claim in the id_token has an invalid value", fixPlatformAdmin},
 	CodeTargetLinkURI: {400, "the launch's target_link_uri is not a URL of this tool",
 		"set the tool's launch URL in the platform to one of the tool's URLs"},
+	CodeRoleNotAllowed: {403, "this message type is not allowed with the launching user's roles",
+		"only instructors and teaching assistants may open a learner's submission from the gradebook"},
+	CodeNoticeMalformed: {400, "the notice request is not a JSON object with a notices list of signed JWTs",
+		"the platform must POST {\"notices\": [{\"jwt\": \"…\"}]} to the notice handler URL"},
 }

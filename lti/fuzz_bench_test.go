@@ -108,7 +108,7 @@ func BenchmarkRSAVerify(b *testing.B) {
 	key := &PublicKey{KID: "k1", Key: &rsaKey1.PublicKey}
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := verify("RS256", cryptoSHA256, key, tok[:dot], sig); err != nil {
+		if err := verify("RS256", cryptoSHA256, key, tok[:dot], sig, "id_token"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -224,6 +224,19 @@ func (r Roles) IsTeacherLike() bool {
 	})
 }
 
+// CanReviewSubmissions reports whether these roles may open another person's submission (an
+// LtiSubmissionReviewRequest): Instructor, its sub-roles (TeachingAssistant among them), or TeachingAssistant,
+// as a context or institution role, or a context Administrator.
+func (r Roles) CanReviewSubmissions() bool {
+	return r.any(func(role Role) bool {
+		if !contextOrInstitution(role) {
+			return false
+		}
+		return role.Name == "Instructor" || strings.HasPrefix(role.Name, "TeachingAssistant") ||
+			role.Scope == ScopeContext && role.Name == "Administrator"
+	})
+}
+
 func teacherName(n string) bool {
 	switch n {
 	case "Instructor", "Administrator", "ContentDeveloper", "Mentor":

@@ -100,131 +100,21 @@ func (v *Validator) Validate(ctx context.Context, rawIDToken string, want Expect
 	if want.Issuer == "" || want.ClientID == "" || want.JWKSURL == "" || want.DeploymentKnown == nil {
 		return nil, errors.New("lti: Expect needs Issuer, ClientID, JWKSURL and DeploymentKnown")
 	}
-	now := time.Now()
-	if v.Now != nil {
-		now = v.Now()
-	}
-	leeway := v.Leeway
-	if leeway <= 0 {
-		leeway = DefaultLeeway
-	}
-	maxLen := v.MaxTokenBytes
-	if maxLen <= 0 {
-		maxLen = DefaultMaxTokenBytes
-	}
-
-	// 1. Size and shape.
-	if len(rawIDToken) > maxLen {
-		return nil, newErr(CodeTokenTooLarge, nil, "the id_token is %d bytes, more than the %d allowed", len(rawIDToken), maxLen)
-	}
-	dot1 := strings.IndexByte(rawIDToken, '.')
-	dot2 := strings.LastIndexByte(rawIDToken, '.')
-	// An empty signature part still makes three parts: "alg: none" tokens must reach the alg check and get its message.
-	if dot1 <= 0 || dot2 == dot1 || strings.IndexByte(rawIDToken[dot1+1:dot2], '.') >= 0 {
-		return nil, NewError(CodeTokenMalformed, "the id_token is not a compact JWT (three base64url parts separated by dots)", nil)
-	}
-	var hdr jwsHeader
-	if err := decodeSegment(rawIDToken[:dot1], &hdr); err != nil {
-		return nil, NewError(CodeTokenMalformed, "the id_token header is not base64url-encoded JSON", err)
-	}
-
-	// 2. Algorithm and key ID.
-	hash, ok := algHashes[hdr.Alg]
-	if !ok {
-		return nil, newErr(CodeAlgNotAllowed, nil, "the id_token is signed with alg %q; allowed: RS256, RS384, RS512, ES256, ES384", truncate(hdr.Alg))
-	}
-	if len(hdr.Crit) > 0 {
-		return nil, newErr(CodeTokenMalformed, nil, "the id_token header has critical extensions %q that the tool does not understand", hdr.Crit)
-	}
-	if hdr.Kid == "" {
-		return nil, NewError(CodeKIDMissing, "", nil)
-	}
-
-	// 3. Signature, against the platform's published keys.
-	key, err := v.Keys.Key(ctx, want.JWKSURL, hdr.Kid)
+	now := v.now()
+	seg, err := v.verifySigned(ctx, rawIDToken, want.JWKSURL, "id_token")
 	if err != nil {
-		var le *Error
-		if errors.As(err, &le) {
-			return nil, err
-		}
-		return nil, newErr(CodeJWKSFetch, err, "looking up key %q in the platform key set %s failed", truncate(hdr.Kid), want.JWKSURL)
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(rawIDToken[dot2+1:])
-	if err != nil {
-		return nil, NewError(CodeTokenMalformed, "the id_token signature is not base64url", err)
-	}
-	if err := verify(hdr.Alg, hash, key, rawIDToken[:dot2], sig); err != nil {
 		return nil, err
 	}
 
 	// 4. Claims, now that they are known to come from the platform.
-	m, err := decodeClaims(rawIDToken[dot1+1 : dot2])
+	m, err := decodeClaims(seg)
 	if err != nil {
 		return nil, err
 	}
-	if m.Issuer != want.Issuer {
-		return nil, newErr(CodeIssuerMismatch, nil, "the id_token issuer is %q but the registration expects %q", truncate(m.Issuer), want.Issuer)
-	}
-	if !m.Audience.Contains(want.ClientID) {
-		return nil, newErr(CodeAudienceMismatch, nil, "the id_token audience %q does not contain client ID %q", truncateList(m.Audience), want.ClientID)
-	}
-	if len(m.Audience) > 1 && m.AuthorizedParty == "" {
-		return nil, newErr(CodeAZPMissing, nil, "the id_token has %d audiences but no azp claim", len(m.Audience))
-	}
-	if m.AuthorizedParty != "" && m.AuthorizedParty != want.ClientID {
-		return nil, newErr(CodeAZPMismatch, nil, "the id_token azp is %q, not client ID %q", truncate(m.AuthorizedParty), want.ClientID)
-	}
-
-	// 5. Time.
-	if m.ExpiresAt == 0 {
-		return nil, missing("exp")
-	}
-	if exp := m.ExpiresAt.Time(); !now.Before(exp.Add(leeway)) {
-		return nil, newErr(CodeExpired, nil, "the id_token expired at %s, %s ago (leeway %s)",
-			exp.UTC().Format(time.RFC3339), now.Sub(exp).Round(time.Second), leeway)
-	}
-	if m.IssuedAt == 0 {
-		return nil, missing("iat")
-	}
-	if iat := m.IssuedAt.Time(); iat.After(now.Add(leeway)) {
-		return nil, newErr(CodeIssuedInFuture, nil, "the id_token was issued at %s, %s in the future (leeway %s)",
-			iat.UTC().Format(time.RFC3339), iat.Sub(now).Round(time.Second), leeway)
-	}
-	maxAge := v.MaxAge
-	if maxAge <= 0 {
-		maxAge = DefaultMaxTokenAge
-	}
-	if iat := m.IssuedAt.Time(); now.Sub(iat) > maxAge+leeway {
-		return nil, newErr(CodeIssuedTooLongAgo, nil, "the id_token was issued at %s, %s ago, more than the %s allowed (leeway %s)",
-			iat.UTC().Format(time.RFC3339), now.Sub(iat).Round(time.Second), maxAge, leeway)
-	}
-	if m.NotBefore != 0 {
-		if nbf := m.NotBefore.Time(); nbf.After(now.Add(leeway)) {
-			return nil, newErr(CodeNotYetValid, nil, "the id_token is not valid before %s, %s from now (leeway %s)",
-				nbf.UTC().Format(time.RFC3339), nbf.Sub(now).Round(time.Second), leeway)
-		}
-	}
-
-	// 6. Nonce: the one issued for this login, then burned.
-	if m.Nonce == "" {
-		return nil, NewError(CodeNonceMissing, "", nil)
-	}
-	if want.Nonce == "" || subtle.ConstantTimeCompare([]byte(m.Nonce), []byte(want.Nonce)) != 1 {
-		return nil, NewError(CodeNonceMismatch, "the id_token nonce is not the one issued for this login (a launch from another login, or a replay)", nil)
-	}
-	if err := v.Nonces.UseNonce(ctx, m.Issuer, m.Nonce, m.ExpiresAt.Time().Add(leeway)); err != nil {
-		if errors.Is(err, ErrNonceReused) {
-			return nil, NewError(CodeNonceReused, "", err)
-		}
-		return nil, fmt.Errorf("lti: record nonce: %w", err)
-	}
-
-	// 7. Deployment.
-	if m.DeploymentID == "" {
-		return nil, NewError(CodeDeploymentMissing, "", nil)
-	}
-	if !want.DeploymentKnown(m.DeploymentID) {
-		return nil, newErr(CodeDeploymentUnknown, nil, "deployment ID %q is not registered for platform %s", truncate(m.DeploymentID), want.Issuer)
+	reg := registered{Issuer: m.Issuer, Audience: m.Audience, AuthorizedParty: m.AuthorizedParty, ExpiresAt: m.ExpiresAt,
+		IssuedAt: m.IssuedAt, NotBefore: m.NotBefore, Nonce: m.Nonce, DeploymentID: m.DeploymentID}
+	if err := v.checkRegistered(ctx, reg, want, now, "id_token", true); err != nil {
+		return nil, err
 	}
 
 	// 8. LTI version, message type and the claims each type requires.
@@ -246,6 +136,171 @@ func (v *Validator) Validate(ctx context.Context, rawIDToken string, want Expect
 		return nil, err
 	}
 	return m, nil
+}
+
+func (v *Validator) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+func (v *Validator) leeway() time.Duration {
+	if v.Leeway <= 0 {
+		return DefaultLeeway
+	}
+	return v.Leeway
+}
+
+// verifySigned runs the checks of a platform-signed JWT up to its signature (size, shape, algorithm, key ID, the
+// signature against the platform's key set at jwksURL) and returns its payload segment, not yet decoded. what
+// names the token in messages ("id_token", "notice").
+func (v *Validator) verifySigned(ctx context.Context, raw, jwksURL, what string) (string, error) {
+	maxLen := v.MaxTokenBytes
+	if maxLen <= 0 {
+		maxLen = DefaultMaxTokenBytes
+	}
+
+	// 1. Size and shape.
+	if len(raw) > maxLen {
+		return "", newErr(CodeTokenTooLarge, nil, "the %s is %d bytes, more than the %d allowed", what, len(raw), maxLen)
+	}
+	dot1 := strings.IndexByte(raw, '.')
+	dot2 := strings.LastIndexByte(raw, '.')
+	// An empty signature part still makes three parts: "alg: none" tokens must reach the alg check and get its message.
+	if dot1 <= 0 || dot2 == dot1 || strings.IndexByte(raw[dot1+1:dot2], '.') >= 0 {
+		return "", newErr(CodeTokenMalformed, nil, "the %s is not a compact JWT (three base64url parts separated by dots)", what)
+	}
+	var hdr jwsHeader
+	if err := decodeSegment(raw[:dot1], &hdr); err != nil {
+		return "", newErr(CodeTokenMalformed, err, "the %s header is not base64url-encoded JSON", what)
+	}
+
+	// 2. Algorithm and key ID.
+	hash, ok := algHashes[hdr.Alg]
+	if !ok {
+		return "", newErr(CodeAlgNotAllowed, nil, "the %s is signed with alg %q; allowed: RS256, RS384, RS512, ES256, ES384", what, truncate(hdr.Alg))
+	}
+	if len(hdr.Crit) > 0 {
+		return "", newErr(CodeTokenMalformed, nil, "the %s header has critical extensions %q that the tool does not understand", what, hdr.Crit)
+	}
+	if hdr.Kid == "" {
+		if what == "id_token" {
+			return "", NewError(CodeKIDMissing, "", nil)
+		}
+		return "", newErr(CodeKIDMissing, nil, "the %s header has no kid (key ID)", what)
+	}
+
+	// 3. Signature, against the platform's published keys.
+	key, err := v.Keys.Key(ctx, jwksURL, hdr.Kid)
+	if err != nil {
+		var le *Error
+		if errors.As(err, &le) {
+			return "", err
+		}
+		return "", newErr(CodeJWKSFetch, err, "looking up key %q in the platform key set %s failed", truncate(hdr.Kid), jwksURL)
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(raw[dot2+1:])
+	if err != nil {
+		return "", newErr(CodeTokenMalformed, err, "the %s signature is not base64url", what)
+	}
+	if err := verify(hdr.Alg, hash, key, raw[:dot2], sig, what); err != nil {
+		return "", err
+	}
+	return raw[dot1+1 : dot2], nil
+}
+
+// registered are the claims every platform-signed JWT carries (an id_token, a notice).
+type registered struct {
+	Issuer          string
+	Audience        StringList
+	AuthorizedParty string
+	ExpiresAt       NumericDate
+	IssuedAt        NumericDate
+	NotBefore       NumericDate
+	Nonce           string
+	DeploymentID    string
+}
+
+// checkRegistered checks issuer, audience, times, nonce and deployment, in the order of the security framework.
+// With matchNonce the nonce must be want.Nonce (the one issued for a login); without, it need only be unused.
+// Either way it is then burned in the nonce store.
+func (v *Validator) checkRegistered(ctx context.Context, m registered, want Expect, now time.Time, what string, matchNonce bool) error {
+	leeway := v.leeway()
+	if m.Issuer != want.Issuer {
+		return newErr(CodeIssuerMismatch, nil, "the %s issuer is %q but the registration expects %q", what, truncate(m.Issuer), want.Issuer)
+	}
+	if !m.Audience.Contains(want.ClientID) {
+		return newErr(CodeAudienceMismatch, nil, "the %s audience %q does not contain client ID %q", what, truncateList(m.Audience), want.ClientID)
+	}
+	if len(m.Audience) > 1 && m.AuthorizedParty == "" {
+		return newErr(CodeAZPMissing, nil, "the %s has %d audiences but no azp claim", what, len(m.Audience))
+	}
+	if m.AuthorizedParty != "" && m.AuthorizedParty != want.ClientID {
+		return newErr(CodeAZPMismatch, nil, "the %s azp is %q, not client ID %q", what, truncate(m.AuthorizedParty), want.ClientID)
+	}
+
+	// 5. Time.
+	if m.ExpiresAt == 0 {
+		return newErr(CodeClaimMissing, nil, "the %s has no exp claim", what)
+	}
+	if exp := m.ExpiresAt.Time(); !now.Before(exp.Add(leeway)) {
+		return newErr(CodeExpired, nil, "the %s expired at %s, %s ago (leeway %s)",
+			what, exp.UTC().Format(time.RFC3339), now.Sub(exp).Round(time.Second), leeway)
+	}
+	if m.IssuedAt == 0 {
+		return newErr(CodeClaimMissing, nil, "the %s has no iat claim", what)
+	}
+	if iat := m.IssuedAt.Time(); iat.After(now.Add(leeway)) {
+		return newErr(CodeIssuedInFuture, nil, "the %s was issued at %s, %s in the future (leeway %s)",
+			what, iat.UTC().Format(time.RFC3339), iat.Sub(now).Round(time.Second), leeway)
+	}
+	maxAge := v.MaxAge
+	if maxAge <= 0 {
+		maxAge = DefaultMaxTokenAge
+	}
+	if iat := m.IssuedAt.Time(); now.Sub(iat) > maxAge+leeway {
+		return newErr(CodeIssuedTooLongAgo, nil, "the %s was issued at %s, %s ago, more than the %s allowed (leeway %s)",
+			what, iat.UTC().Format(time.RFC3339), now.Sub(iat).Round(time.Second), maxAge, leeway)
+	}
+	if m.NotBefore != 0 {
+		if nbf := m.NotBefore.Time(); nbf.After(now.Add(leeway)) {
+			return newErr(CodeNotYetValid, nil, "the %s is not valid before %s, %s from now (leeway %s)",
+				what, nbf.UTC().Format(time.RFC3339), nbf.Sub(now).Round(time.Second), leeway)
+		}
+	}
+
+	// 6. Nonce: single use; for a launch, the one issued for this login.
+	if m.Nonce == "" {
+		if what == "id_token" {
+			return NewError(CodeNonceMissing, "", nil)
+		}
+		return newErr(CodeNonceMissing, nil, "the %s has no nonce", what)
+	}
+	if matchNonce && (want.Nonce == "" || subtle.ConstantTimeCompare([]byte(m.Nonce), []byte(want.Nonce)) != 1) {
+		return NewError(CodeNonceMismatch, "the id_token nonce is not the one issued for this login (a launch from another login, or a replay)", nil)
+	}
+	if err := v.Nonces.UseNonce(ctx, m.Issuer, m.Nonce, m.ExpiresAt.Time().Add(leeway)); err != nil {
+		if errors.Is(err, ErrNonceReused) {
+			if what == "id_token" {
+				return NewError(CodeNonceReused, "", err)
+			}
+			return newErr(CodeNonceReused, err, "the %s was already received (its nonce is used): a replay", what)
+		}
+		return fmt.Errorf("lti: record nonce: %w", err)
+	}
+
+	// 7. Deployment.
+	if m.DeploymentID == "" {
+		if what == "id_token" {
+			return NewError(CodeDeploymentMissing, "", nil)
+		}
+		return newErr(CodeDeploymentMissing, nil, "the %s has no deployment_id claim", what)
+	}
+	if !want.DeploymentKnown(m.DeploymentID) {
+		return newErr(CodeDeploymentUnknown, nil, "deployment ID %q is not registered for platform %s", truncate(m.DeploymentID), want.Issuer)
+	}
+	return nil
 }
 
 func checkRequired(m *Message, want Expect) error {
@@ -272,6 +327,18 @@ func checkRequired(m *Message, want Expect) error {
 	case MessageResourceLinkRequest:
 		if m.ResourceLink == nil || m.ResourceLink.ID == "" {
 			return missing(ClaimResourceLink + " id")
+		}
+	case MessageSubmissionReview:
+		// Submission review (AGS 2.0 §6): the link, the learner it is about, and the line item under review.
+		switch {
+		case m.ResourceLink == nil || m.ResourceLink.ID == "":
+			return missing(ClaimResourceLink + " id")
+		case m.ForUser == nil || m.ForUser.UserID == "":
+			return missing(ClaimForUser + " user_id")
+		case m.AGS == nil || m.AGS.LineItem == "":
+			return missing(ClaimAGSEndpoint + " lineitem")
+		case !m.Roles.CanReviewSubmissions():
+			return newErr(CodeRoleNotAllowed, nil, "a submission review opens another person's work, and the launching user's roles (%s) are not instructor or teaching assistant roles", truncateList(m.Roles))
 		}
 	case MessageDeepLinkingRequest:
 		s := m.DeepLinkingSettings
@@ -346,9 +413,9 @@ func decodeClaims(seg string) (*Message, error) {
 	return m, nil
 }
 
-func verify(alg string, hash crypto.Hash, key *PublicKey, signingInput string, sig []byte) error {
+func verify(alg string, hash crypto.Hash, key *PublicKey, signingInput string, sig []byte, what string) error {
 	if key.Alg != "" && key.Alg != alg {
-		return newErr(CodeKeyMismatch, nil, "key %q is published for %s but the id_token uses %s", key.KID, key.Alg, alg)
+		return newErr(CodeKeyMismatch, nil, "key %q is published for %s but the %s uses %s", key.KID, key.Alg, what, alg)
 	}
 	h := hash.New()
 	h.Write([]byte(signingInput))
@@ -357,13 +424,13 @@ func verify(alg string, hash crypto.Hash, key *PublicKey, signingInput string, s
 	case 'R':
 		pub, ok := key.Key.(*rsa.PublicKey)
 		if !ok {
-			return newErr(CodeKeyMismatch, nil, "key %q is not an RSA key but the id_token uses %s", key.KID, alg)
+			return newErr(CodeKeyMismatch, nil, "key %q is not an RSA key but the %s uses %s", key.KID, what, alg)
 		}
 		if pub.N.BitLen() < 2048 {
 			return newErr(CodeKeyMismatch, nil, "key %q is a %d-bit RSA key; at least 2048 bits are required", key.KID, pub.N.BitLen())
 		}
 		if err := rsa.VerifyPKCS1v15(pub, hash, digest, sig); err != nil {
-			return newErr(CodeBadSignature, nil, "the id_token signature does not verify with key %q", key.KID)
+			return newErr(CodeBadSignature, nil, "the %s signature does not verify with key %q", what, key.KID)
 		}
 	case 'E':
 		pub, ok := key.Key.(*ecdsa.PublicKey)
@@ -372,16 +439,16 @@ func verify(alg string, hash crypto.Hash, key *PublicKey, signingInput string, s
 			want = elliptic.P384()
 		}
 		if !ok || pub.Curve != want {
-			return newErr(CodeKeyMismatch, nil, "key %q is not a %s key but the id_token uses %s", key.KID, want.Params().Name, alg)
+			return newErr(CodeKeyMismatch, nil, "key %q is not a %s key but the %s uses %s", key.KID, want.Params().Name, what, alg)
 		}
 		size := (want.Params().BitSize + 7) / 8
 		if len(sig) != 2*size {
-			return newErr(CodeBadSignature, nil, "the id_token %s signature has %d bytes, want %d", alg, len(sig), 2*size)
+			return newErr(CodeBadSignature, nil, "the %s %s signature has %d bytes, want %d", what, alg, len(sig), 2*size)
 		}
 		r := new(big.Int).SetBytes(sig[:size])
 		s := new(big.Int).SetBytes(sig[size:])
 		if !ecdsa.Verify(pub, digest, r, s) {
-			return newErr(CodeBadSignature, nil, "the id_token signature does not verify with key %q", key.KID)
+			return newErr(CodeBadSignature, nil, "the %s signature does not verify with key %q", what, key.KID)
 		}
 	default:
 		return newErr(CodeAlgNotAllowed, nil, "alg %q", alg)

@@ -140,7 +140,7 @@ func TestValidate(t *testing.T) {
 		{name: "version wrong", token: rs(with(func(c map[string]any) { c[ClaimVersion] = "1.1" })), wantErr: ErrVersionWrong},
 		{name: "message type missing", token: rs(with(func(c map[string]any) { delete(c, ClaimMessageType) })), wantErr: ErrMessageTypeUnknown},
 		{name: "message type unknown", token: rs(with(func(c map[string]any) { c[ClaimMessageType] = "basic-lti-launch-request" })), wantErr: ErrMessageTypeUnknown},
-		{name: "message type unsupported", token: rs(with(func(c map[string]any) { c[ClaimMessageType] = "LtiSubmissionReviewRequest" })), wantErr: ErrMessageTypeUnsupported},
+		{name: "message type unsupported", token: rs(with(func(c map[string]any) { c[ClaimMessageType] = "LtiStartProctoring" })), wantErr: ErrMessageTypeUnsupported},
 		{name: "sub missing", token: rs(with(func(c map[string]any) { delete(c, "sub") })), wantErr: ErrClaimMissing},
 		{name: "sub empty", token: rs(with(func(c map[string]any) { c["sub"] = "" })), wantErr: ErrClaimInvalid},
 		{name: "roles missing", token: rs(with(func(c map[string]any) { delete(c, ClaimRoles) })), wantErr: ErrClaimMissing},

@@ -25,6 +25,7 @@ import (
 	"github.com/ltipub/ltipub/internal/keys"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/metrics"
+	"github.com/ltipub/ltipub/internal/notice"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/safehttp"
 	"github.com/ltipub/ltipub/internal/site"
@@ -89,6 +90,8 @@ type App struct {
 	// Jobs runs grade and member sync on the database's job queue.
 	Jobs        *jobs.Service
 	jobsStarted bool
+	// Notices registers notice handlers and receives platform notifications (PNS).
+	Notices *notice.Service
 
 	stopSessions func()
 
@@ -139,6 +142,13 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		return nil, err
 	}
 	a.Launches = launches
+	// Notices are verified like id_tokens, with the launches' validator (the same platform key sets; their nonces
+	// go to the nonce table).
+	if a.Notices, err = notice.New(notice.Config{Store: st, Registrations: st, Validator: launches.Validator(),
+		BaseURL: cfg.BaseURL, Log: log.With(slog.String("component", "notices"))}); err != nil {
+		return nil, err
+	}
+	launches.SetNotices(a.Notices)
 
 	if err := a.wireJobs(gradeHook); err != nil {
 		return nil, err
@@ -186,7 +196,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	}
 
 	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Users: a.Users, Site: a.Site, Courses: a.Courses, Publish: a.Publish, Sessions: sessions, Logger: log,
-		Launches: a.Launches, Keys: a.Keys, Platforms: a.Platforms, Sync: a.Jobs,
+		Launches: a.Launches, Keys: a.Keys, Platforms: a.Platforms, Sync: a.Jobs, Notices: a.Notices,
 		BaseURL: cfg.BaseURL, Version: Version, Metrics: a.Metrics, MetricsToken: cfg.MetricsToken, TrustedProxies: cfg.Proxies})
 	if err != nil {
 		return nil, err

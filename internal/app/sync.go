@@ -27,12 +27,16 @@ func (a *App) wireJobs(hook *jobs.GradeHook) error {
 		Engine: string(a.Store.Engine()), DSN: a.Store.DSN(),
 		GradeInterval: grade, MemberInterval: member, PollInterval: a.Config.JobPollInterval,
 		MaxUnenrolShare: a.Config.MemberSyncMaxUnenrol / 100, // 0: the default share
+		Notices:         a.Notices,
 	})
 	if err != nil {
 		return err
 	}
 	a.Jobs = j
 	hook.Notify = j.GradeChanged
+	if a.Notices != nil {
+		a.Notices.SetQueue(j)
+	}
 	return nil
 }
 

@@ -309,6 +309,7 @@ func (s *Service) resolveLineItem(ctx context.Context, c *lti.ServiceClient, r p
 		if !r.IsCourse() && act.MaxGrade > 0 {
 			li.ScoreMaximum = act.MaxGrade
 		}
+		li.SubmissionReview = publish.SubmissionReview(r, act)
 		err = s.retry(ctx, func() error {
 			got, err := c.CreateLineItem(ctx, l.LineItemsURL, li)
 			found = got.ID

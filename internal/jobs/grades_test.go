@@ -103,6 +103,10 @@ func TestGradeSyncDecoupledAndCourseTotal(t *testing.T) {
 		items[0].ResourceLinkID != "rl-2" || items[0].Tag != "grade" {
 		t.Fatalf("line items %+v", items)
 	}
+	// An assignment's column lets the gradebook open the submission in ltipub (LtiSubmissionReviewRequest).
+	if sr := items[0].SubmissionReview; sr == nil || sr.Label != "Open the submission in ltipub" {
+		t.Fatalf("the created line item declares no submission review: %+v", items[0].SubmissionReview)
+	}
 	if rec, ok := e.p.LatestScore(items[0].ID, "sub-ada"); !ok || *rec.ScoreGiven != 15 {
 		t.Fatalf("score %+v", rec)
 	}

@@ -76,6 +76,8 @@ type Config struct {
 	// MemberClaimLease is how long a member sync's claim on a link lasts without renewal (default 1 minute): the
 	// time a crashed run keeps other runs off the link. Runs renew it every quarter lease.
 	MemberClaimLease time.Duration
+	// Notices registers PNS notice handlers (notice_handlers jobs); nil: none are queued.
+	Notices NoticeRegistrar
 	// RunHeartbeat is how often a running sync saves its counts even when unchanged (default
 	// DefaultRunHeartbeat); a run whose heartbeat is ten times older is marked interrupted (runs.go).
 	RunHeartbeat time.Duration
@@ -159,6 +161,7 @@ func New(cfg Config) (*Service, error) {
 	river.AddWorker(workers, &gradeWorker{s: s})
 	river.AddWorker(workers, &gradeSoonWorker{s: s})
 	river.AddWorker(workers, &memberWorker{s: s})
+	river.AddWorker(workers, &noticeWorker{s: s})
 	rc := &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:           workers,

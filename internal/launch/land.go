@@ -16,7 +16,8 @@ import (
 type Session struct {
 	UserID int64
 	// Scope lists what a launched session may reach: "c<id>" for a course, "a<id>" for an activity, "s" for the
-	// content selection pages; "" is not contained.
+	// content selection pages, "v<activity>.<learner>" for one learner's work under submission review (review.go);
+	// "" is not contained.
 	Scope      string
 	Embedded   bool
 	ReturnURL  string
@@ -73,7 +74,8 @@ type Pending struct {
 // land lands a validated launch with the person's choice (none on the first try).
 func (s *Service) land(ctx context.Context, l *Launch, choice publish.Choice, prev Session) (*Outcome, error) {
 	out := &Outcome{Launch: l, Session: presentation(l.Message, PlatformName(l.Message, l.Registration))}
-	if l.Message.MessageType != lti.MessageResourceLinkRequest {
+	review := l.Message.MessageType == lti.MessageSubmissionReview
+	if l.Message.MessageType != lti.MessageResourceLinkRequest && !review {
 		return s.startSelection(ctx, out)
 	}
 	pl := publish.Launch{Message: l.Message, Registration: l.Registration, Legacy: l.Legacy}
@@ -89,6 +91,9 @@ func (s *Service) land(ctx context.Context, l *Launch, choice publish.Choice, pr
 		return out, nil
 	case err != nil:
 		return out, err
+	}
+	if review {
+		return s.landReview(ctx, out, landing)
 	}
 	s.log.InfoContext(ctx, "LTI launch landed", "user_id", landing.User.ID, "resource", landing.Resource.UUID,
 		"new_account", landing.NewAccount, "new_enrolment", landing.NewEnrolment, "role", string(landing.Role))

@@ -164,6 +164,11 @@ type Config struct {
 	HTTP *http.Client
 }
 
+// Notices is what a launch tells the notice service: a validated launch offered the PNS at its deployment.
+type Notices interface {
+	Seen(ctx context.Context, reg tool.Registration, deploymentID string, pns *lti.PNSService)
+}
+
 // Service runs logins and launches.
 type Service struct {
 	regs      Registrations
@@ -178,6 +183,7 @@ type Service struct {
 	warnings  func(publish.Resource, publish.ResourceLink, bool) string
 	retention time.Duration
 	http      *http.Client
+	notices   Notices
 }
 
 // New builds the launch service.
@@ -206,6 +212,14 @@ func New(cfg Config) (*Service, error) {
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: clock, ttl: cfg.StateTTL, warnings: cfg.Warnings,
 		retention: cfg.DetailRetention, http: cfg.HTTP}, nil
 }
+
+// SetNotices connects the notice service (internal/notice), which is told of launches that carry the Platform
+// Notification Service claim and registers ltipub's notice handlers there; without it the claim is ignored. It is
+// set after New because the notice service verifies notices with this service's validator.
+func (s *Service) SetNotices(n Notices) { s.notices = n }
+
+// Validator is the id_token validator launches use (its key sets verify every platform-signed JWT).
+func (s *Service) Validator() *lti.Validator { return s.validator }
 
 // LaunchLog lists the launch log.
 func (s *Service) LaunchLog(ctx context.Context, f LogFilter) ([]LogEntry, error) {
@@ -517,6 +531,9 @@ func (s *Service) Launch(ctx context.Context, req Request) (*Outcome, error) {
 	}
 	l, err := s.launch(ctx, req.Response, req.Browser, entry)
 	var out *Outcome
+	if err == nil && l.Message.PNS != nil && s.notices != nil {
+		s.notices.Seen(ctx, l.Registration, l.Message.DeploymentID, l.Message.PNS)
+	}
 	if err == nil {
 		l.LogID, l.Path = entry.ID, entry.Path
 		out, err = s.land(ctx, l, publish.Choice{}, req.Prev)

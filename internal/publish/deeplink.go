@@ -130,6 +130,7 @@ func (s *Service) DeepLinkResponse(ctx context.Context, u *account.User, m *lti.
 			Text: describe(sel), Custom: map[string]string{"id": sel.Resource.UUID}}
 		if p.AddToGradebook && sel.Graded && st.AcceptsLineItem() {
 			item.LineItem = &lti.LineItem{ScoreMaximum: sel.MaxGrade, Label: sel.Resource.Name, ResourceID: sel.Resource.UUID, Tag: "ltipub"}
+			item.LineItem.SubmissionReview = SubmissionReview(sel.Resource, sel.Activity)
 		}
 		if targets := st.AcceptPresentationDocumentTargets; len(targets) > 0 && !contains(targets, "iframe") && contains(targets, "window") {
 			item.Window = &lti.Window{TargetName: "ltipub"}
@@ -180,4 +181,18 @@ func (s *Service) LinkForDeepLinking(ctx context.Context, l Launch, u account.Us
 func (s *Service) LinkedAccount(ctx context.Context, l Launch) (account.User, bool, error) {
 	u, _, _, ok, err := s.linkedAccount(ctx, l, 0)
 	return u, ok, err
+}
+
+// SubmissionReview is the submissionReview of the line items ltipub creates for r: a quiz's attempts and an
+// assignment's submissions can be opened from the platform's gradebook (LtiSubmissionReviewRequest, to the launch
+// URL, whatever the learner's progress). A course's total has nothing one could open, so it declares none.
+func SubmissionReview(r Resource, act course.Activity) *lti.SubmissionReview {
+	if r.IsCourse() || (act.Type != course.TypeQuiz && act.Type != course.TypeAssignment) {
+		return nil
+	}
+	label := "Open the attempt in ltipub"
+	if act.Type == course.TypeAssignment {
+		label = "Open the submission in ltipub"
+	}
+	return &lti.SubmissionReview{Label: label}
 }

@@ -386,9 +386,74 @@ func (s *Service) findResource(ctx context.Context, l Launch, mc *migrationCheck
 	if r, ok, err := s.predecessorResource(ctx, l, mc); err != nil || ok {
 		return r, err
 	}
+	if r, ok, err := s.fromCopiedContext(ctx, l); ok || err != nil {
+		return r, err
+	}
 	return Resource{}, refuse("resource_missing",
 		"The launch does not say which published resource to open: it has no custom parameter id, and this resource link was not made by content selection.",
 		"Add the link again by content selection (Deep Linking), or set the custom property id=<uuid> shown on the resource's Published as LTI tools page.")
+}
+
+// CopiedContexts is the store's record of courses the platform copied (Platform Notification Service context
+// copy notices, internal/notice): the resource links of the courses a course was copied from.
+type CopiedContexts interface {
+	CopiedContextLinks(ctx context.Context, registrationID int64, deploymentID, contextID string) ([]ResourceLink, error)
+}
+
+// fromCopiedContext finds the published resource of a link the tool has never seen in a course the platform said
+// it copied: the origin course's link named by the link's id history, else the one with the same title, else the
+// one resource all the origin's links reach. Only
+// launches that would otherwise be refused get here, so ordinary launches pay nothing for it.
+func (s *Service) fromCopiedContext(ctx context.Context, l Launch) (Resource, bool, error) {
+	m := l.Message
+	cc, ok := s.Store.(CopiedContexts)
+	if !ok || l.Legacy != nil || l.Registration.ID == 0 || m.ResourceLink == nil || m.Context == nil || m.Context.ID == "" {
+		return Resource{}, false, nil
+	}
+	links, err := cc.CopiedContextLinks(ctx, l.Registration.ID, m.DeploymentID, m.Context.ID)
+	if err != nil || len(links) == 0 {
+		return Resource{}, false, err
+	}
+	pick := func(match func(ResourceLink) bool) (int64, bool) {
+		var id int64
+		for _, o := range links {
+			if !match(o) {
+				continue
+			}
+			if id != 0 && id != o.PublishedResourceID {
+				return 0, false
+			}
+			id = o.PublishedResourceID
+		}
+		return id, id != 0
+	}
+	id, found := int64(0), false
+	// Canvas substitutes $ResourceLink.id.history (ltipub's Canvas configuration asks for it): the links this one
+	// was copied from, nearest first. A match names the origin link exactly.
+	if h, ok := m.Custom("resource_link_id_history"); ok {
+		for _, prev := range strings.Split(h, ",") {
+			prev = strings.TrimSpace(prev)
+			if id, found = pick(func(o ResourceLink) bool { return prev != "" && o.LinkID == prev }); found {
+				break
+			}
+		}
+	}
+	if t := m.ResourceLink.Title; t != "" && !found {
+		id, found = pick(func(o ResourceLink) bool { return o.Title == t })
+	}
+	if !found {
+		id, found = pick(func(ResourceLink) bool { return true })
+	}
+	if !found {
+		return Resource{}, true, refuse("resource_copied_ambiguous",
+			fmt.Sprintf("This link is in course %q, a copy of a course whose links reach several published resources, and none of them has this link's title (%q).", m.Context.ID, m.ResourceLink.Title),
+			"Add the link again by content selection (Deep Linking), or set the custom property id=<uuid> shown on the resource's Published as LTI tools page.")
+	}
+	r, err := s.Store.ResourceByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Resource{}, false, nil
+	}
+	return r, err == nil, err
 }
 
 // Land runs the first-launch provisioning and enrolment for a resource link launch. Without a choice, a

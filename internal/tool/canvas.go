@@ -72,7 +72,8 @@ func (s *Service) CanvasConfiguration() CanvasConfiguration {
 		OIDCInitiationURL: u.Login,
 		TargetLinkURI:     u.Tool,
 		PublicJWKURL:      u.JWKS,
-		Scopes:            append([]string(nil), lti.ToolScopes...),
+		// Canvas offers the Platform Notification Service to keys with the noticehandlers scope (course copies).
+		Scopes: append(append([]string(nil), lti.ToolScopes...), lti.ScopeNoticeHandlers),
 		Extensions: []CanvasExtension{{
 			Domain: domain, ToolID: name, Platform: "canvas.instructure.com", PrivacyLevel: "public",
 			Settings: CanvasSettings{Text: name, IconURL: s.BaseURL + "/static/logo.png", Placements: []CanvasPlacement{

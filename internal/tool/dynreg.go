@@ -91,6 +91,8 @@ func (s *Service) register(ctx context.Context, reg Registration, dr DynamicRegi
 		DeepLinkURL: urls.DeepLinking, JWKSURL: urls.JWKS, Claims: toolClaims, Scopes: lti.ToolScopes,
 		Description:   "Courses and activities published by ltipub",
 		DeepLinkLabel: name + ": add a course or activity",
+		// Asked for only when the platform offers it (Canvas): notices of course copies.
+		OptionalScopes: []string{lti.ScopeNoticeHandlers},
 	})
 	if err != nil {
 		return Registration{}, err

@@ -115,7 +115,9 @@ func TestDeepLinkingEndToEnd(t *testing.T) {
 	items := w.p.LineItems("platform-course-1")
 	found := false
 	for _, li := range items {
-		if li.ResourceID == w.quizR.UUID && li.ScoreMaximum == w.quiz.MaxGrade && li.Tag == "ltipub" && li.Label == w.quizR.Name {
+		// The quiz's column declares submission review, so the gradebook can open an attempt in ltipub.
+		if li.ResourceID == w.quizR.UUID && li.ScoreMaximum == w.quiz.MaxGrade && li.Tag == "ltipub" && li.Label == w.quizR.Name &&
+			li.SubmissionReview != nil && li.SubmissionReview.Label != "" {
 			found = true
 		}
 	}

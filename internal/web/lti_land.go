@@ -111,6 +111,8 @@ func (s *Server) startSession(ctx context.Context, out *launch.Outcome) error {
 type launchScope struct {
 	courses    map[int64]bool
 	activities map[int64]bool
+	// reviews are the (activity, learner) pairs of submission reviews: only that learner's work in that activity.
+	reviews map[[2]int64]bool
 }
 
 func parseScope(s string) *launchScope {
@@ -119,6 +121,13 @@ func parseScope(s string) *launchScope {
 	}
 	sc := &launchScope{courses: map[int64]bool{}, activities: map[int64]bool{}}
 	for _, e := range strings.Fields(s) {
+		if aid, uid, ok := launch.ParseReviewEntry(e); ok {
+			if sc.reviews == nil {
+				sc.reviews = map[[2]int64]bool{}
+			}
+			sc.reviews[[2]int64{aid, uid}] = true
+			continue
+		}
 		id, err := strconv.ParseInt(e[1:], 10, 64)
 		if err != nil {
 			continue
@@ -153,6 +162,17 @@ func (s *Server) allowedInScope(r *http.Request, sc *launchScope) bool {
 	switch {
 	case p == "/logout" || strings.HasPrefix(p, "/lti/") || strings.HasPrefix(p, "/launch/"):
 		return true
+	case strings.HasPrefix(p, "/review/"):
+		aid, uid, ok := reviewPath(p)
+		return ok && sc.reviews[[2]int64{aid, uid}]
+	case strings.HasPrefix(p, "/submission-files/") && len(sc.reviews) > 0:
+		// A reviewer may download the reviewed learner's files, and no one else's.
+		id, ok := pathID(p, "/submission-files/")
+		if !ok {
+			return false
+		}
+		f, err := s.cfg.Courses.Store.SubmissionFileData(r.Context(), id)
+		return err == nil && sc.reviews[[2]int64{f.ActivityID, f.UserID}]
 	case strings.HasPrefix(p, "/courses/"):
 		id, ok := pathID(p, "/courses/")
 		return ok && sc.courses[id]

@@ -257,7 +257,7 @@ func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p *Proble
 }
 
 func wantsJSON(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, "/api/") || strings.Contains(r.Header.Get("Accept"), "application/json") &&
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/lti/notices/") || strings.Contains(r.Header.Get("Accept"), "application/json") &&
 		!strings.Contains(r.Header.Get("Accept"), "text/html")
 }
 

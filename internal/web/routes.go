@@ -34,6 +34,7 @@ func (s *Server) routes() http.Handler {
 	s.publishRoutes(app)
 	s.deliveryRoutes(app)
 	s.inspectorRoutes(app)
+	s.reviewRoutes(app)
 	s.accountRoutes(app, "/launch/account", sessionPending)
 	app.Handle("GET /launch/select", http.HandlerFunc(s.selectionForm))
 	app.Handle("POST /launch/select", http.HandlerFunc(s.selectionSubmit))
@@ -58,6 +59,7 @@ func (s *Server) routes() http.Handler {
 	// The login initiation needs no session: it gets an empty one, read from and written to nowhere.
 	mux.Handle("GET /lti/login", s.readForm(s.noSession(s.requirePublishing(http.HandlerFunc(s.ltiLogin)))))
 	mux.Handle("POST /lti/login", s.readForm(s.noSession(s.requirePublishing(http.HandlerFunc(s.ltiLogin)))))
+	s.noticeRoutes(mux, app)
 	mux.Handle("/", s.sessions.LoadAndSave(s.readForm(s.loadUser(s.requireNewPassword(s.contain(s.sameScheme(csrf.Handler(notePattern(app)))))))))
 	return s.observe(s.requestContext(s.securityHeaders(notePattern(mux))))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ltipub/ltipub/internal/keys"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/metrics"
+	"github.com/ltipub/ltipub/internal/notice"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/site"
 	"github.com/ltipub/ltipub/internal/tool"
@@ -58,6 +59,8 @@ type Config struct {
 	MetricsToken string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (sign-in throttling).
 	TrustedProxies []netip.Prefix
+	// Notices receives Platform Notification Service notices (POST /lti/notices/{id}); nil: none are accepted.
+	Notices *notice.Service
 }
 
 // Server serves ltipub's pages and endpoints.

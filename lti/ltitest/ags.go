@@ -25,6 +25,8 @@ type LineItem struct {
 	StartDateTime  string  `json:"startDateTime,omitempty"`
 	EndDateTime    string  `json:"endDateTime,omitempty"`
 	GradesReleased *bool   `json:"gradesReleased,omitempty"`
+	// SubmissionReview makes the gradebook offer a review of learners' results (LtiSubmissionReviewRequest).
+	SubmissionReview *SubmissionReview `json:"submissionReview,omitempty"`
 }
 
 // Score is a validated score as posted by the tool.
@@ -244,6 +246,9 @@ func parseLineItem(b []byte) (LineItem, error) {
 	}
 	if !(li.ScoreMaximum > 0) {
 		return li, fmt.Errorf("scoreMaximum must be > 0, got %v", li.ScoreMaximum)
+	}
+	if err := li.SubmissionReview.validate(); err != nil {
+		return li, err
 	}
 	for name, v := range map[string]string{"startDateTime": li.StartDateTime, "endDateTime": li.EndDateTime} {
 		if v != "" {

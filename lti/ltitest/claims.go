@@ -20,6 +20,10 @@ const (
 	ClaimLIS                = claimPrefix + "lis"
 	ClaimRoleScopeMentor    = claimPrefix + "role_scope_mentor"
 	ClaimLTI1p1             = claimPrefix + "lti1p1"
+	ClaimForUser            = claimPrefix + "for_user"
+	ClaimPNS                = claimPrefix + "platformnotificationservice"
+	ClaimNotice             = claimPrefix + "notice"
+	ClaimOriginContexts     = claimPrefix + "origin_contexts"
 
 	ClaimAGSEndpoint         = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 	ClaimNRPS                = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
@@ -41,6 +45,7 @@ const (
 	MessageResourceLink        = "LtiResourceLinkRequest"
 	MessageDeepLinkingRequest  = "LtiDeepLinkingRequest"
 	MessageDeepLinkingResponse = "LtiDeepLinkingResponse"
+	MessageSubmissionReview    = "LtiSubmissionReviewRequest"
 	LTIVersion                 = "1.3.0"
 )
 
@@ -51,6 +56,8 @@ const (
 	ScopeResultReadOnly   = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
 	ScopeScore            = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 	ScopeNRPS             = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+	// ScopeNoticeHandlers registers notice handlers (Platform Notification Service; Config.PNS).
+	ScopeNoticeHandlers = "https://purl.imsglobal.org/spec/lti/scope/noticehandlers"
 )
 
 // allScopes are the service scopes a tool gets by default.

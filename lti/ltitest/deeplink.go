@@ -77,6 +77,9 @@ type StoredLink struct {
 	// LineItemURL is the coupled line item, if the item asked for one.
 	LineItemURL string
 	Item        map[string]any
+
+	// History lists the links this one was copied from, nearest first ($ResourceLink.id.history).
+	History []string
 }
 
 // Links returns the stored links of a context.
@@ -292,6 +295,11 @@ func (p *Platform) deepLinkReturn(r *http.Request, rec *DeepLinkReturn) error {
 			}
 			item.ResourceID, _ = li["resourceId"].(string)
 			item.Tag, _ = li["tag"].(string)
+			if sr, ok := li["submissionReview"]; ok {
+				b, _ := json.Marshal(sr)
+				item.SubmissionReview = new(SubmissionReview)
+				_ = json.Unmarshal(b, item.SubmissionReview)
+			}
 			l.LineItemURL = p.addLineItemLocked(s.clientID, s.contextID, item)
 		}
 		p.links[l.ID] = l
@@ -349,6 +357,16 @@ func linkFromItem(m map[string]any, s *dlSession) (*StoredLink, error) {
 				if _, isStr := v.(string); !isStr {
 					return nil, fmt.Errorf("lineItem.%s must be a string", k)
 				}
+			}
+		}
+		if v, ok := obj["submissionReview"]; ok {
+			b, _ := json.Marshal(v)
+			var sr SubmissionReview
+			if _, isObj := v.(map[string]any); !isObj || json.Unmarshal(b, &sr) != nil {
+				return nil, errors.New("lineItem.submissionReview must be an object of reviewableStatus, label, url and custom")
+			}
+			if err := sr.validate(); err != nil {
+				return nil, fmt.Errorf("lineItem.%v", err)
 			}
 		}
 	}

@@ -18,6 +18,8 @@ const (
 	// ServiceJWKS is the platform's own keyset (GET /jwks): a FaultStatus with a body of one's choosing serves an
 	// unusable keyset (a symmetric key, a key for another algorithm), as a misconfigured platform might.
 	ServiceJWKS Service = "jwks"
+	// ServicePNS is the notice handler service (PUT and GET /pns/<deployment>).
+	ServicePNS Service = "pns"
 )
 
 // FaultKind is what a faulty endpoint does.

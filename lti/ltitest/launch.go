@@ -85,6 +85,8 @@ type LaunchSpec struct {
 	DeepLinking   *DeepLinking
 	// LTI1p1 sends the lti1p1 migration claim of a user and link the tool knew over LTI 1.1 (migration.go).
 	LTI1p1 *LTI1p1
+	// ForUser is the learner of an LtiSubmissionReviewRequest (see ReviewSpec).
+	ForUser *User
 	// AudienceArray sends aud as [client_id, another] with azp = client_id
 	// (a launch that must succeed).
 	AudienceArray bool
@@ -252,6 +254,11 @@ func (p *Platform) resolveLocked(spec LaunchSpec) (LaunchSpec, *ToolConfig, erro
 	if (spec.AGS != nil || spec.NRPS) && (spec.Context == nil || spec.Context.ID == "") {
 		return spec, nil, fmt.Errorf("ltitest: AGS and NRPS claims need a Context with an ID")
 	}
+	if spec.MessageType == MessageSubmissionReview {
+		if err := p.resolveReviewLocked(&spec, tool); err != nil {
+			return spec, nil, err
+		}
+	}
 	if spec.LoginMethod == "" {
 		spec.LoginMethod = http.MethodGet
 	}
@@ -416,6 +423,18 @@ func (p *Platform) claims(spec LaunchSpec, nonce string, now time.Time) map[stri
 	maps.Copy(custom, tool.Custom)
 	maps.Copy(custom, spec.Custom)
 	if len(custom) > 0 {
+		linkID, ctxID := "", ""
+		if spec.ResourceLink != nil {
+			linkID = spec.ResourceLink.ID
+		}
+		if spec.Context != nil {
+			ctxID = spec.Context.ID
+		}
+		p.mu.Lock()
+		p.substituteHistoryLocked(custom, linkID, ctxID)
+		p.mu.Unlock()
+	}
+	if len(custom) > 0 {
 		c[ClaimCustom] = custom
 	}
 	if pr := spec.Presentation; pr != nil {
@@ -456,6 +475,12 @@ func (p *Platform) claims(spec LaunchSpec, nonce string, now time.Time) map[stri
 	}
 	if spec.NRPS {
 		c[ClaimNRPS] = map[string]any{"context_memberships_url": p.membershipsURL(spec.Context.ID), "service_versions": []string{"2.0"}}
+	}
+	if u := spec.ForUser; u != nil && spec.MessageType == MessageSubmissionReview {
+		c[ClaimForUser] = forUserClaim(u)
+	}
+	if p.cfg.PNS && slices.Contains(tool.Scopes, ScopeNoticeHandlers) {
+		c[ClaimPNS] = p.pnsClaim(spec.DeploymentID)
 	}
 	if dl := spec.DeepLinking; dl != nil && spec.MessageType == MessageDeepLinkingRequest {
 		types := dl.AcceptTypes

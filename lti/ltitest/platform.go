@@ -71,6 +71,10 @@ type Config struct {
 	// gradingProgress is not FullyGraded, as a platform that shows a grade
 	// only once the tool says grading is done.
 	ScoresOnlyWhenFullyGraded bool
+	// PNS turns on the Platform Notification Service as Canvas has it: the noticehandlers scope (offered in the
+	// openid configuration and granted to tools by default), the PNS claim in every launch of a tool that holds
+	// the scope, a notice handler service per deployment (/pns/<deployment>), and signed notices (pns.go).
+	PNS bool
 }
 
 // LinkStyle is a way of linking the pages of a container.
@@ -126,6 +130,11 @@ type Platform struct {
 	storageMessages []StorageMessage
 	faults          []*Fault
 	seq             int
+
+	noticeHandlers   map[string]map[string]string // deployment -> notice type -> handler URL
+	contextHistory   map[string][]string          // context -> the contexts it was copied from, nearest first
+	handlerPuts      []HandlerPut
+	noticeDeliveries []NoticeDelivery
 }
 
 // New returns a platform; it panics only if no RSA key can be generated.
@@ -145,6 +154,9 @@ func New(cfg Config) *Platform {
 		jtis:       map[string]time.Time{},
 		members:    map[string]*roster{},
 		regTokens:  map[string]bool{},
+
+		noticeHandlers: map[string]map[string]string{},
+		contextHistory: map[string][]string{},
 	}
 	if p.now == nil {
 		p.now = time.Now
@@ -274,6 +286,7 @@ func (p *Platform) routes() {
 	m.HandleFunc("GET /return", p.handleReturn)
 	m.HandleFunc("GET /storage", p.handleStorageFrame)
 	m.HandleFunc("POST /storage/log", p.handleStorageLog)
+	m.HandleFunc("/pns/{deployment}", p.handleNoticeHandlers)
 	p.mux = m
 }
 
@@ -374,7 +387,7 @@ func (p *Platform) RegisterTool(tc ToolConfig) error {
 		tc.DeepLinkURL = tc.TargetLinkURI
 	}
 	if tc.Scopes == nil {
-		tc.Scopes = AllScopes()
+		tc.Scopes = p.scopesSupported()
 	}
 	tc.DeploymentIDs = slices.Clone(tc.DeploymentIDs)
 	tc.RedirectURIs = slices.Clone(tc.RedirectURIs)

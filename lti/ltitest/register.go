@@ -25,7 +25,7 @@ func (p *Platform) OpenIDConfiguration() map[string]any {
 		"token_endpoint_auth_signing_alg_values_supported": []string{"RS256"},
 		"jwks_uri":                              base + "/jwks",
 		"registration_endpoint":                 base + "/register",
-		"scopes_supported":                      append([]string{"openid"}, allScopes...),
+		"scopes_supported":                      append([]string{"openid"}, p.scopesSupported()...),
 		"response_types_supported":              []string{"id_token"},
 		"subject_types_supported":               []string{"public", "pairwise"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
@@ -217,7 +217,7 @@ func (p *Platform) register(r *http.Request, rec *RegistrationRecord) (map[strin
 			return nil, errors.New("scope must be a space-separated string")
 		}
 		for _, sc := range strings.Fields(s) {
-			if slices.Contains(allScopes, sc) {
+			if slices.Contains(p.scopesSupported(), sc) {
 				scopes = append(scopes, sc)
 			}
 		}

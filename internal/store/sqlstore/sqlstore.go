@@ -45,12 +45,15 @@ const (
 type Store struct {
 	// db is the pool for reads. On SQLite w is a second pool of one connection that every write goes through
 	// (see OpenWith); on PostgreSQL both are the same pool.
-	db     *sql.DB
-	w      *sql.DB
-	engine Engine
-	dsn    string
-	now    func() time.Time
-	cache  *queryCache
+	db *sql.DB
+	w  *sql.DB
+	// ckpt is the SQLite checkpointer's connection (see checkpoints); stopCheckpoints ends it.
+	ckpt            *sql.DB
+	stopCheckpoints func()
+	engine          Engine
+	dsn             string
+	now             func() time.Time
+	cache           *queryCache
 	// tx is set on a Store bound to a transaction (see InTx): every query of it runs in that transaction.
 	tx *conn
 	// secrets seals the secret columns (secrets.go); nil stores them as they come.
@@ -69,8 +72,10 @@ type queryCache struct {
 	background sync.WaitGroup
 	closed     bool
 	// gen counts this process's writes to the tables launches cache (see Generation); writes sorts query texts.
-	gen    atomic.Int64
-	writes sync.Map // query text → queryKind
+	gen atomic.Int64
+	// written counts this process's writes, so that the checkpointer (see checkpoints) knows when to run.
+	written atomic.Int64
+	writes  sync.Map // query text → queryKind
 }
 
 // stmtKey names a prepared statement: its SQLite text, and whether it is prepared on the writer or the readers.
@@ -124,6 +129,7 @@ func (c conn) noteWrite(ctx context.Context, query string) bool {
 	k := c.s.cache.kind(query)
 	if k.write {
 		store.MemoFrom(ctx).Clear()
+		c.s.cache.written.Add(1)
 	}
 	if k.cached {
 		c.s.cache.gen.Add(1)
@@ -233,6 +239,14 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 			s.close()
 			return nil, fmt.Errorf("connect to %s database: %w", s.engine, err)
 		}
+		ckpt, err := open(&sqlite.Driver{}, sqliteCheckpointDSN(path))
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		ckpt.SetMaxOpenConns(1)
+		s.ckpt = ckpt
+		s.stopCheckpoints = s.checkpoints(ckpt, checkpointEvery)
 	}
 	if err := s.db.PingContext(ctx); err != nil {
 		s.close()
@@ -243,16 +257,61 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 
 // close closes the pools.
 func (s *Store) close() error {
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
+	}
 	err := s.db.Close()
 	if s.w != s.db {
 		err = errors.Join(err, s.w.Close())
 	}
+	if s.ckpt != nil {
+		err = errors.Join(err, s.ckpt.Close())
+	}
 	return err
+}
+
+// checkpointEvery is how often the checkpointer looks for writes to copy from the WAL into the database file.
+const checkpointEvery = 100 * time.Millisecond
+
+// checkpoints copies the WAL into the database file from a connection of its own (db), every interval after
+// writes, until the returned stop is called. SQLite does it itself on the connection whose commit makes the
+// WAL pass 1000 pages, inside that commit's statement: on the one writer connection that stalled every write
+// queued behind it for the checkpoint's fsync. The writer has automatic checkpoints off (wal_autocheckpoint(0)),
+// and a PASSIVE checkpoint here waits for no reader and no writer. A busy or failed checkpoint is tried again at
+// the next tick; SQLite checkpoints once more when the last connection closes.
+func (s *Store) checkpoints(db *sql.DB, interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		var seen int64
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			if n := s.cache.written.Load(); n != seen {
+				seen = n
+				_, _ = db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); wg.Wait() }) }
 }
 
 func sqliteDSN(path string) string {
 	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate&_pragma=wal_autocheckpoint(0)"
+}
+
+// sqliteCheckpointDSN opens the checkpointer's connection (see checkpoints).
+func sqliteCheckpointDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
 }
 
 // sqliteReaderDSN opens the read-only connections beside the writer (see OpenWith).

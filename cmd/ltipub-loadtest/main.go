@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&o.Duration, "duration", 20*e9, "how long to measure (after the warm-up)")
 	fs.IntVar(&o.MaxLaunches, "max", 100000, "stop after this many measured launches")
 	fs.IntVar(&o.Warmup, "warmup", 50, "launches before measuring (caches, connections, key sets)")
-	fs.StringVar(&o.MemLimit, "gomemlimit", "", "GOMEMLIMIT for the ltipub process only (for example 32MiB); empty: inherit")
+	fs.StringVar(&o.MemLimit, "gomemlimit", "", "GOMEMLIMIT for the ltipub process only (for example 64MiB, or off); empty: inherit (ltipub serve's own default is 32MiB)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	_ "net/http/pprof"
 	"os"
+	"runtime"
+	"strconv"
 )
 
 func init() {
@@ -20,6 +22,14 @@ func init() {
 	}
 	if host, _, err := net.SplitHostPort(addr); err != nil || !net.ParseIP(host).IsLoopback() {
 		panic("LTIPUB_PPROF_ADDR must be a loopback host:port")
+	}
+	// LTIPUB_PPROF_BLOCK (nanoseconds) and LTIPUB_PPROF_MUTEX (1 in N) turn on the block and mutex profiles,
+	// which find where requests wait (a pool's connection, a lock) rather than where they spend CPU.
+	if n, err := strconv.Atoi(os.Getenv("LTIPUB_PPROF_BLOCK")); err == nil && n > 0 {
+		runtime.SetBlockProfileRate(n)
+	}
+	if n, err := strconv.Atoi(os.Getenv("LTIPUB_PPROF_MUTEX")); err == nil && n > 0 {
+		runtime.SetMutexProfileFraction(n)
 	}
 	go func() { _ = http.ListenAndServe(addr, nil) }()
 }

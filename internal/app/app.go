@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/postgresstore"
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/ltipub/ltipub/internal/account"
@@ -163,7 +162,11 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 		ps := postgresstore.NewWithCleanupInterval(st.DB(), 10*time.Minute)
 		sessions.Store, a.stopSessions = ps, ps.StopCleanup
 	default:
-		ss := sqlite3store.NewWithCleanupInterval(st.DB(), 10*time.Minute)
+		// The store's own: prepared statements, loads on the reader pool, saves on the one writer.
+		ss, err := sqlstore.NewSessions(st, 10*time.Minute, log)
+		if err != nil {
+			return nil, err
+		}
 		sessions.Store, a.stopSessions = ss, ss.StopCleanup
 	}
 	sessions.Lifetime = 12 * time.Hour

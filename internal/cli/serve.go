@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"math"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +18,15 @@ func serveCmd(env Env) *cobra.Command {
 	cfg.AddServeFlags(c.Flags())
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		log := logging.New(env.Stderr, cfg.LogLevel, cfg.LogFormat)
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+		// The process's own setting, so serve applies it rather than app.Run (tests run servers in one process).
+		if cfg.MemoryLimitBytes > 0 {
+			debug.SetMemoryLimit(cfg.MemoryLimitBytes)
+		} else {
+			debug.SetMemoryLimit(math.MaxInt64)
+		}
 		return app.Run(cmd.Context(), cfg, log, env.Stdout)
 	}
 	return c

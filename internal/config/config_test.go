@@ -34,6 +34,11 @@ func TestValidate(t *testing.T) {
 		{"token age", []string{"--max-token-age", "5m"}, ""},
 		{"trusted proxies", []string{"--trusted-proxies", "127.0.0.1, 10.0.0.0/8,::1"}, ""},
 		{"bad trusted proxy", []string{"--trusted-proxies", "proxy.example"}, "--trusted-proxies"},
+		{"memory limit", []string{"--memory-limit", "256MiB"}, ""},
+		{"no memory limit", []string{"--memory-limit", "off"}, ""},
+		{"memory limit without a unit is bytes, too few", []string{"--memory-limit", "64"}, "at least 8MiB"},
+		{"memory limit in words", []string{"--memory-limit", "lots"}, "--memory-limit"},
+		{"memory limit in MB", []string{"--memory-limit", "64MB"}, "--memory-limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,5 +152,39 @@ func TestMemberSyncMaxUnenrol(t *testing.T) {
 	t.Setenv("LTIPUB_MEMBER_SYNC_MAX_UNENROL", "lots")
 	if _, err := parse(); err == nil || !strings.Contains(err.Error(), "LTIPUB_MEMBER_SYNC_MAX_UNENROL") {
 		t.Fatalf("bad env: %v", err)
+	}
+}
+
+// TestMemoryLimit: serve has a soft memory limit by default; LTIPUB_MEMORY_LIMIT, else Go's own GOMEMLIMIT,
+// changes it, and the flag wins over both.
+func TestMemoryLimit(t *testing.T) {
+	parse := func(t *testing.T, args ...string) int64 {
+		t.Helper()
+		var c Config
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		c.AddServeFlags(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return c.MemoryLimitBytes
+	}
+	t.Setenv("GOMEMLIMIT", "")
+	t.Setenv("LTIPUB_MEMORY_LIMIT", "")
+	if got := parse(t); got != 32<<20 {
+		t.Errorf("default limit %d, want 32 MiB", got)
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if got := parse(t); got != 1<<30 {
+		t.Errorf("with GOMEMLIMIT=1GiB: %d", got)
+	}
+	t.Setenv("LTIPUB_MEMORY_LIMIT", "off")
+	if got := parse(t); got != 0 {
+		t.Errorf("with LTIPUB_MEMORY_LIMIT=off: %d, want no limit", got)
+	}
+	if got := parse(t, "--memory-limit", "100MiB"); got != 100<<20 {
+		t.Errorf("--memory-limit 100MiB: %d", got)
 	}
 }

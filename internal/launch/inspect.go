@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -30,6 +31,25 @@ type Detail struct {
 	Expected map[string]string `json:"expected,omitempty"`
 	// Did is what ltipub did with the launch once it was valid (nil for a launch refused before landing).
 	Did *Did `json:"did,omitempty"`
+
+	// rawHeader and rawClaims are the id_token's header and claims as they came, for a Detail made by a launch:
+	// the launch log stores them as they are (see MarshalJSON) rather than decoding them into maps and encoding
+	// the maps again, which cost a launch more than verifying the token's signature. A Detail read back from the
+	// log has Header and Claims.
+	rawHeader, rawClaims json.RawMessage
+}
+
+// MarshalJSON encodes the detail, with the id_token's header and claims as they came when it has them.
+func (d Detail) MarshalJSON() ([]byte, error) {
+	type plain Detail // without this method
+	if d.rawHeader == nil && d.rawClaims == nil {
+		return json.Marshal(plain(d))
+	}
+	return json.Marshal(struct {
+		plain
+		Header json.RawMessage `json:"header,omitempty"`
+		Claims json.RawMessage `json:"claims,omitempty"`
+	}{plain(d), d.rawHeader, d.rawClaims})
 }
 
 // Did is what ltipub did with a valid launch: the account, the enrolment, the resource link and the page the
@@ -113,18 +133,18 @@ func idTokenDetail(rawIDToken string, reg tool.Registration) *Detail {
 	if len(parts) != 3 || len(rawIDToken) > 256<<10 {
 		return d
 	}
-	decode := func(s string) map[string]any {
+	// Only a JSON object is kept: what json.Unmarshal into a map would have accepted.
+	object := func(s string) json.RawMessage {
 		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 		if err != nil {
 			return nil
 		}
-		var m map[string]any
-		if json.Unmarshal(b, &m) != nil {
+		if b = bytes.TrimSpace(b); len(b) == 0 || b[0] != '{' || !json.Valid(b) {
 			return nil
 		}
-		return m
+		return b
 	}
-	d.Header, d.Claims = decode(parts[0]), decode(parts[1])
+	d.rawHeader, d.rawClaims = object(parts[0]), object(parts[1])
 	return d
 }
 

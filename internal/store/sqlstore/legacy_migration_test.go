@@ -20,7 +20,7 @@ func TestLegacyMigrationKeepsLinks(t *testing.T) {
 	}
 	defer s.Close()
 	sub, _ := fs.Sub(migrations, "migrations/sqlite")
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.db, sub)
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, sub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestLegacyMigrationKeepsLinks(t *testing.T) {
 		`INSERT INTO lti_user_links (lti_user_id, resource_link_id, created_at, last_launch_at) VALUES (1, 7, 0, 0)`,
 		`INSERT INTO sync_links (resource_link_id, updated_at) VALUES (7, 0)`,
 	} {
-		if _, err := s.db.ExecContext(ctx, q); err != nil {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
@@ -48,7 +48,7 @@ func TestLegacyMigrationKeepsLinks(t *testing.T) {
 	var n int
 	for _, q := range []string{`SELECT COUNT(*) FROM lti_resource_links WHERE id = 7 AND registration_id = 1`,
 		`SELECT COUNT(*) FROM lti_user_links WHERE resource_link_id = 7`, `SELECT COUNT(*) FROM sync_links WHERE resource_link_id = 7`} {
-		if err := s.db.QueryRowContext(ctx, q).Scan(&n); err != nil || n != 1 {
+		if err := s.w.QueryRowContext(ctx, q).Scan(&n); err != nil || n != 1 {
 			t.Fatalf("%s = %d, %v: the rebuild lost rows", q, n, err)
 		}
 	}
@@ -68,10 +68,10 @@ func TestLegacyMigrationKeepsLinks(t *testing.T) {
 	for _, c := range conns {
 		c.Close()
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM lti_resource_links WHERE id = 7`); err != nil {
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM lti_resource_links WHERE id = 7`); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM lti_user_links`).Scan(&n); err != nil || n != 0 {
+	if err := s.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM lti_user_links`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("cascade to lti_user_links: %d %v", n, err)
 	}
 }

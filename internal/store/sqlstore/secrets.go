@@ -150,10 +150,10 @@ func (s *Store) scrub(ctx context.Context) error {
 	if s.engine != SQLite {
 		return nil
 	}
-	if _, err := s.db.ExecContext(ctx, `VACUUM`); err != nil {
+	if _, err := s.w.ExecContext(ctx, `VACUUM`); err != nil {
 		return fmt.Errorf("vacuum after encrypting secrets: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	if _, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return fmt.Errorf("checkpoint after encrypting secrets: %w", err)
 	}
 	return nil

@@ -43,11 +43,17 @@ const (
 
 // Store is the SQL store. It is safe for concurrent use.
 type Store struct {
-	db     *sql.DB
-	engine Engine
-	dsn    string
-	now    func() time.Time
-	cache  *queryCache
+	// db is the pool for reads. On SQLite w is a second pool of one connection that every write goes through
+	// (see OpenWith); on PostgreSQL both are the same pool.
+	db *sql.DB
+	w  *sql.DB
+	// ckpt is the SQLite checkpointer's connection (see checkpoints); stopCheckpoints ends it.
+	ckpt            *sql.DB
+	stopCheckpoints func()
+	engine          Engine
+	dsn             string
+	now             func() time.Time
+	cache           *queryCache
 	// tx is set on a Store bound to a transaction (see InTx): every query of it runs in that transaction.
 	tx *conn
 	// secrets seals the secret columns (secrets.go); nil stores them as they come.
@@ -57,17 +63,25 @@ type Store struct {
 // queryCache is shared by a Store and the transaction-bound Stores made from it.
 type queryCache struct {
 	rebound   sync.Map // PostgreSQL query text → SQLite query text
-	stmts     sync.Map // SQLite query text → *sql.Stmt
+	stmts     sync.Map // stmtKey → *sql.Stmt
 	stmtCount atomic.Int64
-	preparing sync.Map // SQLite query text → true while a goroutine prepares it (see conn.stmt)
+	preparing sync.Map // stmtKey → true while a goroutine prepares it (see conn.stmt)
 	// background counts those goroutines, so that Close waits for them: one still preparing would open a
 	// connection (and SQLite's -wal and -shm files) on a store its owner has closed and whose folder may be going.
 	bgMu       sync.Mutex
 	background sync.WaitGroup
 	closed     bool
 	// gen counts this process's writes to the tables launches cache (see Generation); writes sorts query texts.
-	gen    atomic.Int64
-	writes sync.Map // query text → queryKind
+	gen atomic.Int64
+	// written counts this process's writes, so that the checkpointer (see checkpoints) knows when to run.
+	written atomic.Int64
+	writes  sync.Map // query text → queryKind
+}
+
+// stmtKey names a prepared statement: its SQLite text, and whether it is prepared on the writer or the readers.
+type stmtKey struct {
+	query  string
+	writer bool
 }
 
 // queryKind is what a query text does, worked out once per text.
@@ -110,10 +124,12 @@ func (c *queryCache) kind(query string) queryKind {
 // change made here applies at once; changes by other processes wait for the caches' TTL.
 func (s *Store) Generation() int64 { return s.cache.gen.Load() }
 
-func (c conn) noteWrite(ctx context.Context, query string) {
+// noteWrite notes what query does before it runs, and tells whether it writes.
+func (c conn) noteWrite(ctx context.Context, query string) bool {
 	k := c.s.cache.kind(query)
 	if k.write {
 		store.MemoFrom(ctx).Clear()
+		c.s.cache.written.Add(1)
 	}
 	if k.cached {
 		c.s.cache.gen.Add(1)
@@ -121,6 +137,7 @@ func (c conn) noteWrite(ctx context.Context, query string) {
 			c.touched.Store(true)
 		}
 	}
+	return k.write
 }
 
 // memoized reads through the request's memo (store.Memo): a row read once in a request is not read again until
@@ -185,7 +202,7 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(10)
 		db.SetConnMaxIdleTime(5 * time.Minute)
-		s.db, s.engine = db, Postgres
+		s.db, s.w, s.engine = db, db, Postgres
 	} else {
 		path := strings.TrimPrefix(dsn, "file:")
 		if i := strings.IndexByte(path, '?'); i >= 0 {
@@ -196,33 +213,121 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 				return nil, fmt.Errorf("create database folder: %w", err)
 			}
 		}
-		db, err := open(&sqlite.Driver{}, sqliteDSN(path))
+		// WAL lets readers run beside the one writer. SQLite takes one writer at a time whatever the pool holds,
+		// so writes go through a pool of one connection (w) and queue there, in Go, rather than in SQLite's busy
+		// handler, which sleeps and retries; that connection's page cache also stays warm, where each commit by
+		// another connection empties it. _txlock=immediate takes the write lock at BEGIN, so that a transaction
+		// never fails halfway with "database is locked" when it upgrades (River and the CLI write beside it).
+		// Reads run on a pool of their own, whose connections refuse to write (query_only): a write sent there
+		// by mistake fails at once instead of waiting on the lock.
+		w, err := open(&sqlite.Driver{}, sqliteDSN(path))
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}
-		// WAL lets readers run beside the one writer; writers queue on the busy timeout, and _txlock=immediate takes
-		// the write lock at BEGIN, so a transaction never fails halfway with "database is locked" when it upgrades.
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+		db, err := open(&sqlite.Driver{}, sqliteReaderDSN(path))
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
-		s.db, s.engine = db, SQLite
+		s.db, s.w, s.engine = db, w, SQLite
+		// The writer opens the file first: it sets WAL mode, which a query_only connection cannot.
+		if err := w.PingContext(ctx); err != nil {
+			s.close()
+			return nil, fmt.Errorf("connect to %s database: %w", s.engine, err)
+		}
+		ckpt, err := open(&sqlite.Driver{}, sqliteCheckpointDSN(path))
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		ckpt.SetMaxOpenConns(1)
+		s.ckpt = ckpt
+		s.stopCheckpoints = s.checkpoints(ckpt, checkpointEvery)
 	}
 	if err := s.db.PingContext(ctx); err != nil {
-		s.db.Close()
+		s.close()
 		return nil, fmt.Errorf("connect to %s database: %w", s.engine, err)
 	}
 	return s, nil
 }
 
+// close closes the pools.
+func (s *Store) close() error {
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
+	}
+	err := s.db.Close()
+	if s.w != s.db {
+		err = errors.Join(err, s.w.Close())
+	}
+	if s.ckpt != nil {
+		err = errors.Join(err, s.ckpt.Close())
+	}
+	return err
+}
+
+// checkpointEvery is how often the checkpointer looks for writes to copy from the WAL into the database file.
+const checkpointEvery = 100 * time.Millisecond
+
+// checkpoints copies the WAL into the database file from a connection of its own (db), every interval after
+// writes, until the returned stop is called. SQLite does it itself on the connection whose commit makes the
+// WAL pass 1000 pages, inside that commit's statement: on the one writer connection that stalled every write
+// queued behind it for the checkpoint's fsync. The writer has automatic checkpoints off (wal_autocheckpoint(0)),
+// and a PASSIVE checkpoint here waits for no reader and no writer. A busy or failed checkpoint is tried again at
+// the next tick; SQLite checkpoints once more when the last connection closes.
+func (s *Store) checkpoints(db *sql.DB, interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		var seen int64
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			if n := s.cache.written.Load(); n != seen {
+				seen = n
+				_, _ = db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); wg.Wait() }) }
+}
+
 func sqliteDSN(path string) string {
 	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate&_pragma=wal_autocheckpoint(0)"
+}
+
+// sqliteCheckpointDSN opens the checkpointer's connection (see checkpoints).
+func sqliteCheckpointDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
+}
+
+// sqliteReaderDSN opens the read-only connections beside the writer (see OpenWith).
+func sqliteReaderDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=query_only(1)"
 }
 
 // Engine reports which database engine the store runs on.
 func (s *Store) Engine() Engine { return s.engine }
 
-// DB gives the underlying pool, for the parts that bring their own SQL (the session store, the job queue).
-func (s *Store) DB() *sql.DB { return s.db }
+// DB gives the pool that writes (on SQLite, the one writer connection), for the parts that bring their own SQL.
+func (s *Store) DB() *sql.DB { return s.w }
+
+// ReadDB gives the pool for reads: on SQLite, connections beside the writer that refuse to write; on PostgreSQL
+// the same pool as DB.
+func (s *Store) ReadDB() *sql.DB { return s.db }
 
 // DSN is the data source the store was opened with.
 func (s *Store) DSN() string { return s.dsn }
@@ -255,11 +360,16 @@ func (s *Store) Close() error {
 		v.(*sql.Stmt).Close()
 		return true
 	})
-	return s.db.Close()
+	return s.close()
 }
 
-// Ping checks that the database answers; /readyz uses it.
-func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+// Ping checks that the database answers, to reads and to writes; /readyz uses it.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return err
+	}
+	return s.w.PingContext(ctx)
+}
 
 // Migrate applies every embedded migration that the database lacks.
 func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
@@ -271,7 +381,7 @@ func (s *Store) Migrate(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(dialect, s.db, sub)
+	p, err := goose.NewProvider(dialect, s.w, sub)
 	if err != nil {
 		return fmt.Errorf("prepare migrations: %w", err)
 	}
@@ -322,42 +432,54 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// conn runs queries in the store's dialect, on the pool or inside a transaction.
+// conn runs queries in the store's dialect, on the pools or inside a transaction.
 type conn struct {
 	s  *Store
-	q  querier
 	tx *sql.Tx // set inside a transaction
 	// touched is set inside a transaction that wrote a cached table: its commit bumps the generation again.
 	touched *atomic.Bool
 }
 
+// on gives where query runs: the transaction, the writer for a write, the readers for a read.
+func (c conn) on(write bool) querier {
+	switch {
+	case c.tx != nil:
+		return c.tx
+	case write:
+		return c.s.w
+	default:
+		return c.s.db
+	}
+}
+
 // stmt gives a prepared statement for query on SQLite, where parsing a statement costs more than running most
 // of ours (pgx caches PostgreSQL statements by itself). Inside a transaction the statement is bound to it.
-func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
+func (c conn) stmt(ctx context.Context, query string, write bool) *sql.Stmt {
 	if c.s.engine != SQLite {
 		return nil
 	}
+	// A transaction runs on the writer, so its statements are the writer's.
+	key := stmtKey{query: query, writer: write || c.tx != nil}
 	var st *sql.Stmt
-	if v, ok := c.s.cache.stmts.Load(query); ok {
+	if v, ok := c.s.cache.stmts.Load(key); ok {
 		st = v.(*sql.Stmt)
 	} else {
 		if c.s.cache.stmtCount.Load() >= maxCachedStatements {
 			return nil
 		}
 		if c.tx != nil {
-			// Preparing on the pool needs a second connection while the transaction holds one: with every
-			// connection in a transaction doing the same (a burst of first launches right after start), none
-			// would ever be free. This use runs unprepared; the statement is prepared for the next one once a
-			// connection is free, by a goroutine that holds none while it waits.
-			if _, busy := c.s.cache.preparing.LoadOrStore(query, true); !busy {
+			// Preparing on the writer needs its one connection, which the transaction holds. This use runs
+			// unprepared; the statement is prepared for the next one once the connection is free, by a goroutine
+			// that holds none while it waits.
+			if _, busy := c.s.cache.preparing.LoadOrStore(key, true); !busy {
 				c.s.cache.inBackground(func() {
-					defer c.s.cache.preparing.Delete(query)
-					c.s.prepare(context.WithoutCancel(ctx), query)
+					defer c.s.cache.preparing.Delete(key)
+					c.s.prepare(context.WithoutCancel(ctx), key)
 				})
 			}
 			return nil
 		}
-		if st = c.s.prepare(ctx, query); st == nil {
+		if st = c.s.prepare(ctx, key); st == nil {
 			return nil // run it unprepared; the error will show there
 		}
 	}
@@ -367,14 +489,18 @@ func (c conn) stmt(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
-// prepare prepares query on the pool and caches it, or gives the statement another caller cached first; nil if
-// it does not prepare.
-func (s *Store) prepare(ctx context.Context, query string) *sql.Stmt {
-	prepared, err := s.db.PrepareContext(ctx, query)
+// prepare prepares a statement on its pool and caches it, or gives the statement another caller cached first; nil
+// if it does not prepare.
+func (s *Store) prepare(ctx context.Context, key stmtKey) *sql.Stmt {
+	db := s.db
+	if key.writer {
+		db = s.w
+	}
+	prepared, err := db.PrepareContext(ctx, key.query)
 	if err != nil {
 		return nil
 	}
-	if v, loaded := s.cache.stmts.LoadOrStore(query, prepared); loaded {
+	if v, loaded := s.cache.stmts.LoadOrStore(key, prepared); loaded {
 		prepared.Close()
 		return v.(*sql.Stmt)
 	}
@@ -386,34 +512,34 @@ func (s *Store) prepare(ctx context.Context, query string) *sql.Stmt {
 const maxCachedStatements = 512
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	c.noteWrite(ctx, query)
+	write := c.noteWrite(ctx, query)
 	q := c.s.q(query)
-	if st := c.stmt(ctx, q); st != nil {
+	if st := c.stmt(ctx, q, write); st != nil {
 		res, err := st.ExecContext(ctx, args...)
 		return res, mapErr(err)
 	}
-	res, err := c.q.ExecContext(ctx, q, args...)
+	res, err := c.on(write).ExecContext(ctx, q, args...)
 	return res, mapErr(err)
 }
 
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	c.noteWrite(ctx, query)
+	write := c.noteWrite(ctx, query)
 	q := c.s.q(query)
-	if st := c.stmt(ctx, q); st != nil {
+	if st := c.stmt(ctx, q, write); st != nil {
 		rows, err := st.QueryContext(ctx, args...)
 		return rows, mapErr(err)
 	}
-	rows, err := c.q.QueryContext(ctx, q, args...)
+	rows, err := c.on(write).QueryContext(ctx, q, args...)
 	return rows, mapErr(err)
 }
 
 func (c conn) row(ctx context.Context, query string, args ...any) *sql.Row {
-	c.noteWrite(ctx, query)
+	write := c.noteWrite(ctx, query)
 	q := c.s.q(query)
-	if st := c.stmt(ctx, q); st != nil {
+	if st := c.stmt(ctx, q, write); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return c.q.QueryRowContext(ctx, q, args...)
+	return c.on(write).QueryRowContext(ctx, q, args...)
 }
 
 // insertID runs an INSERT … RETURNING id and gives the new id.
@@ -429,7 +555,7 @@ func (s *Store) c() conn {
 	if s.tx != nil {
 		return *s.tx
 	}
-	return conn{s: s, q: s.db}
+	return conn{s: s}
 }
 
 // inTx runs fn in a transaction and commits when fn returns nil. On a Store already bound to a transaction, fn
@@ -438,12 +564,12 @@ func (s *Store) inTx(ctx context.Context, fn func(c conn) error) error {
 	if s.tx != nil {
 		return fn(*s.tx)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", mapErr(err))
 	}
 	touched := &atomic.Bool{}
-	if err := fn(conn{s: s, q: tx, tx: tx, touched: touched}); err != nil {
+	if err := fn(conn{s: s, tx: tx, touched: touched}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -461,7 +587,7 @@ func (s *Store) inTx(ctx context.Context, fn func(c conn) error) error {
 // returns an error, not at all.
 func (s *Store) Tx(ctx context.Context, fn func(tx *Store) error) error {
 	return s.inTx(ctx, func(c conn) error {
-		bound := &Store{db: s.db, engine: s.engine, dsn: s.dsn, now: s.now, cache: s.cache, secrets: s.secrets}
+		bound := &Store{db: s.db, w: s.w, engine: s.engine, dsn: s.dsn, now: s.now, cache: s.cache, secrets: s.secrets}
 		c.s = bound
 		bound.tx = &c
 		return fn(bound)

@@ -2,6 +2,9 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,5 +27,46 @@ func TestTransactionNeedsNoSecondConnection(t *testing.T) {
 		if err := s.PutSettings(ctx, map[string]string{"site_name": "budget"}, at); err != nil {
 			t.Fatalf("settings write %d in a transaction on a pool of one connection: %v", i, err)
 		}
+	}
+}
+
+// TestWALCheckpointedWhileRunning: the one writer connection does not checkpoint (a checkpoint inside a commit
+// stalled every write queued behind it), so the store does, from a connection of its own, while it runs: what
+// is written reaches the database file without waiting for the store to close, and the WAL does not grow
+// without end.
+func TestWALCheckpointedWhileRunning(t *testing.T) {
+	t.Parallel()
+	dsn := sqltest.DSN(t, sqlstore.SQLite)
+	ctx := context.Background()
+	s, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	size := func(p string) int64 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	// Let the migrations' pages reach the file, then write far more than a page cache holds.
+	deadline := time.Now().Add(30 * time.Second)
+	before := size(dsn)
+	for i := range 3000 {
+		if err := s.UseNonce(ctx, "https://platform.example", fmt.Sprintf("nonce-%d-%s", i, strings.Repeat("x", 200)),
+			time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for size(dsn) < before+512<<10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file stayed at %d bytes (from %d) after 3000 writes; WAL %d bytes: nothing checkpointed",
+				size(dsn), before, size(dsn+"-wal"))
+		}
+		time.Sleep(20 * time.Millisecond) // polling the file, not timing anything
 	}
 }

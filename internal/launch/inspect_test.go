@@ -1,0 +1,61 @@
+package launch
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/ltipub/ltipub/internal/tool"
+)
+
+// TestIDTokenDetailStoredAsItCame: the launch log keeps an id_token's header and claims without decoding them
+// first; read back, the inspector gets the same claims as a decoding would have given, and a token whose parts
+// are not JSON objects keeps none (as before), with what the registration expects either way.
+func TestIDTokenDetailStoredAsItCame(t *testing.T) {
+	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	header := `{"alg":"RS256","kid":"k1","typ":"JWT"}`
+	claims := ` {"iss":"https://platform.example","aud":["c1"],"nonce":"n<&>","https://purl.imsglobal.org/spec/lti/claim/custom":{"id":"x"},"exp":1764590000}`
+	reg := tool.Registration{ID: 3, Issuer: "https://platform.example", ClientID: "c1", JWKSURL: "https://platform.example/jwks",
+		Deployments: []tool.Deployment{{DeploymentID: "d1"}}}
+	tests := []struct {
+		name                   string
+		token                  string
+		wantHeader, wantClaims string // "" for none
+	}{
+		{"a signed token", enc(header) + "." + enc(claims) + ".sig", header, claims},
+		{"claims not an object", enc(header) + "." + enc(`["a"]`) + ".sig", header, ""},
+		{"claims not JSON", enc(header) + "." + enc(`{"iss":`) + ".sig", header, ""},
+		{"not base64", "%%%." + enc(claims) + ".sig", "", claims},
+		{"two parts", enc(header) + "." + enc(claims), "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := json.Marshal(idTokenDetail(tt.token, reg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got Detail
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatalf("stored detail %s does not decode: %v", b, err)
+			}
+			decoded := func(s string) map[string]any {
+				if s == "" {
+					return nil
+				}
+				var m map[string]any
+				if err := json.Unmarshal([]byte(s), &m); err != nil {
+					t.Fatal(err)
+				}
+				return m
+			}
+			if !reflect.DeepEqual(got.Header, decoded(tt.wantHeader)) || !reflect.DeepEqual(got.Claims, decoded(tt.wantClaims)) {
+				t.Errorf("read back: header %v claims %v; want %s and %s", got.Header, got.Claims, tt.wantHeader, tt.wantClaims)
+			}
+			want := map[string]string{"iss": reg.Issuer, "client_id": "c1", "jwks_url": reg.JWKSURL, "deployment_ids": "d1"}
+			if got.Version != "1.3" || !reflect.DeepEqual(got.Expected, want) {
+				t.Errorf("read back: version %q expected %v", got.Version, got.Expected)
+			}
+		})
+	}
+}

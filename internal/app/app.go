@@ -101,6 +101,14 @@ type App struct {
 }
 
 // New builds an App on an open store.
+// cacheTTL is how long registrations and published resources stay cached (config.Config.CacheTTL).
+func cacheTTL(cfg config.Config) time.Duration {
+	if cfg.CacheTTL > 0 {
+		return cfg.CacheTTL
+	}
+	return 3 * time.Second
+}
+
 func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) {
 	a := &App{Config: cfg, Store: st, Log: log}
 	a.Accounts = &account.Service{Store: st, Failures: st}
@@ -109,7 +117,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	gradeHook := &jobs.GradeHook{Store: st} // grade changes queue a sync (wireJobs)
 	a.Courses = &course.Service{Store: gradeHook, Users: st}
 	pub, err := publish.New(publish.Config{Store: st, Legacy: st, ToolProxies: st, Courses: a.Courses, Accounts: a.Accounts, Tx: st,
-		Cache: publish.NewResourceCache(3 * time.Second)})
+		Cache: publish.NewResourceCache(cacheTTL(cfg))})
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +129,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a.HTTP.Transport = a.Metrics.Transport(a.HTTP.Transport)
 	launches, err := launch.New(launch.Config{
 		Registrations: st,
+		CacheTTL:      cacheTTL(cfg),
 		Store:         a.Metrics.LaunchStore(st),
 		Validator: &lti.Validator{
 			Keys:   lti.NewRemoteKeySets(a.HTTP, lti.RemoteKeySetsOptions{MinRefetchInterval: cfg.JWKSMinRefetch}),

@@ -11,7 +11,7 @@ import (
 // cacheTTL bounds how stale a cached registration may be. A change made on another instance (or by the CLI) is
 // seen within it, well inside the 5 seconds issue 19 allows, while a busy instance reads each registration about
 // once per TTL instead of twice per launch.
-const cacheTTL = 3 * time.Second
+const cacheTTL = 3 * time.Second // the default of Config.CacheTTL
 
 // generation is offered by stores that count their own writes to cached rows (sqlstore.Store.Generation): a
 // change made in this process then applies at once instead of after cacheTTL.
@@ -22,6 +22,7 @@ type regCache struct {
 	inner Registrations
 	now   func() time.Time
 	gen   func() int64
+	ttl   time.Duration
 
 	mu       sync.Mutex
 	byIssuer map[string]cachedRegs
@@ -40,8 +41,11 @@ type cachedReg struct {
 	gen   int64
 }
 
-func newRegCache(inner Registrations, now func() time.Time) *regCache {
-	c := &regCache{inner: inner, now: now, gen: func() int64 { return 0 }, byIssuer: map[string]cachedRegs{}, byID: map[int64]cachedReg{}}
+func newRegCache(inner Registrations, now func() time.Time, ttl time.Duration) *regCache {
+	if ttl <= 0 {
+		ttl = cacheTTL
+	}
+	c := &regCache{inner: inner, now: now, ttl: ttl, gen: func() int64 { return 0 }, byIssuer: map[string]cachedRegs{}, byID: map[int64]cachedReg{}}
 	if g, ok := inner.(generation); ok {
 		c.gen = g.Generation
 	}
@@ -64,9 +68,9 @@ func (c *regCache) RegistrationsByIssuer(ctx context.Context, issuer string) ([]
 	if len(c.byIssuer) > 10000 { // bound the memory an issuer flood can take
 		clear(c.byIssuer)
 	}
-	c.byIssuer[issuer] = cachedRegs{regs, now.Add(cacheTTL), gen}
+	c.byIssuer[issuer] = cachedRegs{regs, now.Add(c.ttl), gen}
 	for _, r := range regs {
-		c.byID[r.ID] = cachedReg{r, now.Add(cacheTTL), gen}
+		c.byID[r.ID] = cachedReg{r, now.Add(c.ttl), gen}
 	}
 	c.mu.Unlock()
 	return regs, nil
@@ -88,7 +92,7 @@ func (c *regCache) Registration(ctx context.Context, id int64) (tool.Registratio
 	if len(c.byID) > 10000 {
 		clear(c.byID)
 	}
-	c.byID[id] = cachedReg{r, now.Add(cacheTTL), gen}
+	c.byID[id] = cachedReg{r, now.Add(c.ttl), gen}
 	c.mu.Unlock()
 	return r, nil
 }

@@ -142,8 +142,10 @@ type Keys interface {
 // Config is what a launch service needs; New refuses a missing dependency.
 type Config struct {
 	Registrations Registrations
-	Store         Store
-	Validator     *lti.Validator
+	// CacheTTL is how long registrations stay cached (zero: 3 s).
+	CacheTTL  time.Duration
+	Store     Store
+	Validator *lti.Validator
 	// Publish lands launches: resource, account, enrolment.
 	Publish *publish.Service
 	Keys    Keys
@@ -208,7 +210,7 @@ func New(cfg Config) (*Service, error) {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Service{regs: newRegCache(cfg.Registrations, clock), store: cfg.Store, validator: cfg.Validator, publish: cfg.Publish, keys: cfg.Keys,
+	return &Service{regs: newRegCache(cfg.Registrations, clock, cfg.CacheTTL), store: cfg.Store, validator: cfg.Validator, publish: cfg.Publish, keys: cfg.Keys,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"), log: cfg.Log, clock: clock, ttl: cfg.StateTTL, warnings: cfg.Warnings,
 		retention: cfg.DetailRetention, http: cfg.HTTP}, nil
 }

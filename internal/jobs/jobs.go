@@ -250,8 +250,8 @@ type DeliveryStore interface {
 	// grades show as pending until the retry answers.
 	ClearFailures(ctx context.Context, resourceID, userID int64) error
 	// SentNotes lists, per learner and activity of a course (0: the course total), the latest score a platform
-	// confirmed.
-	SentNotes(ctx context.Context, courseID int64) ([]SentNote, error)
+	// confirmed; of the given learners only, unless userIDs is nil (a page of the grader report reads its own).
+	SentNotes(ctx context.Context, courseID int64, userIDs []int64) ([]SentNote, error)
 }
 
 // SentNote is where and when a learner's grade (of an activity; ActivityID 0: the course total) last reached a

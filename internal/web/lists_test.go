@@ -17,7 +17,10 @@ import (
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/app/apptest"
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
+	"github.com/ltipub/ltipub/internal/tool"
 )
 
 // Paged lists through HTTP (issue 18): thousands of rows, one page at a time, every row exactly once in a stable
@@ -111,8 +114,9 @@ func walk(t *testing.T, inst *apptest.Instance, c *http.Client, path string, row
 			out = append(out, m[len(m)-1])
 		}
 		path = linkOf(nextRe, resp.Body)
+		plain, _ := url.QueryUnescape(path)
 		for _, k := range keep {
-			if path != "" && !strings.Contains(path, k) {
+			if path != "" && !strings.Contains(plain, strings.ReplaceAll(k, "+", " ")) {
 				t.Fatalf("the Next link %q lost %q", path, k)
 			}
 		}
@@ -453,4 +457,112 @@ func seedGrades(t testing.TB, st *sqlstore.Store, a course.Activity, people []ac
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+var launchRowRe = regexp.MustCompile(`<a href="/admin/launches/(\d+)" class="inspect"`)
+
+// The launch log past its first page: 5,000 entries over two registrations, filtered by registration, outcome,
+// code, user and time, newest first.
+func TestLaunchLogPaging5000(t *testing.T) {
+	t.Parallel()
+	const n = 5000
+	inst := apptest.Start(t, apptest.Options{})
+	ctx := context.Background()
+	regA := tool.Registration{Name: "Moodle A", Issuer: "https://a.example", ClientID: "a"}
+	regB := tool.Registration{Name: "Canvas B", Issuer: "https://b.example", ClientID: "b"}
+	for _, r := range []*tool.Registration{&regA, &regB} {
+		if err := inst.Store.CreateRegistration(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	entries := make([]launch.LogEntry, n)
+	err := inst.Store.Tx(ctx, func(tx *sqlstore.Store) error {
+		for i := range entries {
+			e := launch.LogEntry{At: start.Add(time.Duration(i) * time.Minute), Stage: launch.StageLaunch, Outcome: launch.Accepted,
+				RegistrationID: regA.ID, Issuer: regA.Issuer, Subject: fmt.Sprintf("sub-%05d", i%500), RequestID: fmt.Sprintf("req-%05d", i)}
+			if i%2 == 1 {
+				e.RegistrationID, e.Issuer = regB.ID, regB.Issuer
+			}
+			if i%4 == 0 {
+				e.Outcome, e.Code, e.Reason = launch.Refused, "unknown_deployment", "not a deployment"
+				if i%8 == 0 {
+					e.Code = "bad_signature"
+				}
+			}
+			if err := tx.RecordLaunch(ctx, &e); err != nil {
+				return err
+			}
+			entries[i] = e
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A platform user linked to an account is found by the account's username too.
+	who := inst.EnsureUser(t, account.NewUser{Username: "maria", Password: pw})
+	if _, err := inst.Store.LinkLTIUser(ctx, publish.LTIUser{Issuer: regB.Issuer, Subject: "sub-00001", RegistrationID: regB.ID, UserID: who.ID, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	admin := adminClient(t, inst)
+	ids := func(match func(i int, e launch.LogEntry) bool) []string {
+		var out []string
+		for i := n - 1; i >= 0; i-- {
+			if match(i, entries[i]) {
+				out = append(out, strconv.FormatInt(entries[i].ID, 10))
+			}
+		}
+		return out
+	}
+
+	first := inst.Get(t, admin, "/admin/launches")
+	if got := launchRowRe.FindAllStringSubmatch(first.Body, -1); len(got) != 50 || got[0][1] != strconv.FormatInt(entries[n-1].ID, 10) ||
+		!strings.Contains(first.Body, "Showing 1–50 of 5,000 launches.") {
+		t.Fatalf("first page: %d rows", len(got))
+	}
+	if !strings.Contains(first.Body, `aria-label="Next page of launches"`) || !strings.Contains(first.Body, `<option value="bad_signature">`) {
+		t.Fatal("no pager link or no code filter")
+	}
+	assertOnceInOrder(t, walk(t, inst, admin, "/admin/launches?size=200", launchRowRe), ids(func(int, launch.LogEntry) bool { return true }))
+
+	// Each filter, alone and together, through pages that keep every one of them.
+	reg := strconv.FormatInt(regB.ID, 10)
+	for _, tt := range []struct {
+		query string
+		match func(i int, e launch.LogEntry) bool
+	}{
+		{"registration=" + reg, func(i int, _ launch.LogEntry) bool { return i%2 == 1 }},
+		{"outcome=refused", func(i int, _ launch.LogEntry) bool { return i%4 == 0 }},
+		{"code=bad_signature&outcome=refused", func(i int, _ launch.LogEntry) bool { return i%8 == 0 }},
+		{"user=sub-00001", func(i int, _ launch.LogEntry) bool { return i%500 == 1 }},
+		{"user=maria", func(i int, e launch.LogEntry) bool { return i%500 == 1 && e.RegistrationID == regB.ID }},
+		{"from=2026-03-02T00:00&to=2026-03-02T12:00", func(i int, _ launch.LogEntry) bool { return i >= 1440 && i < 2160 }},
+		{"registration=" + reg + "&outcome=accepted&from=2026-03-02T00:00", func(i int, _ launch.LogEntry) bool { return i%2 == 1 && i >= 1440 }},
+	} {
+		keep := strings.Split(tt.query, "&")
+		want := ids(tt.match)
+		got := walk(t, inst, admin, "/admin/launches?size=100&"+tt.query, launchRowRe, append(keep, "size=100")...)
+		assertOnceInOrder(t, got, want)
+		page := inst.Get(t, admin, "/admin/launches?"+tt.query)
+		if !strings.Contains(page.Body, fmt.Sprintf("of %s launches that match.", thousands(len(want)))) {
+			t.Fatalf("%s: count line %s", tt.query, regexp.MustCompile(`id="list-count"[^>]*>[^<]*`).FindString(page.Body))
+		}
+	}
+	if none := inst.Get(t, admin, "/admin/launches?user=nobody"); !strings.Contains(none.Body, "No launches match these filters.") {
+		t.Fatal("no match")
+	}
+	for _, bad := range []string{"?outcome=maybe", "?from=yesterday", "?from=2026-03-02T00:00&to=2026-03-01T00:00", "?registration=x"} {
+		if r := inst.Get(t, admin, "/admin/launches"+bad); r.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: %d", bad, r.StatusCode)
+		}
+	}
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

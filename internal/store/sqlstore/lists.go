@@ -2,11 +2,13 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/launch"
 )
 
 // Paged lists (issue 18): every list orders by what people read it by and then by id, so that a page boundary
@@ -236,4 +238,75 @@ func (s *Store) GradesOfUsers(ctx context.Context, courseID int64, userIDs []int
 	}
 	return s.courseGrades(ctx, `SELECT `+courseGradeColumns+` FROM grades g JOIN activities a ON a.id = g.activity_id
 		WHERE a.course_id = $1 AND g.user_id IN (`+s.jsonList(2, "BIGINT")+`) ORDER BY g.id`, courseID, list)
+}
+
+// LaunchLogPage lists one page of the launch log matching f, newest first (by id, which grows with time), and
+// counts the matches.
+func (s *Store) LaunchLogPage(ctx context.Context, f launch.LogFilter) ([]launch.LogEntry, int, error) {
+	c := &conds{}
+	if f.RegistrationID != 0 {
+		c.add(`l.registration_id = ?`, f.RegistrationID)
+	}
+	if f.Outcome != "" {
+		c.add(`l.outcome = ?`, f.Outcome)
+	}
+	if f.Code != "" {
+		c.add(`l.code = ?`, f.Code)
+	}
+	if f.User != "" {
+		c.add(`(l.subject = ? OR EXISTS (SELECT 1 FROM lti_users lu JOIN users u ON u.id = lu.user_id
+			WHERE lu.issuer = l.issuer AND lu.subject = l.subject AND u.username = ?))`, f.User, f.User)
+	}
+	if !f.From.IsZero() {
+		c.add(`l.at >= ?`, micros(f.From))
+	}
+	if !f.To.IsZero() {
+		c.add(`l.at < ?`, micros(f.To))
+	}
+	var n int
+	if err := s.c().row(ctx, `SELECT COUNT(*) FROM launch_log l`+c.where(), c.args...).Scan(&n); err != nil {
+		return nil, 0, mapErr(err)
+	}
+	out := []launch.LogEntry{}
+	if n == 0 || f.Offset >= n {
+		return out, n, nil
+	}
+	lim, args := c.page(max(f.Limit, 1), f.Offset)
+	rows, err := s.c().query(ctx, `SELECT l.id, l.at, l.registration_id, l.issuer, l.client_id, l.deployment_id, l.message_type,
+		l.subject, l.stage, l.outcome, l.code, l.reason, l.path, l.request_id, l.platform_name, l.warning FROM launch_log l`+
+		c.where()+` ORDER BY l.id DESC`+lim, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e launch.LogEntry
+		var at int64
+		var reg sql.NullInt64
+		if err := rows.Scan(&e.ID, &at, &reg, &e.Issuer, &e.ClientID, &e.DeploymentID, &e.MessageType, &e.Subject,
+			&e.Stage, &e.Outcome, &e.Code, &e.Reason, &e.Path, &e.RequestID, &e.PlatformName, &e.Warning); err != nil {
+			return nil, 0, mapErr(err)
+		}
+		e.At, e.RegistrationID = fromMicros(at), reg.Int64
+		out = append(out, e)
+	}
+	return out, n, mapErr(rows.Err())
+}
+
+// LaunchCodes lists the refusal codes the launch log holds, for the log's filter menu.
+func (s *Store) LaunchCodes(ctx context.Context) ([]string, error) {
+	rows, err := s.c().query(ctx, `SELECT DISTINCT code FROM launch_log WHERE code <> '' ORDER BY code`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, c)
+	}
+	return out, mapErr(rows.Err())
 }

@@ -566,3 +566,30 @@ func thousands(n int) string {
 	}
 	return s
 }
+
+var userRowRe = regexp.MustCompile(`<tr data-id="\d+">\s*<td><a href="/admin/users/\d+">([^<]+)</a>`)
+
+// The users list: 5,000 accounts by username, searched by a part of the name or email.
+func TestUserListPaging5000(t *testing.T) {
+	t.Parallel()
+	inst := apptest.Start(t, apptest.Options{})
+	people := seedPeople(t, inst.Store, 5000)
+	admin := adminClient(t, inst)
+	want := []string{"admin"}
+	for _, p := range people {
+		want = append(want, p.Username)
+	}
+	first := inst.Get(t, admin, "/admin/users")
+	if !strings.Contains(first.Body, "Showing 1–50 of 5,001 accounts.") || !strings.Contains(first.Body, `aria-label="Next page of accounts"`) {
+		t.Fatalf("first page: %s", first.Body)
+	}
+	assertOnceInOrder(t, walk(t, inst, admin, "/admin/users?size=200", userRowRe, "size=200"), want)
+	got := walk(t, inst, admin, "/admin/users?q=PERSON+012&size=20", userRowRe, "q=PERSON 012", "size=20")
+	assertOnceInOrder(t, got, want[1201:1301])
+	if one := inst.Get(t, admin, "/admin/users?q=p01234%40school"); !strings.Contains(one.Body, "Showing 1–1 of 1 accounts that match.") {
+		t.Fatal("search by email")
+	}
+	if none := inst.Get(t, admin, "/admin/users?q=nobody"); !strings.Contains(none.Body, "No accounts match these filters.") || userRowRe.MatchString(none.Body) {
+		t.Fatal("no match")
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/app/apptest"
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
@@ -591,5 +592,82 @@ func TestUserListPaging5000(t *testing.T) {
 	}
 	if none := inst.Get(t, admin, "/admin/users?q=nobody"); !strings.Contains(none.Body, "No accounts match these filters.") || userRowRe.MatchString(none.Body) {
 		t.Fatal("no match")
+	}
+}
+
+var runRowRe = regexp.MustCompile(`<tr data-run="(\d+)">`)
+
+// The sync run history: 5,000 runs of both kinds recorded, filtered by kind, status and cause.
+func TestSyncRunsPaging5000(t *testing.T) {
+	t.Parallel()
+	const n = 5000
+	inst := apptest.Start(t, apptest.Options{})
+	ctx := context.Background()
+	runs := make([]jobs.Run, n)
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	err := inst.Store.Tx(ctx, func(tx *sqlstore.Store) error {
+		for i := range runs {
+			r := jobs.Run{Kind: jobs.KindGrades, Cause: jobs.CausePeriodic, Status: jobs.StatusRunning, StartedAt: start.Add(time.Duration(i) * time.Minute)}
+			if i%2 == 1 {
+				r.Kind = jobs.KindMembers
+			}
+			if i%5 == 0 {
+				r.Cause = jobs.CauseManual
+			}
+			if err := tx.StartRun(ctx, &r); err != nil {
+				return err
+			}
+			r.Status, r.FinishedAt, r.Sent = jobs.StatusOK, r.StartedAt.Add(time.Second), i
+			if i%3 == 0 {
+				r.Status, r.Error = jobs.StatusFailed, "the platform refused the token"
+			}
+			if err := tx.FinishRun(ctx, r); err != nil {
+				return err
+			}
+			runs[i] = r
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// StartRun keeps about the latest 1,000 runs of each kind: the history pages through what it keeps.
+	kept, err := inst.Store.Runs(ctx, "", 10*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) < 2000 || len(kept) >= n {
+		t.Fatalf("%d runs kept of %d", len(kept), n)
+	}
+	index := map[int64]int{}
+	for i, r := range runs {
+		index[r.ID] = i
+	}
+	admin := adminClient(t, inst)
+	ids := func(match func(i int) bool) []string {
+		var out []string
+		for _, r := range kept {
+			if match(index[r.ID]) {
+				out = append(out, strconv.FormatInt(r.ID, 10))
+			}
+		}
+		return out
+	}
+	first := inst.Get(t, admin, "/admin/sync/runs")
+	if first.StatusCode != http.StatusOK || !strings.Contains(first.Body, "Showing 1–50 of "+thousands(len(kept))+" sync runs.") ||
+		!strings.Contains(first.Body, `aria-label="Next page of sync runs"`) {
+		t.Fatalf("first page: %d %s", first.StatusCode, first.Body)
+	}
+	if sync := inst.Get(t, admin, "/admin/sync"); !strings.Contains(sync.Body, `href="/admin/sync/runs?kind=grades"`) {
+		t.Fatal("the Sync page does not link to the run history")
+	}
+	assertOnceInOrder(t, walk(t, inst, admin, "/admin/sync/runs?size=200", runRowRe, "size=200"), ids(func(int) bool { return true }))
+	assertOnceInOrder(t, walk(t, inst, admin, "/admin/sync/runs?kind=members&status=failed&cause=manual&size=20", runRowRe,
+		"kind=members", "status=failed", "cause=manual", "size=20"), ids(func(i int) bool { return i%2 == 1 && i%3 == 0 && i%5 == 0 }))
+	if none := inst.Get(t, admin, "/admin/sync/runs?status=held"); !strings.Contains(none.Body, "No sync runs match these filters.") {
+		t.Fatal("no match")
+	}
+	if bad := inst.Get(t, admin, "/admin/sync/runs?kind=coffee"); bad.StatusCode != http.StatusBadRequest || !strings.Contains(bad.Body, "grades or members") {
+		t.Fatalf("bad kind: %d", bad.StatusCode)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/launch"
 )
 
@@ -309,4 +310,40 @@ func (s *Store) LaunchCodes(ctx context.Context) ([]string, error) {
 		out = append(out, c)
 	}
 	return out, mapErr(rows.Err())
+}
+
+// RunsPage lists one page of the sync run history matching f, newest first, and counts the matches.
+func (s *Store) RunsPage(ctx context.Context, f jobs.RunFilter) ([]jobs.Run, int, error) {
+	c := &conds{}
+	if f.Kind != "" {
+		c.add(`kind = ?`, string(f.Kind))
+	}
+	if f.Status != "" {
+		c.add(`status = ?`, f.Status)
+	}
+	if f.Cause != "" {
+		c.add(`cause = ?`, string(f.Cause))
+	}
+	var n int
+	if err := s.c().row(ctx, `SELECT COUNT(*) FROM sync_runs`+c.where(), c.args...).Scan(&n); err != nil {
+		return nil, 0, mapErr(err)
+	}
+	out := []jobs.Run{}
+	if n == 0 || f.Offset >= n {
+		return out, n, nil
+	}
+	lim, args := c.page(max(f.Limit, 1), f.Offset)
+	rows, err := s.c().query(ctx, `SELECT `+runColumns+` FROM sync_runs`+c.where()+` ORDER BY id DESC`+lim, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	return out, n, mapErr(rows.Err())
 }

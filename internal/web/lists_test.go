@@ -671,3 +671,111 @@ func TestSyncRunsPaging5000(t *testing.T) {
 		t.Fatalf("bad kind: %d", bad.StatusCode)
 	}
 }
+
+var (
+	resourceRowRe     = regexp.MustCompile(`<tr id="resource-(\d+)" data-uuid="[^"]+">`)
+	registrationRowRe = regexp.MustCompile(`<tr data-id="(\d+)">\s*<td><a href="/admin/platforms/\d+">`)
+)
+
+// A course's published resources: 5,000 of them, by name, searched and filtered by status.
+func TestPublishedPaging5000(t *testing.T) {
+	t.Parallel()
+	const n = 5000
+	f := newListFixture(t, 0, enrolmentKind)
+	inst, ctx := f.inst, context.Background()
+	cid := f.course.Course.ID
+	res := make([]publish.Resource, n)
+	err := inst.Store.Tx(ctx, func(tx *sqlstore.Store) error {
+		for i := range res {
+			// Names repeat in pairs: the id breaks the tie, so a page boundary between two equal names loses neither.
+			r := publish.Resource{UUID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), CourseID: cid, Name: fmt.Sprintf("Unit %04d", i/2),
+				Enabled: i%3 != 0, StudentMode: publish.ModeAuto, TeacherMode: publish.ModeAuto, LearnerRole: course.RoleStudent,
+				InstructorRole: course.RoleTeacher, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+			if err := tx.CreateResource(ctx, &r); err != nil {
+				return err
+			}
+			res[i] = r
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("/courses/%d/published", cid)
+	ids := func(match func(i int) bool) []string {
+		var out []string
+		for i, r := range res {
+			if match(i) {
+				out = append(out, strconv.FormatInt(r.ID, 10))
+			}
+		}
+		return out
+	}
+	first := inst.Get(t, f.teacher, base)
+	if first.StatusCode != http.StatusOK || !strings.Contains(first.Body, "Showing 1–50 of 5,000 published resources.") ||
+		len(resourceRowRe.FindAllString(first.Body, -1)) != 50 || !strings.Contains(first.Body, `aria-label="Next page of published resources"`) {
+		t.Fatalf("first page: %d", first.StatusCode)
+	}
+	if len(first.Body) > 200<<10 {
+		t.Fatalf("a page of 50 published resources is %d bytes", len(first.Body))
+	}
+	assertOnceInOrder(t, walk(t, inst, f.teacher, base+"?size=25", resourceRowRe, "size=25"), ids(func(int) bool { return true }))
+	assertOnceInOrder(t, walk(t, inst, f.teacher, base+"?enabled=no&q=unit+01", resourceRowRe, "enabled=no", "q=unit 01"),
+		ids(func(i int) bool { return i%3 == 0 && i/2 >= 100 && i/2 < 200 }))
+	if none := inst.Get(t, f.teacher, base+"?q=nothing"); !strings.Contains(none.Body, "No published resources match these filters.") {
+		t.Fatal("no match")
+	}
+}
+
+// The platforms list: 5,000 registrations, by name, searched by name, issuer or client ID, filtered by status.
+func TestPlatformsPaging5000(t *testing.T) {
+	t.Parallel()
+	const n = 5000
+	inst := apptest.Start(t, apptest.Options{})
+	ctx := context.Background()
+	regs := make([]tool.Registration, n)
+	err := inst.Store.Tx(ctx, func(tx *sqlstore.Store) error {
+		for i := range regs {
+			r := tool.Registration{Name: fmt.Sprintf("College %04d", i/2), Issuer: fmt.Sprintf("https://lms%05d.example", i), ClientID: fmt.Sprintf("client-%05d", i)}
+			if i%4 == 0 { // active: platform details and a deployment
+				r.JWKSURL, r.AuthURL = r.Issuer+"/jwks", r.Issuer+"/auth"
+			}
+			if err := tx.CreateRegistration(ctx, &r); err != nil {
+				return err
+			}
+			if i%4 == 0 {
+				if err := tx.AddDeployment(ctx, &tool.Deployment{RegistrationID: r.ID, DeploymentID: "1"}); err != nil {
+					return err
+				}
+			}
+			regs[i] = r
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := adminClient(t, inst)
+	ids := func(match func(i int) bool) []string {
+		var out []string
+		for i, r := range regs {
+			if match(i) {
+				out = append(out, strconv.FormatInt(r.ID, 10))
+			}
+		}
+		return out
+	}
+	first := inst.Get(t, admin, "/admin/platforms")
+	if !strings.Contains(first.Body, "Showing 1–50 of 5,000 registrations.") || !strings.Contains(first.Body, `aria-label="Next page of registrations"`) {
+		t.Fatalf("first page: %s", first.Body)
+	}
+	assertOnceInOrder(t, walk(t, inst, admin, "/admin/platforms?size=200", registrationRowRe, "size=200"), ids(func(int) bool { return true }))
+	assertOnceInOrder(t, walk(t, inst, admin, "/admin/platforms?status=Active&size=30", registrationRowRe, "status=Active", "size=30"),
+		ids(func(i int) bool { return i%4 == 0 }))
+	assertOnceInOrder(t, walk(t, inst, admin, "/admin/platforms?q=CLIENT-012&status=Pending", registrationRowRe, "q=CLIENT-012", "status=Pending"),
+		ids(func(i int) bool { return i >= 1200 && i < 1300 && i%4 != 0 }))
+	if none := inst.Get(t, admin, "/admin/platforms?q=nowhere"); !strings.Contains(none.Body, "No registrations match these filters.") ||
+		strings.Contains(none.Body, "No platform is registered yet") {
+		t.Fatal("no match")
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/tool"
 )
 
 // Paged lists (issue 18): every list orders by what people read it by and then by id, so that a page boundary
@@ -346,4 +348,78 @@ func (s *Store) RunsPage(ctx context.Context, f jobs.RunFilter) ([]jobs.Run, int
 		out = append(out, r)
 	}
 	return out, n, mapErr(rows.Err())
+}
+
+// ResourcesPage lists one page of a course's published resources matching f, by name and id.
+func (s *Store) ResourcesPage(ctx context.Context, courseID int64, f publish.ResourceFilter) ([]publish.Resource, int, error) {
+	c := &conds{}
+	c.add(`course_id = ?`, courseID)
+	if f.Query != "" {
+		op := "LIKE"
+		if s.engine == Postgres {
+			op = "ILIKE"
+		}
+		c.add(`name `+op+` ? ESCAPE '\'`, likePattern(f.Query))
+	}
+	switch f.Enabled {
+	case "yes":
+		c.add(`enabled`)
+	case "no":
+		c.add(`NOT enabled`)
+	}
+	var n int
+	if err := s.c().row(ctx, `SELECT COUNT(*) FROM published_resources`+c.where(), c.args...).Scan(&n); err != nil {
+		return nil, 0, mapErr(err)
+	}
+	out := []publish.Resource{}
+	if n == 0 || f.Offset >= n {
+		return out, n, nil
+	}
+	lim, args := c.page(max(f.Limit, 1), f.Offset)
+	rows, err := s.c().query(ctx, `SELECT `+resourceColumns+` FROM published_resources`+c.where()+` ORDER BY name, id`+lim, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := s.scanResource(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	return out, n, mapErr(rows.Err())
+}
+
+// registrationActive is tool.Registration.Active in SQL: platform details and a deployment.
+const registrationActive = `(r.issuer <> '' AND r.client_id <> '' AND r.jwks_url <> '' AND r.auth_url <> ''
+	AND EXISTS (SELECT 1 FROM deployments d WHERE d.registration_id = r.id))`
+
+// RegistrationsPage lists one page of the registrations matching f, by name and id, with their deployments.
+func (s *Store) RegistrationsPage(ctx context.Context, f tool.RegistrationFilter) ([]tool.Registration, int, error) {
+	c := &conds{}
+	if f.Query != "" {
+		p := likePattern(f.Query)
+		if s.engine == Postgres {
+			c.add(`(r.name || ' ' || r.issuer || ' ' || r.client_id) ILIKE ? ESCAPE '\'`, p)
+		} else {
+			c.add(`(r.name LIKE ? ESCAPE '\' OR r.issuer LIKE ? ESCAPE '\' OR r.client_id LIKE ? ESCAPE '\')`, p, p, p)
+		}
+	}
+	switch f.Status {
+	case "Active":
+		c.add(registrationActive)
+	case "Pending":
+		c.add(`NOT ` + registrationActive)
+	}
+	var n int
+	if err := s.c().row(ctx, `SELECT COUNT(*) FROM registrations r`+c.where(), c.args...).Scan(&n); err != nil {
+		return nil, 0, mapErr(err)
+	}
+	if n == 0 || f.Offset >= n {
+		return []tool.Registration{}, n, nil
+	}
+	lim, args := c.page(max(f.Limit, 1), f.Offset)
+	regs, err := s.listRegistrations(ctx, `SELECT `+prefixed("r.", registrationColumns)+` FROM registrations r`+c.where()+` ORDER BY r.name, r.id`+lim, args...)
+	return regs, n, err
 }

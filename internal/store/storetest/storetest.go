@@ -47,4 +47,5 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("Registrations", func(t *testing.T) { testRegistrations(t, open(t)) })
 	t.Run("PublishLinks", func(t *testing.T) { testPublishLinks(t, open(t)) })
 	t.Run("RequestMemo", func(t *testing.T) { testRequestMemo(t, open(t)) })
+	t.Run("PagedLists", func(t *testing.T) { testPagedLists(t, open(t)) })
 }

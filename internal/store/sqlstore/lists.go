@@ -262,6 +262,11 @@ func (s *Store) LaunchLogPage(ctx context.Context, f launch.LogFilter) ([]launch
 		c.add(`l.code = ?`, f.Code)
 	}
 	if f.User != "" {
+		// The subject IN (…) names the few subjects in question, so that the log is read through its subject index;
+		// the second condition keeps, of an account's subjects, those of its own platform (subjects are unique per
+		// issuer only).
+		c.add(`l.subject IN (SELECT CAST(? AS TEXT) UNION SELECT lu.subject FROM lti_users lu JOIN users u ON u.id = lu.user_id
+			WHERE u.username = ?)`, f.User, f.User)
 		c.add(`(l.subject = ? OR EXISTS (SELECT 1 FROM lti_users lu JOIN users u ON u.id = lu.user_id
 			WHERE lu.issuer = l.issuer AND lu.subject = l.subject AND u.username = ?))`, f.User, f.User)
 	}

@@ -16,6 +16,8 @@ type UserFilter struct {
 	Query string
 	After string
 	Limit int
+	// Offset skips that many accounts first (the web list's numbered pages; the CLI pages with After).
+	Offset int
 }
 
 // PlatformAccount is a platform user linked to a local account.

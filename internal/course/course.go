@@ -118,9 +118,10 @@ type Enrolment struct {
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 
-	// Username and FullName are filled in by listings.
+	// Username, FullName and Email are filled in by listings.
 	Username string
 	FullName string
+	Email    string
 }
 
 // ActiveAt reports whether the enrolment counts at t.
@@ -236,6 +237,19 @@ type Store interface {
 	EnrolmentByID(ctx context.Context, id int64) (Enrolment, error)
 	EnrolmentsOf(ctx context.Context, courseID, userID int64) ([]Enrolment, error)
 	ListEnrolments(ctx context.Context, courseID int64) ([]Enrolment, error)
+	// EnrolmentsPage lists one page of a course's enrolments that match f, by name then id, and counts them all.
+	EnrolmentsPage(ctx context.Context, courseID int64, f EnrolmentFilter) ([]Enrolment, int, error)
+	// BulkUpdateEnrolments applies ch to the enrolments ids of the course, in one transaction; ids of another
+	// course are left alone. It returns the enrolments changed (as they were before).
+	BulkUpdateEnrolments(ctx context.Context, courseID int64, ids []int64, ch BulkChange) ([]Enrolment, error)
+	// StudentsPage lists one page of a course's students (one line per person, whatever their enrolments), by
+	// display name then user id, and counts them all; Limit 0 lists them all.
+	StudentsPage(ctx context.Context, courseID int64, f StudentFilter) ([]Enrolment, int, error)
+	// EachStudent reads every student of the course, by display name then user id, and hands them to fn in
+	// batches of up to size (fn may query the store; the rows are read as fn goes, not held in memory).
+	EachStudent(ctx context.Context, courseID int64, size int, fn func([]Enrolment) error) error
+	// GradesOfUsers lists the grades of the course's activities held by the given users.
+	GradesOfUsers(ctx context.Context, courseID int64, userIDs []int64) ([]Grade, error)
 
 	MarkComplete(ctx context.Context, activityID, userID int64, at time.Time) error
 	Completions(ctx context.Context, courseID, userID int64) (map[int64]time.Time, error)

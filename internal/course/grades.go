@@ -149,34 +149,39 @@ func (s *Service) MyGrades(ctx context.Context, u *account.User, courseID int64)
 // and the course total out of 100.
 func (r Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	head := []string{"username", "full name"}
-	for _, a := range r.Activities {
-		head = append(head, fmt.Sprintf("%s (/%s)", a.Name, FormatNumber(a.MaxGrade)))
-	}
-	head = append(head, "course total (/100)")
-	if err := cw.Write(head); err != nil {
+	if err := cw.Write(r.csvHead()); err != nil {
 		return err
 	}
 	for _, row := range r.Rows {
-		line := []string{csvSafe(row.Student.Username), csvSafe(row.Student.FullName)}
-		for _, g := range row.Grades {
-			if g == nil {
-				line = append(line, "")
-			} else {
-				line = append(line, FormatNumber(g.Grade))
-			}
-		}
-		if row.HasTotal {
-			line = append(line, FormatNumber(row.Total))
-		} else {
-			line = append(line, "")
-		}
-		if err := cw.Write(line); err != nil {
+		if err := cw.Write(row.csvLine()); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+func (r Report) csvHead() []string {
+	head := []string{"username", "full name"}
+	for _, a := range r.Activities {
+		head = append(head, fmt.Sprintf("%s (/%s)", a.Name, FormatNumber(a.MaxGrade)))
+	}
+	return append(head, "course total (/100)")
+}
+
+func (row GradeRow) csvLine() []string {
+	line := []string{csvSafe(row.Student.Username), csvSafe(row.Student.FullName)}
+	for _, g := range row.Grades {
+		if g == nil {
+			line = append(line, "")
+		} else {
+			line = append(line, FormatNumber(g.Grade))
+		}
+	}
+	if row.HasTotal {
+		return append(line, FormatNumber(row.Total))
+	}
+	return append(line, "")
 }
 
 // csvSafe defuses values a spreadsheet would run as a formula.

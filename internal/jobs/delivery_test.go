@@ -301,7 +301,7 @@ func TestDeliveryStates(t *testing.T) {
 					t.Errorf("after the sync: %+v", d)
 				}
 			}
-			notes, err := e.inst.Store.SentNotes(e.ctx, e.course.ID)
+			notes, err := e.inst.Store.SentNotes(e.ctx, e.course.ID, nil)
 			if err != nil || len(notes) != 3 || notes[0].ActivityID != e.act.ID || notes[0].Platform != e.reg.Name {
 				t.Errorf("sent notes %+v %v", notes, err)
 			}

@@ -671,8 +671,9 @@ func (s *Service) NextGradeSync(ctx context.Context) (time.Time, error) {
 }
 
 // SentNotes lists where and when each learner's grades of a course last reached a platform.
-func (s *Service) SentNotes(ctx context.Context, courseID int64) ([]SentNote, error) {
-	return s.cfg.Store.SentNotes(ctx, courseID)
+// Of the given learners only, unless userIDs is nil.
+func (s *Service) SentNotes(ctx context.Context, courseID int64, userIDs []int64) ([]SentNote, error) {
+	return s.cfg.Store.SentNotes(ctx, courseID, userIDs)
 }
 
 // RetryDeliveries sends a resource's pending and failed grades again now (of one learner when userID is set):

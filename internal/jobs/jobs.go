@@ -47,6 +47,21 @@ const (
 	StatusFailed  = "failed"
 )
 
+// RunFilter selects a page of the run history: a kind, a status, a cause ("" for any), Offset and Limit.
+type RunFilter struct {
+	Kind   Kind
+	Status string
+	Cause  Cause
+	Offset int
+	Limit  int
+}
+
+// Statuses lists the run statuses, for the history's filter.
+var Statuses = []string{StatusRunning, StatusOK, StatusPartial, StatusFailed, StatusHeld, StatusInterrupted}
+
+// Causes lists why runs happen, for the history's filter.
+var Causes = []Cause{CausePeriodic, CauseManual, CauseChange, CauseStartup}
+
 // Run is one execution of a sync, as the admin page shows it.
 type Run struct {
 	ID         int64
@@ -203,6 +218,8 @@ type Store interface {
 	// started_at, is before heartbeatBefore) interrupted at `at`, adding note, and returns them.
 	InterruptRuns(ctx context.Context, kind Kind, jobID int64, heartbeatBefore, at time.Time, note string) ([]Run, error)
 	Runs(ctx context.Context, kind Kind, limit int) ([]Run, error)
+	// RunsPage lists one page of the runs matching f, newest first, and counts them all.
+	RunsPage(ctx context.Context, f RunFilter) ([]Run, int, error)
 	Run(ctx context.Context, id int64) (Run, error)
 }
 
@@ -250,8 +267,8 @@ type DeliveryStore interface {
 	// grades show as pending until the retry answers.
 	ClearFailures(ctx context.Context, resourceID, userID int64) error
 	// SentNotes lists, per learner and activity of a course (0: the course total), the latest score a platform
-	// confirmed.
-	SentNotes(ctx context.Context, courseID int64) ([]SentNote, error)
+	// confirmed; of the given learners only, unless userIDs is nil (a page of the grader report reads its own).
+	SentNotes(ctx context.Context, courseID int64, userIDs []int64) ([]SentNote, error)
 }
 
 // SentNote is where and when a learner's grade (of an activity; ActivityID 0: the course total) last reached a

@@ -551,6 +551,11 @@ func (w *memberWorker) Work(ctx context.Context, job *river.Job[MemberSyncArgs])
 	return jobOutcome(job.JobRow, err)
 }
 
+// RunsPage lists one page of the run history, newest first, with the number of runs that match.
+func (s *Service) RunsPage(ctx context.Context, f RunFilter) ([]Run, int, error) {
+	return s.cfg.Store.RunsPage(ctx, f)
+}
+
 // Runs lists the latest runs of a kind.
 func (s *Service) Runs(ctx context.Context, kind Kind, limit int) ([]Run, error) {
 	return s.cfg.Store.Runs(ctx, kind, limit)

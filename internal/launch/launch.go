@@ -98,6 +98,17 @@ type LogFilter struct {
 	Limit          int
 	// BeforeID pages back: only rows older than this one (0: from the newest).
 	BeforeID int64
+	// Code is a refusal code (exactly); User is a platform user id (the subject) or the username of the account
+	// linked to it; From and To bound the time (zero: unbounded; To excluded). Offset is for LaunchLogPage.
+	Code     string
+	User     string
+	From, To time.Time
+	Offset   int
+}
+
+// Filtered reports whether a filter is set.
+func (f LogFilter) Filtered() bool {
+	return f.RegistrationID != 0 || f.Outcome != "" || f.Code != "" || f.User != "" || !f.From.IsZero() || !f.To.IsZero()
 }
 
 // Store is what the launch flow needs from storage.
@@ -112,6 +123,10 @@ type Store interface {
 	// RecordLaunch appends e to the launch log and sets its ID; with e.ID set, it updates that row instead.
 	RecordLaunch(ctx context.Context, e *LogEntry) error
 	LaunchLog(ctx context.Context, f LogFilter) ([]LogEntry, error)
+	// LaunchLogPage lists one page (f.Offset, f.Limit) of the entries matching f, newest first, and counts them all.
+	LaunchLogPage(ctx context.Context, f LogFilter) ([]LogEntry, int, error)
+	// LaunchCodes lists the refusal codes the log holds.
+	LaunchCodes(ctx context.Context) ([]string, error)
 	// LaunchLogEntry returns row id with its detail, first dropping every row's detail recorded before
 	// keepAfter; store.ErrNotFound when there is no such row.
 	LaunchLogEntry(ctx context.Context, id int64, keepAfter time.Time) (LogEntry, error)
@@ -222,6 +237,14 @@ func (s *Service) SetNotices(n Notices) { s.notices = n }
 
 // Validator is the id_token validator launches use (its key sets verify every platform-signed JWT).
 func (s *Service) Validator() *lti.Validator { return s.validator }
+
+// LaunchLogPage lists one page of the launch log, newest first, with the number of entries that match.
+func (s *Service) LaunchLogPage(ctx context.Context, f LogFilter) ([]LogEntry, int, error) {
+	return s.store.LaunchLogPage(ctx, f)
+}
+
+// LaunchCodes lists the refusal codes in the launch log, for its filter.
+func (s *Service) LaunchCodes(ctx context.Context) ([]string, error) { return s.store.LaunchCodes(ctx) }
 
 // LaunchLog lists the launch log.
 func (s *Service) LaunchLog(ctx context.Context, f LogFilter) ([]LogEntry, error) {

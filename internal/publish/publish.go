@@ -148,6 +148,8 @@ type Store interface {
 	ResourceByID(ctx context.Context, id int64) (Resource, error)
 	ResourceByUUID(ctx context.Context, uuid string) (Resource, error)
 	Resources(ctx context.Context, courseID int64) ([]Resource, error) // courseID 0: all
+	// ResourcesPage lists one page of a course's published resources matching f, by name then id, and counts them.
+	ResourcesPage(ctx context.Context, courseID int64, f ResourceFilter) ([]Resource, int, error)
 	CountResourceEnrolments(ctx context.Context, resourceID int64) (int, error)
 
 	LTIUser(ctx context.Context, issuer, subject string) (LTIUser, error)

@@ -245,6 +245,24 @@ func (s *Service) Resource(ctx context.Context, u *account.User, id int64) (Reso
 	return r, nil
 }
 
+// ResourceFilter selects a page of a course's published resources: Query is a part of the name; Enabled is
+// "yes", "no" or "" (either).
+type ResourceFilter struct {
+	Query   string
+	Enabled string
+	Offset  int
+	Limit   int
+}
+
+// ListPage lists one page of a course's published resources, with the number that match.
+func (s *Service) ListPage(ctx context.Context, u *account.User, courseID int64, f ResourceFilter) ([]Resource, int, error) {
+	if _, _, err := s.target(ctx, u, courseID, 0); err != nil {
+		return nil, 0, err
+	}
+	f.Query = strings.TrimSpace(f.Query)
+	return s.Store.ResourcesPage(ctx, courseID, f)
+}
+
 // List lists a course's published resources (courseID 0: every course, admins only).
 func (s *Service) List(ctx context.Context, u *account.User, courseID int64) ([]Resource, error) {
 	if courseID == 0 {

@@ -196,6 +196,21 @@ func (s *Service) Get(ctx context.Context, id int64) (Registration, error) {
 	return s.Store.Registration(ctx, id)
 }
 
+// RegistrationFilter selects a page of the registrations: Query is a part of the name, issuer or client ID;
+// Status is "Active", "Pending" or "" (either).
+type RegistrationFilter struct {
+	Query  string
+	Status string
+	Offset int
+	Limit  int
+}
+
+// ListPage loads one page of the registrations, with the number that match.
+func (s *Service) ListPage(ctx context.Context, f RegistrationFilter) ([]Registration, int, error) {
+	f.Query = strings.TrimSpace(f.Query)
+	return s.Store.RegistrationsPage(ctx, f)
+}
+
 // List loads every registration.
 func (s *Service) List(ctx context.Context) ([]Registration, error) {
 	return s.Store.Registrations(ctx)

@@ -67,6 +67,8 @@ type Store interface {
 	Registration(ctx context.Context, id int64) (Registration, error)
 	RegistrationsByIssuer(ctx context.Context, issuer string) ([]Registration, error)
 	Registrations(ctx context.Context) ([]Registration, error)
+	// RegistrationsPage lists one page of the registrations matching f, by name then id, and counts them.
+	RegistrationsPage(ctx context.Context, f RegistrationFilter) ([]Registration, int, error)
 	UpdateRegistration(ctx context.Context, r Registration) error
 	DeleteRegistration(ctx context.Context, id int64) error
 	AddDeployment(ctx context.Context, d *Deployment) error

@@ -2,14 +2,11 @@ package web_test
 
 import (
 	"context"
-	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/app/apptest"
@@ -191,36 +188,4 @@ func TestLaunchInspector(t *testing.T) {
 			t.Errorf("unknown launch: %d", r.StatusCode)
 		}
 	})
-}
-
-// TestLaunchLogPages: past a page of rows the log links to older ones, keeping its filters, and the older page
-// starts where the first ended.
-func TestLaunchLogPages(t *testing.T) {
-	t.Parallel()
-	inst := apptest.Start(t, apptest.Options{})
-	ctx := context.Background()
-	var ids []int64
-	for i := 0; i < 205; i++ {
-		e := &launch.LogEntry{At: time.Now(), Stage: launch.StageLaunch, Outcome: launch.Refused, Code: "bad_signature",
-			Reason: "row " + strconv.Itoa(i), RequestID: "req-" + strconv.Itoa(i)}
-		if err := inst.Store.RecordLaunch(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, e.ID)
-	}
-	admin := adminClient(t, inst)
-	first := inst.Get(t, admin, "/admin/launches?outcome=refused")
-	m := regexp.MustCompile(`href="([^"]*)" id="older-launches"`).FindStringSubmatch(first.Body)
-	if m == nil {
-		t.Fatalf("no link to older launches:\n%s", first.Body)
-	}
-	older := html.UnescapeString(m[1])
-	if !strings.Contains(older, "before="+strconv.FormatInt(ids[5], 10)) || !strings.Contains(older, "outcome=refused") {
-		t.Fatalf("older link %q", older)
-	}
-	second := inst.Get(t, admin, older)
-	if n := strings.Count(second.Body, `class="inspect"`); n != 5 || !strings.Contains(second.Body, "req-0") || strings.Contains(second.Body, "req-5<") ||
-		strings.Contains(second.Body, `id="older-launches"`) {
-		t.Fatalf("second page: %d rows\n%s", n, second.Body)
-	}
 }

@@ -2,16 +2,12 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/tool"
 )
-
-// launchLogLimit is how many entries the launch log page shows: the newest ones, which are what an admin
-// debugging a platform's launches looks at.
-const launchLogLimit = 200
 
 type launchLogRow struct {
 	launch.LogEntry
@@ -26,38 +22,57 @@ type launchLogPage struct {
 	Registrations []tool.Registration
 	Filter        launch.LogFilter
 	Outcomes      []string
-	Limit         int
-	// Older is the link to the next page of older rows ("" on the last page).
-	Older string
+	Codes         []string
+	Pager         pager
+}
+
+// launchFilter reads the launch log's filters: registration, outcome, code, user, from and to (UTC).
+func launchFilter(q map[string][]string, req pageReq) (launch.LogFilter, error) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+		return ""
+	}
+	f := launch.LogFilter{Code: get("code"), User: get("user"), Offset: req.Offset(), Limit: req.Size}
+	if v := get("registration"); v != "" && v != "0" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id < 0 {
+			return f, badFilter("registration", v, "a registration: choose one from the list")
+		}
+		f.RegistrationID = id
+	}
+	switch v := get("outcome"); v {
+	case "", launch.Accepted, launch.Refused:
+		f.Outcome = v
+	default:
+		return f, badFilter("outcome", v, "accepted or refused")
+	}
+	var err error
+	if f.From, err = parseLocalTime("from", get("from")); err != nil {
+		return f, badFilter("from", get("from"), "a date and time like 2026-03-01T17:00 (UTC)")
+	}
+	if f.To, err = parseLocalTime("to", get("to")); err != nil {
+		return f, badFilter("to", get("to"), "a date and time like 2026-03-01T17:00 (UTC)")
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
+		return f, &Problem{Status: http.StatusBadRequest, Code: "bad_filter", Title: "That time range is empty",
+			Cause: "The launch log's range ends (" + f.To.Format("2006-01-02 15:04") + ") before it starts (" + f.From.Format("2006-01-02 15:04") + ").",
+			Fix:   "Choose a From time before the To time, or leave one of them empty."}
+	}
+	return f, nil
 }
 
 func (s *Server) launchLog(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := launch.LogFilter{Limit: launchLogLimit}
-	if v := q.Get("registration"); v != "" && v != "0" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id < 0 {
-			s.renderProblem(w, r, &Problem{Status: http.StatusBadRequest, Title: "Unknown registration filter",
-				Cause: "The registration filter " + strconv.Quote(v) + " is not a registration id.", Fix: "Choose a registration from the list."})
-			return
-		}
-		f.RegistrationID = id
+	req, err := readPage(q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	if v := q.Get("before"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id < 0 {
-			s.renderProblem(w, r, &Problem{Status: http.StatusBadRequest, Title: "Unknown page",
-				Cause: "The page marker " + strconv.Quote(v) + " is not a launch id.", Fix: "Go back to the launch log's first page."})
-			return
-		}
-		f.BeforeID = id
-	}
-	switch v := q.Get("outcome"); v {
-	case "", launch.Accepted, launch.Refused:
-		f.Outcome = v
-	default:
-		s.renderProblem(w, r, &Problem{Status: http.StatusBadRequest, Title: "Unknown outcome filter",
-			Cause: "The outcome filter " + strconv.Quote(v) + " is neither accepted nor refused.", Fix: "Choose an outcome from the list."})
+	f, err := launchFilter(q, req)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	regs, err := s.cfg.Launches.RegistrationList(r.Context())
@@ -69,29 +84,25 @@ func (s *Server) launchLog(w http.ResponseWriter, r *http.Request) {
 	for _, reg := range regs {
 		names[reg.ID] = reg.Name
 	}
-	entries, err := s.cfg.Launches.LaunchLog(r.Context(), f)
+	entries, total, err := s.cfg.Launches.LaunchLogPage(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	codes, err := s.cfg.Launches.LaunchCodes(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	p := &launchLogPage{Page: Page{Title: "Launch log", Embedded: isEmbedded(r)}, Registrations: regs, Filter: f,
-		Outcomes: []string{launch.Accepted, launch.Refused}, Limit: launchLogLimit}
+		Outcomes: []string{launch.Accepted, launch.Refused}, Codes: codes,
+		Pager: newPager("/admin/launches", q, req, total, len(entries), "launches", f.Filtered())}
 	for _, e := range entries {
 		row := launchLogRow{LogEntry: e, Registration: names[e.RegistrationID]}
 		if row.Registration == "" && e.RegistrationID != 0 {
 			row.Registration = "deleted registration " + strconv.FormatInt(e.RegistrationID, 10)
 		}
 		p.Rows = append(p.Rows, row)
-	}
-	if len(entries) == launchLogLimit {
-		older := url.Values{"before": {strconv.FormatInt(entries[len(entries)-1].ID, 10)}}
-		if f.RegistrationID != 0 {
-			older.Set("registration", strconv.FormatInt(f.RegistrationID, 10))
-		}
-		if f.Outcome != "" {
-			older.Set("outcome", f.Outcome)
-		}
-		p.Older = "/admin/launches?" + older.Encode()
 	}
 	s.render(w, r, http.StatusOK, "admin_launches", p)
 }

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/ltipub/ltipub/docs/platforms"
 	"github.com/ltipub/ltipub/internal/course"
@@ -48,15 +49,29 @@ func (s *Server) canvasConfig(w http.ResponseWriter, r *http.Request) {
 type platformListPage struct {
 	Page
 	Registrations []tool.Registration
+	Filter        tool.RegistrationFilter
+	Pager         pager
 }
 
 func (s *Server) platformList(w http.ResponseWriter, r *http.Request) {
-	regs, err := s.cfg.Platforms.List(r.Context())
+	q := r.URL.Query()
+	req, err := readPage(q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin_platforms", &platformListPage{Page: Page{Title: "Platforms"}, Registrations: regs})
+	f := tool.RegistrationFilter{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Offset: req.Offset(), Limit: req.Size}
+	if f.Status != "" && f.Status != "Active" && f.Status != "Pending" {
+		s.fail(w, r, badFilter("status", f.Status, "Active or Pending"))
+		return
+	}
+	regs, total, err := s.cfg.Platforms.ListPage(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_platforms", &platformListPage{Page: Page{Title: "Platforms"}, Registrations: regs, Filter: f,
+		Pager: newPager("/admin/platforms", q, req, total, len(regs), "registrations", f.Query != "" || f.Status != "")})
 }
 
 type platformNewPage struct {

@@ -15,6 +15,7 @@ import (
 // SyncJobs is what the admin Sync page needs from the sync service (jobs.Service).
 type SyncJobs interface {
 	Runs(ctx context.Context, kind jobs.Kind, limit int) ([]jobs.Run, error)
+	RunsPage(ctx context.Context, f jobs.RunFilter) ([]jobs.Run, int, error)
 	RunNow(ctx context.Context, kind jobs.Kind, resourceID int64) (int64, error)
 	// MemberHolds lists unenrolments the member sync safety valve holds; ConfirmMemberHold applies one link's.
 	MemberHolds(ctx context.Context) ([]jobs.MemberHold, error)
@@ -23,6 +24,7 @@ type SyncJobs interface {
 
 func (s *Server) syncRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /admin/sync", s.requireAdmin(http.HandlerFunc(s.syncPage)))
+	mux.Handle("GET /admin/sync/runs", s.requireAdmin(http.HandlerFunc(s.syncRunsPage)))
 	mux.Handle("GET /admin/sync/status.json", s.requireAdmin(http.HandlerFunc(s.syncStatus)))
 	mux.Handle("POST /admin/sync/{kind}/run", s.requireAdmin(http.HandlerFunc(s.syncRunNow)))
 	mux.Handle("POST /admin/sync/members/confirm", s.requireAdmin(http.HandlerFunc(s.syncConfirmHold)))

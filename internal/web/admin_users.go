@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -33,15 +32,18 @@ type userListPage struct {
 	fmtHelpers
 	Users []account.User
 	Query string
-	Total int
-	// Next is the link to the following page, First the link back to the first ("" when there is none).
-	Next, First string
+	Pager pager
 }
 
 func (s *Server) userList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := account.UserFilter{Query: q.Get("q"), After: q.Get("after")}
-	users, more, err := s.cfg.Users.List(r.Context(), f)
+	req, err := readPage(q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := account.UserFilter{Query: strings.TrimSpace(q.Get("q")), After: q.Get("after"), Offset: req.Offset(), Limit: req.Size}
+	users, _, err := s.cfg.Users.List(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -51,27 +53,8 @@ func (s *Server) userList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := &userListPage{Page: Page{Title: "Users"}, Users: users, Query: f.Query, Total: total}
-	link := func(after string) string {
-		v := url.Values{}
-		if f.Query != "" {
-			v.Set("q", f.Query)
-		}
-		if after != "" {
-			v.Set("after", after)
-		}
-		if len(v) == 0 {
-			return "/admin/users"
-		}
-		return "/admin/users?" + v.Encode()
-	}
-	if more {
-		p.Next = link(users[len(users)-1].Username)
-	}
-	if f.After != "" {
-		p.First = link("")
-	}
-	s.render(w, r, http.StatusOK, "admin_users", p)
+	s.render(w, r, http.StatusOK, "admin_users", &userListPage{Page: Page{Title: "Users"}, Users: users, Query: f.Query,
+		Pager: newPager("/admin/users", q, req, total, len(users), "accounts", f.Query != "")})
 }
 
 type userDetailPage struct {

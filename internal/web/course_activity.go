@@ -431,7 +431,7 @@ func (s *Server) activityView(w http.ResponseWriter, r *http.Request) {
 				s.courseFail(w, r, err)
 				return
 			}
-			if p.sentNotes, err = s.sentNotes(ctx, c.ID); err != nil {
+			if p.sentNotes, err = s.sentNotes(ctx, c.ID, nil); err != nil {
 				s.fail(w, r, err)
 				return
 			}

@@ -28,6 +28,8 @@ func (s *Server) courseRoutes(app *http.ServeMux) {
 	app.Handle("GET /courses/{id}/export", u(s.courseExport))
 	app.Handle("GET /courses/{id}/enrolments", u(s.enrolmentsPage))
 	app.Handle("POST /courses/{id}/enrolments", u(s.enrolSubmit))
+	app.Handle("POST /courses/{id}/enrolments/bulk", u(s.enrolmentsBulk))
+	app.Handle("GET /courses/{id}/enrolments/{eid}", u(s.enrolmentEditForm))
 	app.Handle("POST /courses/{id}/enrolments/{eid}", u(s.enrolmentUpdate))
 	app.Handle("POST /courses/{id}/enrolments/{eid}/delete", u(s.enrolmentDelete))
 	app.Handle("GET /courses/{id}/grades", u(s.graderReport))
@@ -448,29 +450,6 @@ func (s *Server) courseView(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "course_view", p)
 }
 
-type enrolmentsPage struct {
-	Page
-	fmtHelpers
-	Course     course.Course
-	Enrolments []course.Enrolment
-}
-
-func (s *Server) enrolmentsPage(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	u := currentUser(r)
-	es, err := s.cfg.Courses.Enrolments(r.Context(), u, id)
-	if err != nil {
-		s.courseFail(w, r, err)
-		return
-	}
-	c, _, _ := s.cfg.Courses.Course(r.Context(), u, id)
-	s.render(w, r, http.StatusOK, "course_enrolments", &enrolmentsPage{Page: Page{Title: "Enrolments · " + c.FullName, Embedded: isEmbedded(r)},
-		Course: c, Enrolments: es})
-}
-
 func enrolInput(r *http.Request) (course.EnrolInput, error) {
 	in := course.EnrolInput{Username: r.PostFormValue("username"), Role: course.Role(r.PostFormValue("role")),
 		Status: course.Status(r.PostFormValue("status"))}
@@ -520,7 +499,7 @@ func (s *Server) enrolmentUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.flash(r, "Enrolment saved.")
-	http.Redirect(w, r, fmt.Sprintf("/courses/%d/enrolments", id), http.StatusSeeOther)
+	http.Redirect(w, r, enrolmentsBack(id, r.PostFormValue("back")), http.StatusSeeOther)
 }
 
 func (s *Server) enrolmentDelete(w http.ResponseWriter, r *http.Request) {
@@ -537,7 +516,7 @@ func (s *Server) enrolmentDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.flash(r, "Enrolment removed.")
-	http.Redirect(w, r, fmt.Sprintf("/courses/%d/enrolments", id), http.StatusSeeOther)
+	http.Redirect(w, r, enrolmentsBack(id, r.PostFormValue("back")), http.StatusSeeOther)
 }
 
 type gradesPage struct {
@@ -546,42 +525,6 @@ type gradesPage struct {
 	sentNotes // "sent to <platform> at <time>" beside each grade (grade_delivery.go)
 	Report    course.Report
 	Mine      course.GradeRow
-}
-
-func (s *Server) graderReport(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	rep, err := s.cfg.Courses.GraderReport(r.Context(), currentUser(r), id)
-	if err != nil {
-		s.courseFail(w, r, err)
-		return
-	}
-	notes, err := s.sentNotes(r.Context(), rep.Course.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "course_grades", &gradesPage{Page: Page{Title: "Grader report · " + rep.Course.FullName,
-		Embedded: isEmbedded(r)}, Report: rep, sentNotes: notes})
-}
-
-func (s *Server) graderReportCSV(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	rep, err := s.cfg.Courses.GraderReport(r.Context(), currentUser(r), id)
-	if err != nil {
-		s.courseFail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="grades-%s.csv"`, safeFileName(rep.Course.ShortName)))
-	if err := rep.WriteCSV(w); err != nil {
-		s.log.ErrorContext(r.Context(), "write grades CSV", slog.Any("error", err))
-	}
 }
 
 func safeFileName(v string) string {

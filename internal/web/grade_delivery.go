@@ -20,7 +20,7 @@ type GradeDelivery interface {
 	RetryDeliveries(ctx context.Context, resourceID, userID int64) (int64, error)
 	ResourceWarnings(ctx context.Context, r publish.Resource) ([]jobs.Warning, error)
 	SyncWarnings(ctx context.Context, limit int) ([]jobs.ResourceWarning, int, error)
-	SentNotes(ctx context.Context, courseID int64) ([]jobs.SentNote, error)
+	SentNotes(ctx context.Context, courseID int64, userIDs []int64) ([]jobs.SentNote, error)
 	NextGradeSync(ctx context.Context) (time.Time, error)
 }
 
@@ -30,12 +30,13 @@ type sentNotes map[int64]map[int64]string
 // Sent is the note beside a grade ("" when it was never sent).
 func (n sentNotes) Sent(userID, activityID int64) string { return n[userID][activityID] }
 
-func (s *Server) sentNotes(ctx context.Context, courseID int64) (sentNotes, error) {
+// Only the notes of userIDs are read (nil: every learner's).
+func (s *Server) sentNotes(ctx context.Context, courseID int64, userIDs []int64) (sentNotes, error) {
 	d := s.gradeDelivery()
 	if d == nil {
 		return nil, nil
 	}
-	list, err := d.SentNotes(ctx, courseID)
+	list, err := d.SentNotes(ctx, courseID, userIDs)
 	if err != nil {
 		return nil, err
 	}

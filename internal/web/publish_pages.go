@@ -153,6 +153,8 @@ type publishedListPage struct {
 	Course    course.Course
 	Items     []publishedItem
 	LaunchURL string
+	Filter    publish.ResourceFilter
+	Pager     pager
 }
 
 func (s *Server) publishedList(w http.ResponseWriter, r *http.Request) {
@@ -161,7 +163,18 @@ func (s *Server) publishedList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := currentUser(r)
-	list, err := s.cfg.Publish.List(r.Context(), u, c.ID)
+	q := r.URL.Query()
+	req, err := readPage(q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := publish.ResourceFilter{Query: strings.TrimSpace(q.Get("q")), Enabled: q.Get("enabled"), Offset: req.Offset(), Limit: req.Size}
+	if f.Enabled != "" && f.Enabled != "yes" && f.Enabled != "no" {
+		s.fail(w, r, badFilter("enabled", f.Enabled, "yes or no"))
+		return
+	}
+	list, total, err := s.cfg.Publish.ListPage(r.Context(), u, c.ID, f)
 	if err != nil {
 		s.publishFail(w, r, err)
 		return
@@ -172,7 +185,8 @@ func (s *Server) publishedList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := &publishedListPage{Page: Page{Title: "Published as LTI tools · " + c.FullName, Embedded: isEmbedded(r)}, Course: c,
-		LaunchURL: publish.LaunchURL(s.cfg.BaseURL)}
+		LaunchURL: publish.LaunchURL(s.cfg.BaseURL), Filter: f,
+		Pager: newPager(fmt.Sprintf("/courses/%d/published", c.ID), q, req, total, len(list), "published resources", f.Query != "" || f.Enabled != "")}
 	for _, res := range list {
 		it := s.publishedItem(res, acts)
 		if it.Legacy.ToolProxies, err = s.cfg.Publish.ToolProxiesOf(r.Context(), res); err != nil {

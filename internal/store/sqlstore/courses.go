@@ -285,7 +285,7 @@ func (s *Store) DeleteActivity(ctx context.Context, id int64) error {
 }
 
 const enrolmentColumns = `e.id, e.course_id, e.user_id, e.role, e.status, e.starts_at, e.ends_at, e.method,
-	e.published_resource_id, e.created_at, e.updated_at, u.username, u.full_name`
+	e.published_resource_id, e.created_at, e.updated_at, u.username, u.full_name, u.email`
 
 func scanEnrolment(sc scanner) (course.Enrolment, error) {
 	var e course.Enrolment
@@ -293,7 +293,7 @@ func scanEnrolment(sc scanner) (course.Enrolment, error) {
 	var start, end, res sql.NullInt64
 	var created, updated int64
 	if err := sc.Scan(&e.ID, &e.CourseID, &e.UserID, &role, &status, &start, &end, &method, &res, &created, &updated,
-		&e.Username, &e.FullName); err != nil {
+		&e.Username, &e.FullName, &e.Email); err != nil {
 		return course.Enrolment{}, mapErr(err)
 	}
 	e.Role, e.Status, e.Method = course.Role(role), course.Status(status), course.Method(method)

@@ -637,15 +637,27 @@ func (s *Store) HasLegacyOutcome(ctx context.Context, resourceLinkID int64) (boo
 }
 
 // SentNotes lists the scores platforms confirmed for a course's learners, per published activity (0: the course
-// total), oldest first.
-func (s *Store) SentNotes(ctx context.Context, courseID int64) ([]jobs.SentNote, error) {
+// total), oldest first; of the users userIDs only, unless it is nil.
+func (s *Store) SentNotes(ctx context.Context, courseID int64, userIDs []int64) ([]jobs.SentNote, error) {
+	users := ""
+	if userIDs != nil {
+		users = ` AND ss.user_id IN (` + s.jsonList(2, "BIGINT") + `)`
+	}
+	list, err := jsonParam(userIDs)
+	if err != nil {
+		return nil, err
+	}
+	args := []any{courseID}
+	if userIDs != nil {
+		args = append(args, list)
+	}
 	rows, err := s.c().query(ctx, `SELECT ss.user_id, COALESCE(pr.activity_id, 0), COALESCE(reg.name, 'LTI 1.1: ' || ll.consumer_key, ''),
 		ss.sent_at FROM sync_scores ss
 		JOIN lti_resource_links l ON l.id = ss.resource_link_id
 		JOIN published_resources pr ON pr.id = l.published_resource_id
 		LEFT JOIN registrations reg ON reg.id = l.registration_id
 		LEFT JOIN legacy_links ll ON ll.resource_link_id = l.id
-		WHERE pr.course_id = $1 ORDER BY ss.sent_at`, courseID)
+		WHERE pr.course_id = $1`+users+` ORDER BY ss.sent_at`, args...)
 	if err != nil {
 		return nil, err
 	}

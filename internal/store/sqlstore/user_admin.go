@@ -29,11 +29,12 @@ func (s *Store) userMatch() string {
 // ListUsersPage lists accounts by username after f.After, at most f.Limit, matching f.Query. Paging by username
 // walks the username index, so a late page costs what the first does.
 func (s *Store) ListUsersPage(ctx context.Context, f account.UserFilter) ([]account.User, error) {
-	q := `SELECT ` + userColumns + ` FROM users WHERE username > $1 ORDER BY username LIMIT $2`
-	args := []any{f.After, f.Limit}
+	// Usernames are unique: the order is stable without a tie-break.
+	q := `SELECT ` + userColumns + ` FROM users WHERE username > $1 ORDER BY username LIMIT $2 OFFSET $3`
+	args := []any{f.After, f.Limit, max(f.Offset, 0)}
 	if f.Query != "" {
-		q = `SELECT ` + userColumns + ` FROM users WHERE username > $2 AND ` + s.userMatch() + ` ORDER BY username LIMIT $3`
-		args = []any{likePattern(f.Query), f.After, f.Limit}
+		q = `SELECT ` + userColumns + ` FROM users WHERE username > $2 AND ` + s.userMatch() + ` ORDER BY username LIMIT $3 OFFSET $4`
+		args = []any{likePattern(f.Query), f.After, f.Limit, max(f.Offset, 0)}
 	}
 	rows, err := s.c().query(ctx, q, args...)
 	if err != nil {

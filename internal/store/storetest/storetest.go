@@ -50,4 +50,5 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("ToolProxies", func(t *testing.T) { testToolProxies(t, open(t)) })
 	t.Run("RequestMemo", func(t *testing.T) { testRequestMemo(t, open(t)) })
 	t.Run("Notices", func(t *testing.T) { testNotices(t, open(t)) })
+	t.Run("PagedLists", func(t *testing.T) { testPagedLists(t, open(t)) })
 }

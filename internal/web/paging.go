@@ -1,0 +1,132 @@
+package web
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Paged lists. Every list that grows with the number of people reads one page from the store (?page=, 1 first,
+// and ?size=, 50 by default and 200 at most) in a stable order, and shows it with the pager partial
+// (templates/layout/pager.html): "Showing 51–100 of 5,000 enrolments" and Previous / Next links that keep every
+// filter of the query string.
+
+const (
+	defaultPageSize = 50
+	maxPageSize     = 200
+)
+
+// pageSizes are the sizes the lists' "Per page" menus offer.
+var pageSizes = []int{25, 50, 100, 200}
+
+// pageReq is the page a request asks for.
+type pageReq struct {
+	Page int // 1 first
+	Size int
+}
+
+// Offset is how many rows come before the page.
+func (p pageReq) Offset() int { return (p.Page - 1) * p.Size }
+
+// readPage reads ?page= and ?size=. A value that is not a number is refused with a page that says so; a size out
+// of bounds is brought within them (a link shortened by hand still shows something sensible).
+func readPage(q url.Values) (pageReq, error) {
+	p := pageReq{Page: 1, Size: defaultPageSize}
+	if v := strings.TrimSpace(q.Get("page")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return p, badFilter("page", v, "a page number: 1, 2, 3…")
+		}
+		p.Page = n
+	}
+	if v := strings.TrimSpace(q.Get("size")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return p, badFilter("size", v, "a number of rows per page, at most "+strconv.Itoa(maxPageSize))
+		}
+		p.Size = min(n, maxPageSize)
+	}
+	// A page so far out that its offset would overflow is simply past the end.
+	p.Page = min(p.Page, 1<<30/p.Size)
+	return p, nil
+}
+
+// badFilter is the answer to a list's query parameter that makes no sense: which one, what it held, what it takes.
+func badFilter(name, value, want string) *Problem {
+	return &Problem{Status: 400, Code: "bad_filter", Title: "That filter was not understood",
+		Cause: "The " + name + " filter " + strconv.Quote(value) + " is not " + want + ".",
+		Fix:   "Choose the filter again from the form on the list's page, or remove " + name + "= from the address."}
+}
+
+// pager is what the pager partial shows for one page of a list.
+type pager struct {
+	// Noun names the rows in the plural ("enrolments"): the count line and the links' accessible names use it.
+	Noun              string
+	From, To, Total   int
+	Page, Pages, Size int
+	Sizes             []int
+	// First, Prev, Next and Last are links to those pages with the same filters ("" where there is none).
+	First, Prev, Next, Last string
+	// Filtered is set when a filter is in use: an empty list then says that nothing matches, with Clear.
+	Filtered bool
+	Clear    string
+}
+
+// newPager makes the pager of a page that shows shown rows out of total, at path with the query q.
+func newPager(path string, q url.Values, req pageReq, total, shown int, noun string, filtered bool) pager {
+	p := pager{Noun: noun, Total: total, Page: req.Page, Size: req.Size, Sizes: pageSizes, Filtered: filtered,
+		Pages: max((total+req.Size-1)/req.Size, 1), Clear: path}
+	if shown > 0 {
+		p.From = req.Offset() + 1
+		p.To = req.Offset() + shown
+	}
+	link := func(page int) string {
+		v := url.Values{}
+		for k, vals := range q {
+			if k == "page" {
+				continue
+			}
+			for _, x := range vals {
+				if x != "" {
+					v.Add(k, x)
+				}
+			}
+		}
+		if v.Get("size") == strconv.Itoa(defaultPageSize) {
+			v.Del("size")
+		}
+		if page > 1 {
+			v.Set("page", strconv.Itoa(page))
+		}
+		if len(v) == 0 {
+			return path
+		}
+		return path + "?" + v.Encode()
+	}
+	if req.Page > 1 {
+		p.First = link(1)
+		p.Prev = link(min(req.Page-1, p.Pages))
+	}
+	if req.Page < p.Pages {
+		p.Next = link(req.Page + 1)
+		p.Last = link(p.Pages)
+	}
+	return p
+}
+
+// PastEnd reports a page number beyond the last page of a list that has rows.
+func (p pager) PastEnd() bool { return p.Total > 0 && p.From == 0 }
+
+// Count prints a number with thousands separators: 5,000.
+func (pager) Count(n int) string { return thousands(n) }
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/site"
+	"github.com/ltipub/ltipub/internal/stats"
 	"github.com/ltipub/ltipub/internal/tool"
 )
 
@@ -28,6 +29,7 @@ type Stores interface {
 	tool.Store
 	keys.Store
 	jobs.Store
+	stats.Store
 }
 
 // Run runs the whole suite; open gives a fresh, empty, migrated store for each check.
@@ -47,4 +49,5 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("Registrations", func(t *testing.T) { testRegistrations(t, open(t)) })
 	t.Run("PublishLinks", func(t *testing.T) { testPublishLinks(t, open(t)) })
 	t.Run("RequestMemo", func(t *testing.T) { testRequestMemo(t, open(t)) })
+	t.Run("Stats", func(t *testing.T) { testStats(t, open(t)) })
 }

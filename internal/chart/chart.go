@@ -52,8 +52,10 @@ type Chart struct {
 	// LabelHeader heads the table's first column ("Hour (UTC)").
 	LabelHeader string
 	Series      []Series
-	// Unit names what is counted, for the description ("launches").
+	// Unit names what is counted, for the description ("launches"; "launch" is said of one).
 	Unit string
+	// Each names one category, for the description ("hour": "48 hours, from … to …").
+	Each string
 }
 
 // Style is a series' look: a colour that meets WCAG's 3:1 against white, and a second cue that is not colour.
@@ -269,8 +271,11 @@ func (c Chart) ticks(b *strings.Builder, p plot) {
 	slot := p.w() / float64(n)
 	every := max(1, int(math.Ceil((float64(longest)*charWidth+8)/slot)))
 	b.WriteString(`<g class="ticks">` + "\n")
-	for i := 0; i < n; i += every {
-		x := p.left + slot*(float64(i)+0.5)
+	// Counted from the last category: the latest hour or day is always labelled.
+	for i := (n - 1) % every; i < n; i += every {
+		// Centred under its category, but kept inside the picture at both ends.
+		half := float64(len([]rune(ticks[i])))*charWidth/2 + 1
+		x := min(max(p.left+slot*(float64(i)+0.5), half), width-half)
 		fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text>`+"\n", num(x), num(p.bottom+15), textColor, esc(ticks[i]))
 	}
 	b.WriteString("</g>\n")
@@ -421,11 +426,20 @@ func marker(shape string, x, y float64, value, tip string) string {
 func (c Chart) Description() string {
 	parts := []string{strings.TrimSuffix(c.Desc, ".") + "."}
 	if len(c.Labels) > 0 && c.Kind != HBars {
-		parts = append(parts, fmt.Sprintf("%d %s, from %s to %s.", len(c.Labels), plural(len(c.Labels), "category", "categories"), c.Labels[0], c.Labels[len(c.Labels)-1]))
+		each := c.Each
+		if each == "" {
+			each = "category"
+		}
+		parts = append(parts, fmt.Sprintf("%d %s, from %s to %s.", len(c.Labels), plural(len(c.Labels), each), c.Labels[0], c.Labels[len(c.Labels)-1]))
 	}
-	unit := ""
-	if c.Unit != "" {
-		unit = " " + c.Unit
+	unit := func(v float64) string {
+		if c.Unit == "" {
+			return ""
+		}
+		if v == 1 {
+			return " " + strings.TrimSuffix(c.Unit, "s")
+		}
+		return " " + c.Unit
 	}
 	var sums []string
 	for si, s := range c.Series {
@@ -447,7 +461,7 @@ func (c Chart) Description() string {
 				sums = append(sums, s.Name+": no values")
 				continue
 			}
-			sums = append(sums, fmt.Sprintf("%s: from %s to %s%s (lowest %s, highest %s)", s.Name, num(first), num(last), unit, num(lo), num(hi)))
+			sums = append(sums, fmt.Sprintf("%s: from %s to %s%s (lowest %s, highest %s)", s.Name, num(first), num(last), unit(last), num(lo), num(hi)))
 		case HBars:
 			for ci, l := range c.Labels {
 				sums = append(sums, fmt.Sprintf("%s: %s", l, num(c.value(si, ci))))
@@ -464,7 +478,7 @@ func (c Chart) Description() string {
 					best, bestAt = v, ci
 				}
 			}
-			line := fmt.Sprintf("%s: %s%s in all", s.Name, num(total), unit)
+			line := fmt.Sprintf("%s: %s%s in all", s.Name, num(total), unit(total))
 			if bestAt >= 0 {
 				line += fmt.Sprintf(", most in %s (%s)", c.Labels[bestAt], num(best))
 			}
@@ -477,11 +491,15 @@ func (c Chart) Description() string {
 	return strings.Join(parts, " ")
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
+// plural is an English noun for n of them ("day", "days"; "category", "categories").
+func plural(n int, one string) string {
+	switch {
+	case n == 1:
 		return one
+	case strings.HasSuffix(one, "y"):
+		return strings.TrimSuffix(one, "y") + "ies"
 	}
-	return many
+	return one + "s"
 }
 
 // Columns are the headers of the table of numbers.

@@ -19,7 +19,7 @@ func examples() map[string]Chart {
 	nan := math.NaN()
 	return map[string]Chart{
 		"stacked": {ID: "launches", Kind: Stacked, Title: "Launches per hour", Desc: "Accepted and refused launches per hour",
-			LabelHeader: "Hour (UTC)", Unit: "launches",
+			LabelHeader: "Hour (UTC)", Unit: "launches", Each: "hour",
 			Labels: []string{"1 Dec 10:00", "1 Dec 11:00", "1 Dec 12:00", "1 Dec 13:00", "1 Dec 14:00", "1 Dec 15:00"},
 			Ticks:  []string{"10:00", "11:00", "12:00", "13:00", "14:00", "15:00"},
 			Series: []Series{{Name: "Accepted", Values: []float64{3, 0, 7, 12, 5, 1}, Style: StyleGreen},
@@ -32,7 +32,7 @@ func examples() map[string]Chart {
 			Labels: []string{"state_expired", "platform_unknown", "nonce_reused"},
 			Series: []Series{{Name: "Refused", Values: []float64{9, 4, 1}, Style: StyleRed}}},
 		"lines": {ID: "roster", Kind: Lines, Title: "Roster size", Desc: "Members per resource link", LabelHeader: "Day (UTC)",
-			Unit: "members", Labels: []string{"28 Nov", "29 Nov", "30 Nov", "1 Dec"},
+			Unit: "members", Each: "day", Labels: []string{"28 Nov", "29 Nov", "30 Nov", "1 Dec"},
 			Series: []Series{{Name: "Biology (Moodle)", Values: []float64{30, 32, nan, 35}},
 				{Name: "Chemistry (Canvas)", Values: []float64{nan, 12, 12, 9}}}},
 	}
@@ -165,7 +165,7 @@ func TestTextAlternative(t *testing.T) {
 		t.Errorf("stacked rows %+v", rows)
 	}
 	if d := st.Description(); !strings.Contains(d, "Accepted: 28 launches in all, most in 1 Dec 13:00 (12)") ||
-		!strings.Contains(d, "Refused: 7 launches in all") || !strings.Contains(d, "6 categories, from 1 Dec 10:00 to 1 Dec 15:00") {
+		!strings.Contains(d, "Refused: 7 launches in all") || !strings.Contains(d, "6 hours, from 1 Dec 10:00 to 1 Dec 15:00") {
 		t.Errorf("stacked description %q", d)
 	}
 	ln := ex["lines"]

@@ -29,6 +29,8 @@ type launchLogPage struct {
 	Limit         int
 	// Older is the link to the next page of older rows ("" on the last page).
 	Older string
+	// Charts are launches over time (charts.go).
+	Charts *chartPanel
 }
 
 func (s *Server) launchLog(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +94,10 @@ func (s *Server) launchLog(w http.ResponseWriter, r *http.Request) {
 			older.Set("outcome", f.Outcome)
 		}
 		p.Older = "/admin/launches?" + older.Encode()
+	}
+	if p.Charts, err = s.launchCharts(r.Context(), f.RegistrationID); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	s.render(w, r, http.StatusOK, "admin_launches", p)
 }

@@ -546,6 +546,8 @@ type gradesPage struct {
 	sentNotes // "sent to <platform> at <time>" beside each grade (grade_delivery.go)
 	Report    course.Report
 	Mine      course.GradeRow
+	// Charts are the grade distributions (grader report only; charts.go).
+	Charts *chartPanel
 }
 
 func (s *Server) graderReport(w http.ResponseWriter, r *http.Request) {
@@ -563,8 +565,13 @@ func (s *Server) graderReport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	charts, err := s.gradeCharts(r.Context(), rep)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "course_grades", &gradesPage{Page: Page{Title: "Grader report · " + rep.Course.FullName,
-		Embedded: isEmbedded(r)}, Report: rep, sentNotes: notes})
+		Embedded: isEmbedded(r)}, Report: rep, sentNotes: notes, Charts: charts})
 }
 
 func (s *Server) graderReportCSV(w http.ResponseWriter, r *http.Request) {

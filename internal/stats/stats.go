@@ -149,13 +149,35 @@ func (b Buckets) index(t time.Time) (int, bool) {
 	return i, i < len(b.Starts)
 }
 
-// Launches are the launch log's accepted and refused entries per bucket, and the most frequent refusal codes
-// of the same time.
+// Launches are the launch log's accepted and refused entries per bucket.
 type Launches struct {
 	Buckets
 	Accepted []int
 	Refused  []int
-	Codes    []CodeCount
+}
+
+func newLaunches(b Buckets) Launches {
+	return Launches{Buckets: b, Accepted: make([]int, len(b.Starts)), Refused: make([]int, len(b.Starts))}
+}
+
+func (l Launches) add(c LaunchCount) {
+	i, ok := l.index(c.At)
+	if !ok {
+		return
+	}
+	if c.Outcome == "refused" {
+		l.Refused[i] += c.Count
+	} else {
+		l.Accepted[i] += c.Count
+	}
+}
+
+// LaunchActivity is the launch log over the last two days per hour and the last month per day, with the most
+// frequent refusal codes of the month.
+type LaunchActivity struct {
+	Hourly Launches
+	Daily  Launches
+	Codes  []CodeCount
 }
 
 // Launch spans the pages show.
@@ -165,29 +187,24 @@ const (
 	TopCodes      = 5
 )
 
-// Launches counts the launch log of the last n spans (of one registration when registrationID is set).
-func (s *Service) Launches(ctx context.Context, span time.Duration, n int, registrationID int64) (Launches, error) {
-	b := buckets(s.now(), span, n)
-	l := Launches{Buckets: b, Accepted: make([]int, n), Refused: make([]int, n)}
-	counts, err := s.store.LaunchBuckets(ctx, b.Starts[0], span, registrationID)
+// Launches counts the launch log (of one registration when registrationID is set). One pass over the month
+// counts per hour; the days are sums of their hours (UTC days are whole hours).
+func (s *Service) Launches(ctx context.Context, registrationID int64) (LaunchActivity, error) {
+	now := s.now()
+	a := LaunchActivity{Hourly: newLaunches(buckets(now, time.Hour, HourlyBuckets)), Daily: newLaunches(buckets(now, 24*time.Hour, DailyBuckets))}
+	since := a.Daily.Starts[0]
+	counts, err := s.store.LaunchBuckets(ctx, since, time.Hour, registrationID)
 	if err != nil {
-		return Launches{}, err
+		return LaunchActivity{}, err
 	}
 	for _, c := range counts {
-		i, ok := b.index(c.At)
-		if !ok {
-			continue
-		}
-		if c.Outcome == "refused" {
-			l.Refused[i] += c.Count
-		} else {
-			l.Accepted[i] += c.Count
-		}
+		a.Hourly.add(c)
+		a.Daily.add(c)
 	}
-	if l.Codes, err = s.store.RefusalCodes(ctx, b.Starts[0], registrationID, TopCodes); err != nil {
-		return Launches{}, err
+	if a.Codes, err = s.store.RefusalCodes(ctx, since, registrationID, TopCodes); err != nil {
+		return LaunchActivity{}, err
 	}
-	return l, nil
+	return a, nil
 }
 
 // GradeDistribution is an activity's grades counted per tenth of its maximum.

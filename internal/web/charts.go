@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"time"
 
 	"github.com/ltipub/ltipub/internal/chart"
 	"github.com/ltipub/ltipub/internal/course"
@@ -70,14 +69,11 @@ func (s *Server) launchCharts(ctx context.Context, registrationID int64) (*chart
 		Intro: "Accepted launches, and logins or launches refused, per hour and per day (UTC)" +
 			map[bool]string{true: ", for the chosen registration.", false: "."}[registrationID != 0],
 		Empty: "No launches in the last 30 days."}
-	hourly, err := s.cfg.Stats.Launches(ctx, time.Hour, stats.HourlyBuckets, registrationID)
+	la, err := s.cfg.Stats.Launches(ctx, registrationID)
 	if err != nil {
 		return nil, err
 	}
-	daily, err := s.cfg.Stats.Launches(ctx, 24*time.Hour, stats.DailyBuckets, registrationID)
-	if err != nil {
-		return nil, err
-	}
+	hourly, daily := la.Hourly, la.Daily
 	labels, ticks := hourLabels(hourly.Buckets)
 	p.add(chart.Chart{ID: "launches-hourly", Kind: chart.Stacked, Title: "Launches per hour, last 48 hours",
 		Desc: "Stacked bars of accepted and refused launches per hour (UTC)", Unit: "launches", Each: "hour", LabelHeader: "Hour (UTC)",
@@ -89,11 +85,11 @@ func (s *Server) launchCharts(ctx context.Context, registrationID int64) (*chart
 		Labels: dayLabels(daily.Buckets), Series: []chart.Series{
 			{Name: "Accepted", Values: floats(daily.Accepted), Style: chart.StyleGreen},
 			{Name: "Refused", Values: floats(daily.Refused), Style: chart.StyleRed}}})
-	if len(daily.Codes) > 0 {
+	if len(la.Codes) > 0 {
 		c := chart.Chart{ID: "refusal-codes", Kind: chart.HBars, Title: "Most frequent refusals, last 30 days",
 			Desc: "Refused logins and launches by code, the most frequent first", LabelHeader: "Refusal code"}
 		var vs []float64
-		for _, cc := range daily.Codes {
+		for _, cc := range la.Codes {
 			code := cc.Code
 			if code == "" {
 				code = "(no code)"

@@ -59,13 +59,14 @@ func (s *Store) RefusalCodes(ctx context.Context, since time.Time, registrationI
 }
 
 // GradeBands counts the grades of a course's students per activity and tenth of the grade's maximum. The small
-// epsilon keeps 0.7 of 1 (6.9999… tenths in floating point) in the 70% band.
+// epsilon keeps 0.7 of 1 (6.9999… tenths in floating point) in the 70% band. The students are a derived table
+// joined once (PostgreSQL hashes it; a correlated EXISTS made it probe per grade, four times slower at 50,000).
 func (s *Store) GradeBands(ctx context.Context, courseID int64) ([]stats.GradeBand, error) {
 	rows, err := s.c().query(ctx, `SELECT g.activity_id, CASE WHEN g.grade >= g.max_grade THEN 9 WHEN g.grade <= 0 THEN 0
 			ELSE CAST(FLOOR(g.grade * 10 / g.max_grade + 0.000001) AS INTEGER) END AS band, COUNT(*)
 		FROM activities a JOIN grades g ON g.activity_id = a.id
+		JOIN (SELECT DISTINCT user_id FROM enrolments WHERE course_id = $1 AND role = 'student') st ON st.user_id = g.user_id
 		WHERE a.course_id = $1 AND a.visible AND a.type IN ('quiz', 'assignment') AND g.max_grade > 0
-		AND EXISTS (SELECT 1 FROM enrolments e WHERE e.course_id = $1 AND e.user_id = g.user_id AND e.role = 'student')
 		GROUP BY g.activity_id, band ORDER BY g.activity_id, band`, courseID)
 	if err != nil {
 		return nil, err
@@ -107,17 +108,17 @@ func (s *Store) ScoreCounts(ctx context.Context, since time.Time) ([]stats.Score
 
 // RosterSizes gives the largest roster per link and day.
 func (s *Store) RosterSizes(ctx context.Context, since time.Time) ([]stats.RosterSize, error) {
-	rows, err := s.c().query(ctx, `SELECT rs.resource_link_id, p.name,
+	// Grouped first, named after: the joins run once per link and day, not once per sample.
+	rows, err := s.c().query(ctx, `SELECT x.link, p.name,
 		CASE WHEN l.context_title <> '' THEN l.context_title WHEN l.context_id <> '' THEN l.context_id ELSE l.link_id END,
-		COALESCE(r.name, 'LTI 1.1: ' || ll.consumer_key, ''), rs.at / $2 AS d, MAX(rs.members)
-		FROM roster_sizes rs
-		JOIN lti_resource_links l ON l.id = rs.resource_link_id
+		COALESCE(r.name, 'LTI 1.1: ' || ll.consumer_key, ''), x.d, x.members
+		FROM (SELECT resource_link_id AS link, at / $2 AS d, MAX(members) AS members FROM roster_sizes
+			WHERE at >= $1 GROUP BY resource_link_id, d) x
+		JOIN lti_resource_links l ON l.id = x.link
 		JOIN published_resources p ON p.id = l.published_resource_id
 		LEFT JOIN registrations r ON r.id = l.registration_id
 		LEFT JOIN legacy_links ll ON ll.resource_link_id = l.id
-		WHERE rs.at >= $1
-		GROUP BY rs.resource_link_id, p.name, l.context_title, l.context_id, l.link_id, r.name, ll.consumer_key, d
-		ORDER BY rs.resource_link_id, d`, micros(since), dayMicros)
+		ORDER BY x.link, x.d`, micros(since), dayMicros)
 	if err != nil {
 		return nil, err
 	}

@@ -85,7 +85,7 @@ func testStatsLaunches(t *testing.T, s Stores, regID int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []stats.CodeCount{{"state_expired", 2}, {"nonce_reused", 1}}; !reflect.DeepEqual(codes, want) {
+	if want := []stats.CodeCount{{Code: "state_expired", Count: 2}, {Code: "nonce_reused", Count: 1}}; !reflect.DeepEqual(codes, want) {
 		t.Errorf("top codes (ties by name, limit 2): %+v", codes)
 	}
 	if codes, _ := s.RefusalCodes(ctx, h0, regID, 5); len(codes) != 2 {
@@ -134,7 +134,8 @@ func testStatsGradeBands(t *testing.T, s Stores) {
 	}
 	// 0 → band 0; 0.7 of 1 and 7 and 7.99 of 10 → band 7; 10, 9.99 and 12 (over the maximum) → band 9; the
 	// teacher's grade and the hidden activity are left out, as the grader report leaves them out.
-	want := []stats.GradeBand{{quiz.ID, 0, 1}, {quiz.ID, 7, 3}, {quiz.ID, 9, 3}}
+	want := []stats.GradeBand{{ActivityID: quiz.ID, Band: 0, Count: 1}, {ActivityID: quiz.ID, Band: 7, Count: 3},
+		{ActivityID: quiz.ID, Band: 9, Count: 3}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("grade bands:\n got %+v\nwant %+v", got, want)
 	}

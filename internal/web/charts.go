@@ -18,13 +18,20 @@ type chartPanel struct {
 	Heading string
 	Intro   string
 	Charts  []chart.Chart
-	Empty   string
-	Note    string
+	// More are the charts beyond Shown, folded under "Show N more charts" so that the page's table stays near.
+	More  []chart.Chart
+	Shown int // 0: every chart shown
+	Empty string
+	Note  string
 }
 
 // add keeps c unless it has nothing to show.
 func (p *chartPanel) add(c chart.Chart) {
-	if !c.Empty() {
+	switch {
+	case c.Empty():
+	case p.Shown > 0 && len(p.Charts) >= p.Shown:
+		p.More = append(p.More, c)
+	default:
 		p.Charts = append(p.Charts, c)
 	}
 }
@@ -121,7 +128,7 @@ var gradeBandLabels = func() []string {
 func (s *Server) gradeCharts(ctx context.Context, rep course.Report) (*chartPanel, error) {
 	p := &chartPanel{ID: "grade-charts", Heading: "Grade distribution",
 		Intro: "How many students' grades fall in each tenth of the activity's maximum grade.",
-		Empty: "No grades yet."}
+		Empty: "No grades yet.", Shown: 4}
 	dists, err := s.cfg.Stats.GradeDistributions(ctx, rep.Course.ID)
 	if err != nil {
 		return nil, err
@@ -156,17 +163,23 @@ func plural(n int, one, many string) string {
 func (s *Server) syncCharts(ctx context.Context) (*chartPanel, error) {
 	p := &chartPanel{ID: "sync-charts", Heading: "Sync over time",
 		Intro: "Scores each platform accepted and refused per day, and the number of active members each complete roster listing found (UTC days).",
-		Empty: "Nothing sent or listed in the last 30 days."}
+		Empty: "Nothing sent or listed in the last 30 days.", Shown: 4}
 	scores, err := s.cfg.Stats.Scores(ctx, chartDays)
 	if err != nil {
 		return nil, err
 	}
+	var platforms []chart.Chart
 	for i, ps := range scores {
-		p.add(chart.Chart{ID: fmt.Sprintf("scores-%d", i+1), Kind: chart.Stacked, Title: "Scores sent to " + ps.Platform.Label() + ", last 30 days",
+		platforms = append(platforms, chart.Chart{ID: fmt.Sprintf("scores-%d", i+1), Kind: chart.Stacked, Title: "Scores sent to " + ps.Platform.Label() + ", last 30 days",
 			Desc: "Stacked bars of the scores " + ps.Platform.Label() + " accepted (sent) and refused (failed) per day", Unit: "scores", Each: "day",
 			LabelHeader: "Day (UTC)", Labels: dayLabels(ps.Buckets), Series: []chart.Series{
 				{Name: "Sent", Values: floats(ps.Sent), Style: chart.StyleGreen},
 				{Name: "Failed", Values: floats(ps.Failed), Style: chart.StyleRed}}})
+	}
+	// The busiest platforms first, then the rosters (shown whatever the number of platforms), then the rest.
+	first := min(len(platforms), p.Shown-1)
+	for _, c := range platforms[:first] {
+		p.add(c)
 	}
 	rosters, err := s.cfg.Stats.Rosters(ctx, chartDays, rosterChartLinks)
 	if err != nil {
@@ -184,6 +197,9 @@ func (s *Server) syncCharts(ctx context.Context) (*chartPanel, error) {
 			p.Note = fmt.Sprintf("The roster chart shows the %d links with the largest rosters; %d more %s listed in these days.",
 				len(rosters.Links), rosters.More, plural(rosters.More, "link was", "links were"))
 		}
+	}
+	for _, c := range platforms[first:] {
+		p.add(c)
 	}
 	return p, nil
 }

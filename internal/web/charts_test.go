@@ -187,9 +187,27 @@ func TestGraderReportCharts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Four more graded activities: four charts are shown, the fifth folds under "Show 1 more chart".
+	var extra []course.Activity
+	for i := range 4 {
+		a, err := a.Courses.CreateActivity(ctx, &admin, co.ID, course.ActivityInput{Type: course.TypeAssignment, Name: fmt.Sprintf("Task %d", i+1), Visible: true, MaxGrade: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := inst.App.Store.UserByUsername(ctx, "learner0")
+		if _, err := inst.App.Courses.GradeSubmission(ctx, &admin, a.ID, u.ID, float64(i), ""); err != nil {
+			t.Fatal(err)
+		}
+		extra = append(extra, a)
+	}
 	c := inst.Client(t)
 	inst.Login(t, c, "admin", apptest.AdminPassword)
 	res := inst.Get(t, c, fmt.Sprintf("/courses/%d/grades", co.ID))
+	more := strings.Index(res.Body, "<summary>Show 1 more chart</summary>")
+	if last := strings.Index(res.Body, fmt.Sprintf(`data-chart="grades-%d"`, extra[3].ID)); more < 0 || last < more ||
+		strings.Index(res.Body, fmt.Sprintf(`data-chart="grades-%d"`, extra[2].ID)) > more {
+		t.Errorf("the fifth chart is not folded (fold at %d, fifth chart at %d)", more, last)
+	}
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("grader report: %d", res.StatusCode)
 	}

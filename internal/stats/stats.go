@@ -23,8 +23,10 @@ type Store interface {
 	GradeBands(ctx context.Context, courseID int64) ([]GradeBand, error)
 	// ScoreCounts sums the scores platforms accepted and refused since `since`, per platform and day.
 	ScoreCounts(ctx context.Context, since time.Time) ([]ScoreCount, error)
-	// RosterSizes gives, per resource link and day since `since`, the largest roster a complete listing found.
-	RosterSizes(ctx context.Context, since time.Time) ([]RosterSize, error)
+	// RosterSizes gives, per resource link and day since `since`, the largest roster a complete listing found,
+	// for the limit links whose latest day found most members (largest first, then by day), and how many links
+	// have a sample since `since`.
+	RosterSizes(ctx context.Context, since time.Time, limit int) (sizes []RosterSize, links int, err error)
 }
 
 // LaunchCount is how many launch log entries of one outcome fell in the bucket starting at At.
@@ -300,45 +302,26 @@ type Rosters struct {
 // listing found most members.
 func (s *Service) Rosters(ctx context.Context, days, limit int) (Rosters, error) {
 	b := buckets(s.now(), 24*time.Hour, days)
-	sizes, err := s.store.RosterSizes(ctx, b.Starts[0])
+	sizes, links, err := s.store.RosterSizes(ctx, b.Starts[0], limit)
 	if err != nil {
 		return Rosters{}, err
 	}
-	by := map[int64]*LinkRoster{}
-	latest := map[int64]int{} // last day index seen, then members then
-	var order []*LinkRoster
-	for _, r := range sizes {
+	out := Rosters{Buckets: b}
+	var cur *LinkRoster
+	for _, r := range sizes { // in rank order, each link's days together
 		i, ok := b.index(r.Day)
 		if !ok {
 			continue
 		}
-		lr := by[r.Link.ID]
-		if lr == nil {
-			lr = &LinkRoster{Link: r.Link, Members: make([]int, days)}
-			for j := range lr.Members {
-				lr.Members[j] = -1
+		if cur == nil || cur.Link.ID != r.Link.ID {
+			out.Links = append(out.Links, LinkRoster{Link: r.Link, Members: make([]int, days)})
+			cur = &out.Links[len(out.Links)-1]
+			for j := range cur.Members {
+				cur.Members[j] = -1
 			}
-			by[r.Link.ID] = lr
-			order = append(order, lr)
-			latest[r.Link.ID] = -1
 		}
-		lr.Members[i] = r.Members
-		latest[r.Link.ID] = max(latest[r.Link.ID], i)
+		cur.Members[i] = r.Members
 	}
-	size := func(lr *LinkRoster) int { return lr.Members[latest[lr.Link.ID]] }
-	sort.SliceStable(order, func(i, j int) bool {
-		if a, b := size(order[i]), size(order[j]); a != b {
-			return a > b
-		}
-		return order[i].Link.ID < order[j].Link.ID
-	})
-	out := Rosters{Buckets: b}
-	for i, lr := range order {
-		if i == limit {
-			out.More = len(order) - limit
-			break
-		}
-		out.Links = append(out.Links, *lr)
-	}
+	out.More = max(links-len(out.Links), 0)
 	return out, nil
 }

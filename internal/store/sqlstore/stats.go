@@ -106,34 +106,42 @@ func (s *Store) ScoreCounts(ctx context.Context, since time.Time) ([]stats.Score
 	return out, mapErr(rows.Err())
 }
 
-// RosterSizes gives the largest roster per link and day.
-func (s *Store) RosterSizes(ctx context.Context, since time.Time) ([]stats.RosterSize, error) {
-	// Grouped first, named after: the joins run once per link and day, not once per sample.
-	rows, err := s.c().query(ctx, `SELECT x.link, p.name,
+// RosterSizes gives the largest roster per link and day, of the limit links whose latest day found most
+// members, and how many links have samples at all. Grouped and ranked first, named after: the joins run once per
+// link and day shown, not once per sample, and a site with thousands of links returns limit × days rows.
+func (s *Store) RosterSizes(ctx context.Context, since time.Time, limit int) ([]stats.RosterSize, int, error) {
+	rows, err := s.c().query(ctx, `WITH daily AS (
+			SELECT resource_link_id AS link, at / $2 AS d, MAX(members) AS members FROM roster_sizes
+			WHERE at >= $1 GROUP BY resource_link_id, d),
+		latest AS (SELECT link, members, ROW_NUMBER() OVER (PARTITION BY link ORDER BY d DESC) AS rn FROM daily),
+		ranked AS (SELECT link, ROW_NUMBER() OVER (ORDER BY members DESC, link) AS rank, COUNT(*) OVER () AS links
+			FROM latest WHERE rn = 1)
+		SELECT x.link, p.name,
 		CASE WHEN l.context_title <> '' THEN l.context_title WHEN l.context_id <> '' THEN l.context_id ELSE l.link_id END,
-		COALESCE(r.name, 'LTI 1.1: ' || ll.consumer_key, ''), x.d, x.members
-		FROM (SELECT resource_link_id AS link, at / $2 AS d, MAX(members) AS members FROM roster_sizes
-			WHERE at >= $1 GROUP BY resource_link_id, d) x
+		COALESCE(r.name, 'LTI 1.1: ' || ll.consumer_key, ''), x.d, x.members, k.links
+		FROM daily x
+		JOIN ranked k ON k.link = x.link AND k.rank <= $3
 		JOIN lti_resource_links l ON l.id = x.link
 		JOIN published_resources p ON p.id = l.published_resource_id
 		LEFT JOIN registrations r ON r.id = l.registration_id
 		LEFT JOIN legacy_links ll ON ll.resource_link_id = l.id
-		ORDER BY x.link, x.d`, micros(since), dayMicros)
+		ORDER BY k.rank, x.d`, micros(since), dayMicros, limit)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rows.Close()
 	var out []stats.RosterSize
+	links := 0
 	for rows.Next() {
 		var r stats.RosterSize
 		var d int64
-		if err := rows.Scan(&r.Link.ID, &r.Link.Resource, &r.Link.Context, &r.Link.Platform, &d, &r.Members); err != nil {
-			return nil, mapErr(err)
+		if err := rows.Scan(&r.Link.ID, &r.Link.Resource, &r.Link.Context, &r.Link.Platform, &d, &r.Members, &links); err != nil {
+			return nil, 0, mapErr(err)
 		}
 		r.Day = fromMicros(d * dayMicros)
 		out = append(out, r)
 	}
-	return out, mapErr(rows.Err())
+	return out, links, mapErr(rows.Err())
 }
 
 // RecordRosterSize keeps the size of a complete roster listing, for the roster chart.

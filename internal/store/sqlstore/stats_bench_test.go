@@ -104,7 +104,7 @@ func BenchmarkStats(b *testing.B) {
 				{"RefusalCodes", func() error { _, err := s.RefusalCodes(ctx, month, 0, 5); return err }},
 				{"GradeBands", func() error { _, err := s.GradeBands(ctx, courseID); return err }},
 				{"ScoreCounts", func() error { _, err := s.ScoreCounts(ctx, month); return err }},
-				{"RosterSizes", func() error { _, err := s.RosterSizes(ctx, month); return err }},
+				{"RosterSizes", func() error { _, _, err := s.RosterSizes(ctx, month, 6); return err }},
 			}
 			for _, q := range queries {
 				b.Run(q.name, func(b *testing.B) {

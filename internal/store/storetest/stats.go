@@ -10,6 +10,7 @@ import (
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/launch"
+	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/stats"
 )
 
@@ -30,15 +31,31 @@ func testStats(t *testing.T, s Stores) {
 				t.Fatal(err)
 			}
 		}
-		got, err := s.RosterSizes(ctx, day)
-		if err != nil {
-			t.Fatal(err)
+		got, links, err := s.RosterSizes(ctx, day, 5)
+		if err != nil || links != 1 {
+			t.Fatalf("%v (%d links)", err, links)
 		}
 		if len(got) != 2 || got[0].Members != 33 || !got[0].Day.Equal(day) || got[1].Members != 31 || !got[1].Day.Equal(day.Add(24*time.Hour)) {
 			t.Fatalf("roster sizes per day (the largest listing of the day, none before since): %+v", got)
 		}
 		if lk := got[0].Link; lk.ID != l.ID || lk.Resource != "Sync 101" || lk.Context != "rl-1" || lk.Platform == "" {
 			t.Errorf("link named %+v", lk)
+		}
+		// Ranked by the latest day's size, at most limit links, and the count of all.
+		for i, members := range []int{50, 5} {
+			other := publish.ResourceLink{RegistrationID: l.RegistrationID, DeploymentID: l.DeploymentID, LinkID: fmt.Sprintf("rl-rank-%d", i),
+				PublishedResourceID: l.PublishedResourceID, ContextTitle: fmt.Sprintf("Rank %d", i), CreatedAt: day, UpdatedAt: day}
+			if err := s.SaveResourceLink(ctx, &other); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.RecordRosterSize(ctx, other.ID, 9, members, day.Add(25*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, links, err = s.RosterSizes(ctx, day, 2)
+		if err != nil || links != 3 || len(got) != 3 || got[0].Link.Context != "Rank 0" || got[1].Link.ID != l.ID || got[2].Link.ID != l.ID ||
+			!got[1].Day.Before(got[2].Day) {
+			t.Errorf("top 2 of 3 links: %d links, %+v, %v", links, got, err)
 		}
 	})
 }

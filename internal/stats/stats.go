@@ -18,8 +18,8 @@ type Store interface {
 	LaunchBuckets(ctx context.Context, since time.Time, bucket time.Duration, registrationID int64) ([]LaunchCount, error)
 	// RefusalCodes ranks the codes of refused entries since `since`, the most frequent first (at most limit).
 	RefusalCodes(ctx context.Context, since time.Time, registrationID int64, limit int) ([]CodeCount, error)
-	// GradeBands counts, per visible graded activity of a course, its students' grades in each tenth of the
-	// maximum (band 9 holds 90–100%).
+	// GradeBands counts, per visible graded activity of a course, its grades in each tenth of the maximum
+	// (band 9 holds 90–100%).
 	GradeBands(ctx context.Context, courseID int64) ([]GradeBand, error)
 	// ScoreCounts sums the scores platforms accepted and refused since `since`, per platform and day.
 	ScoreCounts(ctx context.Context, since time.Time) ([]ScoreCount, error)

@@ -123,11 +123,11 @@ var gradeBandLabels = func() []string {
 	return out
 }()
 
-// gradeCharts are the grader report's charts: per visible graded activity with grades, how its students'
-// grades spread over tenths of the maximum. The caller has loaded the grader report (the person may see it).
+// gradeCharts are the grader report's charts: per visible graded activity with grades, how its grades spread over
+// tenths of the maximum. The caller has loaded the grader report (the person may see it).
 func (s *Server) gradeCharts(ctx context.Context, rep course.Report) (*chartPanel, error) {
 	p := &chartPanel{ID: "grade-charts", Heading: "Grade distribution",
-		Intro: "How many students' grades fall in each tenth of the activity's maximum grade.",
+		Intro: "How the grades of each activity fall in tenths of its maximum grade (every grade recorded, as in the gradebook).",
 		Empty: "No grades yet.", Shown: 4}
 	dists, err := s.cfg.Stats.GradeDistributions(ctx, rep.Course.ID)
 	if err != nil {
@@ -143,10 +143,10 @@ func (s *Server) gradeCharts(ctx context.Context, rep course.Report) (*chartPane
 		for i, v := range d.Bands {
 			vs[i], n = float64(v), n+v
 		}
-		p.add(chart.Chart{ID: fmt.Sprintf("grades-%d", a.ID), Kind: chart.Bars, Title: a.Name + ": grades of " + strconv.Itoa(n) + " " + plural(n, "student", "students"),
-			Desc: "Bars of how many students' grades in " + a.Name + " fall in each tenth of its maximum grade", Unit: "students", Each: "grade band",
+		p.add(chart.Chart{ID: fmt.Sprintf("grades-%d", a.ID), Kind: chart.Bars, Title: a.Name + ": " + strconv.Itoa(n) + " " + plural(n, "grade", "grades"),
+			Desc: "Bars of how many grades in " + a.Name + " fall in each tenth of its maximum grade", Unit: "grades", Each: "grade band",
 			LabelHeader: "Grade (of " + course.FormatNumber(a.MaxGrade) + ")", Labels: gradeBandLabels,
-			Series: []chart.Series{{Name: "Students", Values: vs, Style: chart.StyleBlue}}})
+			Series: []chart.Series{{Name: "Grades", Values: vs, Style: chart.StyleBlue}}})
 	}
 	return p, nil
 }

@@ -158,7 +158,7 @@ func TestLaunchLogCharts(t *testing.T) {
 	}
 }
 
-// TestGraderReportCharts: each graded activity's grades over tenths of its maximum, students only.
+// TestGraderReportCharts: each graded activity's grades over tenths of its maximum.
 func TestGraderReportCharts(t *testing.T) {
 	t.Parallel()
 	inst := apptest.Start(t, apptest.Options{})
@@ -212,13 +212,13 @@ func TestGraderReportCharts(t *testing.T) {
 		t.Fatalf("grader report: %d", res.StatusCode)
 	}
 	fig := figure(res.Body, fmt.Sprintf("grades-%d", essay.ID))
-	checkPicture(t, fig, "Essay: grades of 4 students")
+	checkPicture(t, fig, "Essay: 4 grades")
 	for band, want := range map[string]string{"90–100%": "2", "50–59%": "1", "10–19%": "1", "0–9%": "0", "80–89%": "0"} {
 		if got := numbers(fig, band); !reflect.DeepEqual(got, []string{want}) {
 			t.Errorf("band %s: %v, want %s", band, got, want)
 		}
 	}
-	if got := svgValues(fig, "Students"); !reflect.DeepEqual(got, []string{"1", "1", "2"}) {
+	if got := svgValues(fig, "Grades"); !reflect.DeepEqual(got, []string{"1", "1", "2"}) {
 		t.Errorf("bars %v, want 1 (10–19%%), 1 (50–59%%), 2 (90–100%%)", got)
 	}
 	if figure(res.Body, fmt.Sprintf("grades-%d", ungraded.ID)) != "" {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/launch"
@@ -129,8 +130,10 @@ func testStatsGradeBands(t *testing.T, s Stores) {
 		teacher    bool
 	}{{0, 10, false}, {0.7, 1, false}, {7, 10, false}, {7.99, 10, false}, {10, 10, false}, {9.99, 10, false}, {12, 10, false},
 		{3, 10, true}}
+	var users []account.User
 	for i, g := range grades {
 		u := storeUser(t, s, fmt.Sprintf("band-%d", i))
+		users = append(users, u)
 		role := course.RoleStudent
 		if g.teacher {
 			role = course.RoleTeacher
@@ -145,16 +148,66 @@ func testStatsGradeBands(t *testing.T, s Stores) {
 			}
 		}
 	}
-	got, err := s.GradeBands(ctx, c.ID)
-	if err != nil {
+	bands := func() []stats.GradeBand {
+		t.Helper()
+		got, err := s.GradeBands(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	// 0 → band 0; 3 of 10 (the teacher's) → band 3; 0.7 of 1 and 7 and 7.99 of 10 → band 7; 10, 9.99 and 12 (over
+	// the maximum) → band 9; the hidden activity is left out, as the grader report leaves it out.
+	want := []stats.GradeBand{{ActivityID: quiz.ID, Band: 0, Count: 1}, {ActivityID: quiz.ID, Band: 3, Count: 1},
+		{ActivityID: quiz.ID, Band: 7, Count: 3}, {ActivityID: quiz.ID, Band: 9, Count: 3}}
+	if got := bands(); !reflect.DeepEqual(got, want) {
+		t.Errorf("grade bands:\n got %+v\nwant %+v", got, want)
+	}
+	// The counters follow changes: a regrade moves a grade between bands, a deleted account takes its grades.
+	if _, err := s.PutGrade(ctx, course.GradeChange{ActivityID: quiz.ID, UserID: users[0].ID, Grade: 5, MaxGrade: 10, At: now}); err != nil {
 		t.Fatal(err)
 	}
-	// 0 → band 0; 0.7 of 1 and 7 and 7.99 of 10 → band 7; 10, 9.99 and 12 (over the maximum) → band 9; the
-	// teacher's grade and the hidden activity are left out, as the grader report leaves them out.
-	want := []stats.GradeBand{{ActivityID: quiz.ID, Band: 0, Count: 1}, {ActivityID: quiz.ID, Band: 7, Count: 3},
-		{ActivityID: quiz.ID, Band: 9, Count: 3}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("grade bands:\n got %+v\nwant %+v", got, want)
+	admin, ok := s.(interface {
+		DeleteUser(ctx context.Context, id int64) error
+	})
+	if !ok {
+		t.Fatal("the store cannot delete a user (account.AdminStore)")
+	}
+	if err := admin.DeleteUser(ctx, users[4].ID); err != nil { // the 10 of 10
+		t.Fatal(err)
+	}
+	want = []stats.GradeBand{{ActivityID: quiz.ID, Band: 3, Count: 1}, {ActivityID: quiz.ID, Band: 5, Count: 1},
+		{ActivityID: quiz.ID, Band: 7, Count: 3}, {ActivityID: quiz.ID, Band: 9, Count: 2}}
+	if got := bands(); !reflect.DeepEqual(got, want) {
+		t.Errorf("after a regrade and a deleted account:\n got %+v\nwant %+v", got, want)
+	}
+	// Grades changing at once, between the same bands in opposite directions, neither deadlock nor lose a count.
+	errs := concurrently(8, func(i int) error {
+		g := 1.0
+		if i%2 == 0 {
+			g = 9.5
+		}
+		_, err := s.PutGrade(ctx, course.GradeChange{ActivityID: quiz.ID, UserID: users[1+i%2].ID, Grade: g, MaxGrade: 10, At: now})
+		return err
+	})
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := 0
+	for _, b := range bands() {
+		total += b.Count
+	}
+	if total != 7 {
+		t.Errorf("%d grades counted after concurrent regrades, want 7: %+v", total, bands())
+	}
+	// A deleted activity takes its counters along, without a trace.
+	if err := s.DeleteActivity(ctx, quiz.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := bands(); len(got) != 0 {
+		t.Errorf("bands of a deleted activity: %+v", got)
 	}
 }
 

@@ -128,9 +128,10 @@ func (c Chart) value(si, ci int) float64 {
 	return vs[ci]
 }
 
-// Geometry of the viewBox: narrow enough that its text stays legible when a phone shrinks it to 360 px.
+// Geometry of the viewBox: narrow enough that its 11-unit text stays near 10 px when a phone draws the chart
+// 350 px wide (and near 14 px in a 530 px column on a wide screen).
 const (
-	width     = 480.0
+	width     = 400.0
 	height    = 220.0
 	fontSize  = 11.0
 	charWidth = 6.6 // an average character at fontSize, for fitting labels

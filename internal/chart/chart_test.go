@@ -105,7 +105,7 @@ func TestMarksHoldTheData(t *testing.T) {
 			if d.Role != "img" || d.Labelled != c.ID+"-title "+c.ID+"-desc" || d.Title.ID != c.ID+"-title" || d.Desc.ID != c.ID+"-desc" {
 				t.Errorf("not labelled as an image by its title and description: %+v", d)
 			}
-			if d.Width != "100%" || !strings.HasPrefix(d.ViewBox, "0 0 480 ") {
+			if d.Width != "100%" || !strings.HasPrefix(d.ViewBox, "0 0 400 ") {
 				t.Errorf("does not scale to its container: width %q, viewBox %q", d.Width, d.ViewBox)
 			}
 			if d.Title.Text != c.Title {

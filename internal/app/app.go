@@ -28,6 +28,7 @@ import (
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/safehttp"
 	"github.com/ltipub/ltipub/internal/site"
+	"github.com/ltipub/ltipub/internal/stats"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
 	"github.com/ltipub/ltipub/internal/tool"
 	"github.com/ltipub/ltipub/internal/web"
@@ -98,6 +99,8 @@ type App struct {
 	Users *account.Admin
 	// Metrics counts what Prometheus scrapes (see config's metrics settings for where it is served).
 	Metrics *metrics.Metrics
+	// Stats reads the figures the pages chart.
+	Stats *stats.Service
 }
 
 // New builds an App on an open store.
@@ -165,6 +168,10 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a.Platforms = &tool.Service{Store: st, HTTP: a.HTTP, BaseURL: cfg.BaseURL, AllowPrivateURLs: cfg.AllowPrivateURLs, Log: log,
 		Checks: st, SigningKey: a.Keys.Active}
 
+	if a.Stats, err = stats.New(stats.Config{Store: st}); err != nil {
+		return nil, err
+	}
+
 	sessions := scs.New()
 	switch st.Engine() {
 	case sqlstore.Postgres:
@@ -208,7 +215,7 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	}
 
 	w, err := web.New(web.Config{Store: st, Accounts: a.Accounts, Users: a.Users, Site: a.Site, Courses: a.Courses, Publish: a.Publish, Sessions: sessions, Logger: log,
-		Launches: a.Launches, Keys: a.Keys, Platforms: a.Platforms, Sync: a.Jobs, Notices: a.Notices,
+		Launches: a.Launches, Keys: a.Keys, Platforms: a.Platforms, Sync: a.Jobs, Notices: a.Notices, Stats: a.Stats,
 		BaseURL: cfg.BaseURL, Version: Version, Metrics: a.Metrics, MetricsToken: cfg.MetricsToken, TrustedProxies: cfg.Proxies})
 	if err != nil {
 		return nil, err

@@ -173,6 +173,8 @@ type Store interface {
 	SyncLink(ctx context.Context, linkID int64) (LinkState, error)
 	SetSyncLineItem(ctx context.Context, linkID int64, url string, created bool, at time.Time) error
 	FinishMemberRun(ctx context.Context, linkID, runID int64, at time.Time) error
+	// RecordRosterSize keeps how many active members a complete listing of the link found (the roster chart).
+	RecordRosterSize(ctx context.Context, linkID, runID int64, members int, at time.Time) error
 
 	// PendingActivityGrades lists grades of one activity, of users who reached the link, changed since target
 	// last confirmed them (userID 0: every user).

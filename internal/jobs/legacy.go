@@ -213,8 +213,10 @@ func (s *Service) syncLegacyMembers(ctx context.Context, m *memberRun, cl *claim
 	enrol := r.MemberSyncMode != publish.SyncUnenrolOnly
 	unenrol := r.MemberSyncMode != publish.SyncEnrolOnly
 	page := make([]publish.Member, 0, min(len(members), s.cfg.MemberPageSize))
+	listed := 0
 	for i, mm := range members {
 		if mm.UserID != "" {
+			listed++
 			page = append(page, publish.Member{Subject: mm.UserID, Name: mm.FullName, GivenName: mm.GivenName, FamilyName: mm.FamilyName,
 				Email: mm.Email, Teacher: mm.RoleList().IsTeacherLike()})
 		}
@@ -225,5 +227,5 @@ func (s *Service) syncLegacyMembers(ctx context.Context, m *memberRun, cl *claim
 			page = page[:0]
 		}
 	}
-	return s.finishRoster(ctx, m, cl, r, l, unenrol)
+	return s.finishRoster(ctx, m, cl, r, l, unenrol, listed)
 }

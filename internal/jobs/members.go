@@ -250,6 +250,7 @@ func (s *Service) syncLinkMembers(ctx context.Context, m *memberRun, cl *claim, 
 	client := s.serviceClient(reg, []string{lti.ScopeMembership})
 	enrol := r.MemberSyncMode != publish.SyncUnenrolOnly
 	unenrol := r.MemberSyncMode != publish.SyncEnrolOnly
+	active := 0 // the roster's size, for the roster chart
 	handle := func(ms []lti.Member) error {
 		page := make([]publish.Member, 0, len(ms))
 		for _, mm := range ms {
@@ -259,11 +260,13 @@ func (s *Service) syncLinkMembers(ctx context.Context, m *memberRun, cl *claim, 
 			page = append(page, publish.Member{Subject: mm.UserID, Name: mm.Name, GivenName: mm.GivenName, FamilyName: mm.FamilyName,
 				Email: mm.Email, Teacher: mm.Roles.IsTeacherLike()})
 		}
+		active += len(page)
 		return s.rosterPage(ctx, m, r, c, reg, l, page, enrol)
 	}
 	var res lti.MembershipsResult
 	err = s.retry(ctx, func() error {
 		var err error
+		active = 0
 		// A retry starts the listing again; members already handled are handled again, harmlessly.
 		res, err = client.Memberships(ctx, l.MembershipsURL, lti.MembershipsQuery{RLID: l.LinkID, Limit: s.cfg.MemberPageSize}, handle)
 		return err
@@ -272,7 +275,7 @@ func (s *Service) syncLinkMembers(ctx context.Context, m *memberRun, cl *claim, 
 		return err // an incomplete roster never unenrols anyone
 	}
 	s.log.DebugContext(ctx, "roster read", "link_id", l.ID, "members", res.Members, "pages", res.Pages)
-	return s.finishRoster(ctx, m, cl, r, l, unenrol)
+	return s.finishRoster(ctx, m, cl, r, l, unenrol, active)
 }
 
 // rosterPage provisions and enrols one page of active members (or, when the mode does not enrol, only notes
@@ -298,10 +301,14 @@ func (s *Service) rosterPage(ctx context.Context, m *memberRun, r publish.Resour
 // for users the listing no longer holds — never a manual enrolment or another resource's, never one made after
 // the run started, and only while the run still holds the link. More than MaxUnenrolShare of the link's members
 // at once is held back for an admin (unless forced). Both the LTI 1.3 (NRPS) and the LTI 1.1 (memberships
-// extension) rosters end here.
-func (s *Service) finishRoster(ctx context.Context, m *memberRun, cl *claim, r publish.Resource, l publish.ResourceLink, unenrol bool) error {
-	if err := s.cfg.Store.FinishMemberRun(ctx, l.ID, m.ID, s.cfg.Now()); err != nil {
+// extension) rosters end here; members is how many active members the listing held (the roster chart's sample).
+func (s *Service) finishRoster(ctx context.Context, m *memberRun, cl *claim, r publish.Resource, l publish.ResourceLink, unenrol bool, members int) error {
+	now := s.cfg.Now()
+	if err := s.cfg.Store.FinishMemberRun(ctx, l.ID, m.ID, now); err != nil {
 		return err
+	}
+	if err := s.cfg.Store.RecordRosterSize(ctx, l.ID, m.ID, members, now); err != nil {
+		return fmt.Errorf("record the roster's size: %w", err)
 	}
 	if !unenrol {
 		return nil

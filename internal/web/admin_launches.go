@@ -24,6 +24,8 @@ type launchLogPage struct {
 	Outcomes      []string
 	Codes         []string
 	Pager         pager
+	// Charts are launches over time (charts.go).
+	Charts *chartPanel
 }
 
 // launchFilter reads the launch log's filters: registration, outcome, code, user, from and to (UTC).
@@ -103,6 +105,10 @@ func (s *Server) launchLog(w http.ResponseWriter, r *http.Request) {
 			row.Registration = "deleted registration " + strconv.FormatInt(e.RegistrationID, 10)
 		}
 		p.Rows = append(p.Rows, row)
+	}
+	if p.Charts, err = s.launchCharts(r.Context(), f.RegistrationID); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	s.render(w, r, http.StatusOK, "admin_launches", p)
 }

@@ -46,6 +46,8 @@ type syncPage struct {
 	// Warnings are links whose platform offers no service for a sync their resource has on (grade_delivery.go).
 	Warnings      []jobs.ResourceWarning
 	WarningsTotal int
+	// Charts are scores and rosters over time (charts.go).
+	Charts *chartPanel
 }
 
 func (s *Server) syncPage(w http.ResponseWriter, r *http.Request) {
@@ -82,6 +84,11 @@ func (s *Server) syncPage(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
+	}
+	var err error
+	if p.Charts, err = s.syncCharts(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	s.render(w, r, http.StatusOK, "admin_sync", p)
 }

@@ -202,6 +202,8 @@ type graderPage struct {
 	Report    course.Report
 	Query     string
 	Pager     pager
+	// Charts are the grade distributions (charts.go).
+	Charts *chartPanel
 }
 
 // graderReport is the gradebook, one page of students at a time.
@@ -231,8 +233,13 @@ func (s *Server) graderReport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	charts, err := s.gradeCharts(r.Context(), rep)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "course_grades", &graderPage{Page: Page{Title: "Grader report · " + rep.Course.FullName,
-		Embedded: isEmbedded(r)}, Report: rep, sentNotes: notes, Query: f.Query,
+		Embedded: isEmbedded(r)}, Report: rep, sentNotes: notes, Query: f.Query, Charts: charts,
 		Pager: newPager(fmt.Sprintf("/courses/%d/grades", id), q, req, total, len(rep.Rows), "students", f.Query != "")})
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/ltipub/ltipub/internal/notice"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/site"
+	"github.com/ltipub/ltipub/internal/stats"
 	"github.com/ltipub/ltipub/internal/tool"
 )
 
@@ -42,7 +43,9 @@ type Config struct {
 	// Platforms is the registration service (platform registrations, deployments, framing origins).
 	Platforms *tool.Service
 	// Sync runs grade and member sync (the admin Sync page); nil when the job queue is not running.
-	Sync   SyncJobs
+	Sync SyncJobs
+	// Stats reads the figures the launch log, grader report and Sync page chart (charts.go).
+	Stats  *stats.Service
 	Logger *slog.Logger
 	// BaseURL is the public URL (no trailing slash) every absolute link is built from.
 	BaseURL string
@@ -94,6 +97,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: Config.Keys is required")
 	case cfg.Platforms == nil:
 		return nil, errors.New("web: Config.Platforms is required")
+	case cfg.Stats == nil:
+		return nil, errors.New("web: Config.Stats is required")
 	case cfg.Logger == nil:
 		return nil, errors.New("web: Config.Logger is required")
 	case cfg.BaseURL == "":

@@ -313,7 +313,7 @@ func (s *Store) RecordDeliveries(ctx context.Context, cs []jobs.Confirmed, fs []
 		if err != nil {
 			return err
 		}
-		return batched(len(failOrder), func(from, n int) error {
+		err = batched(len(failOrder), func(from, n int) error {
 			args := make([]any, 0, n*4)
 			for _, k := range failOrder[from : from+n] {
 				f := fails[k]
@@ -324,6 +324,19 @@ func (s *Store) RecordDeliveries(ctx context.Context, cs []jobs.Confirmed, fs []
 				attempts = f.attempts + 1`, args...)
 			return err
 		})
+		if err != nil {
+			return err
+		}
+		// The charts' history of deliveries per platform (stats.go).
+		sent := make([]jobs.SentScore, 0, len(scoreOrder))
+		for _, k := range scoreOrder {
+			sent = append(sent, scores[k])
+		}
+		failed := make([]jobs.Failure, 0, len(failOrder))
+		for _, k := range failOrder {
+			failed = append(failed, fails[k])
+		}
+		return countScores(ctx, c, sent, failed)
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/site"
+	"github.com/ltipub/ltipub/internal/stats"
 	"github.com/ltipub/ltipub/internal/tool"
 )
 
@@ -29,6 +30,7 @@ type Stores interface {
 	tool.Store
 	keys.Store
 	jobs.Store
+	stats.Store
 }
 
 // Run runs the whole suite; open gives a fresh, empty, migrated store for each check.
@@ -51,4 +53,5 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("RequestMemo", func(t *testing.T) { testRequestMemo(t, open(t)) })
 	t.Run("Notices", func(t *testing.T) { testNotices(t, open(t)) })
 	t.Run("PagedLists", func(t *testing.T) { testPagedLists(t, open(t)) })
+	t.Run("Stats", func(t *testing.T) { testStats(t, open(t)) })
 }

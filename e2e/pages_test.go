@@ -21,6 +21,7 @@ import (
 
 	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -122,6 +123,9 @@ func (a *auditor) audit(role, path string) {
 	if err != nil {
 		a.t.Fatalf("inject axe-core into %s: %v", path, err)
 	}
+	if bad, err := chromedp.Run(a.ctx, chromedp.Evaluate[string](controlContrast)); err != nil || bad != "" {
+		a.t.Errorf("%s %s: controls under 3:1 against their background (WCAG 1.4.11): %s %v", role, path, bad, err)
+	}
 	for _, w := range widths {
 		if err := chromedp.Do(a.ctx, chromedp.EmulateViewport(w, 900)); err != nil {
 			a.t.Fatal(err)
@@ -191,6 +195,31 @@ func (a *auditor) audit(role, path string) {
 		}
 	}
 }
+
+// controlContrast checks what axe-core does not (WCAG 1.4.11): the border of each kind of form control, and the
+// focus ring around it, against the background behind them, at 3:1 at least. It returns the failures.
+const controlContrast = `(() => {
+  const rgb = c => { const m = c.match(/[\d.]+/g) || [0, 0, 0, 0]; return { r: +m[0], g: +m[1], b: +m[2], a: m.length > 3 ? +m[3] : 1 }; };
+  const lum = c => [c.r, c.g, c.b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (x, y) => { const a = lum(x), b = lum(y); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
+  const behind = el => { for (let e = el.parentElement; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.a > 0) return c; } return { r: 255, g: 255, b: 255, a: 1 }; };
+  const out = [];
+  const seen = new Set();
+  for (const el of document.querySelectorAll("input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, textarea")) {
+    if (!el.checkVisibility() || seen.has(el.tagName + el.type)) continue;
+    seen.add(el.tagName + el.type);
+    const st = getComputedStyle(el), bg = behind(el);
+    const border = ratio(rgb(st.borderTopColor), bg);
+    if (border < 3) out.push(el.tagName.toLowerCase() + "#" + el.id + " border " + border.toFixed(2) + ":1");
+    el.focus({ preventScroll: true });
+    const f = getComputedStyle(el);
+    const ring = f.outlineStyle === "none" ? 0 : ratio(rgb(f.outlineColor), bg);
+    if (ring < 3) out.push(el.tagName.toLowerCase() + "#" + el.id + " focus ring " + ring.toFixed(2) + ":1");
+    el.blur();
+  }
+  return out.join("; ");
+})()`
 
 // widestElements names the elements that reach past the viewport, the deepest first, for the failure message.
 const widestElements = `(() => {
@@ -268,6 +297,11 @@ func TestEveryPageFitsAndPassesAxe(t *testing.T) {
 	}
 
 	ctx := browsertest.New(t, browsertest.Options{Timeout: 8 * time.Minute})
+	// The page acts focused even when the headless window is not, so :focus-visible styles apply to what the
+	// contrast check focuses.
+	if _, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	a := &auditor{t: t, ctx: ctx, base: inst.URL, axe: string(axeJS), widest: map[string]int64{}, rules: map[string]int{}}
 	d := pageDriver{t: t, ctx: ctx, base: inst.URL, name: "pages", password: pw}
 	cs := fmt.Sprint(c.ID)

@@ -389,7 +389,7 @@ func TestEveryPageFitsAndPassesAxe(t *testing.T) {
 	d.password = pw
 	rid := fmt.Sprint(reg.ID)
 	for _, path := range []string{
-		"/", "/account/password", "/admin/settings",
+		"/", "/account/password", "/admin", "/admin/settings",
 		"/admin/platforms", "/admin/platforms/new", "/admin/platforms/" + rid, "/admin/platforms/" + rid + "/platform",
 		"/admin/platforms/" + rid + "/deployments", "/admin/platforms/" + rid + "/check", "/admin/platforms/" + rid + "/delete",
 		"/admin/users", fmt.Sprintf("/admin/users/%d", other.ID), fmt.Sprintf("/admin/users/%d/delete", other.ID),

@@ -96,7 +96,9 @@ func activityInput(r *http.Request, typ course.Type) (course.ActivityInput, stri
 		dec := json.NewDecoder(strings.NewReader(questions))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in.Quiz.Questions); err != nil {
-			return in, questions, &course.ValidationError{Field: "questions", Message: "is not a JSON list of questions as in docs/course-format.md: " + err.Error()}
+			verr := course.DescribeJSONError([]byte(questions), err, "questions")
+			verr.Message += " (the questions are a JSON list as in docs/course-format.md)"
+			return in, questions, verr
 		}
 	case course.TypeAssignment:
 		if in.DueAt, err = parseLocalTime("due", r.PostFormValue("due")); err != nil {

@@ -95,7 +95,7 @@ func courseProblem(err error) error {
 	p := &Problem{Status: http.StatusBadRequest, Err: err}
 	switch {
 	case errors.As(err, &verr):
-		p.Title, p.Cause, p.Fix = "That was not accepted", "The field "+verr.Field+" "+verr.Message+".", "Go back, correct it and send again."
+		p.Title, p.Cause, p.Fix = "That was not accepted", validationText(verr), "Go back, correct it and send again."
 	case errors.Is(err, course.ErrNotFound):
 		p.Status, p.Code, p.Title = http.StatusNotFound, "not_found", "Not found"
 		p.Cause, p.Fix = "This course or activity does not exist, or it is not available to you.", "Go back to the course page, or to the dashboard."
@@ -207,11 +207,25 @@ func (s *Server) courseNewSubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", c.ID), http.StatusSeeOther)
 }
 
+// validationText says what is wrong and where: "Line 1, column 11: expected a comma or a closing brace } after
+// the field's value, found …." for a place in a file, "The field activities[2].type must be …." for a field.
+func validationText(verr *course.ValidationError) string {
+	msg := strings.TrimSuffix(verr.Message, ".")
+	switch {
+	case verr.Line > 0 && strings.HasSuffix(verr.Field, fmt.Sprintf("line %d, column %d", verr.Line, verr.Column)):
+		where := strings.ToUpper(verr.Field[:1]) + verr.Field[1:]
+		return where + ": " + msg + "."
+	case verr.Line > 0:
+		return fmt.Sprintf("Line %d, column %d, field %s: %s.", verr.Line, verr.Column, verr.Field, msg)
+	}
+	return "The field " + verr.Field + " " + msg + "."
+}
+
 // formError gives the message to show beside a form for mistakes the person can fix there, or "".
 func formError(err error) string {
 	var verr *course.ValidationError
 	if errors.As(err, &verr) {
-		return "The field " + verr.Field + " " + verr.Message + "."
+		return validationText(verr)
 	}
 	if errors.Is(err, course.ErrShortNameTaken) {
 		return strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + "."

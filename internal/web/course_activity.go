@@ -280,6 +280,42 @@ type questionView struct {
 	HasMark bool
 }
 
+// Outcome is the question's mark the way Moodle's review shows it: "right", "partial" or "wrong" (a CSS class
+// that adds colour and an icon to the words of OutcomeText), or "pending" for an essay waiting for its teacher.
+func (v questionView) Outcome() string {
+	switch {
+	case v.ManuallyGraded() && !v.HasMark:
+		return "pending"
+	case v.Fraction >= 1:
+		return "right"
+	case v.Fraction <= 0:
+		return "wrong"
+	}
+	return "partial"
+}
+
+// OutcomeText is Outcome in words.
+func (v questionView) OutcomeText() string {
+	switch v.Outcome() {
+	case "pending":
+		return "Waiting for a teacher to grade it"
+	case "right":
+		return "Right"
+	case "wrong":
+		return "Wrong"
+	}
+	return "Partly right"
+}
+
+// Earned is the points the answer got: the teacher's mark of an essay, else the question's points times the
+// fraction of the answer.
+func (v questionView) Earned() float64 {
+	if v.ManuallyGraded() {
+		return v.Mark
+	}
+	return v.Fraction * v.Points
+}
+
 // matchView is one item of a matching question.
 type matchView struct {
 	Index  int

@@ -32,6 +32,7 @@ import (
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/testsuite"
 	"github.com/ltipub/ltipub/lti/ltitest"
 )
 
@@ -244,7 +245,11 @@ func TestEveryPageFitsAndPassesAxe(t *testing.T) {
 	axePath, _ := filepath.Abs("testdata/axe/node_modules/axe-core/axe.min.js")
 	axeJS, err := os.ReadFile(axePath)
 	if err != nil {
-		t.Fatalf("axe-core is not installed (%v): run npm ci --prefix e2e/testdata/axe (.ci/run does)", err)
+		if os.Getenv("CI") != "" || browsertest.ChromiumPath() == "" {
+			t.Fatalf("axe-core is not installed (%v): run npm ci --prefix e2e/testdata/axe (.ci/run does)", err)
+		}
+		testsuite.NoCache(t) // internal/testsuite reports the skip, and fails unless LTIPUB_TEST_SKIP names axe
+		t.Skipf("SKIPPING the accessibility audit: axe-core is not installed (%v); run npm ci --prefix e2e/testdata/axe", err)
 	}
 	bg := context.Background()
 	inst := apptest.Start(t, apptest.Options{})

@@ -174,6 +174,8 @@ type courseFormPage struct {
 	Course course.Course
 	Input  course.CourseInput
 	Error  string
+	// ErrorField is the form field Error is about (the page marks it invalid and ties the message to it).
+	ErrorField string
 }
 
 func courseInput(r *http.Request) course.CourseInput {
@@ -196,7 +198,7 @@ func (s *Server) courseNewSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if msg := formError(err); msg != "" {
 			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: "New course", Embedded: isEmbedded(r)},
-				Input: in, Error: msg})
+				Input: in, Error: msg, ErrorField: errorField(err)})
 			return
 		}
 		s.courseFail(w, r, err)
@@ -219,6 +221,18 @@ func validationText(verr *course.ValidationError) string {
 		return fmt.Sprintf("Line %d, column %d, field %s: %s.", verr.Line, verr.Column, verr.Field, msg)
 	}
 	return "The field " + verr.Field + " " + msg + "."
+}
+
+// errorField names the form field a course mistake is about, or "".
+func errorField(err error) string {
+	var verr *course.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		return verr.Field
+	case errors.Is(err, course.ErrShortNameTaken):
+		return "short_name"
+	}
+	return ""
 }
 
 // formError gives the message to show beside a form for mistakes the person can fix there, or "".
@@ -260,7 +274,7 @@ func (s *Server) courseEditSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if msg := formError(err); msg != "" {
 			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: "Edit course", Embedded: isEmbedded(r)},
-				Course: course.Course{ID: id}, Input: in, Error: msg})
+				Course: course.Course{ID: id}, Input: in, Error: msg, ErrorField: errorField(err)})
 			return
 		}
 		s.courseFail(w, r, err)

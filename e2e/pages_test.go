@@ -124,6 +124,14 @@ func (a *auditor) audit(role, path string) {
 	if err != nil {
 		a.t.Fatalf("inject axe-core into %s: %v", path, err)
 	}
+	// Copy buttons: several on a page, each must say what it copies ("Copy Tool URL", not five times "Copy").
+	dup, err := chromedp.Run(a.ctx, chromedp.Evaluate[string](`(() => {
+	  const names = [...document.querySelectorAll("button")].map(b => (b.getAttribute("aria-label") || b.textContent).trim()).filter(n => n.startsWith("Copy"));
+	  return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))].join(", ");
+	})()`))
+	if err != nil || dup != "" {
+		a.t.Errorf("%s %s: Copy buttons share an accessible name: %s %v", role, path, dup, err)
+	}
 	if bad, err := chromedp.Run(a.ctx, chromedp.Evaluate[string](controlContrast)); err != nil || bad != "" {
 		a.t.Errorf("%s %s: controls under 3:1 against their background (WCAG 1.4.11): %s %v", role, path, bad, err)
 	}

@@ -22,6 +22,8 @@ type activityFormPage struct {
 	Activity  course.Activity // ID 0 while new
 	Questions string          // the quiz questions as JSON, in the course file format
 	Error     string
+	// ErrorField names the field Error is about ("" when none).
+	ErrorField string
 	// Preview is a page's body rendered as students will see it (the Preview button, or live with JavaScript).
 	Preview template.HTML
 }
@@ -152,7 +154,7 @@ func (s *Server) activityFormError(w http.ResponseWriter, r *http.Request, cours
 	a.CutoffAt, a.Assignment = in.CutoffAt, in.Assignment
 	a.ID, a.Type = id, typ
 	s.render(w, r, http.StatusBadRequest, "course_activity_form", &activityFormPage{Page: Page{Title: "Activity", Embedded: isEmbedded(r)},
-		Course: c, Activity: a, Questions: questions, Error: msg})
+		Course: c, Activity: a, Questions: questions, Error: msg, ErrorField: errorField(err)})
 }
 
 // previewPage answers the page form's Preview button: the form again, unsaved, with the body rendered below it.

@@ -223,12 +223,17 @@ func validationText(verr *course.ValidationError) string {
 	return "The field " + verr.Field + " " + msg + "."
 }
 
-// errorField names the form field a course mistake is about, or "".
+// errorField names the form field a course mistake is about, or "": the first part of the mistake's field path
+// ("questions" for "questions, line 3, column 7" or "questions[0].choices").
 func errorField(err error) string {
 	var verr *course.ValidationError
 	switch {
 	case errors.As(err, &verr):
-		return verr.Field
+		f := verr.Field
+		if i := strings.IndexAny(f, ",:[."); i >= 0 {
+			f = f[:i]
+		}
+		return f
 	case errors.Is(err, course.ErrShortNameTaken):
 		return "short_name"
 	}

@@ -2,6 +2,7 @@ package course_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -52,4 +53,31 @@ func TestDescribeJSONErrorSaysWhereAndWhatWasExpected(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzDescribeJSONError: any bytes a person uploads get a message that places the mistake in the text (never a
+// panic, never encoding/json's wording).
+func FuzzDescribeJSONError(f *testing.F) {
+	for _, seed := range []string{`{"name": "a" "grade": 1}`, `{"tags": ["a",]}`, "{\"name\": \"a\nb\"}", `{"grade": "x"}`, ``, `[`, `{"a":tru}`, "\xff"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v struct {
+			Name  string   `json:"name"`
+			Grade float64  `json:"grade"`
+			Tags  []string `json:"tags"`
+		}
+		err := json.Unmarshal(data, &v)
+		if err == nil {
+			return
+		}
+		verr := course.DescribeJSONError(data, err, "")
+		if verr == nil || verr.Message == "" {
+			t.Fatalf("no message for %v", err)
+		}
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) && (verr.Line < 1 || verr.Column < 1 || strings.Contains(verr.Message, "invalid character")) {
+			t.Fatalf("syntax error %v described as line %d, column %d: %s", err, verr.Line, verr.Column, verr.Message)
+		}
+	})
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/ltipub/ltipub/internal/browsertest"
 )
 
-// TestAdminSignsInAndReachesSettings: open the site, sign in as the admin, reach the settings page, turn
-// publishing off and see it saved.
+// TestAdminSignsInAndReachesSettings: open the site, sign in as the admin, reach the settings page from Site
+// administration, turn publishing off and see it saved.
 func TestAdminSignsInAndReachesSettings(t *testing.T) {
 	inst := apptest.Start(t, apptest.Options{})
 	ctx := browsertest.New(t, browsertest.Options{})
@@ -22,8 +22,10 @@ func TestAdminSignsInAndReachesSettings(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("username"), "admin"),
 		chromedp.SendKeys(chromedp.ID("password"), apptest.AdminPassword),
 		chromedp.Click(chromedp.ID("sign-in")),
-		chromedp.WaitVisible(chromedp.CSS(`nav a[href="/admin/settings"]`)),
-		chromedp.Click(chromedp.CSS(`nav a[href="/admin/settings"]`)),
+		chromedp.WaitVisible(chromedp.ID("site-admin-link")),
+		chromedp.Click(chromedp.ID("site-admin-link")),
+		chromedp.WaitVisible(chromedp.ID("admin-settings-link")),
+		chromedp.Click(chromedp.ID("admin-settings-link")),
 		chromedp.WaitVisible(chromedp.ID("save-settings")),
 	)
 	if err != nil {

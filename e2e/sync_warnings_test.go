@@ -36,7 +36,7 @@ func TestSyncWarningsInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("username"), "admin"),
 		chromedp.SendKeys(chromedp.ID("password"), apptest.AdminPassword),
 		chromedp.Click(chromedp.ID("sign-in")),
-		chromedp.WaitVisible(chromedp.CSS(`nav a[href="/admin/settings"]`)),
+		chromedp.WaitVisible(chromedp.ID("site-admin-link")),
 	)
 	if err != nil {
 		browsertest.Screenshot(t, ctx, "sync-warnings-signin-failed")

@@ -337,6 +337,9 @@ type Dependents struct {
 type ValidationError struct {
 	Field   string
 	Message string
+	// Line and Column, when set, place a mistake in a file or JSON text (1-based); Field then names the position
+	// or the field found there.
+	Line, Column int
 }
 
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }

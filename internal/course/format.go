@@ -87,7 +87,8 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		line, col := position(data, dec.InputOffset())
-		return File{}, nil, invalid(fmt.Sprintf("line %d, column %d", line, col), "unexpected content after the course object")
+		return File{}, nil, &ValidationError{Field: fmt.Sprintf("line %d, column %d", line, col), Line: line, Column: col,
+			Message: "expected the end of the file after the course object's closing brace }"}
 	}
 	ins, err := CheckFile(&f)
 	if err != nil {
@@ -166,27 +167,7 @@ func CheckFile(f *File) ([]ActivityInput, error) {
 	return ins, nil
 }
 
-func describeJSONError(data []byte, err error) error {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		line, col := position(data, syn.Offset-1) // Offset counts the offending byte
-		return invalid(fmt.Sprintf("line %d, column %d", line, col), "%s", syn.Error())
-	case errors.As(err, &typ):
-		line, col := position(data, typ.Offset)
-		field := typ.Field
-		if field == "" {
-			field = "(top level)"
-		}
-		return invalid(field, "line %d, column %d: expected %s, found a JSON %s", line, col, typ.Type, typ.Value)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return invalid("file", "is empty or ends too early")
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return invalid(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field (check its spelling against docs/course-format.md)")
-	}
-	return invalid("file", "%v", err)
-}
+func describeJSONError(data []byte, err error) error { return DescribeJSONError(data, err, "") }
 
 // position turns a byte offset into a 1-based line and column.
 func position(data []byte, offset int64) (int, int) {

@@ -57,7 +57,18 @@ func parts() []part {
 	default:
 		js.Have = "node at " + node + " with oauth-1.0a"
 	}
-	return []part{pg, ch, js}
+	parts := []part{pg, ch, js}
+	if ch.Missing == "" { // without Chromium the audit skips with the browser tests
+		ax := part{Name: "axe", Suites: "the accessibility audit of every page (e2e, TestEveryPageFitsAndPassesAxe)",
+			Fix: "install npm, then npm ci --prefix e2e/testdata/axe"}
+		if _, err := os.Stat(filepath.Join("..", "..", "e2e", "testdata", "axe", "node_modules", "axe-core", "axe.min.js")); err != nil {
+			ax.Missing = "the axe-core npm package is not installed in e2e/testdata/axe"
+		} else {
+			ax.Have = "axe-core in e2e/testdata/axe"
+		}
+		parts = append(parts, ax)
+	}
+	return parts
 }
 
 // TestWhatThisRunCovers fails when a suite of this run will skip for a missing part that nobody acknowledged.

@@ -22,6 +22,8 @@ type activityFormPage struct {
 	Activity  course.Activity // ID 0 while new
 	Questions string          // the quiz questions as JSON, in the course file format
 	Error     string
+	// ErrorField names the field Error is about ("" when none).
+	ErrorField string
 	// Preview is a page's body rendered as students will see it (the Preview button, or live with JavaScript).
 	Preview template.HTML
 }
@@ -96,7 +98,9 @@ func activityInput(r *http.Request, typ course.Type) (course.ActivityInput, stri
 		dec := json.NewDecoder(strings.NewReader(questions))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in.Quiz.Questions); err != nil {
-			return in, questions, &course.ValidationError{Field: "questions", Message: "is not a JSON list of questions as in docs/course-format.md: " + err.Error()}
+			verr := course.DescribeJSONError([]byte(questions), err, "questions")
+			verr.Message += " (the questions are a JSON list as in docs/course-format.md)"
+			return in, questions, verr
 		}
 	case course.TypeAssignment:
 		if in.DueAt, err = parseLocalTime("due", r.PostFormValue("due")); err != nil {
@@ -150,7 +154,7 @@ func (s *Server) activityFormError(w http.ResponseWriter, r *http.Request, cours
 	a.CutoffAt, a.Assignment = in.CutoffAt, in.Assignment
 	a.ID, a.Type = id, typ
 	s.render(w, r, http.StatusBadRequest, "course_activity_form", &activityFormPage{Page: Page{Title: "Activity", Embedded: isEmbedded(r)},
-		Course: c, Activity: a, Questions: questions, Error: msg})
+		Course: c, Activity: a, Questions: questions, Error: msg, ErrorField: errorField(err)})
 }
 
 // previewPage answers the page form's Preview button: the form again, unsaved, with the body rendered below it.
@@ -276,6 +280,42 @@ type questionView struct {
 	// Mark is the teacher's mark of an essay; HasMark is false while it waits for one.
 	Mark    float64
 	HasMark bool
+}
+
+// Outcome is the question's mark the way Moodle's review shows it: "right", "partial" or "wrong" (a CSS class
+// that adds colour and an icon to the words of OutcomeText), or "pending" for an essay waiting for its teacher.
+func (v questionView) Outcome() string {
+	switch {
+	case v.ManuallyGraded() && !v.HasMark:
+		return "pending"
+	case v.Fraction >= 1:
+		return "right"
+	case v.Fraction <= 0:
+		return "wrong"
+	}
+	return "partial"
+}
+
+// OutcomeText is Outcome in words.
+func (v questionView) OutcomeText() string {
+	switch v.Outcome() {
+	case "pending":
+		return "Waiting for a teacher to grade it"
+	case "right":
+		return "Right"
+	case "wrong":
+		return "Wrong"
+	}
+	return "Partly right"
+}
+
+// Earned is the points the answer got: the teacher's mark of an essay, else the question's points times the
+// fraction of the answer.
+func (v questionView) Earned() float64 {
+	if v.ManuallyGraded() {
+		return v.Mark
+	}
+	return v.Fraction * v.Points
 }
 
 // matchView is one item of a matching question.

@@ -97,7 +97,7 @@ func courseProblem(err error) error {
 	p := &Problem{Status: http.StatusBadRequest, Err: err}
 	switch {
 	case errors.As(err, &verr):
-		p.Title, p.Cause, p.Fix = "That was not accepted", "The field "+verr.Field+" "+verr.Message+".", "Go back, correct it and send again."
+		p.Title, p.Cause, p.Fix = "That was not accepted", validationText(verr), "Go back, correct it and send again."
 	case errors.Is(err, course.ErrNotFound):
 		p.Status, p.Code, p.Title = http.StatusNotFound, "not_found", "Not found"
 		p.Cause, p.Fix = "This course or activity does not exist, or it is not available to you.", "Go back to the course page, or to the dashboard."
@@ -176,6 +176,8 @@ type courseFormPage struct {
 	Course course.Course
 	Input  course.CourseInput
 	Error  string
+	// ErrorField is the form field Error is about (the page marks it invalid and ties the message to it).
+	ErrorField string
 }
 
 func courseInput(r *http.Request) course.CourseInput {
@@ -198,7 +200,7 @@ func (s *Server) courseNewSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if msg := formError(err); msg != "" {
 			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: "New course", Embedded: isEmbedded(r)},
-				Input: in, Error: msg})
+				Input: in, Error: msg, ErrorField: errorField(err)})
 			return
 		}
 		s.courseFail(w, r, err)
@@ -209,11 +211,42 @@ func (s *Server) courseNewSubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", c.ID), http.StatusSeeOther)
 }
 
+// validationText says what is wrong and where: "Line 1, column 11: expected a comma or a closing brace } after
+// the field's value, found …." for a place in a file, "The field activities[2].type must be …." for a field.
+func validationText(verr *course.ValidationError) string {
+	msg := strings.TrimSuffix(verr.Message, ".")
+	switch {
+	case verr.Line > 0 && strings.HasSuffix(verr.Field, fmt.Sprintf("line %d, column %d", verr.Line, verr.Column)):
+		where := strings.ToUpper(verr.Field[:1]) + verr.Field[1:]
+		return where + ": " + msg + "."
+	case verr.Line > 0:
+		return fmt.Sprintf("Line %d, column %d, field %s: %s.", verr.Line, verr.Column, verr.Field, msg)
+	}
+	return "The field " + verr.Field + " " + msg + "."
+}
+
+// errorField names the form field a course mistake is about, or "": the first part of the mistake's field path
+// ("questions" for "questions, line 3, column 7" or "questions[0].choices").
+func errorField(err error) string {
+	var verr *course.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		f := verr.Field
+		if i := strings.IndexAny(f, ",:[."); i >= 0 {
+			f = f[:i]
+		}
+		return f
+	case errors.Is(err, course.ErrShortNameTaken):
+		return "short_name"
+	}
+	return ""
+}
+
 // formError gives the message to show beside a form for mistakes the person can fix there, or "".
 func formError(err error) string {
 	var verr *course.ValidationError
 	if errors.As(err, &verr) {
-		return "The field " + verr.Field + " " + verr.Message + "."
+		return validationText(verr)
 	}
 	if errors.Is(err, course.ErrShortNameTaken) {
 		return strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + "."
@@ -248,7 +281,7 @@ func (s *Server) courseEditSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if msg := formError(err); msg != "" {
 			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: "Edit course", Embedded: isEmbedded(r)},
-				Course: course.Course{ID: id}, Input: in, Error: msg})
+				Course: course.Course{ID: id}, Input: in, Error: msg, ErrorField: errorField(err)})
 			return
 		}
 		s.courseFail(w, r, err)

@@ -21,6 +21,8 @@ type questionFormPage struct {
 	Rows     []questionRow
 	Units    []course.Unit
 	Error    string
+	// ErrorField names the field Error is about ("" when none).
+	ErrorField string
 }
 
 // questionRow is one choice, answer or pair of the form; Percent is a fraction in percent.
@@ -233,7 +235,7 @@ func (s *Server) questionSave(w http.ResponseWriter, r *http.Request) {
 	var verr *course.ValidationError
 	if errors.As(err, &verr) {
 		p := newQuestionForm(a, q, oldID)
-		p.Error = verr.Error()
+		p.Error, p.ErrorField = verr.Error(), errorField(verr)
 		s.render(w, r, http.StatusBadRequest, "course_question_form", p)
 		return
 	}

@@ -197,6 +197,14 @@ func TestCourseImportForm(t *testing.T) {
 		!strings.Contains(r.Body, "activities[2].max_grade") {
 		t.Fatalf("bad file: %d %s", r.StatusCode, r.Body)
 	}
+	// A syntax mistake says the line and column, and what was expected there, in words; the page ties the message
+	// to the fields (aria-describedby) and marks them invalid.
+	broken := bytes.Replace(data, []byte(`"short_name": "ASTRO101",`), []byte(`"short_name": "ASTRO101"`), 1)
+	if r := upload(broken); r.StatusCode != http.StatusBadRequest ||
+		!strings.Contains(r.Body, "Nothing was imported. Line 6, column 5: expected a comma or a closing brace } after the field&#39;s value, found a double quote") ||
+		strings.Contains(r.Body, "invalid character") || !strings.Contains(r.Body, `aria-describedby="import-error"`) {
+		t.Fatalf("syntax mistake: %d %s", r.StatusCode, r.Body)
+	}
 	r := upload(data)
 	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/courses/") {
 		t.Fatalf("good file: %d %s", r.StatusCode, r.Body)

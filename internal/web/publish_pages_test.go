@@ -148,7 +148,8 @@ func TestPublishedPagesTeacherManagesResources(t *testing.T) {
 	for _, want := range []string{
 		"Quiz for the platform", "Activity: " + s.quiz.Name + " (quiz)", "Enabled", "Enrol new users only",
 		"Existing and new accounts (prompt)", "Existing accounts only (prompt)", res.UUID,
-		`value="` + s.inst.URL + `/lti/launch" data-copy="Launch URL"`, `value="id=` + res.UUID + `" data-copy="Custom properties"`,
+		`value="` + s.inst.URL + `/lti/launch" data-copy="launch URL of Quiz for the platform"`,
+		`value="id=` + res.UUID + `" data-copy="custom properties of Quiz for the platform"`,
 		"Only needed when linking manually", "Content selection (Deep Linking) needs neither", `/static/copy.js?v=`,
 	} {
 		if !strings.Contains(r.Body, want) {

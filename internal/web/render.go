@@ -31,7 +31,9 @@ type templates struct {
 
 func parseTemplates() (*templates, error) {
 	funcs := template.FuncMap{
-		"static": staticURL,
+		"static":      staticURL,
+		"admincrumbs": adminCrumbs,
+		"urlField":    urlField,
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout/*.html")
 	if err != nil {

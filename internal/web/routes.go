@@ -28,6 +28,7 @@ func (s *Server) routes() http.Handler {
 	app.Handle("GET /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsForm)))
 	app.Handle("POST /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsSubmit)))
 	s.userRoutes(app)
+	s.adminIndexRoutes(app)
 	app.Handle("POST /admin/unlock", s.requireAdmin(http.HandlerFunc(s.unlockSubmit)))
 	s.courseRoutes(app)
 	s.syncRoutes(app)

@@ -1,0 +1,85 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/keys"
+)
+
+// adminIndexRoutes registers Site administration: the one page from which an admin reaches everything, the way
+// Moodle's Site administration does.
+func (s *Server) adminIndexRoutes(app *http.ServeMux) {
+	app.Handle("GET /admin", s.requireAdmin(http.HandlerFunc(s.adminIndex)))
+}
+
+// adminIndexCourses is how many courses the Published resources section lists; the Dashboard lists them all.
+const adminIndexCourses = 10
+
+type adminIndexPage struct {
+	Page
+	fmtHelpers
+	Platforms, Pending int
+	Courses            []course.CourseEntry
+	MoreCourses        int
+	Keys               []keys.Key
+	// MetricsServed: GET /metrics answers on this address (a metrics token is configured).
+	MetricsServed bool
+	JWKSURL       string
+}
+
+func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	regs, err := s.cfg.Platforms.List(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := &adminIndexPage{Page: Page{Title: "Site administration"}, Platforms: len(regs),
+		MetricsServed: s.cfg.Metrics != nil && s.cfg.MetricsToken != "", JWKSURL: s.cfg.BaseURL + "/lti/jwks"}
+	for _, reg := range regs {
+		if !reg.Active() {
+			p.Pending++
+		}
+	}
+	cs, err := s.cfg.Courses.Courses(ctx, currentUser(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(cs) > adminIndexCourses {
+		p.MoreCourses = len(cs) - adminIndexCourses
+		cs = cs[:adminIndexCourses]
+	}
+	p.Courses = cs
+	if p.Keys, err = s.cfg.Keys.Keys(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_index", p)
+}
+
+// crumb is one step of a breadcrumb trail; the last has no URL (the page itself).
+type crumb struct{ Label, URL string }
+
+// adminCrumbs is the template function for an admin page's breadcrumb trail: label, URL pairs after Site
+// administration, the page itself last with an empty URL ({{template "breadcrumb" (admincrumbs "Users" "/admin/users"
+// .Account.Username "")}}).
+func adminCrumbs(pairs ...string) []crumb {
+	out := []crumb{{"Site administration", "/admin"}}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, crumb{pairs[i], pairs[i+1]})
+	}
+	if len(pairs)%2 == 1 {
+		out = append(out, crumb{Label: pairs[len(pairs)-1]})
+	}
+	return out
+}
+
+// urlFieldData is a URL to read and copy: a labelled read-only field and a Copy button named after it ("Copy
+// Tool URL"), so that several on one page keep distinct accessible names.
+type urlFieldData struct{ ID, Label, Name, Value string }
+
+func urlField(id, label, name, value string) urlFieldData {
+	return urlFieldData{id, label, name, value}
+}

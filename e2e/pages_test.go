@@ -61,6 +61,7 @@ var exemptRoutes = map[string]string{
 	"GET /lti/login/cookie":                "a step of the cookie check during login, redirects on",
 	"GET /lti/session/check":               "JSON answer to the launch page's script",
 	"GET /lti/register/{token}":            "dynamic registration: runs inside the platform's dialog (e2e/platform_test.go)",
+	"GET /review/{aid}/{uid}":              "reachable only in a session an LtiSubmissionReviewRequest opened (e2e/review_test.go drives it in the platform's iframe)",
 }
 
 // constructedRoutes are the GET routes internal/web builds from parts ("GET "+prefix), which a scan of its
@@ -418,11 +419,15 @@ func TestEveryPageFitsAndPassesAxe(t *testing.T) {
 	d.password = pw
 	rid := fmt.Sprint(reg.ID)
 	for _, path := range []string{
+		// The LTI 2.0 registration URL answers a GET with a page that says what it is for (no navigation: visit
+		// it before a page that has the sign-out button).
+		strings.TrimPrefix(publish.RegistrationURL(inst.URL, whole), inst.URL),
 		"/", "/account/password", "/admin", "/admin/settings",
 		"/admin/platforms", "/admin/platforms/new", "/admin/platforms/" + rid, "/admin/platforms/" + rid + "/platform",
 		"/admin/platforms/" + rid + "/deployments", "/admin/platforms/" + rid + "/check", "/admin/platforms/" + rid + "/delete",
 		"/admin/users", fmt.Sprintf("/admin/users/%d", other.ID), fmt.Sprintf("/admin/users/%d/delete", other.ID),
 		"/admin/launches", fmt.Sprintf("/admin/launches/%d", entries[0].ID), "/admin/sync",
+		"/admin/sync/runs", "/admin/platforms/" + rid + "/notices", fmt.Sprintf("/admin/users/merge?keep=%d", other.ID),
 	} {
 		a.visit("admin", path)
 	}
@@ -431,6 +436,10 @@ func TestEveryPageFitsAndPassesAxe(t *testing.T) {
 	// The teacher: the course, its activities and their editors, people, grades, publishing.
 	d.signIn("teacher")
 	qid := quiz.Quiz.Questions[0].ID
+	enrolments, err := inst.Store.ListEnrolments(context.Background(), c.ID)
+	if err != nil || len(enrolments) == 0 {
+		t.Fatalf("enrolments of the course: %v %v", enrolments, err)
+	}
 	rs := fmt.Sprint(whole.ID)
 	for _, path := range []string{
 		"/", "/account/password", "/courses/new", "/courses/import", "/courses/" + cs, "/courses/" + cs + "/edit",
@@ -444,6 +453,7 @@ func TestEveryPageFitsAndPassesAxe(t *testing.T) {
 		fmt.Sprintf("/activities/%d", assignment.ID), fmt.Sprintf("/activities/%d", page.ID),
 		"/courses/" + cs + "/published", "/courses/" + cs + "/published/new", "/courses/" + cs + "/published/" + rs + "/edit",
 		"/courses/" + cs + "/published/" + rs + "/delete", "/courses/" + cs + "/published/" + rs + "/grades",
+		fmt.Sprintf("/courses/%s/enrolments/%d", cs, enrolments[len(enrolments)-1].ID),
 	} {
 		a.visit("teacher", path)
 	}

@@ -124,6 +124,7 @@ func TestChoose(t *testing.T) {
 		{[]string{"en-GB"}, "en"},
 		{[]string{"fr"}, "en"},
 		{[]string{"not a tag!"}, "en"},
+		{[]string{"tlh", "es"}, "es"}, // CLDR maps Klingon to English; ltipub does not
 		{nil, "en"},
 	} {
 		if got := c.Choose(tc.prefs...).String(); got != tc.want {

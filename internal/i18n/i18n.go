@@ -111,7 +111,11 @@ func (c *Catalog) match(pref string) (language.Tag, bool) {
 	}
 	for _, t := range tags {
 		_, i, conf := c.matcher.Match(t)
-		if conf >= language.High {
+		// The same base language too: CLDR lets some languages fall back to another one their speakers often
+		// read (Klingon to English), which is no answer to "which language does this person use".
+		got, _ := c.tags[i].Base()
+		want, _ := t.Base()
+		if conf >= language.High && got == want {
 			return c.tags[i], true
 		}
 	}

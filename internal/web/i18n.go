@@ -83,10 +83,13 @@ func (p *Page) Lang() string {
 // ("problem.<code>.title", ".cause", ".fix"): refusals a person reads in their language. Codes the catalog does
 // not know keep the words the code wrote (in English); en.json holds the source of each translated code.
 func localizeProblem(tr *i18n.Printer, p *Problem) *Problem {
-	q := *p
 	// In the source language the words the code wrote stay: they carry details (a claim, a time, a count) that the
 	// catalog's general sentence leaves to the log.
-	if q.Code != "" && tr.Tag() != i18n.Source && tr.Has("problem."+q.Code+".title") {
+	if tr.Tag() == i18n.Source {
+		return p
+	}
+	q := *p
+	if q.Code != "" && tr.Has("problem."+q.Code+".title") {
 		key := "problem." + q.Code
 		args := make([]any, 0, 2*len(q.Args))
 		for k, v := range q.Args {

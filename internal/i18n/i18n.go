@@ -193,3 +193,12 @@ func (p *Printer) DateTime(t time.Time) string {
 
 var monthKeys = [12]string{"date.month.1", "date.month.2", "date.month.3", "date.month.4", "date.month.5", "date.month.6",
 	"date.month.7", "date.month.8", "date.month.9", "date.month.10", "date.month.11", "date.month.12"}
+
+// Decimal rewrites a number written with a decimal point ("2.5", "-0.25") with the language's decimal separator.
+func (p *Printer) Decimal(s string) string {
+	sep := p.T("number.decimal_separator")
+	if sep == "." || sep == "" {
+		return s
+	}
+	return strings.Replace(s, ".", sep, 1)
+}

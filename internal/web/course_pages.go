@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ltipub/ltipub/internal/i18n"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -61,11 +62,23 @@ func (s *Server) courseRoutes(app *http.ServeMux) {
 	app.Handle("GET /activities/{id}/questions.xml", u(s.questionsExport("xml")))
 }
 
-// fmtHelpers gives the course templates their formatting methods.
-type fmtHelpers struct{}
+// fmtHelpers gives the course templates their formatting methods, in the page's language (render sets it).
+type fmtHelpers struct{ tr *i18n.Printer }
 
-// Num prints a grade without trailing zeros.
-func (fmtHelpers) Num(v float64) string { return course.FormatNumber(v) }
+func (f *fmtHelpers) setPrinter(tr *i18n.Printer) { f.tr = tr }
+
+// Num prints a grade without trailing zeros, the language's way (2.5, 2,5).
+func (f fmtHelpers) Num(v float64) string {
+	s := course.FormatNumber(v)
+	if f.tr != nil && f.tr.Tag() != i18n.Source {
+		return f.tr.Decimal(s)
+	}
+	return s
+}
+
+// Field prints a number for a form field's value, min or max: always with a decimal point, as inputs of type
+// number read it whatever the page's language.
+func (fmtHelpers) Field(v float64) string { return course.FormatNumber(v) }
 
 // Bytes prints a file size for people.
 func (fmtHelpers) Bytes(n int64) string { return course.FormatBytes(n) }
@@ -73,10 +86,13 @@ func (fmtHelpers) Bytes(n int64) string { return course.FormatBytes(n) }
 // MiB prints a size in MiB for a form field, exactly, so that saving the form again keeps the size.
 func (fmtHelpers) MiB(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) }
 
-// When prints a time in UTC, or a dash for none.
-func (fmtHelpers) When(t time.Time) string {
+// When prints a time in UTC, or a dash for none, with the month's name in the page's language.
+func (f fmtHelpers) When(t time.Time) string {
 	if t.IsZero() {
 		return "—"
+	}
+	if f.tr != nil && f.tr.Tag() != i18n.Source {
+		return f.tr.Date(t.UTC()) + " " + t.UTC().Format("15:04") + " UTC"
 	}
 	return t.UTC().Format("2 Jan 2006 15:04 UTC")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -70,9 +71,15 @@ func TestLaunchLanguage(t *testing.T) {
 		c, body := launchAs(t, "es-learner", "es-ES", "en-US,en;q=0.9")
 		spanish(t, body)
 		// The next page of the launched session keeps the launch's language, whatever the browser says.
-		res := inst.Get(t, c, "/")
-		if !strings.Contains(res.Body, `<html lang="es">`) {
-			t.Fatalf("the session's next page is not in Spanish (%d): %s", res.StatusCode, res.Body)
+		m := regexp.MustCompile(`href="(/activities/\d+)" data-type="quiz"`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no quiz on the landing page: %s", body)
+		}
+		res := inst.Get(t, c, m[1])
+		for _, want := range []string{`<html lang="es">`, "Preguntas", "Enviar respuestas", "Calificación máxima"} {
+			if !strings.Contains(res.Body, want) {
+				t.Fatalf("the quiz page of the launched session lacks %q (%d): %s", want, res.StatusCode, res.Body)
+			}
 		}
 	})
 	t.Run("launch locale es-419", func(t *testing.T) {

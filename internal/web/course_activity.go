@@ -474,9 +474,9 @@ func (s *Server) quizSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if at.TimedOut {
-		s.flash(r, fmt.Sprintf("Attempt %d came after the time limit: no answer counted (%s / %s).", at.Number, course.FormatNumber(at.Score), course.FormatNumber(at.MaxGrade)))
+		s.flash(r, s.t(r, "quiz.flash.late", "Number", at.Number, "Score", course.FormatNumber(at.Score), "Max", course.FormatNumber(at.MaxGrade)))
 	} else {
-		s.flash(r, fmt.Sprintf("Attempt %d submitted: %s / %s.", at.Number, course.FormatNumber(at.Score), course.FormatNumber(at.MaxGrade)))
+		s.flash(r, s.t(r, "quiz.flash.submitted", "Number", at.Number, "Score", course.FormatNumber(at.Score), "Max", course.FormatNumber(at.MaxGrade)))
 	}
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
 }
@@ -495,7 +495,7 @@ func (s *Server) assignmentSubmit(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, "Your submission is saved.")
+	s.flash(r, s.t(r, "assignment.flash.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
 }
 

@@ -63,6 +63,9 @@ func requestLaunchLocale(r *http.Request) string {
 	return c.Presentation.Locale
 }
 
+// t is a message in the request's language, for the words handlers write (flash messages).
+func (s *Server) t(r *http.Request, id string, args ...any) string { return s.printer(r).T(id, args...) }
+
 // T is a message in the page's language, for templates: {{.T "key"}}, {{$.T "key" "Name" .Value}}.
 func (p *Page) T(id string, args ...any) string {
 	if p.tr == nil {

@@ -194,7 +194,7 @@ type courseFormPage struct {
 
 func courseInput(r *http.Request) course.CourseInput {
 	return course.CourseInput{FullName: r.PostFormValue("full_name"), ShortName: r.PostFormValue("short_name"),
-		Summary: r.PostFormValue("summary"), Visible: r.PostFormValue("visible") == "on"}
+		Summary: r.PostFormValue("summary"), Visible: r.PostFormValue("visible") == "on", Language: r.PostFormValue("language")}
 }
 
 func (s *Server) courseNewForm(w http.ResponseWriter, r *http.Request) {
@@ -249,7 +249,8 @@ func (s *Server) courseEditForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "course_form", &courseFormPage{Page: Page{Title: "Edit " + c.FullName, Embedded: isEmbedded(r)},
-		Course: c, Input: course.CourseInput{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: c.Visible}})
+		Course: c, Input: course.CourseInput{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: c.Visible,
+			Language: c.Language}})
 }
 
 func (s *Server) courseEditSubmit(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -179,5 +180,34 @@ func TestAccountLanguage(t *testing.T) {
 	inst.PostForm(t, c, "/account/language", url.Values{"language": {""}})
 	if res := inst.Get(t, c, "/"); !strings.Contains(res.Body, `<html lang="en">`) {
 		t.Fatalf("following the browser again: %s", res.Body)
+	}
+}
+
+// TestCourseContentLanguage: a teacher says a course is written in Portuguese (pt-br, written canonically as
+// pt-BR); its content keeps its words and carries lang="pt-BR" on pages that speak the learner's language, a
+// course export carries the language, and a code that is not a language is refused naming the field.
+func TestCourseContentLanguage(t *testing.T) {
+	t.Parallel()
+	f := newCourseFixture(t)
+	c := f.res.Course
+	edit := fmt.Sprintf("/courses/%d/edit", c.ID)
+	form := url.Values{"full_name": {c.FullName}, "short_name": {c.ShortName}, "summary": {"Uma introdução."}, "visible": {"on"}}
+	form.Set("language", "pt-br")
+	if r := f.inst.PostForm(t, f.teacher, edit, form); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save with a language: %d %s", r.StatusCode, r.Body)
+	}
+	page := f.inst.Get(t, f.student, fmt.Sprintf("/courses/%d", c.ID)).Body
+	if !strings.Contains(page, `<h1 lang="pt-BR">`+c.FullName+`</h1>`) || !strings.Contains(page, `<p lang="pt-BR">Uma introdução.</p>`) ||
+		!strings.Contains(page, `<html lang="en">`) {
+		t.Fatalf("course page does not mark its content as pt-BR inside an English page:\n%s", page)
+	}
+	export := f.inst.Get(t, f.teacher, fmt.Sprintf("/courses/%d/export", c.ID)).Body
+	if !strings.Contains(export, `"language": "pt-BR"`) && !strings.Contains(export, `"language":"pt-BR"`) {
+		t.Fatalf("export lacks the language: %s", export)
+	}
+	form.Set("language", "not a language!")
+	r := f.inst.PostForm(t, f.teacher, edit, form)
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.Body, "language") || !strings.Contains(r.Body, "pt-BR") {
+		t.Fatalf("bad language code: %d %s", r.StatusCode, r.Body)
 	}
 }

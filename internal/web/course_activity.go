@@ -53,7 +53,7 @@ func (s *Server) activityNewForm(w http.ResponseWriter, r *http.Request) {
 	case course.TypeAssignment:
 		a.MaxGrade = 100
 	}
-	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: "New " + string(typ), Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: s.t(r, "activity_form.new."+string(typ)), Embedded: isEmbedded(r)},
 		Course: c, Activity: a, Questions: questions})
 }
 
@@ -130,7 +130,7 @@ func (s *Server) activityNewSubmit(w http.ResponseWriter, r *http.Request) {
 		s.activityFormError(w, r, id, course.Activity{CourseID: id, Type: typ}, in, questions, err)
 		return
 	}
-	s.flash(r, fmt.Sprintf("Added %q.", a.Name))
+	s.flash(r, s.t(r, "activity.flash.added", "Name", a.Name))
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", id), http.StatusSeeOther)
 }
 
@@ -149,7 +149,7 @@ func (s *Server) activityFormError(w http.ResponseWriter, r *http.Request, cours
 	a.Name, a.Description, a.Visible, a.MaxGrade, a.Body, a.Quiz, a.DueAt = in.Name, in.Description, in.Visible, in.MaxGrade, in.Body, in.Quiz, in.DueAt
 	a.CutoffAt, a.Assignment = in.CutoffAt, in.Assignment
 	a.ID, a.Type = id, typ
-	s.render(w, r, http.StatusBadRequest, "course_activity_form", &activityFormPage{Page: Page{Title: "Activity", Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusBadRequest, "course_activity_form", &activityFormPage{Page: Page{Title: s.t(r, "activity.page_title"), Embedded: isEmbedded(r)},
 		Course: c, Activity: a, Questions: questions, Error: msg})
 }
 
@@ -167,7 +167,7 @@ func (s *Server) previewPage(w http.ResponseWriter, r *http.Request, courseID in
 		return true
 	}
 	a.Name, a.Description, a.Visible, a.Body = in.Name, in.Description, in.Visible, in.Body
-	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: "Preview", Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: s.t(r, "activity_form.preview"), Embedded: isEmbedded(r)},
 		Course: c, Activity: a, Preview: course.RenderMarkdown(in.Body)})
 	return true
 }
@@ -203,7 +203,7 @@ func (s *Server) activityEditForm(w http.ResponseWriter, r *http.Request) {
 		b, _ := json.MarshalIndent(a.Quiz.Questions, "", "  ")
 		questions = string(b)
 	}
-	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: "Edit " + a.Name, Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: s.t(r, "activity_form.edit_name", "Name", a.Name), Embedded: isEmbedded(r)},
 		Course: c, Activity: a, Questions: questions})
 }
 
@@ -231,7 +231,7 @@ func (s *Server) activityEditSubmit(w http.ResponseWriter, r *http.Request) {
 		s.activityFormError(w, r, old.CourseID, old, in, questions, err)
 		return
 	}
-	s.flash(r, "Activity saved.")
+	s.flash(r, s.t(r, "activity.flash.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
 }
 
@@ -517,7 +517,7 @@ func (s *Server) gradeSubmit(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, "Grade saved.")
+	s.flash(r, s.t(r, "activity.flash.grade_saved"))
 	if r.PostFormValue("return") == "attempts" { // the override form of the attempts page
 		http.Redirect(w, r, fmt.Sprintf("/activities/%d/attempts", id), http.StatusSeeOther)
 		return

@@ -202,7 +202,7 @@ func (s *Server) courseNewForm(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, course.ErrCannotCreate)
 		return
 	}
-	s.render(w, r, http.StatusOK, "course_form", &courseFormPage{Page: Page{Title: "New course", Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_form", &courseFormPage{Page: Page{Title: s.t(r, "course_form.new"), Embedded: isEmbedded(r)},
 		Input: course.CourseInput{Visible: true}})
 }
 
@@ -211,7 +211,7 @@ func (s *Server) courseNewSubmit(w http.ResponseWriter, r *http.Request) {
 	c, err := s.cfg.Courses.CreateCourse(r.Context(), currentUser(r), in)
 	if err != nil {
 		if msg := formError(err); msg != "" {
-			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: "New course", Embedded: isEmbedded(r)},
+			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: s.t(r, "course_form.new"), Embedded: isEmbedded(r)},
 				Input: in, Error: msg})
 			return
 		}
@@ -219,7 +219,7 @@ func (s *Server) courseNewSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(r.Context(), "course created", slog.Int64("course_id", c.ID), slog.Int64("user_id", currentUser(r).ID))
-	s.flash(r, "Course created. You are its teacher.")
+	s.flash(r, s.t(r, "course_form.flash.created"))
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", c.ID), http.StatusSeeOther)
 }
 
@@ -248,7 +248,7 @@ func (s *Server) courseEditForm(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "course_form", &courseFormPage{Page: Page{Title: "Edit " + c.FullName, Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_form", &courseFormPage{Page: Page{Title: s.t(r, "activity_form.edit_name", "Name", c.FullName), Embedded: isEmbedded(r)},
 		Course: c, Input: course.CourseInput{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: c.Visible,
 			Language: c.Language}})
 }
@@ -262,14 +262,14 @@ func (s *Server) courseEditSubmit(w http.ResponseWriter, r *http.Request) {
 	c, err := s.cfg.Courses.UpdateCourse(r.Context(), currentUser(r), id, in)
 	if err != nil {
 		if msg := formError(err); msg != "" {
-			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: "Edit course", Embedded: isEmbedded(r)},
+			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: s.t(r, "course.edit"), Embedded: isEmbedded(r)},
 				Course: course.Course{ID: id}, Input: in, Error: msg})
 			return
 		}
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, "Course saved.")
+	s.flash(r, s.t(r, "course_form.flash.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", c.ID), http.StatusSeeOther)
 }
 
@@ -284,7 +284,7 @@ func (s *Server) courseImportForm(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, course.ErrCannotCreate)
 		return
 	}
-	s.render(w, r, http.StatusOK, "course_import", &courseImportPage{Page: Page{Title: "Import a course", Embedded: isEmbedded(r)}})
+	s.render(w, r, http.StatusOK, "course_import", &courseImportPage{Page: Page{Title: s.t(r, "course_import.title"), Embedded: isEmbedded(r)}})
 }
 
 // maxImport bounds an uploaded course file or Moodle backup.
@@ -317,7 +317,7 @@ func readUpload(w http.ResponseWriter, r *http.Request, limit int64, textField s
 
 func (s *Server) courseImportSubmit(w http.ResponseWriter, r *http.Request) {
 	data, problem := readUpload(w, r, maxImport, "json")
-	page := &courseImportPage{Page: Page{Title: "Import a course", Embedded: isEmbedded(r)}}
+	page := &courseImportPage{Page: Page{Title: s.t(r, "course_import.title"), Embedded: isEmbedded(r)}}
 	if problem != "" {
 		page.Error = problem
 		s.render(w, r, http.StatusRequestEntityTooLarge, "course_import", page)
@@ -350,16 +350,16 @@ func (s *Server) courseImportSubmit(w http.ResponseWriter, r *http.Request) {
 	res := rep.Result
 	s.log.InfoContext(r.Context(), "course imported", slog.Int64("course_id", res.Course.ID), slog.Int("activities", len(res.Activities)),
 		slog.String("from", string(rep.Kind)), slog.Int("skipped", len(rep.Skipped)))
-	msg := fmt.Sprintf("Imported %q with %d activities. You are its teacher.", res.Course.FullName, len(res.Activities))
+	msg := s.t(r, "course_import.flash.imported", "Name", res.Course.FullName, "Count", len(res.Activities))
 	if len(rep.Skipped) > 0 {
 		var names []string
 		for _, sk := range rep.Skipped {
 			names = append(names, fmt.Sprintf("%s %q", sk.Type, sk.Name))
 		}
-		msg += " Skipped (ltipub has no such activity): " + strings.Join(names, ", ") + "."
+		msg += " " + s.t(r, "course_import.flash.skipped", "List", strings.Join(names, ", "))
 	}
 	if len(rep.Notes) > 0 {
-		msg += " Not kept: " + strings.Join(rep.Notes, "; ") + "."
+		msg += " " + s.t(r, "course_import.flash.not_kept", "List", strings.Join(rep.Notes, "; "))
 	}
 	s.flash(r, msg)
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", res.Course.ID), http.StatusSeeOther)
@@ -401,7 +401,7 @@ func (s *Server) questionImportSubmit(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, fmt.Sprintf("Imported the %s file: %q now has %d question(s).", kind, act.Name, len(act.Quiz.Questions)))
+	s.flash(r, s.t(r, "questions.import.flash", "Kind", kind, "Name", act.Name, "Count", len(act.Quiz.Questions)))
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d", act.ID), http.StatusSeeOther)
 }
 
@@ -509,7 +509,7 @@ func (s *Server) enrolSubmit(w http.ResponseWriter, r *http.Request) {
 		var e course.Enrolment
 		e, err = s.cfg.Courses.Enrol(r.Context(), currentUser(r), id, in)
 		if err == nil {
-			s.flash(r, fmt.Sprintf("Enrolled %s as %s.", e.DisplayName(), e.Role))
+			s.flash(r, s.t(r, "enrolments.flash.enrolled", "Name", e.DisplayName(), "Role", s.t(r, "role."+string(e.Role))))
 		}
 	}
 	if err != nil {
@@ -536,7 +536,7 @@ func (s *Server) enrolmentUpdate(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, "Enrolment saved.")
+	s.flash(r, s.t(r, "enrolments.flash.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d/enrolments", id), http.StatusSeeOther)
 }
 
@@ -553,7 +553,7 @@ func (s *Server) enrolmentDelete(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, "Enrolment removed.")
+	s.flash(r, s.t(r, "enrolments.flash.removed"))
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d/enrolments", id), http.StatusSeeOther)
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/app/apptest"
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/publish"
@@ -209,5 +210,92 @@ func TestCourseContentLanguage(t *testing.T) {
 	r := f.inst.PostForm(t, f.teacher, edit, form)
 	if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.Body, "language") || !strings.Contains(r.Body, "pt-BR") {
 		t.Fatalf("bad language code: %d %s", r.StatusCode, r.Body)
+	}
+}
+
+// TestTeacherPagesInSpanish: a teacher whose account language is Spanish edits a quiz, a question and a published
+// resource in Spanish, with Moodle's Spanish words; a content selection launch whose platform says locale es shows
+// its sign-in and then its list of resources in Spanish.
+func TestTeacherPagesInSpanish(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	w.inst.EnsureUser(t, account.NewUser{Username: "tina", FullName: "Tina Teacher", Password: "tina-password-1", Language: "es"})
+	if _, err := w.inst.App.Courses.Enrol(ctx, &w.inst.Admin, w.course.ID, course.EnrolInput{Username: "tina", Role: course.RoleTeacher, Status: course.StatusActive}); err != nil {
+		t.Fatal(err)
+	}
+	c := w.inst.Client(t)
+	c.Transport = headerTransport{http.Header{"Accept-Language": {"en-US,en;q=0.9"}}}
+	w.inst.Login(t, c, "tina", "tina-password-1")
+
+	inSpanish := func(t *testing.T, what, path string, want, notWant []string) {
+		t.Helper()
+		res := w.inst.Get(t, c, path)
+		if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `<html lang="es">`) {
+			t.Fatalf("%s: status %d, want a page in Spanish: %s", what, res.StatusCode, res.Body)
+		}
+		for _, s := range want {
+			if !strings.Contains(res.Body, s) {
+				t.Errorf("%s lacks %q", what, s)
+			}
+		}
+		for _, s := range notWant {
+			if strings.Contains(res.Body, s) {
+				t.Errorf("%s still says %q in English", what, s)
+			}
+		}
+	}
+	inSpanish(t, "quiz editing page", fmt.Sprintf("/activities/%d/questions", w.quiz.ID),
+		[]string{"Preguntas: " + w.quiz.Name, "Vista previa como estudiante", "Ajustes del cuestionario", "Intentos y recalificación",
+			"Añadir una pregunta:", ">opción múltiple<", ">verdadero/falso<", "Respuesta correcta:"},
+		[]string{"Quiz settings", "Add a question", "Right answer:", "Preview as a student"})
+	inSpanish(t, "quiz preview", fmt.Sprintf("/activities/%d/questions?preview=1", w.quiz.ID),
+		[]string{"Así ven el cuestionario los estudiantes", "Volver a la edición", "Enviar respuestas (solo estudiantes)"},
+		[]string{"point(s)", "students only"})
+	inSpanish(t, "question form", fmt.Sprintf("/activities/%d/questions/new?type=multichoice", w.quiz.ID),
+		[]string{"Nueva pregunta", "Enunciado de la pregunta", "Formato del texto", "texto plano", "Varias respuestas", "Opción 0",
+			"Calificación de la opción 0 en porcentaje", "Retroalimentación general", "Guardar pregunta"},
+		[]string{"Question text", "Save question", "General feedback"})
+	inSpanish(t, "publish form", fmt.Sprintf("/courses/%d/published/new", w.course.ID),
+		[]string{"Publicar como herramienta LTI", "Publicado como herramientas LTI", "Herramienta que se publica", "Curso completo: " + w.course.FullName,
+			"Actividad: " + w.quiz.Name + " (cuestionario)", "Sincronización de calificaciones", "Modo de sincronización de miembros",
+			"Modo de aprovisionamiento en el primer acceso de estudiantes", "Solo cuentas nuevas (automático)", "Cuentas existentes y nuevas (preguntar)",
+			">estudiante<", "Matriculación", "Máximo de usuarios matriculados", ">Publicar<", ">Cancelar<"},
+		[]string{"provisioning mode", "Grade synchronisation", "Whole course", "Cancel<"})
+	inSpanish(t, "published resource's form", fmt.Sprintf("/courses/%d/published/%d/edit", w.course.ID, w.quizR.ID),
+		[]string{`data-copy="URL de lanzamiento"`, "Parámetros personalizados", "Guardar cambios"},
+		[]string{"Custom properties<", "Save changes"})
+
+	// Content selection: the platform names Spanish; the teacher has no link yet, so the page asks them to sign in.
+	b := w.browser(t)
+	spec := dlSpec("tina-at-platform", &ltitest.DeepLinking{})
+	spec.Presentation = &ltitest.Presentation{DocumentTarget: "iframe", Locale: "es"}
+	resp := b.launch(spec)
+	for _, want := range []string{`<html lang="es">`, "Elegir contenido de ltipub", "su cuenta existente en este sitio", "Nombre de usuario", "Iniciar sesión"} {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, want) {
+			t.Fatalf("content selection sign-in lacks %q: %d %s", want, resp.StatusCode, resp.Body)
+		}
+	}
+	if r := b.post("/launch/select/signin", url.Values{"username": {"tina"}, "password": {"tina-password-1"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d %s", r.StatusCode, r.Body)
+	}
+	page := b.get("/launch/select")
+	for _, want := range []string{`<html lang="es">`, "Seleccionar " + w.quizR.Name, ">cuestionario<", ">curso<", "Sí, sobre 10",
+		"Añadir al libro de calificaciones", "Añadir a la plataforma", "Cancelar"} {
+		if !strings.Contains(page.Body, want) {
+			t.Errorf("content selection list lacks %q", want)
+		}
+	}
+	for _, english := range []string{"Add to the platform", "Add to gradebook", "Graded<", "Yes, out of"} {
+		if strings.Contains(page.Body, english) {
+			t.Errorf("content selection list still says %q", english)
+		}
+	}
+	if t.Failed() {
+		t.Logf("selection page: %s", page.Body)
+	}
+	resp = b.post("/launch/select", url.Values{"action": {"add"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Body, "Seleccione al menos un recurso, o pulse Cancelar.") {
+		t.Fatalf("an empty selection: %d %s", resp.StatusCode, resp.Body)
 	}
 }

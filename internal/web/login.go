@@ -112,7 +112,7 @@ type passwordPage struct {
 }
 
 func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "password", &passwordPage{Page: Page{Title: "Change password"}, Languages: s.catalog.Languages()})
+	s.render(w, r, http.StatusOK, "password", &passwordPage{Page: Page{Title: s.t(r, "password.title")}, Languages: s.catalog.Languages()})
 }
 
 // languageSubmit sets the signed-in user's language ("" follows the browser), which every page then speaks unless
@@ -139,16 +139,16 @@ func (s *Server) languageSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 	u := currentUser(r)
-	page := &passwordPage{Page: Page{Title: "Change password"}, Languages: s.catalog.Languages()}
+	page := &passwordPage{Page: Page{Title: s.t(r, "password.title")}, Languages: s.catalog.Languages()}
 	if u.PasswordHash != "" {
 		if err := account.CheckPassword(u.PasswordHash, r.PostFormValue("current")); err != nil {
-			page.Error = "Your current password is wrong."
+			page.Error = s.t(r, "password.error.current")
 			s.render(w, r, http.StatusBadRequest, "password", page)
 			return
 		}
 	}
 	if r.PostFormValue("new") != r.PostFormValue("confirm") {
-		page.Error = "The new password and its confirmation differ. Type the same password twice."
+		page.Error = s.t(r, "password.error.differ")
 		s.render(w, r, http.StatusBadRequest, "password", page)
 		return
 	}
@@ -166,6 +166,6 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.sessions.Put(r.Context(), "flash", "Your password has been changed.")
+	s.sessions.Put(r.Context(), "flash", s.t(r, "password.flash.changed"))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

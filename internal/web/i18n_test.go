@@ -298,4 +298,15 @@ func TestTeacherPagesInSpanish(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(resp.Body, "Seleccione al menos un recurso, o pulse Cancelar.") {
 		t.Fatalf("an empty selection: %d %s", resp.StatusCode, resp.Body)
 	}
+	// The answer: the return page and the message the platform shows speak Spanish too.
+	resp = b.post("/launch/select", url.Values{"action": {"add"}, "resource": {fmt.Sprint(w.quizR.ID)}})
+	added := "Se ha añadido “" + w.quizR.Name + "” desde ltipub."
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, "Enviando su selección a la plataforma…") ||
+		!strings.Contains(resp.Body, added) || !strings.Contains(resp.Body, "Volver a la plataforma") {
+		t.Fatalf("selection answer: %d %s", resp.StatusCode, resp.Body)
+	}
+	b.postReturn(resp.Body)
+	if returns := w.p.DeepLinkReturns(); len(returns) != 1 || returns[0].Err != "" || returns[0].Msg != added {
+		t.Fatalf("the platform's record of the answer: %+v", returns)
+	}
 }

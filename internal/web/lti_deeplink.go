@@ -162,6 +162,12 @@ func (s *Server) selectionSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// The message the platform shows the teacher, in the teacher's language (the domain words it in English).
+	if n := len(resp.Items); n == 1 {
+		resp.Msg = s.t(r, "deeplink.added_one", "Title", resp.Items[0].Title)
+	} else if n > 1 {
+		resp.Msg = s.t(r, "deeplink.added", "Count", n)
+	}
 	jwt, err := s.signDeepLink(r, resp)
 	if err != nil {
 		s.deepLinkUnsigned(w, r, err)

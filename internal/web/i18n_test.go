@@ -263,7 +263,7 @@ func TestTeacherPagesInSpanish(t *testing.T) {
 			">estudiante<", "Matriculación", "Máximo de usuarios matriculados", ">Publicar<", ">Cancelar<"},
 		[]string{"provisioning mode", "Grade synchronisation", "Whole course", "Cancel<"})
 	inSpanish(t, "published resource's form", fmt.Sprintf("/courses/%d/published/%d/edit", w.course.ID, w.quizR.ID),
-		[]string{`data-copy="URL de lanzamiento"`, `data-copy-label="Copiar URL de lanzamiento"`, `data-copy-button="Copiar"`, "Parámetros personalizados", "Guardar cambios"},
+		[]string{`data-copy="URL de lanzamiento"`, `data-copy-label="Copiar URL de lanzamiento"`, `data-copy-button="Copiar"`, "Propiedades personalizadas", "Guardar cambios"},
 		[]string{"Custom properties<", "Save changes"})
 
 	// Content selection: the platform names Spanish; the teacher has no link yet, so the page asks them to sign in.

@@ -145,7 +145,7 @@ func TestQuizEditorRegradeReachesPlatform(t *testing.T) {
 		chromedp.Navigate(fmt.Sprintf("%s/activities/%d/attempts", inst.URL, quiz.ID)), chromedp.WaitVisible(chromedp.ID("regrade")),
 		chromedp.Click(chromedp.ID("regrade")), chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
-	if flash, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".flash"))); !strings.Contains(flash, "1 attempt(s) and 1 grade(s) changed") {
+	if flash, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".flash"))); !strings.Contains(flash, "1 attempt and 1 grade changed") {
 		t.Fatalf("after the regrade: %q", flash)
 	}
 	waitScore(3)

@@ -34,7 +34,7 @@ func TestAdminMergesTwoAccounts(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("username"), "admin"),
 		chromedp.SendKeys(chromedp.ID("password"), apptest.AdminPassword),
 		chromedp.Click(chromedp.ID("sign-in")),
-		chromedp.WaitVisible(chromedp.CSS(`nav a[href="/admin/settings"]`)),
+		chromedp.WaitVisible(chromedp.ID("site-admin-link")),
 	)
 	d.step("open the merge page from the users list",
 		chromedp.Navigate(inst.URL+"/admin/users"),

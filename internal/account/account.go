@@ -367,6 +367,20 @@ func (s *Service) SetPassword(ctx context.Context, id int64, password string) er
 	return s.Store.SetPasswordHash(ctx, id, h)
 }
 
+// SetLanguage sets the language a user reads pages in when a launch does not name one ("" follows the browser).
+// The caller checks that ltipub speaks it.
+func (s *Service) SetLanguage(ctx context.Context, id int64, tag string) (User, error) {
+	u, err := s.Store.UserByID(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	u.Language, u.UpdatedAt = tag, s.now()
+	if err := s.Store.UpdateUser(ctx, u); err != nil {
+		return User{}, fmt.Errorf("set the language of user %d: %w", id, err)
+	}
+	return u, nil
+}
+
 func (s *Service) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC()

@@ -19,6 +19,9 @@ type Course struct {
 	ShortName string
 	Summary   string
 	Visible   bool
+	// Language is the language the course's content is written in (a BCP 47 tag; "" when not said). Content is
+	// never translated: pages mark it with this language, whatever language they speak.
+	Language  string
 	CreatedBy int64 // 0 when made by the command line
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -40,6 +40,8 @@ type FileCourse struct {
 	ShortName string `json:"short_name"`
 	Summary   string `json:"summary,omitempty"`
 	Visible   *bool  `json:"visible,omitempty"`
+	// Language is the language the content is written in ("es", "pt-BR"); optional.
+	Language string `json:"language,omitempty"`
 }
 
 // FileActivity is one activity of a File; the fields that do not belong to its type must be left out.
@@ -102,10 +104,11 @@ func CheckFile(f *File) ([]ActivityInput, error) {
 	if f.Format != FormatVersion && f.Format != FormatVersion2 && f.Format != FormatVersion1 {
 		return nil, invalid("format", "must be %q (or the older %q or %q), not %q", FormatVersion, FormatVersion2, FormatVersion1, f.Format)
 	}
-	ci := CourseInput{FullName: f.Course.FullName, ShortName: f.Course.ShortName, Summary: f.Course.Summary}
+	ci := CourseInput{FullName: f.Course.FullName, ShortName: f.Course.ShortName, Summary: f.Course.Summary, Language: f.Course.Language}
 	if err := ci.validate("course."); err != nil {
 		return nil, err
 	}
+	f.Course.Language = ci.Language
 	if len(f.Activities) > 500 {
 		return nil, invalid("activities", "at most 500 activities per course")
 	}
@@ -209,7 +212,7 @@ func (s *Service) ImportFile(ctx context.Context, u *account.User, f File) (Impo
 func (s *Service) importChecked(ctx context.Context, u *account.User, f File, ins []ActivityInput) (ImportResult, error) {
 	now := s.now()
 	c := Course{FullName: strings.TrimSpace(f.Course.FullName), ShortName: strings.TrimSpace(f.Course.ShortName),
-		Summary: f.Course.Summary, Visible: f.Course.Visible == nil || *f.Course.Visible, CreatedAt: now, UpdatedAt: now}
+		Summary: f.Course.Summary, Visible: f.Course.Visible == nil || *f.Course.Visible, Language: f.Course.Language, CreatedAt: now, UpdatedAt: now}
 	if u != nil {
 		c.CreatedBy = u.ID
 	}
@@ -248,7 +251,7 @@ func (s *Service) Export(ctx context.Context, u *account.User, courseID int64) (
 		return File{}, err
 	}
 	vis := c.Visible
-	f := File{Format: FormatVersion1, Course: FileCourse{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: &vis},
+	f := File{Format: FormatVersion1, Course: FileCourse{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: &vis, Language: c.Language},
 		Activities: []FileActivity{}}
 	version := 1
 	for _, a := range acts {

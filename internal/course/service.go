@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/text/language"
 	"strings"
 	"time"
 
@@ -167,10 +168,21 @@ type CourseInput struct {
 	ShortName string
 	Summary   string
 	Visible   bool
+	// Language of the content, "" for not said; validated and written in canonical form (pt-br → pt-BR).
+	Language string
 }
 
 func (in *CourseInput) validate(prefix string) error {
 	in.FullName, in.ShortName = strings.TrimSpace(in.FullName), strings.TrimSpace(in.ShortName)
+	if l := strings.TrimSpace(in.Language); l != "" {
+		t, err := language.Parse(strings.ReplaceAll(l, "_", "-"))
+		if err != nil {
+			return invalid(prefix+"language", "%q is not a language code like en, es or pt-BR", l)
+		}
+		in.Language = t.String()
+	} else {
+		in.Language = ""
+	}
 	switch {
 	case in.FullName == "":
 		return invalid(prefix+"full_name", "is required")
@@ -207,7 +219,7 @@ func (s *Service) CreateCourse(ctx context.Context, u *account.User, in CourseIn
 		return Course{}, err
 	}
 	now := s.now()
-	c := Course{FullName: in.FullName, ShortName: in.ShortName, Summary: in.Summary, Visible: in.Visible,
+	c := Course{FullName: in.FullName, ShortName: in.ShortName, Summary: in.Summary, Visible: in.Visible, Language: in.Language,
 		CreatedBy: u.ID, CreatedAt: now, UpdatedAt: now}
 	if err := s.Store.CreateCourse(ctx, &c, s.creatorEnrolment(u, now)); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
@@ -234,7 +246,7 @@ func (s *Service) UpdateCourse(ctx context.Context, u *account.User, id int64, i
 	if err := in.validate(""); err != nil {
 		return Course{}, err
 	}
-	c.FullName, c.ShortName, c.Summary, c.Visible, c.UpdatedAt = in.FullName, in.ShortName, in.Summary, in.Visible, s.now()
+	c.FullName, c.ShortName, c.Summary, c.Visible, c.Language, c.UpdatedAt = in.FullName, in.ShortName, in.Summary, in.Visible, in.Language, s.now()
 	if err := s.Store.UpdateCourse(ctx, c); err != nil {
 		if errors.Is(err, store.ErrAlreadyExists) {
 			return Course{}, ErrShortNameTaken

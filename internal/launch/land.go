@@ -22,6 +22,8 @@ type Session struct {
 	Embedded   bool
 	ReturnURL  string
 	ReturnName string
+	// Locale is the language the platform says the person uses (launch_presentation.locale), as sent.
+	Locale string
 }
 
 // ScopeSelection contains a content selection session to the selection pages.
@@ -170,6 +172,9 @@ func ScopeHas(scope, entry string) bool {
 // presentation is how the launch's pages look: embedded when asked, with the platform's way back.
 func presentation(m *lti.Message, platform string) Session {
 	sess := Session{Embedded: WantsEmbedded(m)}
+	if m.LaunchPresentation != nil {
+		sess.Locale = m.LaunchPresentation.Locale
+	}
 	if m.LaunchPresentation != nil && strings.HasPrefix(m.LaunchPresentation.ReturnURL, "http") {
 		sess.ReturnURL = m.LaunchPresentation.ReturnURL
 		if platform == "" {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"golang.org/x/text/language"
 	"strings"
 	"time"
 
@@ -670,30 +671,30 @@ func (s *Service) checkTarget(r Resource, c course.Course, act course.Activity, 
 	if !r.Enabled {
 		return course.Course{}, course.Activity{}, refuse("resource_disabled",
 			fmt.Sprintf("The published resource %q is disabled on this tool.", r.Name),
-			"Ask the teacher of the course to enable it on its Published as LTI tools page.")
+			"Ask the teacher of the course to enable it on its Published as LTI tools page.").With("Name", r.Name)
 	}
 	if !c.Visible && !teacher {
 		return course.Course{}, course.Activity{}, refuse("course_hidden",
 			fmt.Sprintf("The course %q is hidden from students at the moment.", c.FullName),
-			"Try again later, or ask your teacher to make the course visible.")
+			"Try again later, or ask your teacher to make the course visible.").With("Name", c.FullName)
 	}
 	if r.ActivityID != 0 {
 		if !act.Visible && !teacher {
 			return course.Course{}, course.Activity{}, refuse("activity_hidden",
 				fmt.Sprintf("The activity %q is hidden from students at the moment.", act.Name),
-				"Try again later, or ask your teacher to make the activity visible.")
+				"Try again later, or ask your teacher to make the activity visible.").With("Name", act.Name)
 		}
 	}
 	now := s.now()
 	if !r.EnrolStart.IsZero() && now.Before(r.EnrolStart) {
 		return course.Course{}, course.Activity{}, refuse("enrolment_not_open",
 			fmt.Sprintf("Enrolment in %q opens on %s.", r.Name, r.EnrolStart.Format("2 January 2006 at 15:04 MST")),
-			"Come back then; your teacher set this start date.")
+			"Come back then; your teacher set this start date.").With("Name", r.Name, "Date", r.EnrolStart)
 	}
 	if !r.EnrolEnd.IsZero() && now.After(r.EnrolEnd) {
 		return course.Course{}, course.Activity{}, refuse("enrolment_closed",
 			fmt.Sprintf("Enrolment in %q closed on %s.", r.Name, r.EnrolEnd.Format("2 January 2006 at 15:04 MST")),
-			"Ask your teacher to extend the enrolment end date if you still need access.")
+			"Ask your teacher to extend the enrolment end date if you still need access.").With("Name", r.Name, "Date", r.EnrolEnd)
 	}
 	return c, act, nil
 }
@@ -728,6 +729,19 @@ func (s *Service) linkedAccount(ctx context.Context, l Launch, courseID int64) (
 	return u, lu.ID, es, true, nil
 }
 
+// accountLanguage is a new LTI account's language: the launch's locale when it is a valid language tag (es_ES from
+// LTI 1.1 platforms becomes es-ES), else the published resource's default.
+func accountLanguage(m *lti.Message, def string) string {
+	if m.LaunchPresentation == nil || m.LaunchPresentation.Locale == "" {
+		return def
+	}
+	t, err := language.Parse(strings.ReplaceAll(m.LaunchPresentation.Locale, "_", "-"))
+	if err != nil {
+		return def
+	}
+	return t.String()
+}
+
 // createAccount makes an LTI account. Its username derives from the issuer and subject (hashed, so it cannot
 // collide with another platform's user and reveals nothing), with a counter in the unlikely case it is taken.
 func (s *Service) createAccount(ctx context.Context, r Resource, m *lti.Message) (account.User, error) {
@@ -743,7 +757,7 @@ func (s *Service) createAccount(ctx context.Context, r Resource, m *lti.Message)
 			email = ""
 		}
 		u, err := s.Accounts.Create(ctx, account.NewUser{Username: name, Email: email, FullName: fullName(m), Auth: account.AuthLTI,
-			Language: r.Defaults.Language, Timezone: r.Defaults.Timezone, Institution: r.Defaults.Institution, Country: r.Defaults.Country})
+			Language: accountLanguage(m, r.Defaults.Language), Timezone: r.Defaults.Timezone, Institution: r.Defaults.Institution, Country: r.Defaults.Country})
 		if errors.Is(err, account.ErrUsernameTaken) {
 			if s.inTxn {
 				return account.User{}, err
@@ -753,7 +767,7 @@ func (s *Service) createAccount(ctx context.Context, r Resource, m *lti.Message)
 		var ve *account.ValidationError
 		if errors.As(err, &ve) && ve.Field == "email" {
 			u, err = s.Accounts.Create(ctx, account.NewUser{Username: name, FullName: fullName(m), Auth: account.AuthLTI,
-				Language: r.Defaults.Language, Timezone: r.Defaults.Timezone, Institution: r.Defaults.Institution, Country: r.Defaults.Country})
+				Language: accountLanguage(m, r.Defaults.Language), Timezone: r.Defaults.Timezone, Institution: r.Defaults.Institution, Country: r.Defaults.Country})
 		}
 		if err != nil {
 			return account.User{}, fmt.Errorf("create account for the platform user: %w", err)
@@ -794,7 +808,7 @@ func (s *Service) enrolAccount(ctx context.Context, r Resource, c course.Course,
 	if len(es) > 0 {
 		return false, "", refuse("enrolment_suspended",
 			fmt.Sprintf("Your enrolment in %q is suspended or has ended.", c.FullName),
-			"Ask the teacher of the course to reactivate your enrolment.")
+			"Ask the teacher of the course to reactivate your enrolment.").With("Name", c.FullName)
 	}
 	if !capacityChecked {
 		if err := s.checkCapacity(ctx, r); err != nil {
@@ -824,7 +838,7 @@ func (s *Service) checkCapacity(ctx context.Context, r Resource) error {
 	if n >= r.MaxEnrolled {
 		return refuse("enrolment_full",
 			fmt.Sprintf("%q already has the maximum of %d enrolled users.", r.Name, r.MaxEnrolled),
-			"Ask the teacher to raise the maximum enrolled users of this published resource.")
+			"Ask the teacher to raise the maximum enrolled users of this published resource.").With("Name", r.Name, "Count", r.MaxEnrolled)
 	}
 	return nil
 }

@@ -44,7 +44,10 @@ type Refusal struct {
 	Title       string // optional heading of the page that shows it
 	Description string
 	Fix         string
-	Err         error
+	// Args are the details Description and Fix name (a course's name, a date), for the translations of the
+	// refusal's code: "Name", "Date"…
+	Args map[string]any
+	Err  error
 }
 
 func (r *Refusal) Error() string {
@@ -55,6 +58,19 @@ func (r *Refusal) Error() string {
 }
 
 func (r *Refusal) Unwrap() error { return r.Err }
+
+// With returns r with args (name, value pairs) added to its Args.
+func (r *Refusal) With(args ...any) *Refusal {
+	if r.Args == nil {
+		r.Args = make(map[string]any, len(args)/2)
+	}
+	for i := 0; i+1 < len(args); i += 2 {
+		if k, ok := args[i].(string); ok {
+			r.Args[k] = args[i+1]
+		}
+	}
+	return r
+}
 
 // New makes a refusal.
 func New(code string, kind Kind, audience Audience, description, fix string) *Refusal {

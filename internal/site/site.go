@@ -18,11 +18,14 @@ type Settings struct {
 	PublishingEnabled bool
 	// AllowFrameEmbedding lets platforms show ltipub's pages in an iframe.
 	AllowFrameEmbedding bool
+	// DefaultLanguage is the language of pages when neither the launch, the account nor the browser names one
+	// ltipub speaks (a BCP 47 tag: "en", "es").
+	DefaultLanguage string
 }
 
 // Defaults are the settings of a new site: publishing on, and framing allowed, because most platforms show tools
 // in an iframe and a newly installed tool that cannot be framed looks broken.
-var Defaults = Settings{PublishingEnabled: true, AllowFrameEmbedding: true}
+var Defaults = Settings{PublishingEnabled: true, AllowFrameEmbedding: true, DefaultLanguage: "en"}
 
 // Store keeps named settings as text.
 type Store interface {
@@ -53,6 +56,7 @@ func NewService(s Store, now func() time.Time) *Service {
 const (
 	keyPublishing = "lti_publishing_enabled"
 	keyFraming    = "allow_frame_embedding"
+	keyLanguage   = "default_language"
 )
 
 // Get returns the current settings.
@@ -72,6 +76,9 @@ func (s *Service) Get(ctx context.Context) (Settings, error) {
 	v := Defaults
 	v.PublishingEnabled = boolOr(values[keyPublishing], v.PublishingEnabled)
 	v.AllowFrameEmbedding = boolOr(values[keyFraming], v.AllowFrameEmbedding)
+	if l := values[keyLanguage]; l != "" {
+		v.DefaultLanguage = l
+	}
 
 	s.mu.Lock()
 	s.cached, s.expires = v, s.now().Add(s.cacheFor)
@@ -84,6 +91,7 @@ func (s *Service) Put(ctx context.Context, v Settings) error {
 	err := s.store.PutSettings(ctx, map[string]string{
 		keyPublishing: strconv.FormatBool(v.PublishingEnabled),
 		keyFraming:    strconv.FormatBool(v.AllowFrameEmbedding),
+		keyLanguage:   v.DefaultLanguage,
 	}, s.now())
 	if err != nil {
 		return fmt.Errorf("save site settings: %w", err)

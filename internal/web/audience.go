@@ -95,6 +95,12 @@ func idTokenRoles(tok string) []string {
 	return c.Roles
 }
 
+// Whom the administrator's fix is for, as the note under a rewritten fix names them.
+const (
+	adminFixForTeacher = "the site's administrator"
+	adminFixForLearner = "your teacher or the site's administrator"
+)
+
 // forViewer rewrites p, a refusal only an administrator can fix, for a viewer who is not one: "What to do" says
 // whom to ask, and the fix follows as a note labelled for them, to pass on (a learner cannot act on "add the
 // deployment under the registration's Deployments tab", but the person they ask can). A refused login carries no
@@ -105,8 +111,8 @@ func forViewer(p *Problem, audience, viewer refusal.Audience) {
 	}
 	p.AdminFix = p.Fix
 	if viewer == refusal.Teacher {
-		p.Fix, p.AdminFixFor = teacherAskFix, "the site's administrator"
+		p.Fix, p.AdminFixFor = teacherAskFix, adminFixForTeacher
 		return
 	}
-	p.Fix, p.AdminFixFor = learnerAskFix, "your teacher or the site's administrator"
+	p.Fix, p.AdminFixFor = learnerAskFix, adminFixForLearner
 }

@@ -55,7 +55,7 @@ func (s *Server) activityNewForm(w http.ResponseWriter, r *http.Request) {
 	case course.TypeAssignment:
 		a.MaxGrade = 100
 	}
-	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: "New " + string(typ), Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: s.t(r, "activity_form.new."+string(typ)), Embedded: isEmbedded(r)},
 		Course: c, Activity: a, Questions: questions})
 }
 
@@ -134,7 +134,7 @@ func (s *Server) activityNewSubmit(w http.ResponseWriter, r *http.Request) {
 		s.activityFormError(w, r, id, course.Activity{CourseID: id, Type: typ}, in, questions, err)
 		return
 	}
-	s.flash(r, fmt.Sprintf("Added %q.", a.Name))
+	s.flash(r, s.t(r, "activity.flash.added", "Name", a.Name))
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", id), http.StatusSeeOther)
 }
 
@@ -153,7 +153,7 @@ func (s *Server) activityFormError(w http.ResponseWriter, r *http.Request, cours
 	a.Name, a.Description, a.Visible, a.MaxGrade, a.Body, a.Quiz, a.DueAt = in.Name, in.Description, in.Visible, in.MaxGrade, in.Body, in.Quiz, in.DueAt
 	a.CutoffAt, a.Assignment = in.CutoffAt, in.Assignment
 	a.ID, a.Type = id, typ
-	s.render(w, r, http.StatusBadRequest, "course_activity_form", &activityFormPage{Page: Page{Title: "Activity", Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusBadRequest, "course_activity_form", &activityFormPage{Page: Page{Title: s.t(r, "activity.page_title"), Embedded: isEmbedded(r)},
 		Course: c, Activity: a, Questions: questions, Error: msg, ErrorField: errorField(err)})
 }
 
@@ -171,7 +171,7 @@ func (s *Server) previewPage(w http.ResponseWriter, r *http.Request, courseID in
 		return true
 	}
 	a.Name, a.Description, a.Visible, a.Body = in.Name, in.Description, in.Visible, in.Body
-	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: "Preview", Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: s.t(r, "activity_form.preview"), Embedded: isEmbedded(r)},
 		Course: c, Activity: a, Preview: course.RenderMarkdown(in.Body)})
 	return true
 }
@@ -207,7 +207,7 @@ func (s *Server) activityEditForm(w http.ResponseWriter, r *http.Request) {
 		b, _ := json.MarshalIndent(a.Quiz.Questions, "", "  ")
 		questions = string(b)
 	}
-	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: "Edit " + a.Name, Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_activity_form", &activityFormPage{Page: Page{Title: s.t(r, "activity_form.edit_name", "Name", a.Name), Embedded: isEmbedded(r)},
 		Course: c, Activity: a, Questions: questions})
 }
 
@@ -235,7 +235,7 @@ func (s *Server) activityEditSubmit(w http.ResponseWriter, r *http.Request) {
 		s.activityFormError(w, r, old.CourseID, old, in, questions, err)
 		return
 	}
-	s.flash(r, "Activity saved.")
+	s.flash(r, s.t(r, "activity.flash.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
 }
 
@@ -283,7 +283,8 @@ type questionView struct {
 }
 
 // Outcome is the question's mark the way Moodle's review shows it: "right", "partial" or "wrong" (a CSS class
-// that adds colour and an icon to the words of OutcomeText), or "pending" for an essay waiting for its teacher.
+// that adds colour and an icon to the words of message review.outcome.<outcome>), or "pending" for an essay
+// waiting for its teacher.
 func (v questionView) Outcome() string {
 	switch {
 	case v.ManuallyGraded() && !v.HasMark:
@@ -294,19 +295,6 @@ func (v questionView) Outcome() string {
 		return "wrong"
 	}
 	return "partial"
-}
-
-// OutcomeText is Outcome in words.
-func (v questionView) OutcomeText() string {
-	switch v.Outcome() {
-	case "pending":
-		return "Waiting for a teacher to grade it"
-	case "right":
-		return "Right"
-	case "wrong":
-		return "Wrong"
-	}
-	return "Partly right"
 }
 
 // Earned is the points the answer got: the teacher's mark of an essay, else the question's points times the
@@ -514,9 +502,9 @@ func (s *Server) quizSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if at.TimedOut {
-		s.flash(r, fmt.Sprintf("Attempt %d came after the time limit: no answer counted (%s / %s).", at.Number, course.FormatNumber(at.Score), course.FormatNumber(at.MaxGrade)))
+		s.flash(r, s.t(r, "quiz.flash.late", "Number", at.Number, "Score", course.FormatNumber(at.Score), "Max", course.FormatNumber(at.MaxGrade)))
 	} else {
-		s.flash(r, fmt.Sprintf("Attempt %d submitted: %s / %s.", at.Number, course.FormatNumber(at.Score), course.FormatNumber(at.MaxGrade)))
+		s.flash(r, s.t(r, "quiz.flash.submitted", "Number", at.Number, "Score", course.FormatNumber(at.Score), "Max", course.FormatNumber(at.MaxGrade)))
 	}
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
 }
@@ -535,7 +523,7 @@ func (s *Server) assignmentSubmit(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, "Your submission is saved.")
+	s.flash(r, s.t(r, "assignment.flash.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
 }
 
@@ -557,7 +545,7 @@ func (s *Server) gradeSubmit(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, "Grade saved.")
+	s.flash(r, s.t(r, "activity.flash.grade_saved"))
 	if r.PostFormValue("return") == "attempts" { // the override form of the attempts page
 		http.Redirect(w, r, fmt.Sprintf("/activities/%d/attempts", id), http.StatusSeeOther)
 		return

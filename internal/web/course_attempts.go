@@ -37,7 +37,7 @@ func (s *Server) quizAttempts(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	p := &attemptsPage{Page: Page{Title: act.Name + ": attempts", Embedded: isEmbedded(r)}, Activity: act}
+	p := &attemptsPage{Page: Page{Title: s.t(r, "attempts.page_title", "Name", act.Name), Embedded: isEmbedded(r)}, Activity: act}
 	for _, row := range rows {
 		v := attemptsRow{AttemptRow: row}
 		for _, a := range row.Attempts {
@@ -84,11 +84,12 @@ func (s *Server) attemptMark(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	msg := "Marks saved: the grade is now " + course.FormatNumber(g.Grade) + " / " + course.FormatNumber(g.MaxGrade)
+	key := "attempts.flash.marked"
 	if g.Pending {
-		msg += " (still waiting for marks)"
+		key = "attempts.flash.marked_pending"
 	}
-	s.flash(r, msg+".")
+	num := fmtHelpers{tr: s.printer(r)}.Num
+	s.flash(r, s.t(r, key, "Grade", num(g.Grade), "Max", num(g.MaxGrade)))
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d/attempts", id), http.StatusSeeOther)
 }
 
@@ -102,6 +103,7 @@ func (s *Server) quizRegrade(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, fmt.Sprintf("Regraded: %d attempt(s) and %d grade(s) changed.", res.Attempts, res.Grades))
+	s.flash(r, s.t(r, "attempts.flash.regraded", "Attempts", s.t(r, "attempts.count.attempts", "Count", res.Attempts),
+		"Grades", s.t(r, "attempts.count.grades", "Count", res.Grades)))
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d/attempts", id), http.StatusSeeOther)
 }

@@ -149,7 +149,7 @@ func TestTimedQuizShowsDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := f.inst.Get(t, f.student, fmt.Sprintf("/activities/%d", quiz.ID)).Body
-	if !strings.Contains(page, `id="deadline"`) || !strings.Contains(page, "Time limit 15 minute(s)") {
+	if !strings.Contains(page, `id="deadline"`) || !strings.Contains(page, "Time limit 15 minutes") {
 		t.Fatalf("timed quiz page:\n%s", page)
 	}
 	if r := f.inst.PostForm(t, f.student, fmt.Sprintf("/activities/%d/attempts", quiz.ID), url.Values{"q_a": {"4"}}); r.StatusCode != http.StatusSeeOther {

@@ -25,7 +25,7 @@ func (s *Server) activityDeleteForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "course_activity_delete", &activityDeletePage{
-		Page: Page{Title: "Delete " + a.Name, Embedded: isEmbedded(r)}, Activity: a, Dependents: d})
+		Page: Page{Title: s.t(r, "activity_delete.confirm", "Name", a.Name), Embedded: isEmbedded(r)}, Activity: a, Dependents: d})
 }
 
 func (s *Server) activityDeleteSubmit(w http.ResponseWriter, r *http.Request) {
@@ -42,7 +42,7 @@ func (s *Server) activityDeleteSubmit(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, fmt.Sprintf("Deleted %q with its grades, attempts and submissions.", a.Name))
+	s.flash(r, s.t(r, "activity_delete.flash.deleted", "Name", a.Name))
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", a.CourseID), http.StatusSeeOther)
 }
 
@@ -57,9 +57,9 @@ func (s *Server) activityVisibility(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a.Visible {
-		s.flash(r, fmt.Sprintf("%q is visible to students.", a.Name))
+		s.flash(r, s.t(r, "course.flash.shown", "Name", a.Name))
 	} else {
-		s.flash(r, fmt.Sprintf("%q is hidden from students (and left out of their grades).", a.Name))
+		s.flash(r, s.t(r, "course.flash.hidden", "Name", a.Name))
 	}
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", a.CourseID), http.StatusSeeOther)
 }

@@ -80,7 +80,7 @@ func TestMoodleUploads(t *testing.T) {
 	}
 	quizPage := r.Header.Get("Location")
 	page = f.inst.Get(t, f.teacher, quizPage)
-	if !strings.Contains(page.Body, "Imported the Moodle XML file: &#34;Forces and Motion Check&#34; now has 7 question(s)") ||
+	if !strings.Contains(page.Body, "Imported the Moodle XML file: &#34;Forces and Motion Check&#34; now has 7 questions") ||
 		!strings.Contains(page.Body, "What is the SI unit of <strong>force</strong>?") {
 		t.Fatalf("quiz page after the XML import:\n%s", page.Body)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/course/moodle"
+	"github.com/ltipub/ltipub/internal/i18n"
 )
 
 // courseRoutes adds the course, activity, enrolment and gradebook pages.
@@ -63,11 +64,23 @@ func (s *Server) courseRoutes(app *http.ServeMux) {
 	app.Handle("GET /activities/{id}/questions.xml", u(s.questionsExport("xml")))
 }
 
-// fmtHelpers gives the course templates their formatting methods.
-type fmtHelpers struct{}
+// fmtHelpers gives the course templates their formatting methods, in the page's language (render sets it).
+type fmtHelpers struct{ tr *i18n.Printer }
 
-// Num prints a grade without trailing zeros.
-func (fmtHelpers) Num(v float64) string { return course.FormatNumber(v) }
+func (f *fmtHelpers) setPrinter(tr *i18n.Printer) { f.tr = tr }
+
+// Num prints a grade without trailing zeros, the language's way (2.5, 2,5).
+func (f fmtHelpers) Num(v float64) string {
+	s := course.FormatNumber(v)
+	if f.tr != nil && f.tr.Tag() != i18n.Source {
+		return f.tr.Decimal(s)
+	}
+	return s
+}
+
+// Field prints a number for a form field's value, min or max: always with a decimal point, as inputs of type
+// number read it whatever the page's language.
+func (fmtHelpers) Field(v float64) string { return course.FormatNumber(v) }
 
 // Bytes prints a file size for people.
 func (fmtHelpers) Bytes(n int64) string { return course.FormatBytes(n) }
@@ -75,10 +88,13 @@ func (fmtHelpers) Bytes(n int64) string { return course.FormatBytes(n) }
 // MiB prints a size in MiB for a form field, exactly, so that saving the form again keeps the size.
 func (fmtHelpers) MiB(n int64) string { return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) }
 
-// When prints a time in UTC, or a dash for none.
-func (fmtHelpers) When(t time.Time) string {
+// When prints a time in UTC, or a dash for none, with the month's name in the page's language.
+func (f fmtHelpers) When(t time.Time) string {
 	if t.IsZero() {
 		return "—"
+	}
+	if f.tr != nil && f.tr.Tag() != i18n.Source {
+		return f.tr.Date(t.UTC()) + " " + t.UTC().Format("15:04") + " UTC"
 	}
 	return t.UTC().Format("2 Jan 2006 15:04 UTC")
 }
@@ -182,7 +198,7 @@ type courseFormPage struct {
 
 func courseInput(r *http.Request) course.CourseInput {
 	return course.CourseInput{FullName: r.PostFormValue("full_name"), ShortName: r.PostFormValue("short_name"),
-		Summary: r.PostFormValue("summary"), Visible: r.PostFormValue("visible") == "on"}
+		Summary: r.PostFormValue("summary"), Visible: r.PostFormValue("visible") == "on", Language: r.PostFormValue("language")}
 }
 
 func (s *Server) courseNewForm(w http.ResponseWriter, r *http.Request) {
@@ -190,7 +206,7 @@ func (s *Server) courseNewForm(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, course.ErrCannotCreate)
 		return
 	}
-	s.render(w, r, http.StatusOK, "course_form", &courseFormPage{Page: Page{Title: "New course", Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_form", &courseFormPage{Page: Page{Title: s.t(r, "course_form.new"), Embedded: isEmbedded(r)},
 		Input: course.CourseInput{Visible: true}})
 }
 
@@ -199,7 +215,7 @@ func (s *Server) courseNewSubmit(w http.ResponseWriter, r *http.Request) {
 	c, err := s.cfg.Courses.CreateCourse(r.Context(), currentUser(r), in)
 	if err != nil {
 		if msg := formError(err); msg != "" {
-			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: "New course", Embedded: isEmbedded(r)},
+			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: s.t(r, "course_form.new"), Embedded: isEmbedded(r)},
 				Input: in, Error: msg, ErrorField: errorField(err)})
 			return
 		}
@@ -207,7 +223,7 @@ func (s *Server) courseNewSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.InfoContext(r.Context(), "course created", slog.Int64("course_id", c.ID), slog.Int64("user_id", currentUser(r).ID))
-	s.flash(r, "Course created. You are its teacher.")
+	s.flash(r, s.t(r, "course_form.flash.created"))
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", c.ID), http.StatusSeeOther)
 }
 
@@ -267,8 +283,9 @@ func (s *Server) courseEditForm(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "course_form", &courseFormPage{Page: Page{Title: "Edit " + c.FullName, Embedded: isEmbedded(r)},
-		Course: c, Input: course.CourseInput{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: c.Visible}})
+	s.render(w, r, http.StatusOK, "course_form", &courseFormPage{Page: Page{Title: s.t(r, "activity_form.edit_name", "Name", c.FullName), Embedded: isEmbedded(r)},
+		Course: c, Input: course.CourseInput{FullName: c.FullName, ShortName: c.ShortName, Summary: c.Summary, Visible: c.Visible,
+			Language: c.Language}})
 }
 
 func (s *Server) courseEditSubmit(w http.ResponseWriter, r *http.Request) {
@@ -280,14 +297,14 @@ func (s *Server) courseEditSubmit(w http.ResponseWriter, r *http.Request) {
 	c, err := s.cfg.Courses.UpdateCourse(r.Context(), currentUser(r), id, in)
 	if err != nil {
 		if msg := formError(err); msg != "" {
-			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: "Edit course", Embedded: isEmbedded(r)},
+			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: s.t(r, "course.edit"), Embedded: isEmbedded(r)},
 				Course: course.Course{ID: id}, Input: in, Error: msg, ErrorField: errorField(err)})
 			return
 		}
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, "Course saved.")
+	s.flash(r, s.t(r, "course_form.flash.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", c.ID), http.StatusSeeOther)
 }
 
@@ -302,7 +319,7 @@ func (s *Server) courseImportForm(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, course.ErrCannotCreate)
 		return
 	}
-	s.render(w, r, http.StatusOK, "course_import", &courseImportPage{Page: Page{Title: "Import a course", Embedded: isEmbedded(r)}})
+	s.render(w, r, http.StatusOK, "course_import", &courseImportPage{Page: Page{Title: s.t(r, "course_import.title"), Embedded: isEmbedded(r)}})
 }
 
 // maxImport bounds an uploaded course file or Moodle backup.
@@ -335,7 +352,7 @@ func readUpload(w http.ResponseWriter, r *http.Request, limit int64, textField s
 
 func (s *Server) courseImportSubmit(w http.ResponseWriter, r *http.Request) {
 	data, problem := readUpload(w, r, maxImport, "json")
-	page := &courseImportPage{Page: Page{Title: "Import a course", Embedded: isEmbedded(r)}}
+	page := &courseImportPage{Page: Page{Title: s.t(r, "course_import.title"), Embedded: isEmbedded(r)}}
 	if problem != "" {
 		page.Error = problem
 		s.render(w, r, http.StatusRequestEntityTooLarge, "course_import", page)
@@ -368,16 +385,16 @@ func (s *Server) courseImportSubmit(w http.ResponseWriter, r *http.Request) {
 	res := rep.Result
 	s.log.InfoContext(r.Context(), "course imported", slog.Int64("course_id", res.Course.ID), slog.Int("activities", len(res.Activities)),
 		slog.String("from", string(rep.Kind)), slog.Int("skipped", len(rep.Skipped)))
-	msg := fmt.Sprintf("Imported %q with %d activities. You are its teacher.", res.Course.FullName, len(res.Activities))
+	msg := s.t(r, "course_import.flash.imported", "Name", res.Course.FullName, "Count", len(res.Activities))
 	if len(rep.Skipped) > 0 {
 		var names []string
 		for _, sk := range rep.Skipped {
 			names = append(names, fmt.Sprintf("%s %q", sk.Type, sk.Name))
 		}
-		msg += " Skipped (ltipub has no such activity): " + strings.Join(names, ", ") + "."
+		msg += " " + s.t(r, "course_import.flash.skipped", "List", strings.Join(names, ", "))
 	}
 	if len(rep.Notes) > 0 {
-		msg += " Not kept: " + strings.Join(rep.Notes, "; ") + "."
+		msg += " " + s.t(r, "course_import.flash.not_kept", "List", strings.Join(rep.Notes, "; "))
 	}
 	s.flash(r, msg)
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d", res.Course.ID), http.StatusSeeOther)
@@ -419,7 +436,7 @@ func (s *Server) questionImportSubmit(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, fmt.Sprintf("Imported the %s file: %q now has %d question(s).", kind, act.Name, len(act.Quiz.Questions)))
+	s.flash(r, s.t(r, "questions.import.flash", "Kind", kind, "Name", act.Name, "Count", len(act.Quiz.Questions)))
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d", act.ID), http.StatusSeeOther)
 }
 
@@ -504,7 +521,7 @@ func (s *Server) enrolSubmit(w http.ResponseWriter, r *http.Request) {
 		var e course.Enrolment
 		e, err = s.cfg.Courses.Enrol(r.Context(), currentUser(r), id, in)
 		if err == nil {
-			s.flash(r, fmt.Sprintf("Enrolled %s as %s.", e.DisplayName(), e.Role))
+			s.flash(r, s.t(r, "enrolments.flash.enrolled", "Name", e.DisplayName(), "Role", s.t(r, "role."+string(e.Role))))
 		}
 	}
 	if err != nil {
@@ -531,7 +548,7 @@ func (s *Server) enrolmentUpdate(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, "Enrolment saved.")
+	s.flash(r, s.t(r, "enrolments.flash.saved"))
 	http.Redirect(w, r, enrolmentsBack(id, r.PostFormValue("back")), http.StatusSeeOther)
 }
 
@@ -548,7 +565,7 @@ func (s *Server) enrolmentDelete(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, "Enrolment removed.")
+	s.flash(r, s.t(r, "enrolments.flash.removed"))
 	http.Redirect(w, r, enrolmentsBack(id, r.PostFormValue("back")), http.StatusSeeOther)
 }
 

@@ -34,8 +34,8 @@ const blankRows = 3
 
 func pct(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) }
 
-func newQuestionForm(a course.Activity, q course.Question, oldID string) *questionFormPage {
-	p := &questionFormPage{Page: Page{Title: "Question: " + a.Name}, Activity: a, Q: q, OldID: oldID, Units: q.Units}
+func newQuestionForm(title string, a course.Activity, q course.Question, oldID string) *questionFormPage {
+	p := &questionFormPage{Page: Page{Title: title}, Activity: a, Q: q, OldID: oldID, Units: q.Units}
 	switch q.Type {
 	case course.MultiChoice:
 		for i, c := range q.Choices {
@@ -105,7 +105,7 @@ func (s *Server) questionNewForm(w http.ResponseWriter, r *http.Request) {
 	if typ == course.TrueFalse {
 		q.CorrectAnswer = &yes
 	}
-	s.render(w, r, http.StatusOK, "course_question_form", newQuestionForm(a, q, ""))
+	s.render(w, r, http.StatusOK, "course_question_form", newQuestionForm(s.t(r, "question_form.page_title", "Name", a.Name), a, q, ""))
 }
 
 func (s *Server) questionEditForm(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +116,7 @@ func (s *Server) questionEditForm(w http.ResponseWriter, r *http.Request) {
 	qid := r.PathValue("qid")
 	for _, q := range a.Quiz.Questions {
 		if q.ID == qid {
-			s.render(w, r, http.StatusOK, "course_question_form", newQuestionForm(a, q, qid))
+			s.render(w, r, http.StatusOK, "course_question_form", newQuestionForm(s.t(r, "question_form.page_title", "Name", a.Name), a, q, qid))
 			return
 		}
 	}
@@ -234,7 +234,7 @@ func (s *Server) questionSave(w http.ResponseWriter, r *http.Request) {
 	}
 	var verr *course.ValidationError
 	if errors.As(err, &verr) {
-		p := newQuestionForm(a, q, oldID)
+		p := newQuestionForm(s.t(r, "question_form.page_title", "Name", a.Name), a, q, oldID)
 		p.Error, p.ErrorField = verr.Error(), errorField(verr)
 		s.render(w, r, http.StatusBadRequest, "course_question_form", p)
 		return
@@ -243,7 +243,7 @@ func (s *Server) questionSave(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, "Question saved. Attempts already submitted keep their scores until you regrade them on the attempts page.")
+	s.flash(r, s.t(r, "question_form.flash.saved"))
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d/questions", a.ID), http.StatusSeeOther)
 }
 
@@ -256,7 +256,7 @@ func (s *Server) questionDelete(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.flash(r, "Question deleted.")
+	s.flash(r, s.t(r, "questions.flash.deleted"))
 	http.Redirect(w, r, fmt.Sprintf("/activities/%d/questions", a.ID), http.StatusSeeOther)
 }
 
@@ -291,6 +291,6 @@ func (s *Server) questionList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, r, http.StatusOK, "course_questions", &questionListPage{Page: Page{Title: "Questions: " + a.Name, Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_questions", &questionListPage{Page: Page{Title: s.t(r, "questions.title", "Name", a.Name), Embedded: isEmbedded(r)},
 		Activity: a, Questions: questionViews(a.Quiz, nil, nil), Types: course.QuestionTypes, Preview: r.URL.Query().Get("preview") == "1"})
 }

@@ -115,7 +115,7 @@ func assignmentFileSubmissions(t *testing.T, engine sqlstore.Engine) {
 	page := inst.Get(t, sc, fmt.Sprintf("/activities/%d", a.ID))
 	links := regexp.MustCompile(`<a href="(/submission-files/\d+)" download>([^<]+)</a>`).FindAllStringSubmatch(page.Body, -1)
 	if len(links) != 2 || links[0][2] != "data.csv" || links[1][2] != "report.pdf" || !strings.Contains(page.Body, "Friction grows") ||
-		!strings.Contains(page.Body, "up to 2 file(s) of at most 10 KiB each") {
+		!strings.Contains(page.Body, "up to 2 files of at most 10 KiB each") {
 		t.Fatalf("the student's page after submitting (links %q):\n%s", links, page.Body)
 	}
 

@@ -22,7 +22,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "home", &homePage{Page: Page{Title: "Dashboard"}, Courses: courses,
+	s.render(w, r, http.StatusOK, "home", &homePage{Page: Page{Title: s.t(r, "layout.dashboard")}, Courses: courses,
 		CanCreate: course.CanCreate(currentUser(r))})
 }
 

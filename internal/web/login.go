@@ -1,14 +1,18 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/i18n"
 )
 
 // signInRefused turns a refused password check into what the form shows: its status and message. ok is false
@@ -103,25 +107,48 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 type passwordPage struct {
 	Page
-	Error string
+	Error     string
+	Languages []i18n.Language
 }
 
 func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "password", &passwordPage{Page: Page{Title: "Change password"}})
+	s.render(w, r, http.StatusOK, "password", &passwordPage{Page: Page{Title: s.t(r, "password.title")}, Languages: s.catalog.Languages()})
+}
+
+// languageSubmit sets the signed-in user's language ("" follows the browser), which every page then speaks unless
+// a launch names another.
+func (s *Server) languageSubmit(w http.ResponseWriter, r *http.Request) {
+	u := currentUser(r)
+	tag := strings.TrimSpace(r.PostFormValue("language"))
+	if tag != "" && !s.catalog.Supported(tag) {
+		s.renderProblem(w, r, &Problem{Status: http.StatusUnprocessableEntity, Code: "language_unsupported", Title: "This language is not available",
+			Cause: fmt.Sprintf("ltipub has no translation for %q.", tag), Fix: "Choose one of the languages the list offers."})
+		return
+	}
+	nu, err := s.cfg.Accounts.SetLanguage(r.Context(), u.ID, tag)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "language changed", slog.Int64("user_id", u.ID), slog.String("language", tag))
+	// The flash is in the language just chosen.
+	r = r.WithContext(context.WithValue(r.Context(), userKey, &nu))
+	s.sessions.Put(r.Context(), "flash", s.printer(r).T("account.language.saved"))
+	http.Redirect(w, r, "/account/password", http.StatusSeeOther)
 }
 
 func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 	u := currentUser(r)
-	page := &passwordPage{Page: Page{Title: "Change password"}}
+	page := &passwordPage{Page: Page{Title: s.t(r, "password.title")}, Languages: s.catalog.Languages()}
 	if u.PasswordHash != "" {
 		if err := account.CheckPassword(u.PasswordHash, r.PostFormValue("current")); err != nil {
-			page.Error = "Your current password is wrong."
+			page.Error = s.t(r, "password.error.current")
 			s.render(w, r, http.StatusBadRequest, "password", page)
 			return
 		}
 	}
 	if r.PostFormValue("new") != r.PostFormValue("confirm") {
-		page.Error = "The new password and its confirmation differ. Type the same password twice."
+		page.Error = s.t(r, "password.error.differ")
 		s.render(w, r, http.StatusBadRequest, "password", page)
 		return
 	}
@@ -139,6 +166,6 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.sessions.Put(r.Context(), "flash", "Your password has been changed.")
+	s.sessions.Put(r.Context(), "flash", s.t(r, "password.flash.changed"))
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -33,6 +33,7 @@ func (s *Server) pendingDeepLink(r *http.Request) (*launch.Launch, error) {
 
 type selectionPage struct {
 	Page
+	fmtHelpers
 	Platform   string
 	Rows       []publish.Selectable
 	Multiple   bool
@@ -53,7 +54,7 @@ func (s *Server) selectionForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderSelection(w http.ResponseWriter, r *http.Request, l *launch.Launch, status int, username, msg string) {
 	st := l.Message.DeepLinkingSettings
-	p := &selectionPage{Page: Page{Title: "Choose content to add"}, Platform: platformName(l), Multiple: st.AcceptsMultiple(),
+	p := &selectionPage{Page: Page{Title: s.t(r, "select.page_title")}, Platform: platformName(l), Multiple: st.AcceptsMultiple(),
 		LineItems: st.AcceptsLineItem(), Username: username, Error: msg}
 	u := currentUser(r)
 	if u == nil {
@@ -126,7 +127,7 @@ func (s *Server) selectionSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	u := currentUser(r)
 	if u == nil {
-		s.renderSelection(w, r, l, http.StatusUnauthorized, "", "Sign in first: content selection needs your account on this site.")
+		s.renderSelection(w, r, l, http.StatusUnauthorized, "", s.t(r, "select.error.sign_in"))
 		return
 	}
 	var picks []publish.Pick
@@ -143,7 +144,7 @@ func (s *Server) selectionSubmit(w http.ResponseWriter, r *http.Request) {
 			picks = append(picks, publish.Pick{ResourceID: id, AddToGradebook: r.PostFormValue("gradebook_"+v) == "on"})
 		}
 		if len(picks) == 0 {
-			s.renderSelection(w, r, l, http.StatusBadRequest, "", "Select at least one resource, or press Cancel.")
+			s.renderSelection(w, r, l, http.StatusBadRequest, "", s.t(r, "select.error.none"))
 			return
 		}
 	}
@@ -161,15 +162,21 @@ func (s *Server) selectionSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// The message the platform shows the teacher, in the teacher's language (the domain words it in English).
+	if n := len(resp.Items); n == 1 {
+		resp.Msg = s.t(r, "deeplink.added_one", "Title", resp.Items[0].Title)
+	} else if n > 1 {
+		resp.Msg = s.t(r, "deeplink.added", "Count", n)
+	}
 	jwt, err := s.signDeepLink(r, resp)
 	if err != nil {
 		s.deepLinkUnsigned(w, r, err)
 		return
 	}
 	s.sessions.Remove(r.Context(), sessionDeepLink)
-	heading, msg := "Sending your selection to the platform…", resp.Msg
+	heading, msg := s.t(r, "deeplink.sending"), resp.Msg
 	if len(resp.Items) == 0 {
-		heading, msg = "Cancelled", "Nothing was added; returning to the platform."
+		heading, msg = s.t(r, "deeplink.cancelled"), s.t(r, "deeplink.cancelled_message")
 	}
 	s.log.InfoContext(r.Context(), "content selection answered", slog.Int("items", len(resp.Items)), slog.Int64("user_id", u.ID),
 		slog.String("issuer", l.Registration.Issuer))
@@ -200,8 +207,8 @@ func (s *Server) deepLinkRefused(w http.ResponseWriter, r *http.Request, m *lti.
 		return
 	}
 	s.log.WarnContext(r.Context(), "content selection refused", slog.String("reason", refusal.Description))
-	page := &deepLinkReturnPage{Page: Page{Title: "Content selection refused", Embedded: launch.WantsEmbedded(m)},
-		Heading: "Content selection refused", Message: refusal.Description, Fix: refusal.Fix}
+	page := &deepLinkReturnPage{Page: Page{Title: s.t(r, "deeplink.refused"), Embedded: launch.WantsEmbedded(m)},
+		Heading: s.t(r, "deeplink.refused"), Message: refusal.Description, Fix: refusal.Fix}
 	if st := m.DeepLinkingSettings; st != nil && st.DeepLinkReturnURL != "" {
 		resp := lti.NewDeepLinkingResponse(m, clientID)
 		resp.ErrorMsg, resp.ErrorLog = refusal.Description, "ltipub: "+refusal.Description

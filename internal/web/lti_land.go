@@ -98,6 +98,11 @@ func (s *Server) startSession(ctx context.Context, out *launch.Outcome) error {
 		s.sessions.Put(ctx, sessionScope, out.Session.Scope)
 	}
 	s.sessions.Put(ctx, sessionEmbedded, out.Session.Embedded)
+	if out.Session.Locale != "" {
+		s.sessions.Put(ctx, sessionLocale, out.Session.Locale)
+	} else {
+		s.sessions.Remove(ctx, sessionLocale)
+	}
 	if out.Session.ReturnURL != "" {
 		s.sessions.Put(ctx, sessionReturnURL, out.Session.ReturnURL)
 		s.sessions.Put(ctx, sessionReturnName, out.Session.ReturnName)

@@ -94,7 +94,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, li lti.LoginI
 		s.fail(w, r, fmt.Errorf("parse authentication request URL: %w", err))
 		return
 	}
-	p := &ltiLoginPage{Page: Page{Title: "Opening the resource", Embedded: true},
+	p := &ltiLoginPage{Page: Page{Title: s.t(r, "lti_login.title"), Embedded: true},
 		Platform: platformLabel(res.Registration), PlatformOrigin: res.PlatformOrigin,
 		State: res.State, StateKey: launch.StorageKey(res.State), Nonce: res.Nonce, NonceKey: launch.StorageNonceKey(res.Nonce),
 		StorageTarget: li.StorageTarget, TimeoutMS: storageTimeout.Milliseconds(), NewWindow: newWindow,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/i18n"
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/publish"
 )
@@ -131,16 +132,27 @@ type publishedItem struct {
 	Legacy legacyDetails
 	// Warnings are the syncs its links cannot do (grade_delivery.go).
 	Warnings []jobs.Warning
+
+	tr *i18n.Printer
 }
 
-func (s *Server) publishedItem(res publish.Resource, acts []course.Activity) publishedItem {
-	it := publishedItem{Resource: res, Target: "Whole course", LaunchURL: publish.LaunchURL(s.cfg.BaseURL)}
+// T is a message in the page's language, for the partials that show one item ({{template "publish_links" .Item}}).
+func (it publishedItem) T(id string, args ...any) string {
+	if it.tr == nil {
+		return id
+	}
+	return it.tr.T(id, args...)
+}
+
+func (s *Server) publishedItem(r *http.Request, res publish.Resource, acts []course.Activity) publishedItem {
+	tr := s.printer(r)
+	it := publishedItem{Resource: res, Target: tr.T("publish.target.course"), LaunchURL: publish.LaunchURL(s.cfg.BaseURL), tr: tr}
 	it.Legacy = s.legacyDetails(res)
 	if res.ActivityID != 0 {
-		it.Target = fmt.Sprintf("Activity %d", res.ActivityID)
+		it.Target = tr.T("publish.target.activity_id", "ID", res.ActivityID)
 		for _, a := range acts {
 			if a.ID == res.ActivityID {
-				it.Target = fmt.Sprintf("Activity: %s (%s)", a.Name, a.Type)
+				it.Target = tr.T("publish_form.activity", "Name", a.Name, "Type", tr.T("activity.type."+string(a.Type)))
 			}
 		}
 	}
@@ -184,11 +196,11 @@ func (s *Server) publishedList(w http.ResponseWriter, r *http.Request) {
 		s.publishFail(w, r, err)
 		return
 	}
-	p := &publishedListPage{Page: Page{Title: "Published as LTI tools · " + c.FullName, Embedded: isEmbedded(r)}, Course: c,
+	p := &publishedListPage{Page: Page{Title: s.t(r, "course.published") + " · " + c.FullName, Embedded: isEmbedded(r)}, Course: c,
 		LaunchURL: publish.LaunchURL(s.cfg.BaseURL), Filter: f,
 		Pager: newPager(fmt.Sprintf("/courses/%d/published", c.ID), q, req, total, len(list), "published resources", f.Query != "" || f.Enabled != "")}
 	for _, res := range list {
-		it := s.publishedItem(res, acts)
+		it := s.publishedItem(r, res, acts)
 		if it.Legacy.ToolProxies, err = s.cfg.Publish.ToolProxiesOf(r.Context(), res); err != nil {
 			s.publishFail(w, r, err)
 			return
@@ -225,11 +237,11 @@ func (s *Server) publishForm(w http.ResponseWriter, r *http.Request, status int,
 		s.publishFail(w, r, err)
 		return
 	}
-	title := "Publish as LTI tool · " + c.FullName
+	title := s.t(r, "publish_form.title_new") + " · " + c.FullName
 	if res.ID != 0 {
-		title = "Edit " + res.Name + " · " + c.FullName
+		title = s.t(r, "activity_form.edit_name", "Name", res.Name) + " · " + c.FullName
 	}
-	p := &publishFormPage{Page: Page{Title: title, Embedded: isEmbedded(r)}, Course: c, Item: s.publishedItem(res, acts),
+	p := &publishFormPage{Page: Page{Title: title, Embedded: isEmbedded(r)}, Course: c, Item: s.publishedItem(r, res, acts),
 		Input: in, Activities: acts, Modes: publish.Modes,
 		SyncModes: []publish.SyncMode{publish.SyncEnrolAndUnenrol, publish.SyncEnrolOnly, publish.SyncUnenrolOnly},
 		Roles:     []course.Role{course.RoleStudent, course.RoleTeacher}, LaunchURL: publish.LaunchURL(s.cfg.BaseURL)}
@@ -319,7 +331,7 @@ func (s *Server) publishNewSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "resource published", slog.Int64("course_id", c.ID), slog.Int64("resource_id", res.ID),
 		slog.Int64("activity_id", res.ActivityID), slog.Int64("user_id", currentUser(r).ID))
-	s.flash(r, fmt.Sprintf("Published %q. Its launch URL and custom properties are below.", res.Name))
+	s.flash(r, s.t(r, "publish_form.flash.published", "Name", res.Name))
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d/published#resource-%d", c.ID, res.ID), http.StatusSeeOther)
 }
 
@@ -359,7 +371,7 @@ func (s *Server) publishEditSubmit(w http.ResponseWriter, r *http.Request) {
 		s.publishFail(w, r, err)
 		return
 	}
-	s.flash(r, fmt.Sprintf("Saved %q.", saved.Name))
+	s.flash(r, s.t(r, "publish_form.flash.saved", "Name", saved.Name))
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d/published#resource-%d", c.ID, saved.ID), http.StatusSeeOther)
 }
 
@@ -375,9 +387,9 @@ func (s *Server) publishStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if enabled {
-		s.flash(r, fmt.Sprintf("Enabled %q: platforms can launch it again.", res.Name))
+		s.flash(r, s.t(r, "publish.flash.enabled", "Name", res.Name))
 	} else {
-		s.flash(r, fmt.Sprintf("Disabled %q: launches of it are refused until it is enabled again.", res.Name))
+		s.flash(r, s.t(r, "publish.flash.disabled", "Name", res.Name))
 	}
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d/published#resource-%d", c.ID, res.ID), http.StatusSeeOther)
 }
@@ -410,8 +422,8 @@ func (s *Server) publishDeleteForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "publish_delete", &publishDeletePage{Page: Page{Title: "Delete " + res.Name, Embedded: isEmbedded(r)},
-		Course: c, Item: s.publishedItem(res, acts), Enrolments: n, LinkedTimes: len(links)})
+	s.render(w, r, http.StatusOK, "publish_delete", &publishDeletePage{Page: Page{Title: s.t(r, "activity_delete.confirm", "Name", res.Name), Embedded: isEmbedded(r)},
+		Course: c, Item: s.publishedItem(r, res, acts), Enrolments: n, LinkedTimes: len(links)})
 }
 
 func (s *Server) publishDeleteSubmit(w http.ResponseWriter, r *http.Request) {
@@ -425,6 +437,6 @@ func (s *Server) publishDeleteSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "published resource deleted", slog.Int64("course_id", c.ID), slog.Int64("resource_id", res.ID),
 		slog.Int64("user_id", currentUser(r).ID))
-	s.flash(r, fmt.Sprintf("Deleted %q. The enrolments it made stay.", res.Name))
+	s.flash(r, s.t(r, "publish_delete.flash.deleted", "Name", res.Name))
 	http.Redirect(w, r, fmt.Sprintf("/courses/%d/published", c.ID), http.StatusSeeOther)
 }

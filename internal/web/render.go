@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/i18n"
 	"github.com/ltipub/ltipub/internal/logging"
 	"github.com/ltipub/ltipub/internal/refusal"
 	"github.com/ltipub/ltipub/lti"
@@ -72,6 +73,7 @@ type Page struct {
 	Return returnLink
 
 	scope *launchScope
+	tr    *i18n.Printer
 }
 
 // ReachesCourse reports whether the session may open course id's page: always, unless it is contained to
@@ -98,6 +100,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p.scope, _ = r.Context().Value(scopeKey).(*launchScope)
 	p.Contained = p.scope != nil
 	p.Return, _ = r.Context().Value(returnKey).(returnLink)
+	if p.tr == nil {
+		p.tr = s.printer(r)
+	}
+	if f, ok := data.(interface{ setPrinter(*i18n.Printer) }); ok {
+		f.setPrinter(p.tr)
+	}
 	if flash := s.sessions.PopString(r.Context(), "flash"); flash != "" && p.Flash == "" {
 		p.Flash = flash
 	}
@@ -127,7 +135,9 @@ type Problem struct {
 	// AdminFix, when set, is the fix for an administrator, shown as a note under Fix (see forViewer).
 	AdminFix    string
 	AdminFixFor string // whom the note is for: "the site's administrator"…
-	Err         error  // the internal cause, logged and never shown
+	// Args are the details the words name, for the translations of Code (see localizeProblem).
+	Args map[string]any
+	Err  error // the internal cause, logged and never shown
 }
 
 func (p *Problem) Error() string {
@@ -186,7 +196,7 @@ func problemOf(err error) *Problem {
 			title = "This request was refused"
 		}
 		return &Problem{Status: statusOf(rf.Kind), Code: rf.Code, Title: title, Cause: sentence(capitalize(rf.Description)),
-			Fix: sentence(capitalize(rf.Fix)), Err: err}
+			Fix: sentence(capitalize(rf.Fix)), Args: rf.Args, Err: err}
 	case errors.As(err, &le):
 		status := le.Status()
 		if errors.Is(err, lti11.ErrBadSignature) || errors.Is(err, lti11.ErrTimestampExpired) || errors.Is(err, lti11.ErrNonceReused) {
@@ -243,6 +253,8 @@ func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p *Proble
 		}
 		s.log.WarnContext(r.Context(), "request refused", attrs...)
 	}
+	tr := s.printer(r)
+	p = localizeProblem(tr, p)
 	if wantsJSON(r) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(p.Status)
@@ -254,7 +266,7 @@ func (s *Server) renderProblem(w http.ResponseWriter, r *http.Request, p *Proble
 			"code": code, "title": p.Title, "cause": p.Cause, "fix": p.Fix, "request_id": logging.RequestID(r.Context())}})
 		return
 	}
-	s.render(w, r, p.Status, "problem", &problemPage{Page: Page{Title: p.Title, Embedded: isEmbedded(r)}, Problem: p,
+	s.render(w, r, p.Status, "problem", &problemPage{Page: Page{Title: p.Title, Embedded: isEmbedded(r), tr: tr}, Problem: p,
 		RequestID: logging.RequestID(r.Context())})
 }
 

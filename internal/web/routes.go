@@ -25,6 +25,7 @@ func (s *Server) routes() http.Handler {
 	app.HandleFunc("POST /logout", s.logout)
 	app.Handle("GET /account/password", s.requireUser(http.HandlerFunc(s.passwordForm)))
 	app.Handle("POST /account/password", s.requireUser(http.HandlerFunc(s.passwordSubmit)))
+	app.Handle("POST /account/language", s.requireUser(http.HandlerFunc(s.languageSubmit)))
 	app.Handle("GET /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsForm)))
 	app.Handle("POST /admin/settings", s.requireAdmin(http.HandlerFunc(s.settingsSubmit)))
 	s.userRoutes(app)

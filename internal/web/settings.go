@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/ltipub/ltipub/internal/i18n"
 	"github.com/ltipub/ltipub/internal/site"
 )
 
 type settingsPage struct {
 	Page
-	Settings site.Settings
+	Settings  site.Settings
+	Languages []i18n.Language
 }
 
 func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) {
@@ -20,20 +22,30 @@ func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "settings", &settingsPage{Page: Page{Title: "Site settings"}, Settings: v})
+	s.render(w, r, http.StatusOK, "settings", &settingsPage{Page: Page{Title: "Site settings"}, Settings: v, Languages: s.catalog.Languages()})
 }
 
 func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 	v := site.Settings{
 		PublishingEnabled:   r.PostFormValue("publishing_enabled") == "on",
 		AllowFrameEmbedding: r.PostFormValue("allow_frame_embedding") == "on",
+		DefaultLanguage:     r.PostFormValue("default_language"),
+	}
+	if v.DefaultLanguage == "" {
+		v.DefaultLanguage = site.Defaults.DefaultLanguage
+	}
+	if !s.catalog.Supported(v.DefaultLanguage) {
+		s.renderProblem(w, r, &Problem{Status: http.StatusUnprocessableEntity, Code: "language_unsupported", Title: "This language is not available",
+			Cause: fmt.Sprintf("ltipub has no translation for %q.", v.DefaultLanguage), Fix: "Choose one of the languages the list offers."})
+		return
 	}
 	if err := s.cfg.Site.Put(r.Context(), v); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.log.InfoContext(r.Context(), "site settings changed", slog.Int64("user_id", currentUser(r).ID),
-		slog.Bool("publishing_enabled", v.PublishingEnabled), slog.Bool("allow_frame_embedding", v.AllowFrameEmbedding))
+		slog.Bool("publishing_enabled", v.PublishingEnabled), slog.Bool("allow_frame_embedding", v.AllowFrameEmbedding),
+		slog.String("default_language", v.DefaultLanguage))
 	s.sessions.Put(r.Context(), "flash", "Settings saved.")
 	http.Redirect(w, r, "/admin/settings", http.StatusSeeOther)
 }

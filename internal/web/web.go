@@ -5,6 +5,7 @@ package web
 import (
 	"context"
 	"errors"
+	"github.com/ltipub/ltipub/internal/i18n"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -72,6 +73,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	tmpl     *templates
+	catalog  *i18n.Catalog
 	sessions *scs.SessionManager
 	handler  http.Handler
 }
@@ -111,7 +113,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, tmpl: tmpl, sessions: cfg.Sessions}
+	catalog, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, tmpl: tmpl, catalog: catalog, sessions: cfg.Sessions}
 	s.handler = s.routes()
 	return s, nil
 }

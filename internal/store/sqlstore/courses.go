@@ -16,13 +16,13 @@ import (
 
 type scanner interface{ Scan(...any) error }
 
-const courseColumns = `id, full_name, short_name, summary, visible, created_by, created_at, updated_at`
+const courseColumns = `id, full_name, short_name, summary, visible, created_by, created_at, updated_at, language`
 
 func scanCourse(sc scanner) (course.Course, error) {
 	var c course.Course
 	var by sql.NullInt64
 	var created, updated int64
-	if err := sc.Scan(&c.ID, &c.FullName, &c.ShortName, &c.Summary, &c.Visible, &by, &created, &updated); err != nil {
+	if err := sc.Scan(&c.ID, &c.FullName, &c.ShortName, &c.Summary, &c.Visible, &by, &created, &updated, &c.Language); err != nil {
 		return course.Course{}, mapErr(err)
 	}
 	c.CreatedBy, c.CreatedAt, c.UpdatedAt = by.Int64, fromMicros(created), fromMicros(updated)
@@ -32,9 +32,9 @@ func scanCourse(sc scanner) (course.Course, error) {
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
 
 func insertCourse(ctx context.Context, c conn, co *course.Course, teacher *course.Enrolment) error {
-	id, err := c.insertID(ctx, `INSERT INTO courses (full_name, short_name, summary, visible, created_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		co.FullName, co.ShortName, co.Summary, co.Visible, nullID(co.CreatedBy), micros(co.CreatedAt), micros(co.UpdatedAt))
+	id, err := c.insertID(ctx, `INSERT INTO courses (full_name, short_name, summary, visible, created_by, created_at, updated_at, language)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		co.FullName, co.ShortName, co.Summary, co.Visible, nullID(co.CreatedBy), micros(co.CreatedAt), micros(co.UpdatedAt), co.Language)
 	if err != nil {
 		return err
 	}
@@ -69,8 +69,8 @@ func (s *Store) ImportCourse(ctx context.Context, co *course.Course, acts []*cou
 
 // UpdateCourse saves a course's fields.
 func (s *Store) UpdateCourse(ctx context.Context, co course.Course) error {
-	res, err := s.c().exec(ctx, `UPDATE courses SET full_name = $2, short_name = $3, summary = $4, visible = $5, updated_at = $6
-		WHERE id = $1`, co.ID, co.FullName, co.ShortName, co.Summary, co.Visible, micros(co.UpdatedAt))
+	res, err := s.c().exec(ctx, `UPDATE courses SET full_name = $2, short_name = $3, summary = $4, visible = $5, updated_at = $6,
+		language = $7 WHERE id = $1`, co.ID, co.FullName, co.ShortName, co.Summary, co.Visible, micros(co.UpdatedAt), co.Language)
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func testSettings(t *testing.T, s Stores) {
 	if err != nil || v != site.Defaults {
 		t.Fatalf("defaults: %+v, %v", v, err)
 	}
-	want := site.Settings{PublishingEnabled: false, AllowFrameEmbedding: true}
+	want := site.Settings{PublishingEnabled: false, AllowFrameEmbedding: true, DefaultLanguage: "es"}
 	if err := svc.Put(ctx, want); err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,12 @@
 // copy.js: a "Copy" button after every read-only input marked data-copy. Without JavaScript the inputs stay
-// selectable, and nothing pretends to work; with it, one click puts the value on the clipboard.
+// selectable, and nothing pretends to work; with it, one click puts the value on the clipboard. The page gives the
+// button's words in its language (data-copy-button, data-copied, data-copy-label); English when it does not.
 (function () {
   "use strict";
   function copy(input, button) {
     var done = function () {
-      button.textContent = "Copied";
-      setTimeout(function () { button.textContent = "Copy"; }, 2000);
+      button.textContent = input.dataset.copied || "Copied";
+      setTimeout(function () { button.textContent = input.dataset.copyButton || "Copy"; }, 2000);
     };
     var fallback = function () {
       input.focus();
@@ -26,8 +27,8 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "secondary";
-      button.textContent = "Copy";
-      button.setAttribute("aria-label", "Copy " + (input.dataset.copy || "value"));
+      button.textContent = input.dataset.copyButton || "Copy";
+      button.setAttribute("aria-label", input.dataset.copyLabel || "Copy " + (input.dataset.copy || "value"));
       button.addEventListener("click", function () { copy(input, button); });
       input.insertAdjacentElement("afterend", button);
     });

@@ -1,0 +1,204 @@
+// Package i18n gives every string a person reads in their language: message catalogs embedded in the binary (one
+// JSON file per language under locales/, in go-i18n's format, which translators' tools read), the choice of
+// language for a request, and a Printer that formats a message with its placeholders and plural forms.
+//
+// Adding a language is adding a file: locales/<tag>.json with every key of en.json (TestCatalogsComplete fails,
+// naming the key, when one is missing or its placeholders differ).
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+//go:embed locales/*.json
+var localeFS embed.FS
+
+// Source is the language the catalogs are written from, and the last resort.
+var Source = language.English
+
+// Catalog holds every language's messages.
+type Catalog struct {
+	bundle   *goi18n.Bundle
+	tags     []language.Tag // supported, Source first
+	matcher  language.Matcher
+	names    map[string]string // tag → the language's own name ("Español")
+	printers map[language.Tag]*Printer
+}
+
+// Load parses the embedded catalogs.
+func Load() (*Catalog, error) { return load(localeFS) }
+
+func load(fsys fs.FS) (*Catalog, error) {
+	b := goi18n.NewBundle(Source)
+	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	files, err := fs.Glob(fsys, "locales/*.json")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	c := &Catalog{bundle: b, names: map[string]string{}, printers: map[language.Tag]*Printer{}}
+	for _, f := range files {
+		if _, err := b.LoadMessageFileFS(fsys, f); err != nil {
+			return nil, fmt.Errorf("load catalog %s: %w", path.Base(f), err)
+		}
+	}
+	tags := b.LanguageTags() // the bundle's default language comes first
+	c.tags = tags
+	c.matcher = language.NewMatcher(tags)
+	for _, t := range tags {
+		p := &Printer{tag: t, loc: goi18n.NewLocalizer(b, t.String(), Source.String()), num: message.NewPrinter(t)}
+		c.printers[t] = p
+		c.names[t.String()] = p.T("language.name")
+	}
+	return c, nil
+}
+
+// Languages lists the supported languages, the source first.
+func (c *Catalog) Languages() []Language {
+	out := make([]Language, 0, len(c.tags))
+	for _, t := range c.tags {
+		out = append(out, Language{Tag: t.String(), Name: c.names[t.String()]})
+	}
+	return out
+}
+
+// Language is one supported language: its tag and its own name.
+type Language struct {
+	Tag  string
+	Name string
+}
+
+// Supported reports whether tag names a language with a catalog (after matching: "es-419" is Spanish).
+func (c *Catalog) Supported(tag string) bool {
+	_, ok := c.match(tag)
+	return ok
+}
+
+// Choose picks the language of a request: the first preference that matches a catalog wins. Each preference is a
+// BCP 47 tag ("es-419") or an Accept-Language header ("fr;q=0.9, es;q=0.8"); empty and unmatched ones are skipped.
+// With nothing matching, the source language.
+func (c *Catalog) Choose(prefs ...string) language.Tag {
+	for _, p := range prefs {
+		if t, ok := c.match(p); ok {
+			return t
+		}
+	}
+	return Source
+}
+
+// match finds the supported language closest to pref, when it is close enough to read (es-ES and es-419 are
+// Spanish; fr is not English).
+func (c *Catalog) match(pref string) (language.Tag, bool) {
+	pref = strings.TrimSpace(pref)
+	if pref == "" {
+		return language.Tag{}, false
+	}
+	// LTI 1.1 platforms send locales with underscores (es_ES).
+	tags, _, err := language.ParseAcceptLanguage(strings.ReplaceAll(pref, "_", "-"))
+	if err != nil || len(tags) == 0 {
+		return language.Tag{}, false
+	}
+	for _, t := range tags {
+		_, i, conf := c.matcher.Match(t)
+		// The same base language too: CLDR lets some languages fall back to another one their speakers often
+		// read (Klingon to English), which is no answer to "which language does this person use".
+		got, _ := c.tags[i].Base()
+		want, _ := t.Base()
+		if conf >= language.High && got == want {
+			return c.tags[i], true
+		}
+	}
+	return language.Tag{}, false
+}
+
+// Printer formats messages in one language.
+type Printer struct {
+	tag language.Tag
+	loc *goi18n.Localizer
+	num *message.Printer
+}
+
+// Printer returns the printer of a supported language (what Choose returns); others get the source language's.
+func (c *Catalog) Printer(tag language.Tag) *Printer {
+	if p, ok := c.printers[tag]; ok {
+		return p
+	}
+	return c.printers[Source]
+}
+
+// Lang is the printer's language tag, for <html lang>.
+func (p *Printer) Lang() string { return p.tag.String() }
+
+// Tag is the printer's language.
+func (p *Printer) Tag() language.Tag { return p.tag }
+
+// T formats message id with args given as name, value pairs ("Name", "Ada", "Count", 3). A "Count" argument also
+// picks the plural form. A missing message shows its id, so a forgotten key is visible on the page and caught by
+// the catalog tests, never a blank.
+func (p *Printer) T(id string, args ...any) string {
+	cfg := &goi18n.LocalizeConfig{MessageID: id}
+	if len(args) > 0 {
+		data := make(map[string]any, len(args)/2)
+		for i := 0; i+1 < len(args); i += 2 {
+			k, _ := args[i].(string)
+			data[k] = args[i+1]
+			if k == "Count" {
+				cfg.PluralCount = args[i+1]
+			}
+		}
+		cfg.TemplateData = data
+	}
+	s, err := p.loc.Localize(cfg)
+	if err != nil && s == "" {
+		return id
+	}
+	return s
+}
+
+// Has reports whether id has a message in the printer's language or the source.
+func (p *Printer) Has(id string) bool {
+	_, err := p.loc.Localize(&goi18n.LocalizeConfig{MessageID: id})
+	return err == nil
+}
+
+// N formats a number the language's way (1,234.5 in English, 1234,5 and 12.345 in Spanish).
+func (p *Printer) N(n any) string { return p.num.Sprint(n) }
+
+// Date formats a time as a day, with the month's name in the language ("2 Dec 2026", "2 dic 2026").
+func (p *Printer) Date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return p.T("date.day", "Day", t.Day(), "Month", p.T(monthKeys[t.Month()-1]), "Year", t.Year())
+}
+
+// DateTime formats a time as a day and a 24-hour clock time, in t's location.
+func (p *Printer) DateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return p.T("date.day_time", "Date", p.Date(t), "Time", t.Format("15:04"))
+}
+
+var monthKeys = [12]string{"date.month.1", "date.month.2", "date.month.3", "date.month.4", "date.month.5", "date.month.6",
+	"date.month.7", "date.month.8", "date.month.9", "date.month.10", "date.month.11", "date.month.12"}
+
+// Decimal rewrites a number written with a decimal point ("2.5", "-0.25") with the language's decimal separator.
+func (p *Printer) Decimal(s string) string {
+	sep := p.T("number.decimal_separator")
+	if sep == "." || sep == "" {
+		return s
+	}
+	return strings.Replace(s, ".", sep, 1)
+}

@@ -28,14 +28,7 @@ func TestAdminMergesTwoAccounts(t *testing.T) {
 	}
 	bctx := browsertest.New(t, browsertest.Options{})
 	d := pageDriver{t: t, ctx: bctx, base: inst.URL, name: "merge", password: apptest.AdminPassword}
-	d.step("sign in",
-		chromedp.Navigate(inst.URL+"/login"),
-		chromedp.WaitVisible(chromedp.ID("username")),
-		chromedp.SendKeys(chromedp.ID("username"), "admin"),
-		chromedp.SendKeys(chromedp.ID("password"), apptest.AdminPassword),
-		chromedp.Click(chromedp.ID("sign-in")),
-		chromedp.WaitVisible(chromedp.ID("site-admin-link")),
-	)
+	d.signIn("admin")
 	d.step("open the merge page from the users list",
 		chromedp.Navigate(inst.URL+"/admin/users"),
 		chromedp.WaitVisible(chromedp.ID("merge-accounts")),

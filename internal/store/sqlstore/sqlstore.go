@@ -181,7 +181,7 @@ func (c dsnConnector) Driver() driver.Driver                        { return c.d
 // OpenWith is Open with options.
 func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 	s := &Store{dsn: dsn, now: time.Now, cache: &queryCache{}}
-	open := func(drv driver.Driver, dsn string) (*sql.DB, error) {
+	openWrapped := func(drv driver.Driver, dsn string, wrap bool) (*sql.DB, error) {
 		var c driver.Connector = dsnConnector{dsn, drv}
 		if dc, ok := drv.(driver.DriverContext); ok {
 			var err error
@@ -189,11 +189,12 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 				return nil, err
 			}
 		}
-		if o.WrapConnector != nil {
+		if wrap && o.WrapConnector != nil {
 			c = o.WrapConnector(c)
 		}
 		return sql.OpenDB(c), nil
 	}
+	open := func(drv driver.Driver, dsn string) (*sql.DB, error) { return openWrapped(drv, dsn, true) }
 	if IsPostgresDSN(dsn) {
 		db, err := open(stdlib.GetDefaultDriver(), dsn)
 		if err != nil {
@@ -239,7 +240,9 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 			s.close()
 			return nil, fmt.Errorf("connect to %s database: %w", s.engine, err)
 		}
-		ckpt, err := open(&sqlite.Driver{}, sqliteCheckpointDSN(path))
+		// The checkpointer's connection is not wrapped: its statements are the store's housekeeping, issued on a
+		// timer, not by any request (a statement count of a launch must not catch one by chance).
+		ckpt, err := openWrapped(&sqlite.Driver{}, sqliteCheckpointDSN(path), false)
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)

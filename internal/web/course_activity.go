@@ -29,16 +29,8 @@ type activityFormPage struct {
 }
 
 func (s *Server) activityNewForm(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.pathID(w, r, "id")
+	c, ok := s.editableCourse(w, r)
 	if !ok {
-		return
-	}
-	c, acc, err := s.cfg.Courses.Course(r.Context(), currentUser(r), id)
-	if err == nil && !acc.Edit {
-		err = course.ErrForbidden
-	}
-	if err != nil {
-		s.courseFail(w, r, err)
 		return
 	}
 	typ := course.Type(r.URL.Query().Get("type"))

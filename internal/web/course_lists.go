@@ -245,22 +245,14 @@ func (s *Server) graderReport(w http.ResponseWriter, r *http.Request) {
 
 // graderReportCSV streams the whole gradebook: rows go out as they are read.
 func (s *Server) graderReportCSV(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.pathID(w, r, "id")
+	c, ok := s.editableCourse(w, r)
 	if !ok {
-		return
-	}
-	c, acc, err := s.cfg.Courses.Course(r.Context(), currentUser(r), id)
-	if err == nil && !acc.Edit {
-		err = course.ErrForbidden
-	}
-	if err != nil {
-		s.courseFail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="grades-%s.csv"`, safeFileName(c.ShortName)))
-	if err := s.cfg.Courses.WriteGraderCSV(r.Context(), currentUser(r), id, w); err != nil {
+	if err := s.cfg.Courses.WriteGraderCSV(r.Context(), currentUser(r), c.ID, w); err != nil {
 		// The status line has gone: the download ends early, and the log says why.
-		s.log.ErrorContext(r.Context(), "write grades CSV", slog.Int64("course_id", id), slog.Any("error", err))
+		s.log.ErrorContext(r.Context(), "write grades CSV", slog.Int64("course_id", c.ID), slog.Any("error", err))
 	}
 }

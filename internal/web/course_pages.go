@@ -270,10 +270,12 @@ func formError(err error) string {
 	return ""
 }
 
-func (s *Server) courseEditForm(w http.ResponseWriter, r *http.Request) {
+// editableCourse loads the course named by the request's {id} for someone who may edit it; otherwise it has
+// answered (a bad id, no such course, not allowed) and returns false.
+func (s *Server) editableCourse(w http.ResponseWriter, r *http.Request) (course.Course, bool) {
 	id, ok := s.pathID(w, r, "id")
 	if !ok {
-		return
+		return course.Course{}, false
 	}
 	c, acc, err := s.cfg.Courses.Course(r.Context(), currentUser(r), id)
 	if err == nil && !acc.Edit {
@@ -281,6 +283,14 @@ func (s *Server) courseEditForm(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.courseFail(w, r, err)
+		return course.Course{}, false
+	}
+	return c, true
+}
+
+func (s *Server) courseEditForm(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.editableCourse(w, r)
+	if !ok {
 		return
 	}
 	s.render(w, r, http.StatusOK, "course_form", &courseFormPage{Page: Page{Title: s.t(r, "activity_form.edit_name", "Name", c.FullName), Embedded: isEmbedded(r)},

@@ -18,7 +18,7 @@ const sessionLocale = "lti_locale"
 // launch being refused carries), the account's language, the browser's Accept-Language, the site default.
 func (s *Server) printer(r *http.Request) *i18n.Printer {
 	prefs := make([]string, 0, 5)
-	if s.sessions != nil {
+	if hasSession(r) {
 		if v, ok := s.sessions.Get(r.Context(), sessionLocale).(string); ok {
 			prefs = append(prefs, v)
 		}

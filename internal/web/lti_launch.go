@@ -32,7 +32,7 @@ func (s *Server) noSession(next http.Handler) http.Handler {
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		withSession(next).ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -26,7 +26,19 @@ const (
 	scopeKey
 	embeddedKey
 	returnKey
+	sessionKey
 )
+
+// withSession marks the request as having session data (scs's LoadAndSave or noSession ran), so that code
+// shared with the sessionless endpoints (the language of an error answer) reads the session only when there is
+// one: scs panics on a request without.
+func withSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey, true)))
+	})
+}
+
+func hasSession(r *http.Request) bool { v, _ := r.Context().Value(sessionKey).(bool); return v }
 
 // sessionUserID is the session key that holds the signed-in user's id.
 const sessionUserID = "user_id"

@@ -62,6 +62,6 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /lti/login", s.readForm(s.noSession(s.requirePublishing(http.HandlerFunc(s.ltiLogin)))))
 	mux.Handle("POST /lti/login", s.readForm(s.noSession(s.requirePublishing(http.HandlerFunc(s.ltiLogin)))))
 	s.noticeRoutes(mux, app)
-	mux.Handle("/", s.sessions.LoadAndSave(s.readForm(s.loadUser(s.requireNewPassword(s.contain(s.sameScheme(csrf.Handler(notePattern(app)))))))))
+	mux.Handle("/", s.sessions.LoadAndSave(withSession(s.readForm(s.loadUser(s.requireNewPassword(s.contain(s.sameScheme(csrf.Handler(notePattern(app))))))))))
 	return s.observe(s.requestContext(s.securityHeaders(notePattern(mux))))
 }

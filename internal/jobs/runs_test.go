@@ -112,9 +112,9 @@ func TestStaleRunsAreMarkedInterrupted(t *testing.T) {
 		t.Run(string(engine), func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, envOpts{engine: engine})
-			// The bound is ten heartbeats (2.5 s): room for a heartbeat write that a loaded machine (CI's race
-			// step on SQLite) delays by a second.
-			const beat = 250 * time.Millisecond
+			// The bound is ten heartbeats (5 s): room for a heartbeat write that a loaded machine delays by
+			// seconds (CI's race step on SQLite, where writes queue on the one writer connection, missed 2.5 s).
+			const beat = 500 * time.Millisecond
 			live := e.newService(func(c *jobs.Config) { patientHTTP(c); c.RunHeartbeat = beat })
 			li := e.p.AddLineItem("client-1", "ctx-1", ltitest.LineItem{Label: "Essay", ScoreMaximum: 20, ResourceLinkID: "rl-1"})
 			l := e.link(e.activity, "rl-1", "ctx-1", li, true)

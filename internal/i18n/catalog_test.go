@@ -65,46 +65,71 @@ func placeholders(forms map[string]string) string {
 // with the same placeholders, plural messages give the forms their language needs, and no catalog carries a key
 // the source does not (a leftover nobody reads).
 func TestCatalogsComplete(t *testing.T) {
-	files, err := fs.Glob(localeFS, "locales/*.json")
-	if err != nil || len(files) < 2 {
-		t.Fatalf("catalogs: %v %v", files, err)
+	byLang, err := catalogsByLanguage(t)
+	if err != nil || len(byLang) < 2 {
+		t.Fatalf("catalogs: %v %v", byLang, err)
 	}
-	src := readCatalog(t, "locales/en.json")
-	for _, f := range files {
-		lang := strings.TrimSuffix(path.Base(f), ".json")
-		cat := readCatalog(t, f)
+	src := byLang["en"]
+	for lang, cat := range byLang {
 		forms, ok := pluralForms[lang]
 		if !ok {
-			t.Errorf("%s: add the CLDR plural forms of %q to pluralForms in this test", f, lang)
+			t.Errorf("%s: add the CLDR plural forms of %q to pluralForms in this test", lang, lang)
 		}
 		for id, want := range src {
 			got, ok := cat[id]
 			if !ok {
-				t.Errorf("%s: missing translation of %q (English: %q)", f, id, want["other"])
+				t.Errorf("%s: missing translation of %q (English: %q)", lang, id, want["other"])
 				continue
 			}
 			if p, q := placeholders(want), placeholders(got); p != q {
-				t.Errorf("%s: %q has placeholders [%s], English has [%s]", f, id, q, p)
+				t.Errorf("%s: %q has placeholders [%s], English has [%s]", lang, id, q, p)
 			}
 			if len(want) > 1 || want["one"] != "" { // a plural message
 				for _, form := range forms {
 					if got[form] == "" {
-						t.Errorf("%s: plural message %q lacks the %q form", f, id, form)
+						t.Errorf("%s: plural message %q lacks the %q form", lang, id, form)
 					}
 				}
 			}
 			for form, s := range got {
 				if strings.TrimSpace(s) == "" {
-					t.Errorf("%s: %q form %q is empty", f, id, form)
+					t.Errorf("%s: %q form %q is empty", lang, id, form)
 				}
 			}
 		}
 		for id := range cat {
 			if _, ok := src[id]; !ok {
-				t.Errorf("%s: %q is not in en.json (remove it, or add the English first)", f, id)
+				t.Errorf("%s: %q is not in the English catalogs (remove it, or add the English first)", lang, id)
 			}
 		}
 	}
+}
+
+// catalogsByLanguage merges each language's files (locales/<tag>.json and locales/<area>.<tag>.json, the way
+// go-i18n names them) and fails on a key given twice for one language: go-i18n would keep one silently.
+func catalogsByLanguage(t *testing.T) (map[string]map[string]map[string]string, error) {
+	t.Helper()
+	files, err := fs.Glob(localeFS, "locales/*.json")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]map[string]string{}
+	from := map[string]string{} // lang/id → file
+	for _, f := range files {
+		parts := strings.Split(strings.TrimSuffix(path.Base(f), ".json"), ".")
+		lang := parts[len(parts)-1]
+		if out[lang] == nil {
+			out[lang] = map[string]map[string]string{}
+		}
+		for id, forms := range readCatalog(t, f) {
+			if prev, dup := from[lang+"/"+id]; dup {
+				t.Errorf("%q is in both %s and %s", id, prev, f)
+			}
+			from[lang+"/"+id] = f
+			out[lang][id] = forms
+		}
+	}
+	return out, nil
 }
 
 func TestChoose(t *testing.T) {
@@ -153,3 +178,4 @@ func TestPrinterPlurals(t *testing.T) {
 		t.Errorf("es other = %q, want %q", got, want)
 	}
 }
+

@@ -2,8 +2,9 @@
 // JSON file per language under locales/, in go-i18n's format, which translators' tools read), the choice of
 // language for a request, and a Printer that formats a message with its placeholders and plural forms.
 //
-// Adding a language is adding a file: locales/<tag>.json with every key of en.json (TestCatalogsComplete fails,
-// naming the key, when one is missing or its placeholders differ).
+// Adding a language is adding files: locales/<tag>.json and locales/<area>.<tag>.json (an area's keys kept apart, so
+// that the pages of different areas are translated without touching one file), with every key of the English ones
+// (TestCatalogsComplete fails, naming the key, when one is missing or its placeholders differ).
 package i18n
 
 import (

@@ -178,4 +178,3 @@ func TestPrinterPlurals(t *testing.T) {
 		t.Errorf("es other = %q, want %q", got, want)
 	}
 }
-

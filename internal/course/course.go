@@ -246,7 +246,9 @@ type Store interface {
 	// course are left alone. It returns the enrolments changed (as they were before).
 	BulkUpdateEnrolments(ctx context.Context, courseID int64, ids []int64, ch BulkChange) ([]Enrolment, error)
 	// StudentsPage lists one page of a course's students (one line per person, whatever their enrolments), by
-	// display name then user id, and counts them all; Limit 0 lists them all.
+	// display name then user id, and counts them all; Limit 0 lists them all. With f.Activity set, f.State keeps
+	// those whose submission and grade there stand so (StateNeedsGrading: submitted, and no grade or a grade
+	// older than the submission).
 	StudentsPage(ctx context.Context, courseID int64, f StudentFilter) ([]Enrolment, int, error)
 	// EachStudent reads every student of the course, by display name then user id, and hands them to fn in
 	// batches of up to size (fn may query the store; the rows are read as fn goes, not held in memory).
@@ -277,6 +279,8 @@ type Store interface {
 	SaveSubmission(ctx context.Context, s *Submission) error
 	SubmissionOf(ctx context.Context, activityID, userID int64) (Submission, error)
 	ListSubmissions(ctx context.Context, activityID int64) ([]Submission, error)
+	// SubmissionsOfUsers lists the submissions of the given users to an assignment.
+	SubmissionsOfUsers(ctx context.Context, activityID int64, userIDs []int64) ([]Submission, error)
 	// SaveSubmissionFiles stores or replaces a user's submission text and, in the same transaction, adds the
 	// files (replacing one of the same name) and removes those of the ids given (of this submission only); check
 	// sees the files the submission would then hold, and its error rolls everything back.

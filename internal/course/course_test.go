@@ -340,7 +340,7 @@ func TestAssignmentGrading(t *testing.T) {
 		if err != nil || g.Grade != 15 || g.GradedBy != teacher.ID || g.Feedback != "Good observations." {
 			t.Fatalf("grade: %v %+v", err, g)
 		}
-		rows, err := f.svc.Submissions(ctx, teacher, asg.ID)
+		rows, _, err := f.svc.SubmissionsPage(ctx, teacher, asg.ID, course.StudentFilter{Limit: 50})
 		if err != nil || len(rows) != 1 || rows[0].Submission == nil || rows[0].Grade == nil || rows[0].Grade.Grade != 15 {
 			t.Fatalf("submissions list: %v %+v", err, rows)
 		}

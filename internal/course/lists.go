@@ -30,11 +30,45 @@ func (f EnrolmentFilter) Filtered() bool {
 	return f.Query != "" || f.Role != "" || f.Status != "" || f.Method != ""
 }
 
-// StudentFilter selects a page of a course's students: Query is a part of the username, name or email.
+// StudentFilter selects a page of a course's students: Query is a part of the username, name or email. With
+// Activity set (an assignment of the course), State keeps only the students whose work there stands so.
 type StudentFilter struct {
-	Query  string
-	Offset int
-	Limit  int
+	Query    string
+	Activity int64
+	State    SubmissionState
+	Offset   int
+	Limit    int
+}
+
+// Filtered reports whether a search or a state is set.
+func (f StudentFilter) Filtered() bool { return f.Query != "" || f.State != "" }
+
+// SubmissionState is where a student's work on an assignment stands, as the submissions list filters it
+// (Moodle's "Submitted", "Not submitted", "Requires grading").
+type SubmissionState string
+
+const (
+	SubmissionAny     SubmissionState = ""
+	StateSubmitted    SubmissionState = "submitted"
+	StateNotSubmitted SubmissionState = "not_submitted"
+	StateNeedsGrading SubmissionState = "needs_grading" // submitted, and not graded since
+	StateGraded       SubmissionState = "graded"
+)
+
+// SubmissionStates are the states the submissions list filters by, in the order its menu offers them.
+var SubmissionStates = []SubmissionState{StateSubmitted, StateNotSubmitted, StateNeedsGrading, StateGraded}
+
+// Valid reports whether s is one of SubmissionStates or empty.
+func (s SubmissionState) Valid() bool {
+	if s == SubmissionAny {
+		return true
+	}
+	for _, x := range SubmissionStates {
+		if s == x {
+			return true
+		}
+	}
+	return false
 }
 
 // BulkAction is what a teacher does to the enrolments selected on the enrolments page.
@@ -270,4 +304,105 @@ func (s *Service) WriteGraderCSV(ctx context.Context, u *account.User, courseID 
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// SubmissionsPage is one page of an assignment's grading list for its teachers: the students that match f (by
+// name), each with their submission (files listed, not loaded) and grade, and the number that match. It reads
+// only the page's submissions, files and grades, so that a course of 50,000 costs what 50 do.
+func (s *Service) SubmissionsPage(ctx context.Context, u *account.User, activityID int64, f StudentFilter) ([]SubmissionRow, int, error) {
+	act, err := s.assignmentForEdit(ctx, u, activityID)
+	if err != nil {
+		return nil, 0, err
+	}
+	f.Query = strings.TrimSpace(f.Query)
+	if !f.State.Valid() {
+		return nil, 0, invalid("state", "%q is not a state: choose submitted, not_submitted, needs_grading or graded", f.State)
+	}
+	f.Activity = act.ID
+	students, n, err := s.Store.StudentsPage(ctx, act.CourseID, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list students: %w", err)
+	}
+	rows, err := s.submissionRows(ctx, act, students)
+	return rows, n, err
+}
+
+// SubmissionRowOf is one student's line of an assignment's grading list (for the review of one submission), or
+// ErrNotFound when userID is not a student of the course.
+func (s *Service) SubmissionRowOf(ctx context.Context, u *account.User, activityID, userID int64) (SubmissionRow, error) {
+	act, err := s.assignmentForEdit(ctx, u, activityID)
+	if err != nil {
+		return SubmissionRow{}, err
+	}
+	es, err := s.Store.EnrolmentsOf(ctx, act.CourseID, userID)
+	if err != nil {
+		return SubmissionRow{}, err
+	}
+	for _, e := range es {
+		if e.Role == RoleStudent {
+			rows, err := s.submissionRows(ctx, act, []Enrolment{e})
+			if err != nil {
+				return SubmissionRow{}, err
+			}
+			return rows[0], nil
+		}
+	}
+	return SubmissionRow{}, ErrNotFound
+}
+
+func (s *Service) assignmentForEdit(ctx context.Context, u *account.User, activityID int64) (Activity, error) {
+	act, _, acc, err := s.Activity(ctx, u, activityID)
+	if err != nil {
+		return Activity{}, err
+	}
+	if !acc.Edit {
+		return Activity{}, ErrForbidden
+	}
+	if act.Type != TypeAssignment {
+		return Activity{}, ErrWrongType
+	}
+	return act, nil
+}
+
+// submissionRows joins the given students with their submissions, files and grades in act.
+func (s *Service) submissionRows(ctx context.Context, act Activity, students []Enrolment) ([]SubmissionRow, error) {
+	rows := make([]SubmissionRow, len(students))
+	if len(students) == 0 {
+		return rows, nil
+	}
+	ids := make([]int64, len(students))
+	for i, st := range students {
+		ids[i] = st.UserID
+	}
+	subs, err := s.Store.SubmissionsOfUsers(ctx, act.ID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list submissions: %w", err)
+	}
+	subIDs := make([]int64, len(subs))
+	for i := range subs {
+		subIDs[i] = subs[i].ID
+	}
+	files, err := s.Store.SubmissionFiles(ctx, subIDs)
+	if err != nil {
+		return nil, fmt.Errorf("list submission files: %w", err)
+	}
+	grades, err := s.Store.GradesOfUsers(ctx, act.CourseID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("list grades: %w", err)
+	}
+	subOf := map[int64]*Submission{}
+	for i := range subs {
+		subs[i].Files = files[subs[i].ID]
+		subOf[subs[i].UserID] = &subs[i]
+	}
+	gradeOf := map[int64]*Grade{}
+	for i := range grades {
+		if grades[i].ActivityID == act.ID {
+			gradeOf[grades[i].UserID] = &grades[i]
+		}
+	}
+	for i, st := range students {
+		rows[i] = SubmissionRow{Student: st, Submission: subOf[st.UserID], Grade: gradeOf[st.UserID]}
+	}
+	return rows, nil
 }

@@ -269,53 +269,6 @@ type SubmissionRow struct {
 	Grade      *Grade
 }
 
-// Submissions lists every student of the course with their submission and grade, for the teachers.
-func (s *Service) Submissions(ctx context.Context, u *account.User, activityID int64) ([]SubmissionRow, error) {
-	act, _, acc, err := s.Activity(ctx, u, activityID)
-	if err != nil {
-		return nil, err
-	}
-	if !acc.Edit {
-		return nil, ErrForbidden
-	}
-	students, err := s.students(ctx, act.CourseID)
-	if err != nil {
-		return nil, err
-	}
-	subs, err := s.Store.ListSubmissions(ctx, act.ID)
-	if err != nil {
-		return nil, err
-	}
-	grades, err := s.Store.CourseGrades(ctx, act.CourseID)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]int64, len(subs))
-	for i := range subs {
-		ids[i] = subs[i].ID
-	}
-	files, err := s.Store.SubmissionFiles(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	byUser := map[int64]*Submission{}
-	for i := range subs {
-		subs[i].Files = files[subs[i].ID]
-		byUser[subs[i].UserID] = &subs[i]
-	}
-	gradeOf := map[int64]*Grade{}
-	for i := range grades {
-		if grades[i].ActivityID == act.ID {
-			gradeOf[grades[i].UserID] = &grades[i]
-		}
-	}
-	rows := make([]SubmissionRow, 0, len(students))
-	for _, st := range students {
-		rows = append(rows, SubmissionRow{Student: st, Submission: byUser[st.UserID], Grade: gradeOf[st.UserID]})
-	}
-	return rows, nil
-}
-
 // GradeSubmission sets a student's grade and feedback in an assignment (or overrides a quiz grade).
 func (s *Service) GradeSubmission(ctx context.Context, u *account.User, activityID, userID int64, grade float64, feedback string) (Grade, error) {
 	act, _, acc, err := s.Activity(ctx, u, activityID)

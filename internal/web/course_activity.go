@@ -386,6 +386,10 @@ type activityPage struct {
 	Late        bool // past the due date, before the cut-off
 	Submissions []course.SubmissionRow
 	sentNotes   // "sent to <platform> at <time>" beside each grade (grade_delivery.go)
+	// The teachers' submissions list, one page of students (course_submissions_list.go).
+	SubFilter course.StudentFilter
+	SubPager  pager
+	SubBack   string // the list's query string, carried by the grade forms back to this page
 }
 
 // CanAttempt reports whether the student may submit another attempt.
@@ -446,15 +450,8 @@ func (s *Server) activityView(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		if acc.Edit {
-			if p.Submissions, err = s.cfg.Courses.Submissions(ctx, u, a.ID); err != nil {
-				s.courseFail(w, r, err)
-				return
-			}
-			if p.sentNotes, err = s.sentNotes(ctx, c.ID, nil); err != nil {
-				s.fail(w, r, err)
-				return
-			}
+		if acc.Edit && !s.submissionsList(w, r, p) {
+			return
 		}
 	}
 	if a.Graded() && acc.IsStudent() {
@@ -542,5 +539,5 @@ func (s *Server) gradeSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, fmt.Sprintf("/activities/%d/attempts", id), http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/activities/%d", id), http.StatusSeeOther)
+	http.Redirect(w, r, submissionsBack(id, r.PostFormValue("back")), http.StatusSeeOther)
 }

@@ -209,6 +209,29 @@ func (s *Store) SubmissionOf(ctx context.Context, activityID, userID int64) (cou
 		WHERE activity_id = $1 AND user_id = $2`, activityID, userID))
 }
 
+// SubmissionsOfUsers lists the submissions of some users to an assignment.
+func (s *Store) SubmissionsOfUsers(ctx context.Context, activityID int64, userIDs []int64) ([]course.Submission, error) {
+	list, err := jsonParam(userIDs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.c().query(ctx, `SELECT id, activity_id, user_id, text, submitted_at FROM submissions
+		WHERE activity_id = $1 AND user_id IN (`+s.jsonList(2, "BIGINT")+`) ORDER BY id`, activityID, list)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []course.Submission
+	for rows.Next() {
+		sub, err := scanSubmission(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub)
+	}
+	return out, mapErr(rows.Err())
+}
+
 // ListSubmissions lists an assignment's submissions.
 func (s *Store) ListSubmissions(ctx context.Context, activityID int64) ([]course.Submission, error) {
 	rows, err := s.c().query(ctx, `SELECT id, activity_id, user_id, text, submitted_at FROM submissions

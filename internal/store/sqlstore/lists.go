@@ -165,6 +165,24 @@ func (s *Store) studentConds(courseID int64, query string) *conds {
 	return c
 }
 
+// addSubmissionState adds the condition of an assignment's submissions list: each reads one row of submissions
+// or grades by their unique (activity_id, user_id) index, so that a page costs no more than the students it
+// walks.
+func addSubmissionState(c *conds, activityID int64, st course.SubmissionState) {
+	const sub = `EXISTS (SELECT 1 FROM submissions s WHERE s.activity_id = ? AND s.user_id = u.id)`
+	switch st {
+	case course.StateSubmitted:
+		c.add(sub, activityID)
+	case course.StateNotSubmitted:
+		c.add(`NOT `+sub, activityID)
+	case course.StateGraded:
+		c.add(`EXISTS (SELECT 1 FROM grades g WHERE g.activity_id = ? AND g.user_id = u.id)`, activityID)
+	case course.StateNeedsGrading:
+		c.add(`EXISTS (SELECT 1 FROM submissions s LEFT JOIN grades g ON g.activity_id = s.activity_id AND g.user_id = s.user_id
+			WHERE s.activity_id = ? AND s.user_id = u.id AND (g.id IS NULL OR g.modified_at < s.submitted_at))`, activityID)
+	}
+}
+
 func scanStudent(sc scanner, courseID int64) (course.Enrolment, error) {
 	e := course.Enrolment{CourseID: courseID, Role: course.RoleStudent}
 	if err := sc.Scan(&e.UserID, &e.Username, &e.FullName, &e.Email); err != nil {
@@ -176,10 +194,13 @@ func scanStudent(sc scanner, courseID int64) (course.Enrolment, error) {
 // StudentsPage lists one page of a course's students (each person once), by display name and user id.
 func (s *Store) StudentsPage(ctx context.Context, courseID int64, f course.StudentFilter) ([]course.Enrolment, int, error) {
 	c := s.studentConds(courseID, f.Query)
+	if f.Activity != 0 {
+		addSubmissionState(c, f.Activity, f.State)
+	}
 	var n int
 	// Without a search, the count reads the index enrolments_course_role_user alone.
 	count, countArgs := `SELECT COUNT(DISTINCT e.user_id) FROM enrolments e WHERE e.course_id = $1 AND e.role = 'student'`, []any{courseID}
-	if f.Query != "" {
+	if len(c.parts) > 1 {
 		count, countArgs = `SELECT COUNT(*) FROM users u`+c.where(), c.args
 	}
 	if err := s.c().row(ctx, count, countArgs...).Scan(&n); err != nil {

@@ -54,4 +54,5 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("Notices", func(t *testing.T) { testNotices(t, open(t)) })
 	t.Run("PagedLists", func(t *testing.T) { testPagedLists(t, open(t)) })
 	t.Run("Stats", func(t *testing.T) { testStats(t, open(t)) })
+	t.Run("SubmissionsList", func(t *testing.T) { testSubmissionsList(t, open(t)) })
 }

@@ -61,7 +61,6 @@ var exemptRoutes = map[string]string{
 	"GET /lti/login/cookie":                "a step of the cookie check during login, redirects on",
 	"GET /lti/session/check":               "JSON answer to the launch page's script",
 	"GET /lti/register/{token}":            "dynamic registration: runs inside the platform's dialog (e2e/platform_test.go)",
-	"GET /review/{aid}/{uid}":              "reachable only in a session an LtiSubmissionReviewRequest opened (e2e/review_test.go drives it in the platform's iframe)",
 }
 
 // constructedRoutes are the GET routes internal/web builds from parts ("GET "+prefix), which a scan of its
@@ -405,6 +404,32 @@ func TestEveryPageFitsAndPassesAxe(t *testing.T) {
 		DeepLinking: &ltitest.DeepLinking{},
 	}, "/launch/select")
 	a.audit("platform teacher", "/launch/select")
+
+	// The teacher at the platform opens the learner's assignment from the gradebook (LtiSubmissionReviewRequest):
+	// the review page, in a session contained to it (no navigation: before the pages with the sign-out).
+	reviewIn := publish.NewInput(c.ID)
+	reviewIn.ActivityID = assignment.ID
+	reviewIn.TeacherMode = publish.ModeAuto
+	reviewed := inst.Publish(t, reviewIn)
+	lineItem := p.AddLineItem("client-1", "platform-course", ltitest.LineItem{Label: reviewed.Name, ScoreMaximum: assignment.MaxGrade,
+		ResourceID: reviewed.UUID, SubmissionReview: &ltitest.SubmissionReview{Label: "Open the submission in ltipub"}})
+	lu, err := inst.Store.LTIUser(bg, reg.Issuer, "learner-1")
+	if err != nil {
+		t.Fatalf("the learner's account: %v", err)
+	}
+	reviewer := ltitest.LaunchSpec{
+		User:         &ltitest.User{Sub: "teacher-at-platform", Name: "Tess Teacher"},
+		Roles:        []string{ltitest.RoleInstructor},
+		Context:      &ltitest.Context{ID: "platform-course", Title: "Astronomy at the platform"},
+		ResourceLink: &ltitest.ResourceLink{ID: "assignment-link"},
+		Custom:       map[string]string{"id": reviewed.UUID},
+	}
+	reviewPath := fmt.Sprintf("/review/%d/%d", assignment.ID, lu.UserID)
+	launchTop(ltitest.ReviewSpec(reviewer, ltitest.User{Sub: "learner-1", Name: "Lea Learner"}, lineItem), reviewPath)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("review-submission"))); err != nil {
+		t.Fatalf("the review shows no submission: %v", err)
+	}
+	a.audit("platform teacher", reviewPath)
 	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
 		t.Fatal(err)
 	}

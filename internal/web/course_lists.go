@@ -88,6 +88,8 @@ type enrolmentEditPage struct {
 	Enrolment course.Enrolment
 	Back      string
 	BackURL   string
+	// ConfirmRemove opens the removal's confirmation (a removal posted without confirm=yes comes back to it).
+	ConfirmRemove bool
 }
 
 // enrolmentEditForm is one enrolment's own page: its role, status and window, and removing it.
@@ -100,6 +102,10 @@ func (s *Server) enrolmentEditForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.enrolmentPage(w, r, id, eid, r.URL.Query().Get("back"), false)
+}
+
+func (s *Server) enrolmentPage(w http.ResponseWriter, r *http.Request, id, eid int64, back string, confirm bool) {
 	u := currentUser(r)
 	e, err := s.cfg.Courses.Enrolment(r.Context(), u, id, eid)
 	if err != nil {
@@ -107,9 +113,8 @@ func (s *Server) enrolmentEditForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, _, _ := s.cfg.Courses.Course(r.Context(), u, id)
-	back := r.URL.Query().Get("back")
 	s.render(w, r, http.StatusOK, "course_enrolment", &enrolmentEditPage{Page: Page{Title: "Enrolment of " + e.DisplayName(), Embedded: isEmbedded(r)},
-		Course: c, Enrolment: e, Back: back, BackURL: enrolmentsBack(id, back)})
+		Course: c, Enrolment: e, Back: back, BackURL: enrolmentsBack(id, back), ConfirmRemove: confirm})
 }
 
 type enrolmentsBulkPage struct {

@@ -571,6 +571,10 @@ func (s *Server) enrolmentDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if r.PostFormValue("confirm") != "yes" { // not confirmed: the enrolment's page, with its confirmation open
+		s.enrolmentPage(w, r, id, eid, r.PostFormValue("back"), true)
+		return
+	}
 	if err := s.cfg.Courses.Unenrol(r.Context(), currentUser(r), id, eid); err != nil {
 		s.courseFail(w, r, err)
 		return

@@ -252,6 +252,10 @@ func (s *Server) questionDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if r.PostFormValue("confirm") != "yes" { // not confirmed: the list, with this question's confirmation open
+		s.renderQuestionList(w, r, a, r.PathValue("qid"))
+		return
+	}
 	if _, err := s.cfg.Courses.DeleteQuestion(r.Context(), currentUser(r), a.ID, r.PathValue("qid")); err != nil {
 		s.courseFail(w, r, err)
 		return
@@ -283,6 +287,9 @@ type questionListPage struct {
 	Questions []questionView
 	Types     []course.QuestionType
 	Preview   bool
+	// ConfirmDelete is the question whose Delete waits for its confirmation (a deletion posted without
+	// confirm=yes comes back to it), "" for none.
+	ConfirmDelete string
 }
 
 // questionList is the editor's list of a quiz's questions, or, with ?preview=1, the quiz as a student sees it.
@@ -291,6 +298,13 @@ func (s *Server) questionList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.renderQuestionList(w, r, a, "")
+}
+
+// renderQuestionList shows the quiz's questions; confirmDelete names the question whose deletion waits for its
+// confirmation ("" for none).
+func (s *Server) renderQuestionList(w http.ResponseWriter, r *http.Request, a course.Activity, confirmDelete string) {
 	s.render(w, r, http.StatusOK, "course_questions", &questionListPage{Page: Page{Title: s.t(r, "questions.title", "Name", a.Name), Embedded: isEmbedded(r)},
-		Activity: a, Questions: questionViews(a.Quiz, nil, nil), Types: course.QuestionTypes, Preview: r.URL.Query().Get("preview") == "1"})
+		Activity: a, Questions: questionViews(a.Quiz, nil, nil), Types: course.QuestionTypes, Preview: r.URL.Query().Get("preview") == "1",
+		ConfirmDelete: confirmDelete})
 }

@@ -89,7 +89,7 @@ func TestQuestionEditor(t *testing.T) {
 	if a.Quiz.Questions[before-1].ID != "vec" || a.Quiz.Questions[before-1].Text != "Which are vectors?" {
 		t.Fatalf("after edit and move: %+v", a.Quiz.Questions)
 	}
-	if r := f.inst.PostForm(t, f.teacher, base+"/len/delete", nil); r.StatusCode != http.StatusSeeOther {
+	if r := f.inst.PostForm(t, f.teacher, base+"/len/delete", url.Values{"confirm": {"yes"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete: %d", r.StatusCode)
 	}
 	if len(load().Quiz.Questions) != before+2 {

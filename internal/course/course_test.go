@@ -344,6 +344,26 @@ func TestAssignmentGrading(t *testing.T) {
 		if err != nil || len(rows) != 1 || rows[0].Submission == nil || rows[0].Grade == nil || rows[0].Grade.Grade != 15 {
 			t.Fatalf("submissions list: %v %+v", err, rows)
 		}
+		if rows, n, err := f.svc.SubmissionsPage(ctx, teacher, asg.ID, course.StudentFilter{State: course.StateNeedsGrading, Limit: 50}); err != nil || n != 0 || len(rows) != 0 {
+			t.Fatalf("needs grading after the grade: %v %d %+v", err, n, rows)
+		}
+		if _, _, err := f.svc.SubmissionsPage(ctx, teacher, asg.ID, course.StudentFilter{State: "lost"}); !errors.As(err, &verr) || verr.Field != "state" {
+			t.Fatalf("an unknown state: %v", err)
+		}
+		if _, _, err := f.svc.SubmissionsPage(ctx, student, asg.ID, course.StudentFilter{}); !errors.Is(err, course.ErrForbidden) {
+			t.Fatalf("a student listed the submissions: %v", err)
+		}
+		if _, _, err := f.svc.SubmissionsPage(ctx, teacher, res.Activities[1].ID, course.StudentFilter{}); !errors.Is(err, course.ErrWrongType) {
+			t.Fatalf("the submissions of a quiz: %v", err)
+		}
+		if row, err := f.svc.SubmissionRowOf(ctx, teacher, asg.ID, student.ID); err != nil || row.Submission == nil || row.Submission.Text != "The Moon waxed." || row.Grade == nil {
+			t.Fatalf("one student's row: %v %+v", err, row)
+		}
+		for _, uid := range []int64{teacher.ID, other.ID, 0} { // a teacher, a non-member, a learner without an account
+			if _, err := f.svc.SubmissionRowOf(ctx, teacher, asg.ID, uid); !errors.Is(err, course.ErrNotFound) {
+				t.Fatalf("the row of user %d: %v", uid, err)
+			}
+		}
 
 		*f.clock = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC) // after the due date
 		if _, err := f.svc.SubmitAssignment(ctx, student, asg.ID, "Late"); !errors.Is(err, course.ErrPastDue) {

@@ -278,7 +278,6 @@ type Store interface {
 
 	SaveSubmission(ctx context.Context, s *Submission) error
 	SubmissionOf(ctx context.Context, activityID, userID int64) (Submission, error)
-	ListSubmissions(ctx context.Context, activityID int64) ([]Submission, error)
 	// SubmissionsOfUsers lists the submissions of the given users to an assignment.
 	SubmissionsOfUsers(ctx context.Context, activityID int64, userIDs []int64) ([]Submission, error)
 	// SaveSubmissionFiles stores or replaces a user's submission text and, in the same transaction, adds the

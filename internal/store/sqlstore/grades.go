@@ -232,25 +232,6 @@ func (s *Store) SubmissionsOfUsers(ctx context.Context, activityID int64, userID
 	return out, mapErr(rows.Err())
 }
 
-// ListSubmissions lists an assignment's submissions.
-func (s *Store) ListSubmissions(ctx context.Context, activityID int64) ([]course.Submission, error) {
-	rows, err := s.c().query(ctx, `SELECT id, activity_id, user_id, text, submitted_at FROM submissions
-		WHERE activity_id = $1 ORDER BY submitted_at, id`, activityID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []course.Submission
-	for rows.Next() {
-		sub, err := scanSubmission(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sub)
-	}
-	return out, mapErr(rows.Err())
-}
-
 const gradeColumns = `g.id, g.activity_id, g.user_id, g.grade, g.max_grade, g.feedback, g.graded_by, g.modified_at, g.revision`
 
 // courseGradeColumns adds the pending flag (migration 00014); the grade sync queries in sync.go select it too.

@@ -248,7 +248,7 @@ type Store interface {
 	// StudentsPage lists one page of a course's students (one line per person, whatever their enrolments), by
 	// display name then user id, and counts them all; Limit 0 lists them all. With f.Activity set, f.State keeps
 	// those whose submission and grade there stand so (StateNeedsGrading: submitted, and no grade or a grade
-	// older than the submission).
+	// older than the submission), or, at a quiz, whose attempts stand so (AttemptStates).
 	StudentsPage(ctx context.Context, courseID int64, f StudentFilter) ([]Enrolment, int, error)
 	// EachStudent reads every student of the course, by display name then user id, and hands them to fn in
 	// batches of up to size (fn may query the store; the rows are read as fn goes, not held in memory).
@@ -270,6 +270,8 @@ type Store interface {
 	StartAttempt(ctx context.Context, activityID, userID int64, number int, at time.Time) (time.Time, error)
 	// ActivityAttempts lists every attempt at a quiz, by user then number.
 	ActivityAttempts(ctx context.Context, activityID int64) ([]Attempt, error)
+	// AttemptsOfUsers lists the attempts of the given users at a quiz, by user then number.
+	AttemptsOfUsers(ctx context.Context, activityID int64, userIDs []int64) ([]Attempt, error)
 	// UpdateAttempts runs decide on one user's attempts inside a transaction and stores the scores, marks and
 	// pending flags of the attempts it returns, and the grade change, so that marking and regrading cannot race
 	// a new attempt.

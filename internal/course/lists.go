@@ -31,7 +31,7 @@ func (f EnrolmentFilter) Filtered() bool {
 }
 
 // StudentFilter selects a page of a course's students: Query is a part of the username, name or email. With
-// Activity set (an assignment of the course), State keeps only the students whose work there stands so.
+// Activity set (an assignment or a quiz of the course), State keeps only the students whose work there stands so.
 type StudentFilter struct {
 	Query    string
 	Activity int64

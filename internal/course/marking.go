@@ -16,41 +16,6 @@ type AttemptRow struct {
 	Grade    *Grade
 }
 
-// QuizAttempts lists every student of the course with their attempts at a quiz and their grade, for teachers.
-func (s *Service) QuizAttempts(ctx context.Context, u *account.User, activityID int64) (Activity, []AttemptRow, error) {
-	act, err := s.quizForEdit(ctx, u, activityID)
-	if err != nil {
-		return Activity{}, nil, err
-	}
-	students, err := s.students(ctx, act.CourseID)
-	if err != nil {
-		return act, nil, err
-	}
-	all, err := s.Store.ActivityAttempts(ctx, act.ID)
-	if err != nil {
-		return act, nil, err
-	}
-	grades, err := s.Store.CourseGrades(ctx, act.CourseID)
-	if err != nil {
-		return act, nil, err
-	}
-	byUser := map[int64][]Attempt{}
-	for _, a := range all {
-		byUser[a.UserID] = append(byUser[a.UserID], a)
-	}
-	gradeOf := map[int64]*Grade{}
-	for i := range grades {
-		if grades[i].ActivityID == act.ID {
-			gradeOf[grades[i].UserID] = &grades[i]
-		}
-	}
-	rows := make([]AttemptRow, 0, len(students))
-	for _, st := range students {
-		rows = append(rows, AttemptRow{Student: st, Attempts: byUser[st.UserID], Grade: gradeOf[st.UserID]})
-	}
-	return act, rows, nil
-}
-
 func (s *Service) quizForEdit(ctx context.Context, u *account.User, activityID int64) (Activity, error) {
 	act, _, acc, err := s.Activity(ctx, u, activityID)
 	if err != nil {

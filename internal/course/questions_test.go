@@ -236,7 +236,7 @@ func TestEssayPendingThenGraded(t *testing.T) {
 		if res, err := f.svc.Regrade(ctx, teacher, quiz.ID); err != nil || res.Grades != 0 || res.Attempts != 0 {
 			t.Fatalf("a second regrade changed things: %+v %v", res, err)
 		}
-		_, rows, err := f.svc.QuizAttempts(ctx, teacher, quiz.ID)
+		_, rows, _, err := f.svc.AttemptsPage(ctx, teacher, quiz.ID, course.StudentFilter{Limit: 50})
 		if err != nil || len(rows) != 1 || len(rows[0].Attempts) != 1 || rows[0].Attempts[0].Marks["essay"] != 1.5 || rows[0].Grade.Grade != 9 {
 			t.Fatalf("teacher's attempts view: %+v %v", rows, err)
 		}

@@ -536,7 +536,7 @@ func (s *Server) gradeSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.flash(r, s.t(r, "activity.flash.grade_saved"))
 	if r.PostFormValue("return") == "attempts" { // the override form of the attempts page
-		http.Redirect(w, r, fmt.Sprintf("/activities/%d/attempts", id), http.StatusSeeOther)
+		http.Redirect(w, r, attemptsBack(id, r.PostFormValue("back")), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, submissionsBack(id, r.PostFormValue("back")), http.StatusSeeOther)

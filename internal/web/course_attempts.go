@@ -3,18 +3,24 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/ltipub/ltipub/internal/course"
 )
 
-// attemptsPage is the teachers' view of every learner's attempts at a quiz.
+// attemptsPage is the teachers' view of the learners' attempts at a quiz: one page of students at a time, found
+// by name and by where their attempts stand (as the submissions list of an assignment is), so that a course of
+// 50,000 answers with one page of them.
 type attemptsPage struct {
 	Page
 	fmtHelpers
 	Activity course.Activity
 	Rows     []attemptsRow
+	Filter   course.StudentFilter
+	Pager    pager
+	Back     string // the list's query string, carried by the mark, override and regrade forms back to this page
 }
 
 type attemptsRow struct {
@@ -27,17 +33,35 @@ type attemptView struct {
 	Questions []questionView
 }
 
+// States are the states the list's menu offers.
+func (*attemptsPage) States() []course.SubmissionState { return course.AttemptStates }
+
 func (s *Server) quizAttempts(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.pathID(w, r, "id")
 	if !ok {
 		return
 	}
-	act, rows, err := s.cfg.Courses.QuizAttempts(r.Context(), currentUser(r), id)
+	q := r.URL.Query()
+	req, err := readPage(q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	state := course.SubmissionState(strings.TrimSpace(q.Get("state")))
+	if !state.ValidAttemptState() {
+		s.fail(w, r, badFilter("state", string(state), "one of attempted, not_attempted, needs_marking or finished"))
+		return
+	}
+	f := course.StudentFilter{Query: strings.TrimSpace(q.Get("q")), State: state, Offset: req.Offset(), Limit: req.Size}
+	act, rows, total, err := s.cfg.Courses.AttemptsPage(r.Context(), currentUser(r), id, f)
 	if err != nil {
 		s.courseFail(w, r, err)
 		return
 	}
-	p := &attemptsPage{Page: Page{Title: s.t(r, "attempts.page_title", "Name", act.Name), Embedded: isEmbedded(r)}, Activity: act}
+	path := fmt.Sprintf("/activities/%d/attempts", id)
+	p := &attemptsPage{Page: Page{Title: s.t(r, "attempts.page_title", "Name", act.Name), Embedded: isEmbedded(r)}, Activity: act,
+		Filter: f, Back: attemptsQuery(r.URL.RawQuery).Encode(),
+		Pager: newPager(path, q, req, total, len(rows), s.t(r, "attempts.list.noun"), f.Filtered())}
 	for _, row := range rows {
 		v := attemptsRow{AttemptRow: row}
 		for _, a := range row.Attempts {
@@ -46,6 +70,32 @@ func (s *Server) quizAttempts(w http.ResponseWriter, r *http.Request) {
 		p.Rows = append(p.Rows, v)
 	}
 	s.render(w, r, http.StatusOK, "course_attempts", p)
+}
+
+// attemptsQuery keeps, of a query string, the attempts list's own filters and page (re-encoded, so that nothing
+// else comes through them).
+func attemptsQuery(raw string) url.Values {
+	keep := url.Values{}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return keep
+	}
+	for _, k := range []string{"q", "state", "page", "size"} {
+		if v := strings.TrimSpace(q.Get(k)); v != "" {
+			keep.Set(k, v)
+		}
+	}
+	return keep
+}
+
+// attemptsBack is the attempts page to return to after a mark, an override or a regrade: with the list's filters
+// and page that the form carried in back.
+func attemptsBack(activityID int64, back string) string {
+	path := fmt.Sprintf("/activities/%d/attempts", activityID)
+	if keep := attemptsQuery(back); len(keep) > 0 {
+		return path + "?" + keep.Encode()
+	}
+	return path
 }
 
 // attemptMark saves a teacher's marks of an attempt's essay answers (fields mark_QUESTIONID).
@@ -90,7 +140,7 @@ func (s *Server) attemptMark(w http.ResponseWriter, r *http.Request) {
 	}
 	num := fmtHelpers{tr: s.printer(r)}.Num
 	s.flash(r, s.t(r, key, "Grade", num(g.Grade), "Max", num(g.MaxGrade)))
-	http.Redirect(w, r, fmt.Sprintf("/activities/%d/attempts", id), http.StatusSeeOther)
+	http.Redirect(w, r, attemptsBack(id, r.PostFormValue("back")), http.StatusSeeOther)
 }
 
 func (s *Server) quizRegrade(w http.ResponseWriter, r *http.Request) {
@@ -105,5 +155,5 @@ func (s *Server) quizRegrade(w http.ResponseWriter, r *http.Request) {
 	}
 	s.flash(r, s.t(r, "attempts.flash.regraded", "Attempts", s.t(r, "attempts.count.attempts", "Count", res.Attempts),
 		"Grades", s.t(r, "attempts.count.grades", "Count", res.Grades)))
-	http.Redirect(w, r, fmt.Sprintf("/activities/%d/attempts", id), http.StatusSeeOther)
+	http.Redirect(w, r, attemptsBack(id, r.PostFormValue("back")), http.StatusSeeOther)
 }

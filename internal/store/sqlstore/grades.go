@@ -144,6 +144,20 @@ func (s *Store) ActivityAttempts(ctx context.Context, activityID int64) ([]cours
 	return scanAttempts(rows)
 }
 
+// AttemptsOfUsers lists some users' attempts at a quiz, by user and number: one page of the attempts page.
+func (s *Store) AttemptsOfUsers(ctx context.Context, activityID int64, userIDs []int64) ([]course.Attempt, error) {
+	list, err := jsonParam(userIDs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.c().query(ctx, `SELECT `+attemptColumns+` FROM quiz_attempts
+		WHERE activity_id = $1 AND user_id IN (`+s.jsonList(2, "BIGINT")+`) ORDER BY user_id, number`, activityID, list)
+	if err != nil {
+		return nil, err
+	}
+	return scanAttempts(rows)
+}
+
 // UpdateAttempts stores the new scores, marks and pending flags decide gives a user's attempts, and the grade
 // change, in one transaction. The attempts are read first with an UPDATE that touches nothing, so that on
 // PostgreSQL their rows stay locked against a concurrent marking until the end.

@@ -180,6 +180,26 @@ func addSubmissionState(c *conds, activityID int64, st course.SubmissionState) {
 	case course.StateNeedsGrading:
 		c.add(`EXISTS (SELECT 1 FROM submissions s LEFT JOIN grades g ON g.activity_id = s.activity_id AND g.user_id = s.user_id
 			WHERE s.activity_id = ? AND s.user_id = u.id AND (g.id IS NULL OR g.modified_at < s.submitted_at))`, activityID)
+	default:
+		addAttemptState(c, activityID, st)
+	}
+}
+
+// addAttemptState adds the condition of a quiz's attempts page: each reads a user's attempts by the unique
+// (activity_id, user_id, number) index.
+func addAttemptState(c *conds, activityID int64, st course.SubmissionState) {
+	const tried = `EXISTS (SELECT 1 FROM quiz_attempts a WHERE a.activity_id = ? AND a.user_id = u.id)`
+	const pending = `EXISTS (SELECT 1 FROM quiz_attempts a WHERE a.activity_id = ? AND a.user_id = u.id AND a.pending = TRUE)`
+	switch st {
+	case course.StateAttempted:
+		c.add(tried, activityID)
+	case course.StateNotAttempted:
+		c.add(`NOT `+tried, activityID)
+	case course.StateNeedsMarking:
+		c.add(pending, activityID)
+	case course.StateFinished:
+		c.add(tried, activityID)
+		c.add(`NOT `+pending, activityID)
 	}
 }
 

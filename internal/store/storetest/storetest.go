@@ -55,4 +55,5 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	t.Run("PagedLists", func(t *testing.T) { testPagedLists(t, open(t)) })
 	t.Run("Stats", func(t *testing.T) { testStats(t, open(t)) })
 	t.Run("SubmissionsList", func(t *testing.T) { testSubmissionsList(t, open(t)) })
+	t.Run("AttemptsList", func(t *testing.T) { testAttemptsList(t, open(t)) })
 }

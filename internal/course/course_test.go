@@ -252,6 +252,46 @@ func TestQuizAttempts(t *testing.T) {
 			t.Fatalf("a refused attempt was stored: %d attempts", len(atts))
 		}
 
+		// The teachers' attempts page and one learner's row (the review).
+		if _, rows, n, err := f.svc.AttemptsPage(ctx, teacher, quiz.ID, course.StudentFilter{State: course.StateAttempted, Query: "STUDENT", Limit: 50}); err != nil ||
+			n != 1 || len(rows) != 1 || len(rows[0].Attempts) != 2 || rows[0].Attempts[1].Number != 2 || rows[0].Grade == nil || rows[0].Grade.Grade != 5 {
+			t.Fatalf("the attempts page: %v %d %+v", err, n, rows)
+		}
+		if _, rows, n, err := f.svc.AttemptsPage(ctx, teacher, quiz.ID, course.StudentFilter{State: course.StateNotAttempted, Limit: 50}); err != nil || n != 0 || len(rows) != 0 {
+			t.Fatalf("not attempted: %v %d %+v", err, n, rows)
+		}
+		var verr *course.ValidationError
+		for _, st := range []course.SubmissionState{"lost", course.StateSubmitted} { // an assignment's state is no quiz's
+			if _, _, _, err := f.svc.AttemptsPage(ctx, teacher, quiz.ID, course.StudentFilter{State: st}); !errors.As(err, &verr) || verr.Field != "state" {
+				t.Fatalf("the state %q: %v", st, err)
+			}
+		}
+		if _, _, _, err := f.svc.AttemptsPage(ctx, student, quiz.ID, course.StudentFilter{}); !errors.Is(err, course.ErrForbidden) {
+			t.Fatalf("a student listed the attempts: %v", err)
+		}
+		for _, a := range res.Activities {
+			if a.Type != course.TypeQuiz {
+				if _, _, _, err := f.svc.AttemptsPage(ctx, teacher, a.ID, course.StudentFilter{}); !errors.Is(err, course.ErrWrongType) {
+					t.Fatalf("the attempts of a %s: %v", a.Type, err)
+				}
+				if _, err := f.svc.AttemptRowOf(ctx, teacher, a.ID, student.ID); !errors.Is(err, course.ErrWrongType) {
+					t.Fatalf("one row of a %s: %v", a.Type, err)
+				}
+			}
+		}
+		if row, err := f.svc.AttemptRowOf(ctx, teacher, quiz.ID, student.ID); err != nil || row.Student.UserID != student.ID || len(row.Attempts) != 2 || row.Grade == nil {
+			t.Fatalf("one student's attempts: %v %+v", err, row)
+		}
+		if _, err := f.svc.AttemptRowOf(ctx, student, quiz.ID, student.ID); !errors.Is(err, course.ErrForbidden) {
+			t.Fatalf("a student read a row: %v", err)
+		}
+		other := f.user(t, "other", false)
+		for _, uid := range []int64{teacher.ID, other.ID, 0} { // a teacher, a non-member, a learner without an account
+			if _, err := f.svc.AttemptRowOf(ctx, teacher, quiz.ID, uid); !errors.Is(err, course.ErrNotFound) {
+				t.Fatalf("the row of user %d: %v", uid, err)
+			}
+		}
+
 		// The same attempts under "last" grading give the last score.
 		in := course.ActivityInput{Name: quiz.Name, Visible: true, MaxGrade: 10, Quiz: quiz.Quiz}
 		in.Quiz.GradingMethod, in.Quiz.AttemptsAllowed = course.GradeLast, 0

@@ -196,6 +196,18 @@ func TestEssayPendingThenGraded(t *testing.T) {
 			t.Fatalf("grade before marking: %+v %v, want pending 4/10", g, err)
 		}
 		rev := g.Revision
+		// The attempts page's state filter follows the mark: needs marking now, finished after.
+		listed := func(state course.SubmissionState) int {
+			t.Helper()
+			_, rows, n, err := f.svc.AttemptsPage(ctx, teacher, quiz.ID, course.StudentFilter{State: state, Limit: 50})
+			if err != nil || n != len(rows) {
+				t.Fatalf("the attempts page (%s): %v, %d counted, %d listed", state, err, n, len(rows))
+			}
+			return n
+		}
+		if listed(course.StateNeedsMarking) != 1 || listed(course.StateFinished) != 0 || listed(course.StateAttempted) != 1 || listed(course.StateNotAttempted) != 0 {
+			t.Fatal("an unmarked essay: not listed as needing marking alone")
+		}
 
 		var verr *course.ValidationError
 		if _, err := f.svc.MarkAttempt(ctx, teacher, quiz.ID, student.ID, 1, map[string]float64{"essay": 3}); !errors.As(err, &verr) {
@@ -213,6 +225,9 @@ func TestEssayPendingThenGraded(t *testing.T) {
 		g, err = s.GradeOf(ctx, quiz.ID, student.ID)
 		if err != nil || g.Pending || g.Grade != 7 || g.Revision <= rev { // (2 + 1.5) / 5 × 10
 			t.Fatalf("grade after marking: %+v %v, want 7/10, not pending, a new revision", g, err)
+		}
+		if listed(course.StateNeedsMarking) != 0 || listed(course.StateFinished) != 1 {
+			t.Fatal("the marked attempt is not listed as finished")
 		}
 		toSync, err := s.GradesToSync(ctx, "test-target", c.ID, 10)
 		if err != nil || len(toSync) != 1 || toSync[0].Pending {

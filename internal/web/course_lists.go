@@ -114,15 +114,15 @@ func (s *Server) enrolmentEditForm(w http.ResponseWriter, r *http.Request) {
 
 type enrolmentsBulkPage struct {
 	Page
-	Course   course.Course
-	Change   course.BulkChange
+	Course course.Course
+	Change course.BulkChange
 	// ChangeLabel says what Change does, in the page's language ("suspend").
 	ChangeLabel string
 	Action      string
-	Selected []course.Enrolment
-	Back     string
-	BackURL  string
-	Error    string
+	Selected    []course.Enrolment
+	Back        string
+	BackURL     string
+	Error       string
 }
 
 // enrolmentsBulk applies one action to the enrolments ticked on the list: the first POST shows what would change

@@ -8,7 +8,6 @@ import (
 
 	"github.com/ltipub/ltipub/internal/chart"
 	"github.com/ltipub/ltipub/internal/course"
-	"github.com/ltipub/ltipub/internal/i18n"
 	"github.com/ltipub/ltipub/internal/stats"
 )
 
@@ -126,9 +125,10 @@ var gradeBandLabels = func() []string {
 
 // gradeCharts are the grader report's charts: per visible graded activity with grades, how its grades spread over
 // tenths of the maximum. The caller has loaded the grader report (the person may see it).
-func (s *Server) gradeCharts(ctx context.Context, tr *i18n.Printer, rep course.Report) (*chartPanel, error) {
-	p := &chartPanel{ID: "grade-charts", Heading: tr.T("people.charts.heading"), Intro: tr.T("people.charts.intro"),
-		Empty: tr.T("people.charts.empty"), Shown: 4}
+func (s *Server) gradeCharts(ctx context.Context, rep course.Report) (*chartPanel, error) {
+	p := &chartPanel{ID: "grade-charts", Heading: "Grade distribution",
+		Intro: "How the grades of each activity fall in tenths of its maximum grade (every grade recorded, as in the gradebook).",
+		Empty: "No grades yet.", Shown: 4}
 	dists, err := s.cfg.Stats.GradeDistributions(ctx, rep.Course.ID)
 	if err != nil {
 		return nil, err
@@ -143,14 +143,10 @@ func (s *Server) gradeCharts(ctx context.Context, tr *i18n.Printer, rep course.R
 		for i, v := range d.Bands {
 			vs[i], n = float64(v), n+v
 		}
-		max := course.FormatNumber(a.MaxGrade)
-		if tr.Tag() != i18n.Source {
-			max = tr.Decimal(max)
-		}
-		p.add(chart.Chart{ID: fmt.Sprintf("grades-%d", a.ID), Kind: chart.Bars, Title: tr.T("people.charts.title", "Name", a.Name, "Count", n),
-			Desc: tr.T("people.charts.desc", "Name", a.Name), Unit: tr.T("people.charts.unit"), Each: tr.T("people.charts.each"),
-			LabelHeader: tr.T("people.charts.label_header", "Max", max), Labels: gradeBandLabels,
-			Series: []chart.Series{{Name: tr.T("people.charts.series"), Values: vs, Style: chart.StyleBlue}}})
+		p.add(chart.Chart{ID: fmt.Sprintf("grades-%d", a.ID), Kind: chart.Bars, Title: a.Name + ": " + strconv.Itoa(n) + " " + plural(n, "grade", "grades"),
+			Desc: "Bars of how many grades in " + a.Name + " fall in each tenth of its maximum grade", Unit: "grades", Each: "grade band",
+			LabelHeader: "Grade (of " + course.FormatNumber(a.MaxGrade) + ")", Labels: gradeBandLabels,
+			Series: []chart.Series{{Name: "Grades", Values: vs, Style: chart.StyleBlue}}})
 	}
 	return p, nil
 }

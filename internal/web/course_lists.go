@@ -245,7 +245,7 @@ func (s *Server) graderReport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	charts, err := s.gradeCharts(r.Context(), s.printer(r), rep)
+	charts, err := s.gradeCharts(r.Context(), rep)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -111,8 +111,13 @@ func (s *Server) userAction(w http.ResponseWriter, r *http.Request, what string,
 		return
 	}
 	msg, err := fn(r.Context(), d.User)
-	if text := accountError(s.printer(r), err); text != "" {
-		s.render(w, r, http.StatusBadRequest, "admin_user", detailPage(d, text))
+	var ve *account.ValidationError
+	if errors.Is(err, account.ErrLastAdmin) || errors.As(err, &ve) {
+		page := detailPage(d, accountError(s.printer(r), err))
+		if ve != nil {
+			page.Error = "The new password " + ve.Message + "."
+		}
+		s.render(w, r, http.StatusBadRequest, "admin_user", page)
 		return
 	}
 	if err != nil {
@@ -149,7 +154,7 @@ func (s *Server) userSetPassword(w http.ResponseWriter, r *http.Request) {
 	s.userAction(w, r, "password set", func(ctx context.Context, u account.User) (string, error) {
 		pw, confirm := r.PostFormValue("password"), r.PostFormValue("confirm")
 		if pw != confirm {
-			return "", &account.ValidationError{Field: "password", Message: passwordMismatch}
+			return "", &account.ValidationError{Field: "password", Message: "and its confirmation differ: type the same password twice"}
 		}
 		must := r.PostFormValue("must_change") == "on"
 		msg := s.t(r, "people.user.flash.password_set", "Name", u.Username)

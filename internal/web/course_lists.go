@@ -108,7 +108,7 @@ func (s *Server) enrolmentEditForm(w http.ResponseWriter, r *http.Request) {
 	}
 	c, _, _ := s.cfg.Courses.Course(r.Context(), u, id)
 	back := r.URL.Query().Get("back")
-	s.render(w, r, http.StatusOK, "course_enrolment", &enrolmentEditPage{Page: Page{Title: s.t(r, "people.enrolment.title", "Name", e.DisplayName()), Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_enrolment", &enrolmentEditPage{Page: Page{Title: "Enrolment of " + e.DisplayName(), Embedded: isEmbedded(r)},
 		Course: c, Enrolment: e, Back: back, BackURL: enrolmentsBack(id, back)})
 }
 
@@ -138,43 +138,34 @@ func (s *Server) enrolmentsBulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := currentUser(r)
-	tr := s.printer(r)
 	back := r.PostFormValue("back")
 	backURL := enrolmentsBack(id, back)
 	var ids []int64
 	for _, v := range r.PostForm["id"] {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			s.fail(w, r, &Problem{Status: http.StatusBadRequest, Title: tr.T("people.problem.not_accepted.title"),
-				Cause: tr.T("people.bulk.error.not_enrolment", "Value", strconv.Quote(v)), Fix: tr.T("people.problem.not_accepted.fix"),
-				Err: &course.ValidationError{Field: "selection", Message: fmt.Sprintf("holds %q, which is not an enrolment", v)}})
+			s.courseFail(w, r, &course.ValidationError{Field: "selection", Message: fmt.Sprintf("holds %q, which is not an enrolment", v)})
 			return
 		}
 		ids = append(ids, n)
 	}
 	ch, err := course.ParseBulk(r.PostFormValue("action"))
-	var errText string
-	switch {
-	case err != nil && r.PostFormValue("action") == "":
-		errText = tr.T("people.bulk.error.no_action")
-	case err != nil:
-		errText = tr.T("people.bulk.error.bad_action", "Value", strconv.Quote(r.PostFormValue("action")))
-	case len(ids) == 0:
+	if err == nil && len(ids) == 0 {
 		err = &course.ValidationError{Field: "selection", Message: "is empty: tick the enrolments to change first"}
-		errText = tr.T("people.bulk.error.empty")
-	case len(ids) > course.MaxBulk:
+	}
+	if err == nil && len(ids) > course.MaxBulk {
 		err = &course.ValidationError{Field: "selection", Message: fmt.Sprintf("holds %d enrolments, more than the %d one action changes", len(ids), course.MaxBulk)}
-		errText = tr.T("people.bulk.error.too_many", "Count", len(ids), "Max", course.MaxBulk)
 	}
 	c, _, cerr := s.cfg.Courses.Course(r.Context(), u, id)
 	if cerr != nil {
 		s.courseFail(w, r, cerr)
 		return
 	}
+	tr := s.printer(r)
 	page := &enrolmentsBulkPage{Page: Page{Title: tr.T("people.bulk.page_title") + " · " + c.FullName, Embedded: isEmbedded(r), tr: tr}, Course: c,
 		Change: ch, ChangeLabel: bulkChangeLabel(tr, ch), Action: r.PostFormValue("action"), Back: back, BackURL: backURL}
 	if err != nil {
-		page.Error = errText
+		page.Error = formError(err)
 		s.render(w, r, http.StatusBadRequest, "course_enrolments_bulk", page)
 		return
 	}

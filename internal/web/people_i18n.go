@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
@@ -56,9 +55,10 @@ func (p *userMergePage) Moved(d account.Dependents) string {
 	return movedList(p.Page.tr, "people.merge.moved_list", d)
 }
 
-// accountError is an account refusal the admin can act on, in the request's language; "" for other errors.
+// accountError is an account refusal the admin can act on (the last administrator, the same account twice, no
+// such account), in the request's language; "" for other errors. The account's validation errors (a short
+// password) carry their own words (validation codes, h-i18n-domain).
 func accountError(tr *i18n.Printer, err error) string {
-	var ve *account.ValidationError
 	switch {
 	case errors.Is(err, account.ErrLastAdmin):
 		return tr.T("people.error.last_admin")
@@ -66,22 +66,9 @@ func accountError(tr *i18n.Printer, err error) string {
 		return tr.T("people.error.merge_same")
 	case errors.Is(err, account.ErrNotFound):
 		return tr.T("people.error.no_account")
-	case errors.As(err, &ve) && ve.Field == "password":
-		switch {
-		case ve.Message == passwordMismatch:
-			return tr.T("people.error.password_mismatch")
-		case strings.HasPrefix(ve.Message, "must be at least"):
-			return tr.T("people.error.password_short", "Count", account.MinPasswordLength)
-		case strings.HasPrefix(ve.Message, "must be at most"):
-			return tr.T("people.error.password_long")
-		}
-		return tr.T("people.error.password", "Message", ve.Message)
 	}
 	return ""
 }
-
-// passwordMismatch is the account form's own refusal of a password and a confirmation that differ.
-const passwordMismatch = "and its confirmation differ: type the same password twice"
 
 // bulkChangeLabel says what a bulk change does ("suspend", "make teacher"), for the confirmation and the message
 // after it.

@@ -53,7 +53,7 @@ func (s *Server) userList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin_users", &userListPage{Page: Page{Title: "Users"}, Users: users, Query: f.Query,
+	s.render(w, r, http.StatusOK, "admin_users", &userListPage{Page: Page{Title: s.t(r, "people.users")}, Users: users, Query: f.Query,
 		Pager: newPager("/admin/users", q, req, total, len(users), "accounts", f.Query != "")})
 }
 
@@ -86,8 +86,9 @@ func (s *Server) loadUserDetail(w http.ResponseWriter, r *http.Request) (account
 		}
 	}
 	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, strconv.ErrSyntax) {
-		s.renderProblem(w, r, &Problem{Status: http.StatusNotFound, Code: "user_unknown", Title: "No such account",
-			Cause: "There is no account " + strconv.Quote(r.PathValue("id")) + ".", Fix: "Find the account in the users list."})
+		tr := s.printer(r)
+		s.renderProblem(w, r, &Problem{Status: http.StatusNotFound, Code: "user_unknown", Title: tr.T("people.problem.user_unknown.title"),
+			Cause: tr.T("people.problem.user_unknown.cause", "ID", strconv.Quote(r.PathValue("id"))), Fix: tr.T("people.problem.user_unknown.fix")})
 		return account.Detail{}, false
 	}
 	s.fail(w, r, err)
@@ -112,7 +113,7 @@ func (s *Server) userAction(w http.ResponseWriter, r *http.Request, what string,
 	msg, err := fn(r.Context(), d.User)
 	var ve *account.ValidationError
 	if errors.Is(err, account.ErrLastAdmin) || errors.As(err, &ve) {
-		page := detailPage(d, err.Error())
+		page := detailPage(d, accountError(s.printer(r), err))
 		if ve != nil {
 			page.Error = "The new password " + ve.Message + "."
 		}
@@ -132,20 +133,20 @@ func (s *Server) userAction(w http.ResponseWriter, r *http.Request, what string,
 func (s *Server) userSuspend(w http.ResponseWriter, r *http.Request) {
 	s.userAction(w, r, "suspended", func(ctx context.Context, u account.User) (string, error) {
 		_, err := s.cfg.Users.Suspend(ctx, u.ID)
-		return u.Username + " is suspended: they can no longer sign in or launch.", err
+		return s.t(r, "people.user.flash.suspended", "Name", u.Username), err
 	})
 }
 
 func (s *Server) userUnsuspend(w http.ResponseWriter, r *http.Request) {
 	s.userAction(w, r, "unsuspended", func(ctx context.Context, u account.User) (string, error) {
 		_, err := s.cfg.Users.Unsuspend(ctx, u.ID)
-		return u.Username + " can sign in and launch again.", err
+		return s.t(r, "people.user.flash.unsuspended", "Name", u.Username), err
 	})
 }
 
 func (s *Server) userUnlock(w http.ResponseWriter, r *http.Request) {
 	s.userAction(w, r, "unlocked", func(ctx context.Context, u account.User) (string, error) {
-		return "Sign-in for " + u.Username + " is unlocked.", s.cfg.Accounts.UnlockSignIn(ctx, u.Username)
+		return s.t(r, "people.user.flash.unlocked", "Name", u.Username), s.cfg.Accounts.UnlockSignIn(ctx, u.Username)
 	})
 }
 
@@ -156,9 +157,9 @@ func (s *Server) userSetPassword(w http.ResponseWriter, r *http.Request) {
 			return "", &account.ValidationError{Field: "password", Message: "and its confirmation differ: type the same password twice"}
 		}
 		must := r.PostFormValue("must_change") == "on"
-		msg := "The password of " + u.Username + " is set."
+		msg := s.t(r, "people.user.flash.password_set", "Name", u.Username)
 		if must {
-			msg += " They must choose a new one at their next sign-in."
+			msg += " " + s.t(r, "people.user.flash.must_change")
 		}
 		return msg, s.cfg.Users.SetPassword(ctx, u.ID, pw, must)
 	})
@@ -181,7 +182,7 @@ func (s *Server) userDeleteConfirm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin_user_delete", &userDeletePage{Page: Page{Title: "Delete " + d.User.Username},
+	s.render(w, r, http.StatusOK, "admin_user_delete", &userDeletePage{Page: Page{Title: s.t(r, "people.delete.page_title", "Name", d.User.Username)},
 		Account: d.User, Dependents: deps})
 }
 
@@ -192,15 +193,15 @@ func (s *Server) userDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.User.ID == currentUser(r).ID {
 		deps, _ := s.cfg.Users.Store.UserDependents(r.Context(), d.User.ID)
-		s.render(w, r, http.StatusBadRequest, "admin_user_delete", &userDeletePage{Page: Page{Title: "Delete " + d.User.Username},
-			Account: d.User, Dependents: deps, Error: "You cannot delete the account you are signed in with. Ask another administrator."})
+		s.render(w, r, http.StatusBadRequest, "admin_user_delete", &userDeletePage{Page: Page{Title: s.t(r, "people.delete.page_title", "Name", d.User.Username)},
+			Account: d.User, Dependents: deps, Error: s.t(r, "people.error.delete_self")})
 		return
 	}
 	err := s.cfg.Users.Delete(r.Context(), d.User.ID)
 	if errors.Is(err, account.ErrLastAdmin) {
 		deps, _ := s.cfg.Users.Store.UserDependents(r.Context(), d.User.ID)
-		s.render(w, r, http.StatusBadRequest, "admin_user_delete", &userDeletePage{Page: Page{Title: "Delete " + d.User.Username},
-			Account: d.User, Dependents: deps, Error: err.Error()})
+		s.render(w, r, http.StatusBadRequest, "admin_user_delete", &userDeletePage{Page: Page{Title: s.t(r, "people.delete.page_title", "Name", d.User.Username)},
+			Account: d.User, Dependents: deps, Error: accountError(s.printer(r), err)})
 		return
 	}
 	if err != nil {
@@ -209,7 +210,7 @@ func (s *Server) userDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "user deleted", slog.Int64("user_id", d.User.ID), slog.String("username", d.User.Username),
 		slog.Int64("admin_id", currentUser(r).ID))
-	s.sessions.Put(r.Context(), "flash", "Deleted "+d.User.Username+".")
+	s.sessions.Put(r.Context(), "flash", s.t(r, "people.delete.flash", "Name", d.User.Username))
 	http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/i18n"
 )
 
 // Account merge (internal/account/merge.go): GET /admin/users/merge asks for the two accounts, then shows what
@@ -37,31 +38,38 @@ func (s *Server) mergeRoutes(app *http.ServeMux) {
 // mergePlan finds the two accounts named by keep and drop (IDs or usernames) and plans the merge; a problem the
 // admin can fix (unknown account, the same one twice, the last administrator) is the page's Error.
 func (s *Server) mergePlan(r *http.Request, keepRef, dropRef string) (*userMergePage, error) {
-	p := &userMergePage{Page: Page{Title: "Merge accounts"}, KeepRef: keepRef, DropRef: dropRef}
+	tr := s.printer(r)
+	p := &userMergePage{Page: Page{Title: tr.T("people.merge.title")}, KeepRef: keepRef, DropRef: dropRef}
 	if keepRef == "" || dropRef == "" {
 		return p, nil
 	}
 	ctx := r.Context()
+	missing := keepRef
 	keep, err := s.cfg.Users.Find(ctx, keepRef)
 	if err == nil {
+		missing = dropRef
 		var drop account.User
 		drop, err = s.cfg.Users.Find(ctx, dropRef)
 		if err == nil {
 			if drop.ID == currentUser(r).ID {
-				p.Error = "You cannot merge away the account you are signed in with: keep it, or ask another administrator."
+				p.Error = tr.T("people.error.merge_self")
 				return p, nil
 			}
 			var plan account.MergePlan
 			plan, err = s.cfg.Users.PlanMerge(ctx, keep.ID, drop.ID)
 			if err == nil {
 				p.Plan = &plan
-				p.Sides = []mergeSide{{"merge-keep", "Keep", plan.Keep}, {"merge-drop", "Merge, then delete", plan.Drop}}
+				p.Sides = []mergeSide{{"merge-keep", tr.T("people.merge.side.keep"), plan.Keep}, {"merge-drop", tr.T("people.merge.side.drop"), plan.Drop}}
 				return p, nil
 			}
 		}
 	}
-	if errors.Is(err, account.ErrNotFound) || errors.Is(err, account.ErrMergeSame) || errors.Is(err, account.ErrLastAdmin) {
-		p.Error = capitalize(err.Error()) + "."
+	if errors.Is(err, account.ErrNotFound) {
+		p.Error = tr.T("people.error.no_account", "Ref", strconv.Quote(missing))
+		return p, nil
+	}
+	if text := accountError(tr, err); text != "" {
+		p.Error = text
 		return p, nil
 	}
 	return nil, err
@@ -89,7 +97,7 @@ func (s *Server) userMerge(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.Plan == nil {
 		if p.Error == "" {
-			p.Error = "Name both accounts: the one to keep and the one to merge into it."
+			p.Error = s.t(r, "people.error.merge_both")
 		}
 		s.render(w, r, http.StatusBadRequest, "admin_user_merge", p)
 		return
@@ -98,7 +106,7 @@ func (s *Server) userMerge(w http.ResponseWriter, r *http.Request) {
 	admin := currentUser(r)
 	rep, err := s.cfg.Users.Merge(r.Context(), keep.ID, drop.ID, admin.Username)
 	if errors.Is(err, account.ErrLastAdmin) || errors.Is(err, account.ErrMergeSame) {
-		p.Error = capitalize(err.Error()) + "."
+		p.Error = accountError(s.printer(r), err)
 		s.render(w, r, http.StatusBadRequest, "admin_user_merge", p)
 		return
 	}
@@ -109,6 +117,20 @@ func (s *Server) userMerge(w http.ResponseWriter, r *http.Request) {
 	s.log.InfoContext(r.Context(), "users merged", slog.Int64("kept_user_id", keep.ID), slog.String("kept_username", keep.Username),
 		slog.Int64("dropped_user_id", drop.ID), slog.String("dropped_username", drop.Username), slog.Int64("admin_id", admin.ID),
 		slog.String("summary", rep.Summary()))
-	s.sessions.Put(r.Context(), "flash", "Merged "+drop.Username+" into "+keep.Username+": "+rep.Summary()+".")
+	s.sessions.Put(r.Context(), "flash", mergedFlash(s.printer(r), drop.Username, keep.Username, rep))
 	http.Redirect(w, r, "/admin/users/"+strconv.FormatInt(keep.ID, 10), http.StatusSeeOther)
+}
+
+// mergedFlash says what a merge did. The things both accounts held, which the store words, are listed in English
+// only; other languages count them (the merge page listed them before).
+func mergedFlash(tr *i18n.Printer, drop, keep string, rep account.MergeReport) string {
+	resolved := ""
+	if len(rep.Resolved) > 0 {
+		if tr.Tag() == i18n.Source {
+			resolved = "; " + strings.Join(rep.Resolved, "; ")
+		} else {
+			resolved = tr.T("people.merge.flash_resolved", "Count", len(rep.Resolved))
+		}
+	}
+	return tr.T("people.merge.flash", "Drop", drop, "Keep", keep, "Moved", movedList(tr, "people.merge.flash_moved", rep.Moved), "Resolved", resolved)
 }

@@ -25,10 +25,10 @@ type enrolmentsPage struct {
 	Back string
 }
 
-// BulkActions are the choices of the enrolments page's bulk menu, as ParseBulk reads them.
-func (enrolmentsPage) BulkActions() []struct{ Value, Label string } {
-	return []struct{ Value, Label string }{{"suspend", "Suspend"}, {"reactivate", "Reactivate"},
-		{"role:student", "Make student"}, {"role:teacher", "Make teacher"}, {"unenrol", "Unenrol"}}
+// BulkActions are the choices of the enrolments page's bulk menu, as ParseBulk reads them, with their message.
+func (enrolmentsPage) BulkActions() []struct{ Value, Key string } {
+	return []struct{ Value, Key string }{{"suspend", "people.bulk.action.suspend"}, {"reactivate", "people.bulk.action.reactivate"},
+		{"role:student", "people.bulk.action.role_student"}, {"role:teacher", "people.bulk.action.role_teacher"}, {"unenrol", "people.bulk.action.unenrol"}}
 }
 
 func enrolmentFilter(q url.Values, req pageReq) course.EnrolmentFilter {
@@ -56,7 +56,7 @@ func (s *Server) enrolmentsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	c, _, _ := s.cfg.Courses.Course(r.Context(), u, id)
 	path := fmt.Sprintf("/courses/%d/enrolments", id)
-	s.render(w, r, http.StatusOK, "course_enrolments", &enrolmentsPage{Page: Page{Title: "Enrolments · " + c.FullName, Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_enrolments", &enrolmentsPage{Page: Page{Title: s.t(r, "course.enrolments") + " · " + c.FullName, Embedded: isEmbedded(r)},
 		Course: c, Enrolments: es, Filter: f, Pager: newPager(path, q, req, total, len(es), "enrolments", f.Filtered()),
 		Back: r.URL.RawQuery})
 }
@@ -119,13 +119,15 @@ func (s *Server) enrolmentPage(w http.ResponseWriter, r *http.Request, id, eid i
 
 type enrolmentsBulkPage struct {
 	Page
-	Course   course.Course
-	Change   course.BulkChange
-	Action   string
-	Selected []course.Enrolment
-	Back     string
-	BackURL  string
-	Error    string
+	Course course.Course
+	Change course.BulkChange
+	// ChangeLabel says what Change does, in the page's language ("suspend").
+	ChangeLabel string
+	Action      string
+	Selected    []course.Enrolment
+	Back        string
+	BackURL     string
+	Error       string
 }
 
 // enrolmentsBulk applies one action to the enrolments ticked on the list: the first POST shows what would change
@@ -136,8 +138,8 @@ func (s *Server) enrolmentsBulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, &Problem{Status: http.StatusBadRequest, Title: "The form could not be read", Cause: err.Error(),
-			Fix: "Go back to the enrolments page and try again.", Err: err})
+		s.fail(w, r, &Problem{Status: http.StatusBadRequest, Title: s.t(r, "people.problem.form.title"), Cause: err.Error(),
+			Fix: s.t(r, "people.problem.form.fix"), Err: err})
 		return
 	}
 	u := currentUser(r)
@@ -164,8 +166,9 @@ func (s *Server) enrolmentsBulk(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, cerr)
 		return
 	}
-	page := &enrolmentsBulkPage{Page: Page{Title: "Change enrolments · " + c.FullName, Embedded: isEmbedded(r)}, Course: c,
-		Change: ch, Action: r.PostFormValue("action"), Back: back, BackURL: backURL}
+	tr := s.printer(r)
+	page := &enrolmentsBulkPage{Page: Page{Title: tr.T("people.bulk.page_title") + " · " + c.FullName, Embedded: isEmbedded(r), tr: tr}, Course: c,
+		Change: ch, ChangeLabel: bulkChangeLabel(tr, ch), Action: r.PostFormValue("action"), Back: back, BackURL: backURL}
 	if err != nil {
 		page.Error = formError(err)
 		s.render(w, r, http.StatusBadRequest, "course_enrolments_bulk", page)
@@ -196,7 +199,7 @@ func (s *Server) enrolmentsBulk(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "enrolments changed in bulk", slog.Int64("course_id", id), slog.String("action", page.Action),
 		slog.Int("enrolments", len(changed)), slog.Int64("user_id", u.ID))
-	s.flash(r, fmt.Sprintf("Done: %s for %d enrolment(s).", ch.Label(), len(changed)))
+	s.flash(r, tr.T("people.bulk.flash.done", "Action", page.ChangeLabel, "Count", len(changed)))
 	http.Redirect(w, r, backURL, http.StatusSeeOther)
 }
 
@@ -243,7 +246,7 @@ func (s *Server) graderReport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "course_grades", &graderPage{Page: Page{Title: "Grader report · " + rep.Course.FullName,
+	s.render(w, r, http.StatusOK, "course_grades", &graderPage{Page: Page{Title: s.t(r, "course.grader_report") + " · " + rep.Course.FullName,
 		Embedded: isEmbedded(r)}, Report: rep, sentNotes: notes, Query: f.Query, Charts: charts,
 		Pager: newPager(fmt.Sprintf("/courses/%d/grades", id), q, req, total, len(rep.Rows), "students", f.Query != "")})
 }

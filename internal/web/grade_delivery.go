@@ -24,11 +24,12 @@ type GradeDelivery interface {
 	NextGradeSync(ctx context.Context) (time.Time, error)
 }
 
-// sentNotes maps learner → activity (0: the course total) → "sent to <platform> at <time>", for the grade pages.
-type sentNotes map[int64]map[int64]string
+// sentNotes maps learner → activity (0: the course total) → "sent to <platform> at <time>", for the grade pages
+// (in the page's language: people_i18n.go).
+type sentNotes map[int64]map[int64]*sentNote
 
-// Sent is the note beside a grade ("" when it was never sent).
-func (n sentNotes) Sent(userID, activityID int64) string { return n[userID][activityID] }
+// Sent is the note beside a grade (nil when it was never sent).
+func (n sentNotes) Sent(userID, activityID int64) *sentNote { return n[userID][activityID] }
 
 // Only the notes of userIDs are read (nil: every learner's).
 func (s *Server) sentNotes(ctx context.Context, courseID int64, userIDs []int64) (sentNotes, error) {
@@ -43,9 +44,9 @@ func (s *Server) sentNotes(ctx context.Context, courseID int64, userIDs []int64)
 	out := sentNotes{}
 	for _, n := range list { // newest last: a later note replaces an earlier one
 		if out[n.UserID] == nil {
-			out[n.UserID] = map[int64]string{}
+			out[n.UserID] = map[int64]*sentNote{}
 		}
-		out[n.UserID][n.ActivityID] = n.Text()
+		out[n.UserID][n.ActivityID] = &sentNote{SentNote: n}
 	}
 	return out, nil
 }

@@ -52,7 +52,8 @@ func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	p := &reviewPage{Page: Page{Title: act.Name + ": review", Embedded: isEmbedded(r)}, Activity: act}
+	tr := s.printer(r)
+	p := &reviewPage{Page: Page{Title: tr.T("people.review.page_title", "Name", act.Name), Embedded: isEmbedded(r), tr: tr}, Activity: act}
 	switch act.Type {
 	case course.TypeQuiz:
 		// One learner's attempts, read alone: the review costs the same in a course of 50,000.
@@ -78,9 +79,9 @@ func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	default:
-		s.fail(w, r, &Problem{Status: http.StatusBadRequest, Code: "review_not_graded", Title: "Nothing to review here",
-			Cause: act.Name + " is a page: it has no attempts or submissions.",
-			Fix:   "Open the review from the gradebook column of a quiz or assignment."})
+		s.fail(w, r, &Problem{Status: http.StatusBadRequest, Code: "review_not_graded", Title: tr.T("people.problem.review_not_graded.title"),
+			Cause: tr.T("people.problem.review_not_graded.cause", "Name", act.Name),
+			Fix:   tr.T("people.problem.review_not_graded.fix")})
 		return
 	}
 	s.render(w, r, http.StatusOK, "lti_review", p)

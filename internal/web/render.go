@@ -103,6 +103,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if p.tr == nil {
 		p.tr = s.printer(r)
 	}
+	if n, ok := data.(interface{ localizeNotes(*i18n.Printer) }); ok {
+		n.localizeNotes(p.tr)
+	}
 	if f, ok := data.(interface{ setPrinter(*i18n.Printer) }); ok {
 		f.setPrinter(p.tr)
 	}

@@ -113,7 +113,7 @@ func (s *Server) enrolmentPage(w http.ResponseWriter, r *http.Request, id, eid i
 		return
 	}
 	c, _, _ := s.cfg.Courses.Course(r.Context(), u, id)
-	s.render(w, r, http.StatusOK, "course_enrolment", &enrolmentEditPage{Page: Page{Title: "Enrolment of " + e.DisplayName(), Embedded: isEmbedded(r)},
+	s.render(w, r, http.StatusOK, "course_enrolment", &enrolmentEditPage{Page: Page{Title: s.t(r, "people.enrolment.title", "Name", e.DisplayName()), Embedded: isEmbedded(r)},
 		Course: c, Enrolment: e, Back: back, BackURL: enrolmentsBack(id, back), ConfirmRemove: confirm})
 }
 

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -126,11 +127,26 @@ func TestPlatformPagesInSpanish(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create redirected to %q", base)
 	}
-	check(t, "tool details", get(base), http.StatusOK, []string{
+	details := get(base)
+	check(t, "tool details", details, http.StatusOK, []string{
 		"Se ha creado el registro «Moodle del campus».", "Detalles de la herramienta", "URL de registro (registro dinámico)",
 		"URL de inicio de sesión", "URL JWKS (conjunto de claves públicas)", `aria-label="Copiar URL de la herramienta"`,
 		`data-copied="Copiado"`, `data-copied-status="URL de inicio de sesión copiada"`, ">Copiar<", "Estado:", ">Pendiente<",
 		"Despliegues (0)", "Lanzamientos sin cookies de terceros", "Zona de peligro", "Eliminar este registro…", "Comprobar este registro"})
+
+	// The registration URL opened by hand, and a made-up one: the platform's dialog shows why, in Spanish.
+	m := regURLRe.FindStringSubmatch(details.Body)
+	if m == nil {
+		t.Fatalf("no registration URL on the tool details page")
+	}
+	// The dialog has no session of ltipub's (it is the platform's page): the browser's language speaks.
+	dialog := inst.Client(t)
+	dialog.Transport = headerTransport{http.Header{"Accept-Language": {"es-419"}}}
+	regURL, _ := url.Parse(html.UnescapeString(m[1]))
+	check(t, "registration URL without a configuration", inst.Get(t, dialog, regURL.Path), http.StatusBadRequest,
+		[]string{"Abra esta URL desde la plataforma", "Es una URL de registro dinámico"})
+	check(t, "unknown registration URL", inst.Get(t, dialog, "/lti/register/not-a-token"), http.StatusNotFound,
+		[]string{"Esta URL de registro no es válida", "Ningún registro tiene esta URL de registro"})
 
 	// Platform details: every field wrong, each message in Spanish with the field's Moodle name.
 	check(t, "platform details form", get(base+"/platform"), http.StatusOK, []string{"Detalles de la plataforma", "ID de la plataforma (issuer)",
@@ -169,8 +185,18 @@ func TestPlatformPagesInSpanish(t *testing.T) {
 		"Las URL de ltipub usan https", ">superado<", ">fallido<", "Claves utilizables:", "El endpoint de token aceptó la aserción firmada de ltipub",
 		"Sirva ltipub por https", "por ana", ">Activo<"})
 
+	// After a launch, removing the registration's last deployment asks for confirmation, in Spanish.
+	spec := learnerSpec(t)
+	spec.ClientID, spec.DeploymentID = "es-client", reg.Deployments[0].DeploymentID
+	if res, err := p.Launch(context.Background(), newLaunchClient(), spec); err != nil || res.Response.StatusCode != http.StatusOK {
+		t.Fatalf("launch: %v %+v", err, res)
+	}
+	check(t, "removing the last deployment", inst.PostForm(t, c, regBase+"/deployments/remove", url.Values{"deployment_id": {spec.DeploymentID}}),
+		http.StatusConflict, []string{"¿Quitar el último despliegue?", "que tiene 1 lanzamiento aceptado en el registro de lanzamientos",
+			"Quitar el despliegue " + spec.DeploymentID, ">Conservarlo<"})
+
 	check(t, "delete confirmation", get(regBase+"/delete"), http.StatusOK, []string{"¿Eliminar " + reg.Name + "?", "1 despliegue</strong>: se elimina con él.",
-		"líneas del registro de lanzamientos", "Inicios de sesión en curso", ">Eliminar el registro<", ">Cancelar<"})
+		"1 línea del registro de lanzamientos", "1 lanzamiento aceptado", "Inicios de sesión en curso", ">Eliminar el registro<", ">Cancelar<"})
 	if r := inst.PostForm(t, c, "/admin/platforms/"+strconv.FormatInt(id, 10)+"/delete", nil); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete: %d %s", r.StatusCode, r.Body)
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"html/template"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/ltipub/ltipub/internal/i18n"
@@ -23,16 +22,6 @@ func (p *Page) Markup(id string, args ...any) template.HTML {
 		esc[i] = a
 	}
 	return template.HTML(p.T(id, esc...)) // #nosec G203 -- trusted catalog text, escaped arguments
-}
-
-// AdminCrumbs is adminCrumbs in the page's language: Site administration first, then label, URL pairs and the
-// page itself ({{template "breadcrumb" (.AdminCrumbs (.T "platforms.title") "/admin/platforms" .Reg.Name "")}}).
-func (p *Page) AdminCrumbs(pairs ...string) []crumb {
-	out := adminCrumbs(pairs...)
-	if p.tr != nil {
-		out[0].Label = p.tr.T("layout.site_admin")
-	}
-	return out
 }
 
 // copyField is a URL to read and copy on the platform pages, with the words of its Copy button in the page's
@@ -82,88 +71,6 @@ func checkScopeKey(scope string) string {
 		scope = scope[i+1:]
 	}
 	return strings.ReplaceAll(scope, ".", "_")
-}
-
-// fieldErrors gives the messages the registration rules wrote beside the platform forms' fields in the request's
-// language. The rules write English sentences without codes (internal/tool), so the known ones are recognised here,
-// at the edge, by their words; any other message stays as written. In the source language nothing changes.
-func (s *Server) fieldErrors(r *http.Request, fields map[string]string) map[string]string {
-	tr := s.printer(r)
-	if tr.Tag() == i18n.Source || len(fields) == 0 {
-		return fields
-	}
-	out := make(map[string]string, len(fields))
-	for f, msg := range fields {
-		out[f] = localizeFieldError(tr, f, msg)
-	}
-	return out
-}
-
-// fieldMessages are the registration rules' fixed messages and their keys.
-var fieldMessages = map[string]string{
-	`Give the platform a name, such as "Moodle (production)".`:                                                                              "platforms.error.name_required",
-	"Keep the name under 200 characters.":                                                                                                   "platforms.error.name_long",
-	"Token audience is at most 1024 characters; copy it again from the platform (or leave it empty).":                                       "platforms.error.token_audience_long",
-	"Client ID is required: the platform shows it after you add the tool.":                                                                  "platforms.error.client_id_required",
-	"Client ID must be at most 255 printable ASCII characters without spaces; copy it again from the platform.":                             "platforms.error.client_id_invalid",
-	"Deployment ID must be at most 255 printable ASCII characters.":                                                                         "platforms.error.deployment_id_invalid",
-	"Deployment ID is required: the platform shows it for the tool (Moodle: the tool's deployment ID; Canvas: in the app's configuration).": "platforms.error.deployment_id_required",
-}
-
-// urlFieldLabels are the labels the rules start a URL field's message with, and the keys of the form's labels.
-var urlFieldLabels = map[string]struct{ label, key string }{
-	"issuer":    {"Platform ID (issuer)", "platforms.details.issuer"},
-	"jwks_url":  {"Public keyset URL", "platforms.details.jwks_url"},
-	"token_url": {"Access token URL", "platforms.details.token_url"},
-	"auth_url":  {"Authentication request URL", "platforms.details.auth_url"},
-}
-
-// urlMessages are the endings of the rules' messages about a URL field (after its label).
-var urlMessages = map[string]string{
-	" is required.": "platforms.error.url_required",
-	" must be an absolute URL such as https://lms.example.edu.":                                                "platforms.error.url_absolute",
-	" must be an absolute URL such as https://lms.example.edu/path.":                                           "platforms.error.url_absolute_path",
-	" must use https (http is accepted only when the server runs with --allow-private-urls, for development).": "platforms.error.url_http",
-	" must be an https URL.":              "platforms.error.url_https",
-	" must not have a query or fragment.": "platforms.error.url_query",
-	" must not have a fragment.":          "platforms.error.url_fragment",
-	" points to a loopback or private address, which the tool will not contact (allowed only with --allow-private-urls, for development).": "platforms.error.url_private",
-}
-
-const urlIPv4Message = ", which is an IP address written in an unusual way (browsers and resolvers read it as an IPv4 address). " +
-	"Use the platform's host name, or write the address as four decimal numbers such as 192.0.2.10."
-
-func localizeFieldError(tr *i18n.Printer, field, msg string) string {
-	if key, ok := fieldMessages[msg]; ok {
-		return tr.T(key)
-	}
-	if id, ok := strings.CutPrefix(msg, `Deployment ID `); ok {
-		if q, ok := strings.CutSuffix(id, " is already listed."); ok {
-			if v, err := strconv.Unquote(q); err == nil {
-				return tr.T("platforms.error.deployment_duplicate", "ID", v)
-			}
-		}
-	}
-	l, ok := urlFieldLabels[field]
-	if !ok {
-		return msg
-	}
-	rest, ok := strings.CutPrefix(msg, l.label)
-	if !ok {
-		return msg
-	}
-	label := tr.T(l.key)
-	if key, ok := urlMessages[rest]; ok {
-		return tr.T(key, "Label", label)
-	}
-	if h, ok := strings.CutPrefix(rest, " has the host "); ok {
-		if q, ok := strings.CutSuffix(h, urlIPv4Message); ok {
-			if host, err := strconv.Unquote(q); err == nil {
-				return tr.T("platforms.error.url_ipv4", "Label", label, "Host", host)
-			}
-		}
-	}
-	return msg
 }
 
 // lastDeploymentReason says why removing the last deployment needs confirming: the refusal's words in the source

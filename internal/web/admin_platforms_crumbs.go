@@ -12,4 +12,3 @@ func (p *Page) AdminCrumbs(pairs ...string) []crumb {
 	}
 	return out
 }
-

@@ -70,7 +70,7 @@ func (s *Server) platformList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "admin_platforms", &platformListPage{Page: Page{Title: s.t(r, "platforms.title")}, Registrations: regs, Filter: f,
-		Pager: newPager("/admin/platforms", q, req, total, len(regs), "registrations", f.Query != "" || f.Status != "")})
+		Pager: newPager("/admin/platforms", q, req, total, len(regs), s.t(r, "platforms.pager.registrations"), f.Query != "" || f.Status != "")})
 }
 
 type platformNewPage struct {

@@ -41,32 +41,61 @@ type CheckStep struct {
 	Detail string `json:"detail"`
 	Fix    string `json:"fix,omitempty"`
 	// DetailID and FixID name Detail and Fix for their translations (internal/web's catalogs), and Args are the
-	// details they carry (a URL, an error, a list of field codes under a key ending in "Fields"). Detail and Fix
-	// stay the English words, for the CLI and for reports recorded before the ids.
-	DetailID string            `json:"detail_id,omitempty"`
-	FixID    string            `json:"fix_id,omitempty"`
-	Args     map[string]string `json:"args,omitempty"`
+	// details they carry. Detail and Fix stay the English words, for the CLI and for reports recorded before the ids.
+	DetailID string    `json:"detail_id,omitempty"`
+	FixID    string    `json:"fix_id,omitempty"`
+	Args     CheckArgs `json:"args,omitzero"`
 }
 
-// says sets the step's outcome, its words and their ids for a translation; args are name, value pairs.
+// CheckArgs are the details a check step's words name, by the placeholder names of their translations. A struct,
+// not a map, so that steps stay comparable values. MissingFields and DiffFields list field codes ("issuer,jwks_url").
+type CheckArgs struct {
+	URL, Status, Bytes, Error, Message      string `json:",omitempty"`
+	Keys, Weak, Algs, Refused               string `json:",omitempty"`
+	Scope, Granted, Issuer, ClientID, Count string `json:",omitempty"`
+	JWKS, Audience, Base, Problems          string `json:",omitempty"`
+	MissingFields, DiffFields               string `json:",omitempty"`
+}
+
+// Pairs lists the set args as name, value pairs, for a message's placeholders.
+func (a CheckArgs) Pairs() []string {
+	var out []string
+	for _, kv := range [][2]string{{"URL", a.URL}, {"Status", a.Status}, {"Bytes", a.Bytes}, {"Error", a.Error}, {"Message", a.Message},
+		{"Keys", a.Keys}, {"Weak", a.Weak}, {"Algs", a.Algs}, {"Refused", a.Refused}, {"Scope", a.Scope}, {"Granted", a.Granted},
+		{"Issuer", a.Issuer}, {"ClientID", a.ClientID}, {"Count", a.Count}, {"JWKS", a.JWKS}, {"Audience", a.Audience},
+		{"Base", a.Base}, {"Problems", a.Problems}, {"MissingFields", a.MissingFields}, {"DiffFields", a.DiffFields}} {
+		if kv[1] != "" {
+			out = append(out, kv[0], kv[1])
+		}
+	}
+	return out
+}
+
+// set records arg name; a name CheckArgs does not have is a programming error.
+func (a *CheckArgs) set(name, v string) {
+	p := map[string]*string{"URL": &a.URL, "Status": &a.Status, "Bytes": &a.Bytes, "Error": &a.Error, "Message": &a.Message,
+		"Keys": &a.Keys, "Weak": &a.Weak, "Algs": &a.Algs, "Refused": &a.Refused, "Scope": &a.Scope, "Granted": &a.Granted,
+		"Issuer": &a.Issuer, "ClientID": &a.ClientID, "Count": &a.Count, "JWKS": &a.JWKS, "Audience": &a.Audience,
+		"Base": &a.Base, "Problems": &a.Problems, "MissingFields": &a.MissingFields, "DiffFields": &a.DiffFields}[name]
+	if p == nil {
+		panic("tool: no check arg " + name)
+	}
+	*p = v
+}
+
+// says sets the step's outcome, its words and their id for a translation; args are name, value pairs.
 func (st *CheckStep) says(status, detailID, detail string, args ...string) {
 	st.Status, st.DetailID, st.Detail = status, detailID, detail
-	if len(args) > 0 && st.Args == nil {
-		st.Args = map[string]string{}
-	}
 	for i := 0; i+1 < len(args); i += 2 {
-		st.Args[args[i]] = args[i+1]
+		st.Args.set(args[i], args[i+1])
 	}
 }
 
 // fix sets the step's fix and its id; args as in says.
 func (st *CheckStep) fix(fixID, fix string, args ...string) {
 	st.FixID, st.Fix = fixID, fix
-	if len(args) > 0 && st.Args == nil {
-		st.Args = map[string]string{}
-	}
 	for i := 0; i+1 < len(args); i += 2 {
-		st.Args[args[i]] = args[i+1]
+		st.Args.set(args[i], args[i+1])
 	}
 }
 

@@ -152,12 +152,14 @@ func (p *Page) CheckFix(st tool.CheckStep) string {
 
 // checkWords translates one of a step's sentences. Steps recorded before they carried ids, and ids the catalog
 // lacks, keep the words they were recorded with; so does the source language, whose words are the recorded ones.
-func (p *Page) checkWords(id string, args map[string]string, prefix, recorded string) string {
+func (p *Page) checkWords(id string, args tool.CheckArgs, prefix, recorded string) string {
 	if id == "" || p.tr == nil || p.tr.Tag() == i18n.Source || !p.tr.Has(prefix+id) {
 		return recorded
 	}
-	a := make([]any, 0, 2*len(args))
-	for k, v := range args {
+	pairs := args.Pairs()
+	a := make([]any, 0, len(pairs))
+	for i := 0; i+1 < len(pairs); i += 2 {
+		k, v := pairs[i], pairs[i+1]
 		switch {
 		case strings.HasSuffix(k, "Fields"): // field codes, named as the Platform details form names them
 			var labels []string

@@ -167,6 +167,9 @@ func (p *Page) checkWords(id string, args tool.CheckArgs, prefix, recorded strin
 				labels = append(labels, p.tr.T("platforms.details."+f))
 			}
 			v = strings.Join(labels, ", ")
+		case k == "Algs": // "kid: RS256, kid2: any RSA algorithm"
+			v = strings.NewReplacer(": any RSA algorithm", ": "+p.tr.T("platforms.check.any_rsa"),
+				": any EC algorithm", ": "+p.tr.T("platforms.check.any_ec")).Replace(v)
 		case k == "Scope":
 			if key := "platforms.check.scope." + checkScopeKey(v); p.tr.Has(key) {
 				v = p.tr.T(key)

@@ -204,6 +204,19 @@ func TestPlatformPagesInSpanish(t *testing.T) {
 		t.Errorf("no such registration: %d %s", missing.StatusCode, missing.Body)
 	}
 
+	// Dynamic registration: the platform's dialog says it is done in the browser's language, and the registration's
+	// page then explains, in Spanish, what the platform may still hold back.
+	dynID, dynURL := createPlatform(t, inst, c, "Dinámica")
+	start, err := p.StartRegistration(dynURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "registration done", inst.Get(t, dialog, strings.TrimPrefix(start, inst.URL)), http.StatusOK,
+		[]string{"Listo: ltipub está registrado", "ha registrado ltipub como <strong>Dinámica</strong>, con el ID de cliente", "El registro está Activo.",
+			"Puede cerrar esta ventana"})
+	check(t, "dynamically registered", get("/admin/platforms/"+strconv.FormatInt(dynID, 10)+"/platform"), http.StatusOK,
+		[]string{"Activo aquí significa que ltipub está listo", "Rellenados por el registro dinámico desde"})
+
 	// The same pages for an English admin keep their English words.
 	en := adminClient(t, inst)
 	for path, want := range map[string][]string{

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,63 @@ type CheckStep struct {
 	Status string `json:"status"`
 	Detail string `json:"detail"`
 	Fix    string `json:"fix,omitempty"`
+	// DetailID and FixID name Detail and Fix for their translations (internal/web's catalogs), and Args are the
+	// details they carry. Detail and Fix stay the English words, for the CLI and for reports recorded before the ids.
+	DetailID string    `json:"detail_id,omitempty"`
+	FixID    string    `json:"fix_id,omitempty"`
+	Args     CheckArgs `json:"args,omitzero"`
+}
+
+// CheckArgs are the details a check step's words name, by the placeholder names of their translations. A struct,
+// not a map, so that steps stay comparable values. MissingFields and DiffFields list field codes ("issuer,jwks_url").
+type CheckArgs struct {
+	URL, Status, Bytes, Error, Message      string `json:",omitempty"`
+	Keys, Weak, Algs, Refused               string `json:",omitempty"`
+	Scope, Granted, Issuer, ClientID, Count string `json:",omitempty"`
+	JWKS, Audience, Base, Problems          string `json:",omitempty"`
+	MissingFields, DiffFields               string `json:",omitempty"`
+}
+
+// Pairs lists the set args as name, value pairs, for a message's placeholders.
+func (a CheckArgs) Pairs() []string {
+	var out []string
+	for _, kv := range [][2]string{{"URL", a.URL}, {"Status", a.Status}, {"Bytes", a.Bytes}, {"Error", a.Error}, {"Message", a.Message},
+		{"Keys", a.Keys}, {"Weak", a.Weak}, {"Algs", a.Algs}, {"Refused", a.Refused}, {"Scope", a.Scope}, {"Granted", a.Granted},
+		{"Issuer", a.Issuer}, {"ClientID", a.ClientID}, {"Count", a.Count}, {"JWKS", a.JWKS}, {"Audience", a.Audience},
+		{"Base", a.Base}, {"Problems", a.Problems}, {"MissingFields", a.MissingFields}, {"DiffFields", a.DiffFields}} {
+		if kv[1] != "" {
+			out = append(out, kv[0], kv[1])
+		}
+	}
+	return out
+}
+
+// set records arg name; a name CheckArgs does not have is a programming error.
+func (a *CheckArgs) set(name, v string) {
+	p := map[string]*string{"URL": &a.URL, "Status": &a.Status, "Bytes": &a.Bytes, "Error": &a.Error, "Message": &a.Message,
+		"Keys": &a.Keys, "Weak": &a.Weak, "Algs": &a.Algs, "Refused": &a.Refused, "Scope": &a.Scope, "Granted": &a.Granted,
+		"Issuer": &a.Issuer, "ClientID": &a.ClientID, "Count": &a.Count, "JWKS": &a.JWKS, "Audience": &a.Audience,
+		"Base": &a.Base, "Problems": &a.Problems, "MissingFields": &a.MissingFields, "DiffFields": &a.DiffFields}[name]
+	if p == nil {
+		panic("tool: no check arg " + name)
+	}
+	*p = v
+}
+
+// says sets the step's outcome, its words and their id for a translation; args are name, value pairs.
+func (st *CheckStep) says(status, detailID, detail string, args ...string) {
+	st.Status, st.DetailID, st.Detail = status, detailID, detail
+	for i := 0; i+1 < len(args); i += 2 {
+		st.Args.set(args[i], args[i+1])
+	}
+}
+
+// fix sets the step's fix and its id; args as in says.
+func (st *CheckStep) fix(fixID, fix string, args ...string) {
+	st.FixID, st.Fix = fixID, fix
+	for i := 0; i+1 < len(args); i += 2 {
+		st.Args.set(args[i], args[i+1])
+	}
 }
 
 // CheckReport is the outcome of one registration check.
@@ -105,23 +163,27 @@ func (s *Service) Check(ctx context.Context, id int64, by string) (CheckReport, 
 	}
 	add(s.checkOpenIDConfiguration(ctx, reg))
 	if reg.TokenURL != "" && reg.ClientID != "" {
-		refused := ""
+		refused, refusedScope := "", ""
 		for _, scope := range lti.ToolScopes {
 			if refused != "" {
 				// The endpoint refused the assertion itself, not a scope: asking again per scope only repeats it.
-				add(CheckStep{Code: "token:" + scope, Name: "Service token: " + scopeName(scope), Status: CheckSkipped,
-					Detail: "Not tried: the token endpoint refused ltipub's assertion itself (see " + refused + ")."})
+				st := CheckStep{Code: "token:" + scope, Name: "Service token: " + scopeName(scope)}
+				st.says(CheckSkipped, "token_not_tried", "Not tried: the token endpoint refused ltipub's assertion itself (see "+refused+").",
+					"Scope", refusedScope)
+				add(st)
 				continue
 			}
 			st := s.checkToken(ctx, reg, scope)
 			add(st)
 			if st.Status == CheckFailed && !strings.Contains(st.Detail, "invalid_scope") {
-				refused = st.Name
+				refused, refusedScope = st.Name, scope
 			}
 		}
 	} else {
-		add(CheckStep{Code: "token", Name: "Service token request", Status: CheckSkipped,
-			Detail: "The registration has no access token URL or client ID yet.", Fix: "Fill in Platform details first."})
+		st := CheckStep{Code: "token", Name: "Service token request"}
+		st.says(CheckSkipped, "token_no_url", "The registration has no access token URL or client ID yet.")
+		st.fix("fill_details", "Fill in Platform details first.")
+		add(st)
 	}
 	for _, st := range s.checkToolURLs(ctx) {
 		add(st)
@@ -142,23 +204,24 @@ func (s *Service) LatestCheck(ctx context.Context, id int64) (CheckReport, error
 
 func checkDetails(reg Registration) CheckStep {
 	st := CheckStep{Code: "platform_details", Name: "Platform details and deployments"}
-	var missing []string
-	for _, f := range []struct{ label, v string }{{"Platform ID (issuer)", reg.Issuer}, {"Client ID", reg.ClientID},
-		{"Public keyset URL", reg.JWKSURL}, {"Access token URL", reg.TokenURL}, {"Authentication request URL", reg.AuthURL}} {
+	var missing, fields []string
+	for _, f := range []struct{ field, label, v string }{{"issuer", "Platform ID (issuer)", reg.Issuer}, {"client_id", "Client ID", reg.ClientID},
+		{"jwks_url", "Public keyset URL", reg.JWKSURL}, {"token_url", "Access token URL", reg.TokenURL},
+		{"auth_url", "Authentication request URL", reg.AuthURL}} {
 		if f.v == "" {
-			missing = append(missing, f.label)
+			missing, fields = append(missing, f.label), append(fields, f.field)
 		}
 	}
 	switch {
 	case len(missing) > 0:
-		st.Status, st.Detail = CheckFailed, "Missing: "+strings.Join(missing, ", ")+"."
-		st.Fix = "Copy them from the platform's page for the tool into Platform details (Moodle: View configuration details), or register dynamically."
+		st.says(CheckFailed, "details_missing", "Missing: "+strings.Join(missing, ", ")+".", "MissingFields", strings.Join(fields, ","))
+		st.fix("details_missing", "Copy them from the platform's page for the tool into Platform details (Moodle: View configuration details), or register dynamically.")
 	case len(reg.Deployments) == 0:
-		st.Status, st.Detail = CheckFailed, "No deployment ID: every launch would be refused as coming from an unknown deployment."
-		st.Fix = "Add the deployment ID the platform shows for the tool under Deployments."
+		st.says(CheckFailed, "no_deployment", "No deployment ID: every launch would be refused as coming from an unknown deployment.")
+		st.fix("no_deployment", "Add the deployment ID the platform shows for the tool under Deployments.")
 	default:
-		st.Status = CheckPassed
-		st.Detail = fmt.Sprintf("Issuer %s, client ID %s, %d deployment(s).", reg.Issuer, reg.ClientID, len(reg.Deployments))
+		st.says(CheckPassed, "details_ok", fmt.Sprintf("Issuer %s, client ID %s, %d deployment(s).", reg.Issuer, reg.ClientID, len(reg.Deployments)),
+			"Issuer", reg.Issuer, "ClientID", reg.ClientID, "Count", strconv.Itoa(len(reg.Deployments)))
 	}
 	return st
 }
@@ -188,19 +251,22 @@ func (s *Service) checkJWKS(ctx context.Context, jwksURL string) []CheckStep {
 	resp, body, err := s.get(ctx, s.HTTP, jwksURL, 1<<20)
 	switch {
 	case err != nil:
-		fetch.Status, fetch.Detail, fetch.Fix = CheckFailed, "ltipub could not fetch "+jwksURL+": "+err.Error()+".", fixURL
+		fetch.says(CheckFailed, "jwks_unreachable", "ltipub could not fetch "+jwksURL+": "+err.Error()+".", "URL", jwksURL, "Error", err.Error())
+		fetch.fix("jwks_url", fixURL)
 		return []CheckStep{fetch}
 	case resp.StatusCode != http.StatusOK:
-		fetch.Status, fetch.Detail, fetch.Fix = CheckFailed, fmt.Sprintf("%s answered HTTP %d.", jwksURL, resp.StatusCode), fixURL
+		fetch.says(CheckFailed, "jwks_status", fmt.Sprintf("%s answered HTTP %d.", jwksURL, resp.StatusCode), "URL", jwksURL,
+			"Status", strconv.Itoa(resp.StatusCode))
+		fetch.fix("jwks_url", fixURL)
 		return []CheckStep{fetch}
 	}
-	fetch.Status, fetch.Detail = CheckPassed, fmt.Sprintf("%s answered HTTP 200 (%d bytes).", jwksURL, len(body))
+	fetch.says(CheckPassed, "jwks_ok", fmt.Sprintf("%s answered HTTP 200 (%d bytes).", jwksURL, len(body)), "URL", jwksURL, "Bytes", strconv.Itoa(len(body)))
 
 	usable := CheckStep{Code: "jwks_keys", Name: "Platform keyset: keys usable"}
 	keys, err := lti.ParseJWKS(body)
 	if err != nil {
-		usable.Status, usable.Detail = CheckFailed, "The answer is not a JSON Web Key Set: "+err.Error()+"."
-		usable.Fix = "The Public keyset URL points at something else than the platform's keyset. " + fixURL
+		usable.says(CheckFailed, "jwks_not_keyset", "The answer is not a JSON Web Key Set: "+err.Error()+".", "Error", err.Error())
+		usable.fix("jwks_not_keyset", "The Public keyset URL points at something else than the platform's keyset. "+fixURL)
 		return []CheckStep{fetch, usable}
 	}
 	var good, weak []string
@@ -219,18 +285,21 @@ func (s *Service) checkJWKS(ctx context.Context, jwksURL string) []CheckStep {
 	sort.Strings(good)
 	sort.Strings(weak)
 	if len(good) == 0 {
-		usable.Status = CheckFailed
-		usable.Detail = "The keyset holds no usable signing key: ltipub needs RSA (2048 bits or more) or EC keys with a kid and use \"sig\"."
+		none := "The keyset holds no usable signing key: ltipub needs RSA (2048 bits or more) or EC keys with a kid and use \"sig\"."
 		if len(weak) > 0 {
-			usable.Detail += " Too weak: " + strings.Join(weak, ", ") + "."
+			usable.says(CheckFailed, "keys_none_weak", none+" Too weak: "+strings.Join(weak, ", ")+".", "Weak", strings.Join(weak, ", "))
+		} else {
+			usable.says(CheckFailed, "keys_none", none)
 		}
-		usable.Fix = "Check the Public keyset URL is the platform's LTI keyset (Moodle: /mod/lti/certs.php); if it is, the platform's " +
-			"LTI key needs regenerating by its admin."
+		usable.fix("keys_regenerate", "Check the Public keyset URL is the platform's LTI keyset (Moodle: /mod/lti/certs.php); if it is, the platform's "+
+			"LTI key needs regenerating by its admin.")
 		return []CheckStep{fetch, usable}
 	}
-	usable.Status, usable.Detail = CheckPassed, "Usable keys: "+strings.Join(good, ", ")+"."
 	if len(weak) > 0 {
-		usable.Detail += " Ignored as too weak: " + strings.Join(weak, ", ") + "."
+		usable.says(CheckPassed, "keys_ok_weak", "Usable keys: "+strings.Join(good, ", ")+". Ignored as too weak: "+strings.Join(weak, ", ")+".",
+			"Keys", strings.Join(good, ", "), "Weak", strings.Join(weak, ", "))
+	} else {
+		usable.says(CheckPassed, "keys_ok", "Usable keys: "+strings.Join(good, ", ")+".", "Keys", strings.Join(good, ", "))
 	}
 
 	algs := CheckStep{Code: "jwks_algorithms", Name: "Platform keyset: algorithms"}
@@ -256,14 +325,14 @@ func (s *Service) checkJWKS(ctx context.Context, jwksURL string) []CheckStep {
 	sort.Strings(refused)
 	switch {
 	case !rs256:
-		algs.Status = CheckFailed
-		algs.Detail = "No key is usable with RS256, the algorithm LTI requires platforms to support (" + strings.Join(append(declared, refused...), ", ") + ")."
-		algs.Fix = "Platforms sign LTI messages with RS256: the keyset URL is probably not the platform's LTI keyset. " + fixURL
+		all := strings.Join(append(declared, refused...), ", ")
+		algs.says(CheckFailed, "algs_no_rs256", "No key is usable with RS256, the algorithm LTI requires platforms to support ("+all+").", "Algs", all)
+		algs.fix("algs_rs256", "Platforms sign LTI messages with RS256: the keyset URL is probably not the platform's LTI keyset. "+fixURL)
+	case len(refused) > 0:
+		algs.says(CheckPassed, "algs_ok_refused", strings.Join(declared, ", ")+". Not accepted by ltipub: "+strings.Join(refused, ", ")+".",
+			"Algs", strings.Join(declared, ", "), "Refused", strings.Join(refused, ", "))
 	default:
-		algs.Status, algs.Detail = CheckPassed, strings.Join(declared, ", ")+"."
-		if len(refused) > 0 {
-			algs.Detail += " Not accepted by ltipub: " + strings.Join(refused, ", ") + "."
-		}
+		algs.says(CheckPassed, "algs_ok", strings.Join(declared, ", ")+".", "Algs", strings.Join(declared, ", "))
 	}
 	return []CheckStep{fetch, usable, algs}
 }
@@ -275,7 +344,7 @@ func (s *Service) checkJWKS(ctx context.Context, jwksURL string) []CheckStep {
 func (s *Service) checkOpenIDConfiguration(ctx context.Context, reg Registration) CheckStep {
 	st := CheckStep{Code: "openid_configuration", Name: "Platform OpenID configuration"}
 	if reg.Issuer == "" {
-		st.Status, st.Detail = CheckSkipped, "No issuer yet."
+		st.says(CheckSkipped, "no_issuer", "No issuer yet.")
 		return st
 	}
 	u := strings.TrimSuffix(reg.Issuer, "/") + "/.well-known/openid-configuration"
@@ -283,26 +352,28 @@ func (s *Service) checkOpenIDConfiguration(ctx context.Context, reg Registration
 	defer cancel()
 	cfg, err := lti.FetchPlatformConfiguration(ctx, s.HTTP, u, s.AllowPrivateURLs)
 	if err != nil {
-		st.Status = CheckSkipped
-		st.Detail = "The platform publishes no OpenID configuration at " + u + " (many do not outside dynamic registration): nothing to compare."
+		st.says(CheckSkipped, "openid_none", "The platform publishes no OpenID configuration at "+u+" (many do not outside dynamic registration): nothing to compare.",
+			"URL", u)
 		return st
 	}
-	var diffs []string
-	cmp := func(label, published, ours string) {
+	var diffs, fields []string
+	cmp := func(field, label, published, ours string) {
 		if published != "" && ours != "" && published != ours {
 			diffs = append(diffs, fmt.Sprintf("%s is %s at the platform, %s here", label, published, ours))
+			fields = append(fields, field)
 		}
 	}
-	cmp("the issuer", cfg.Issuer, reg.Issuer)
-	cmp("the public keyset URL", cfg.JWKSURI, reg.JWKSURL)
-	cmp("the access token URL", cfg.TokenEndpoint, reg.TokenURL)
-	cmp("the authentication request URL", cfg.AuthorizationEndpoint, reg.AuthURL)
+	cmp("issuer", "the issuer", cfg.Issuer, reg.Issuer)
+	cmp("jwks_url", "the public keyset URL", cfg.JWKSURI, reg.JWKSURL)
+	cmp("token_url", "the access token URL", cfg.TokenEndpoint, reg.TokenURL)
+	cmp("auth_url", "the authentication request URL", cfg.AuthorizationEndpoint, reg.AuthURL)
 	if len(diffs) > 0 {
-		st.Status, st.Detail = CheckFailed, "The platform's configuration ("+u+") differs: "+strings.Join(diffs, "; ")+"."
-		st.Fix = "Update Platform details with the platform's values."
+		st.says(CheckFailed, "openid_differs", "The platform's configuration ("+u+") differs: "+strings.Join(diffs, "; ")+".",
+			"URL", u, "DiffFields", strings.Join(fields, ","))
+		st.fix("update_details", "Update Platform details with the platform's values.")
 		return st
 	}
-	st.Status, st.Detail = CheckPassed, "Published at "+u+"; it agrees with Platform details."
+	st.says(CheckPassed, "openid_agrees", "Published at "+u+"; it agrees with Platform details.", "URL", u)
 	return st
 }
 
@@ -315,16 +386,15 @@ func (s *Service) checkToken(ctx context.Context, reg Registration, scope string
 	cr := lti.ServiceCredentials{ClientID: reg.ClientID, TokenURL: reg.TokenURL, Audience: reg.TokenAudience, Key: s.SigningKey}
 	tok, err := lti.RequestServiceToken(ctx, s.HTTP, cr, []string{scope}, s.now(), 0)
 	if err == nil {
-		st.Status = CheckPassed
-		st.Detail = "The token endpoint accepted ltipub's signed assertion and granted " + scope + "."
 		if len(tok.Scopes) > 0 && !slices.Contains(tok.Scopes, scope) {
-			st.Status = CheckFailed
-			st.Detail = "The token endpoint issued a token without " + scope + " (granted: " + strings.Join(tok.Scopes, " ") + ")."
-			st.Fix = serviceFix(scope)
+			st.says(CheckFailed, "token_without_scope", "The token endpoint issued a token without "+scope+" (granted: "+strings.Join(tok.Scopes, " ")+").",
+				"Scope", scope, "Granted", strings.Join(tok.Scopes, " "))
+			st.fix(serviceFixID(scope), serviceFix(scope))
+			return st
 		}
+		st.says(CheckPassed, "token_ok", "The token endpoint accepted ltipub's signed assertion and granted "+scope+".", "Scope", scope)
 		return st
 	}
-	st.Status = CheckFailed
 	var se *lti.ServiceError
 	msg := err.Error()
 	if errors.As(err, &se) {
@@ -333,7 +403,7 @@ func (s *Service) checkToken(ctx context.Context, reg Registration, scope string
 			msg = fmt.Sprintf("HTTP %d: %s", se.Status, se.Message)
 		}
 	}
-	st.Detail = "The token endpoint (" + reg.TokenURL + ") refused: " + msg + "."
+	st.says(CheckFailed, "token_refused", "The token endpoint ("+reg.TokenURL+") refused: "+msg+".", "URL", reg.TokenURL, "Message", msg)
 	low := strings.ToLower(msg)
 	jwks := strings.TrimSuffix(s.BaseURL, "/") + "/lti/jwks"
 	aud := reg.TokenAudience
@@ -342,22 +412,32 @@ func (s *Service) checkToken(ctx context.Context, reg Registration, scope string
 	}
 	switch {
 	case se == nil || se.Status == 0 || se.Status >= 500 || se.Status == http.StatusTooManyRequests:
-		st.Fix = "The token endpoint did not answer properly. Check the Access token URL in Platform details, and that the platform is up and reachable from this server."
+		st.fix("token_unreachable", "The token endpoint did not answer properly. Check the Access token URL in Platform details, and that the platform is up and reachable from this server.")
 	case strings.Contains(low, "invalid_scope"):
-		st.Fix = serviceFix(scope)
+		st.fix(serviceFixID(scope), serviceFix(scope))
 	case strings.Contains(low, "unknown client") || strings.Contains(low, "client_id") || strings.Contains(low, "client not found") ||
 		strings.Contains(low, "no client"):
-		st.Fix = "The platform does not know client ID " + reg.ClientID + ": copy the Client ID again from the platform's page for the tool into Platform details."
+		st.fix("unknown_client", "The platform does not know client ID "+reg.ClientID+": copy the Client ID again from the platform's page for the tool into Platform details.",
+			"ClientID", reg.ClientID)
 	case strings.Contains(low, "signature") || strings.Contains(low, "jwks") || strings.Contains(low, "key"):
-		st.Fix = "The platform cannot verify ltipub's signature: set the tool's public keyset (Moodle: Public keyset; Canvas: Public JWK URL) to " + jwks +
-			" at the platform, with Public key type \"Keyset URL\"."
+		st.fix("signature", "The platform cannot verify ltipub's signature: set the tool's public keyset (Moodle: Public keyset; Canvas: Public JWK URL) to "+jwks+
+			" at the platform, with Public key type \"Keyset URL\".", "JWKS", jwks)
 	case strings.Contains(low, "aud"):
-		st.Fix = "The platform wants another audience than " + aud + " in ltipub's assertion: set Token audience in Platform details to the value the platform shows (Brightspace: Brightspace OAuth2 Audience)."
+		st.fix("audience", "The platform wants another audience than "+aud+" in ltipub's assertion: set Token audience in Platform details to the value the platform shows (Brightspace: Brightspace OAuth2 Audience).",
+			"Audience", aud)
 	default:
-		st.Fix = "The platform refused ltipub's signed assertion. In the order they usually go wrong: the Client ID in Platform details, " +
-			"the tool's keyset URL at the platform (" + jwks + "), the Access token URL, the Token audience (" + aud + ")."
+		st.fix("token_refused", "The platform refused ltipub's signed assertion. In the order they usually go wrong: the Client ID in Platform details, "+
+			"the tool's keyset URL at the platform ("+jwks+"), the Access token URL, the Token audience ("+aud+").", "JWKS", jwks, "Audience", aud)
 	}
 	return st
+}
+
+// serviceFixID names serviceFix's words for a translation.
+func serviceFixID(scope string) string {
+	if strings.Contains(scope, "nrps") {
+		return "service_nrps"
+	}
+	return "service_ags"
 }
 
 func serviceFix(scope string) string {
@@ -377,19 +457,20 @@ func (s *Service) checkToolURLs(ctx context.Context) []CheckStep {
 	base, err := url.Parse(s.BaseURL)
 	switch {
 	case err != nil || base.Host == "":
-		tlsStep.Status, tlsStep.Detail = CheckFailed, "The base URL "+s.BaseURL+" is not an absolute URL."
-		tlsStep.Fix = "Set --base-url (LTIPUB_BASE_URL) to ltipub's public https address."
+		tlsStep.says(CheckFailed, "base_not_absolute", "The base URL "+s.BaseURL+" is not an absolute URL.", "Base", s.BaseURL)
+		tlsStep.fix("set_base_url", "Set --base-url (LTIPUB_BASE_URL) to ltipub's public https address.")
 	case base.Scheme != "https":
-		tlsStep.Status, tlsStep.Detail = CheckFailed, "The base URL is "+s.BaseURL+": platforms refuse tool URLs without https, and browsers block "+
-			"ltipub's cookies inside a platform's https page."
-		tlsStep.Fix = "Serve ltipub over https (behind a TLS proxy) and set --base-url to the https address."
+		tlsStep.says(CheckFailed, "base_not_https", "The base URL is "+s.BaseURL+": platforms refuse tool URLs without https, and browsers block "+
+			"ltipub's cookies inside a platform's https page.", "Base", s.BaseURL)
+		tlsStep.fix("serve_https", "Serve ltipub over https (behind a TLS proxy) and set --base-url to the https address.")
 	default:
-		tlsStep.Status, tlsStep.Detail = CheckPassed, "Base URL "+s.BaseURL+"."
+		tlsStep.says(CheckPassed, "base_ok", "Base URL "+s.BaseURL+".", "Base", s.BaseURL)
 	}
 
 	reach := CheckStep{Code: "tool_reachable", Name: "ltipub's URLs answer through the base URL"}
 	hc := &http.Client{Timeout: checkTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	var bad, good []string
+	keys := 0
 	resp, body, err := s.get(ctx, hc, u.JWKS, 1<<20)
 	switch {
 	case err != nil:
@@ -403,7 +484,7 @@ func (s *Service) checkToolURLs(ctx context.Context) []CheckStep {
 		if json.Unmarshal(body, &set) != nil || len(set.Keys) == 0 {
 			bad = append(bad, "JWKS URL "+u.JWKS+": no keys in the answer")
 		} else {
-			good = append(good, fmt.Sprintf("JWKS URL (%d key(s))", len(set.Keys)))
+			good, keys = append(good, fmt.Sprintf("JWKS URL (%d key(s))", len(set.Keys))), len(set.Keys)
 		}
 	}
 	// The launch and deep linking URLs take POST; a GET gets 405 with Allow: POST from ltipub itself. Anything
@@ -420,11 +501,11 @@ func (s *Service) checkToolURLs(ctx context.Context) []CheckStep {
 		}
 	}
 	if len(bad) > 0 {
-		reach.Status, reach.Detail = CheckFailed, strings.Join(bad, "; ")+"."
-		reach.Fix = "Check --base-url is the address platforms use, and that the proxy in front of ltipub forwards /lti/ to it " +
-			"(when LTI publishing is switched off in Site settings, /lti/ answers 503)."
+		reach.says(CheckFailed, "tool_unreachable", strings.Join(bad, "; ")+".", "Problems", strings.Join(bad, "; "))
+		reach.fix("proxy", "Check --base-url is the address platforms use, and that the proxy in front of ltipub forwards /lti/ to it "+
+			"(when LTI publishing is switched off in Site settings, /lti/ answers 503).")
 		return []CheckStep{tlsStep, reach}
 	}
-	reach.Status, reach.Detail = CheckPassed, "Answering: "+strings.Join(good, ", ")+"."
+	reach.says(CheckPassed, "tool_answering", "Answering: "+strings.Join(good, ", ")+".", "Count", strconv.Itoa(keys))
 	return []CheckStep{tlsStep, reach}
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -70,8 +69,8 @@ func (s *Server) platformList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin_platforms", &platformListPage{Page: Page{Title: "Platforms"}, Registrations: regs, Filter: f,
-		Pager: newPager("/admin/platforms", q, req, total, len(regs), "registrations", f.Query != "" || f.Status != "")})
+	s.render(w, r, http.StatusOK, "admin_platforms", &platformListPage{Page: Page{Title: s.t(r, "platforms.title")}, Registrations: regs, Filter: f,
+		Pager: newPager("/admin/platforms", q, req, total, len(regs), s.t(r, "platforms.pager.registrations"), f.Query != "" || f.Status != "")})
 }
 
 type platformNewPage struct {
@@ -81,7 +80,7 @@ type platformNewPage struct {
 }
 
 func (s *Server) platformNewForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "admin_platform_new", &platformNewPage{Page: Page{Title: "Register a platform"}})
+	s.render(w, r, http.StatusOK, "admin_platform_new", &platformNewPage{Page: Page{Title: s.t(r, "platforms.new.title")}})
 }
 
 func (s *Server) platformCreate(w http.ResponseWriter, r *http.Request) {
@@ -89,7 +88,7 @@ func (s *Server) platformCreate(w http.ResponseWriter, r *http.Request) {
 	reg, tok, err := s.cfg.Platforms.Create(r.Context(), name)
 	var ve *tool.ValidationError
 	if errors.As(err, &ve) {
-		s.render(w, r, http.StatusUnprocessableEntity, "admin_platform_new", &platformNewPage{Page: Page{Title: "Register a platform"},
+		s.render(w, r, http.StatusUnprocessableEntity, "admin_platform_new", &platformNewPage{Page: Page{Title: s.t(r, "platforms.new.title")},
 			Name: name, Error: ve.Fields["name"]})
 		return
 	}
@@ -98,7 +97,7 @@ func (s *Server) platformCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sessions.Put(r.Context(), sessionRegistrationURL, s.cfg.Platforms.RegistrationURL(tok))
-	s.sessions.Put(r.Context(), "flash", fmt.Sprintf("Registration %q created. Give the platform the URLs below.", reg.Name))
+	s.flash(r, s.t(r, "platforms.flash.created", "Name", reg.Name))
 	http.Redirect(w, r, platformPath(reg.ID, ""), http.StatusSeeOther)
 }
 
@@ -121,7 +120,7 @@ type platformPage struct {
 func (s *Server) loadPlatform(w http.ResponseWriter, r *http.Request) (tool.Registration, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		s.renderProblem(w, r, errNoRegistration)
+		s.renderProblem(w, r, s.noRegistration(r))
 		return tool.Registration{}, false
 	}
 	reg, err := s.cfg.Platforms.Get(r.Context(), id)
@@ -132,9 +131,11 @@ func (s *Server) loadPlatform(w http.ResponseWriter, r *http.Request) (tool.Regi
 	return reg, true
 }
 
-var errNoRegistration = &Problem{Status: http.StatusNotFound, Code: "registration_not_found", Title: "No such platform registration",
-	Cause: "There is no platform registration at this address; it may have been deleted.",
-	Fix:   "Go back to Site administration → Platforms and pick one from the list."}
+// noRegistration is the answer to an address that names no registration.
+func (s *Server) noRegistration(r *http.Request) *Problem {
+	return &Problem{Status: http.StatusNotFound, Code: "registration_not_found", Title: s.t(r, "platforms.not_found.title"),
+		Cause: s.t(r, "platforms.not_found.cause"), Fix: s.t(r, "platforms.not_found.fix")}
+}
 
 // platformFail shows a refusal of the registration rules as a page, and anything else as fail does.
 func (s *Server) platformFail(w http.ResponseWriter, r *http.Request, err error) {
@@ -143,12 +144,12 @@ func (s *Server) platformFail(w http.ResponseWriter, r *http.Request, err error)
 	case errors.As(err, &rf):
 		if rf.Title == "" {
 			copied := *rf
-			copied.Title = "The platform registration was refused"
+			copied.Title = s.t(r, "platforms.refused")
 			rf = &copied
 		}
 		s.fail(w, r, rf)
 	case errors.Is(err, store.ErrNotFound):
-		s.renderProblem(w, r, errNoRegistration)
+		s.renderProblem(w, r, s.noRegistration(r))
 	default:
 		s.fail(w, r, err)
 	}
@@ -182,7 +183,7 @@ func (s *Server) platformToolDetails(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := &toolDetailsPage{platformPage: platformPage{Page: Page{Title: reg.Name + ": tool details"}, Reg: reg, Tab: "tool"},
+	p := &toolDetailsPage{platformPage: platformPage{Page: Page{Title: s.t(r, "platforms.page_title.tool", "Name", reg.Name)}, Reg: reg, Tab: "tool"},
 		URLs: s.cfg.Platforms.URLs(""), CanvasConfig: s.cfg.Platforms.BaseURL + "/lti/config/canvas.json",
 		PlatformGuides: platformGuides(reg.ProductFamily)}
 	p.URLs.Registration = s.sessions.PopString(r.Context(), sessionRegistrationURL)
@@ -200,7 +201,7 @@ func (s *Server) platformNewRegistrationURL(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	s.sessions.Put(r.Context(), sessionRegistrationURL, s.cfg.Platforms.RegistrationURL(tok))
-	s.sessions.Put(r.Context(), "flash", "New registration URL made; the previous one no longer works.")
+	s.flash(r, s.t(r, "platforms.flash.new_registration_url"))
 	http.Redirect(w, r, platformPath(reg.ID, ""), http.StatusSeeOther)
 }
 
@@ -217,7 +218,7 @@ func (s *Server) platformDetailsForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "admin_platform_details", &platformDetailsPage{
-		platformPage: platformPage{Page: Page{Title: reg.Name + ": platform details"}, Reg: reg, Tab: "platform"},
+		platformPage: platformPage{Page: Page{Title: s.t(r, "platforms.page_title.platform", "Name", reg.Name)}, Reg: reg, Tab: "platform"},
 		Form: tool.PlatformDetails{Issuer: reg.Issuer, ClientID: reg.ClientID, JWKSURL: reg.JWKSURL, TokenURL: reg.TokenURL, AuthURL: reg.AuthURL,
 			TokenAudience: reg.TokenAudience},
 		AllowInsecure: s.cfg.Platforms.AllowPrivateURLs})
@@ -235,7 +236,7 @@ func (s *Server) platformDetailsSubmit(w http.ResponseWriter, r *http.Request) {
 	var ve *tool.ValidationError
 	if errors.As(err, &ve) {
 		s.render(w, r, http.StatusUnprocessableEntity, "admin_platform_details", &platformDetailsPage{
-			platformPage: platformPage{Page: Page{Title: reg.Name + ": platform details"}, Reg: reg, Tab: "platform"},
+			platformPage: platformPage{Page: Page{Title: s.t(r, "platforms.page_title.platform", "Name", reg.Name)}, Reg: reg, Tab: "platform"},
 			Form:         d, Errors: ve.Fields, AllowInsecure: s.cfg.Platforms.AllowPrivateURLs})
 		return
 	}
@@ -244,11 +245,11 @@ func (s *Server) platformDetailsSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := platformPath(reg.ID, "deployments")
-	msg := "Platform details saved."
+	msg := s.t(r, "platforms.flash.details_saved")
 	if len(reg.Deployments) == 0 {
-		msg += " Now add the deployment ID the platform shows for the tool."
+		msg += " " + s.t(r, "platforms.flash.details_saved_next")
 	}
-	s.sessions.Put(r.Context(), "flash", msg)
+	s.flash(r, msg)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -265,7 +266,7 @@ func (s *Server) platformDeployments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "admin_platform_deployments", &deploymentsPage{
-		platformPage: platformPage{Page: Page{Title: reg.Name + ": deployments"}, Reg: reg, Tab: "deployments"}})
+		platformPage: platformPage{Page: Page{Title: s.t(r, "platforms.page_title.deployments", "Name", reg.Name)}, Reg: reg, Tab: "deployments"}})
 }
 
 func (s *Server) platformDeploymentAdd(w http.ResponseWriter, r *http.Request) {
@@ -278,7 +279,7 @@ func (s *Server) platformDeploymentAdd(w http.ResponseWriter, r *http.Request) {
 	var ve *tool.ValidationError
 	if errors.As(err, &ve) {
 		s.render(w, r, http.StatusUnprocessableEntity, "admin_platform_deployments", &deploymentsPage{
-			platformPage: platformPage{Page: Page{Title: reg.Name + ": deployments"}, Reg: reg, Tab: "deployments"},
+			platformPage: platformPage{Page: Page{Title: s.t(r, "platforms.page_title.deployments", "Name", reg.Name)}, Reg: reg, Tab: "deployments"},
 			DeploymentID: depID, Name: name, Errors: ve.Fields})
 		return
 	}
@@ -286,7 +287,7 @@ func (s *Server) platformDeploymentAdd(w http.ResponseWriter, r *http.Request) {
 		s.platformFail(w, r, err)
 		return
 	}
-	s.sessions.Put(r.Context(), "flash", fmt.Sprintf("Deployment %q added.", depID))
+	s.flash(r, s.t(r, "platforms.flash.deployment_added", "ID", depID))
 	http.Redirect(w, r, platformPath(reg.ID, "deployments"), http.StatusSeeOther)
 }
 
@@ -307,15 +308,15 @@ func (s *Server) platformDeploymentRemove(w http.ResponseWriter, r *http.Request
 		var rf *tool.Refusal
 		errors.As(err, &rf)
 		s.render(w, r, http.StatusConflict, "admin_platform_remove_deployment", &removeDeploymentPage{
-			platformPage: platformPage{Page: Page{Title: "Remove the last deployment?"}, Reg: reg, Tab: "deployments"},
-			DeploymentID: depID, Reason: rf.Description})
+			platformPage: platformPage{Page: Page{Title: s.t(r, "platforms.remove.title")}, Reg: reg, Tab: "deployments"},
+			DeploymentID: depID, Reason: s.lastDeploymentReason(r, reg, depID, rf)})
 		return
 	}
 	if err != nil {
 		s.platformFail(w, r, err)
 		return
 	}
-	s.sessions.Put(r.Context(), "flash", fmt.Sprintf("Deployment %q removed.", depID))
+	s.flash(r, s.t(r, "platforms.flash.deployment_removed", "ID", depID))
 	http.Redirect(w, r, platformPath(reg.ID, "deployments"), http.StatusSeeOther)
 }
 
@@ -335,7 +336,7 @@ func (s *Server) platformDeleteConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "admin_platform_delete", &deletePlatformPage{
-		platformPage: platformPage{Page: Page{Title: "Delete " + reg.Name + "?"}, Reg: reg, Tab: "delete"}, Dependents: deps})
+		platformPage: platformPage{Page: Page{Title: s.t(r, "platforms.delete.title", "Name", reg.Name)}, Reg: reg, Tab: "delete"}, Dependents: deps})
 }
 
 func (s *Server) platformDelete(w http.ResponseWriter, r *http.Request) {
@@ -347,6 +348,6 @@ func (s *Server) platformDelete(w http.ResponseWriter, r *http.Request) {
 		s.platformFail(w, r, err)
 		return
 	}
-	s.sessions.Put(r.Context(), "flash", fmt.Sprintf("Registration %q deleted.", reg.Name))
+	s.flash(r, s.t(r, "platforms.flash.deleted", "Name", reg.Name))
 	http.Redirect(w, r, "/admin/platforms", http.StatusSeeOther)
 }

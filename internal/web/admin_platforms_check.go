@@ -24,7 +24,7 @@ func (s *Server) platformCheckPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := &checkPage{platformPage: platformPage{Page: Page{Title: reg.Name + ": check"}, Reg: reg, Tab: "check"}}
+	p := &checkPage{platformPage: platformPage{Page: Page{Title: s.t(r, "platforms.page_title.check", "Name", reg.Name)}, Reg: reg, Tab: "check"}}
 	rep, err := s.cfg.Platforms.LatestCheck(r.Context(), reg.ID)
 	switch {
 	case err == nil:
@@ -52,9 +52,9 @@ func (s *Server) platformCheckRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rep.Passed() {
-		s.sessions.Put(r.Context(), "flash", "Every check passed.")
+		s.flash(r, s.t(r, "platforms.flash.check_passed"))
 	} else {
-		s.sessions.Put(r.Context(), "flash", "Some checks failed: each says what to fix.")
+		s.flash(r, s.t(r, "platforms.flash.check_failed"))
 	}
 	http.Redirect(w, r, platformPath(reg.ID, "check"), http.StatusSeeOther)
 }

@@ -67,6 +67,7 @@ func TestRegistrationCheck(t *testing.T) {
 	nrps := "token:https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 	score := "token:https://purl.imsglobal.org/spec/lti-ags/scope/score"
 	lineitem := "token:https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+	catalog := platformCatalog(t, "es")
 
 	tests := []struct {
 		name     string
@@ -150,6 +151,13 @@ func TestRegistrationCheck(t *testing.T) {
 				}
 				if s.Status == tool.CheckFailed && s.Fix == "" {
 					t.Errorf("%s failed without a fix", s.Code)
+				}
+				// Each sentence has its id, and the catalogs a translation of it (the check page in Spanish).
+				if s.DetailID == "" || catalog["platforms.check.detail."+s.DetailID] == "" {
+					t.Errorf("%s: detail %q has no translation (id %q)", s.Code, s.Detail, s.DetailID)
+				}
+				if s.Fix != "" && (s.FixID == "" || catalog["platforms.check.fix."+s.FixID] == "") {
+					t.Errorf("%s: fix %q has no translation (id %q)", s.Code, s.Fix, s.FixID)
 				}
 			}
 			latest, err := svc.LatestCheck(ctx, id)

@@ -23,7 +23,7 @@ func (s *Server) ltiRegister(w http.ResponseWriter, r *http.Request) {
 		s.platformFail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin_platform_registered", &registeredPage{Page: Page{Title: "Registration done", Embedded: true}, Reg: reg})
+	s.render(w, r, http.StatusOK, "admin_platform_registered", &registeredPage{Page: Page{Title: s.t(r, "platforms.registered.page_title"), Embedded: true}, Reg: reg})
 }
 
 // allowAnyFramer lets any site frame this response, whatever the site's framing setting: the platform opens the

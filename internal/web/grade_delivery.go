@@ -87,7 +87,7 @@ func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := &deliveryPage{Page: Page{Title: "Grade delivery · " + res.Name, Embedded: isEmbedded(r)}, CourseID: c.ID, Resource: res}
+	p := &deliveryPage{Page: Page{Title: s.t(r, "platforms.grades.page_title", "Name", res.Name), Embedded: isEmbedded(r)}, CourseID: c.ID, Resource: res}
 	d := s.gradeDelivery()
 	if d == nil {
 		s.render(w, r, http.StatusOK, "grade_delivery", p)
@@ -147,16 +147,16 @@ func (s *Server) deliveryRetry(w http.ResponseWriter, r *http.Request) {
 	}
 	d := s.gradeDelivery()
 	if d == nil {
-		s.fail(w, r, &Problem{Status: http.StatusServiceUnavailable, Code: "sync_unavailable", Title: "Sync is not running",
-			Cause: "This server was started without the job queue.", Fix: "Start ltipub with `ltipub serve`."})
+		s.fail(w, r, &Problem{Status: http.StatusServiceUnavailable, Code: "sync_unavailable", Title: s.t(r, "platforms.grades.unavailable.title"),
+			Cause: s.t(r, "platforms.grades.unavailable.cause"), Fix: s.t(r, "platforms.grades.unavailable.fix")})
 		return
 	}
 	var userID int64
 	if v := r.PostFormValue("user_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			s.fail(w, r, &Problem{Status: http.StatusBadRequest, Code: "bad_user", Title: "Not a learner",
-				Cause: fmt.Sprintf("%q is not a user id.", v), Fix: "Use the Retry button of the row."})
+			s.fail(w, r, &Problem{Status: http.StatusBadRequest, Code: "bad_user", Title: s.t(r, "platforms.grades.bad_user.title"),
+				Cause: s.t(r, "platforms.grades.bad_user.cause", "Value", strconv.Quote(v)), Fix: s.t(r, "platforms.grades.bad_user.fix")})
 			return
 		}
 		userID = id
@@ -168,11 +168,11 @@ func (s *Server) deliveryRetry(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "grade delivery retried", slog.Int64("resource_id", res.ID), slog.Int64("learner_id", userID),
 		slog.Int64("job_id", id), slog.Int64("user_id", currentUser(r).ID))
-	what := "Every pending and failed grade"
+	msg := s.t(r, "platforms.grades.flash.retry_all")
 	if userID != 0 {
-		what = "This learner's grade"
+		msg = s.t(r, "platforms.grades.flash.retry_one")
 	}
-	s.sessions.Put(r.Context(), "flash", what+" is being sent again; reload to see the platform's answer.")
+	s.flash(r, msg)
 	back := fmt.Sprintf("/courses/%d/published/%d/grades", c.ID, res.ID)
 	if ret := r.PostFormValue("return"); ret != "" {
 		if u, err := url.Parse(ret); err == nil && u.Path == back && u.Host == "" && u.Scheme == "" {

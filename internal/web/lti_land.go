@@ -50,8 +50,8 @@ func (s *Server) outcome(w http.ResponseWriter, r *http.Request, out *launch.Out
 		return
 	}
 	if out.Kind == launch.Landed && out.Mixed != "" {
-		s.render(w, r, http.StatusOK, "lti_legacy_mixed", &legacyMixedPage{Page: Page{Title: "Before you go on", Embedded: out.Session.Embedded},
-			Warning: out.Mixed, Next: out.To})
+		s.render(w, r, http.StatusOK, "lti_legacy_mixed", &legacyMixedPage{Page: Page{Title: s.t(r, "platforms.mixed.title"), Embedded: out.Session.Embedded},
+			Warning: s.mixedWarning(r, out.Mixed), Next: out.To})
 		return
 	}
 	s.afterLaunch(w, r, out)

@@ -79,14 +79,20 @@ func (s *Server) mixedProtocol(r *http.Request, ps lti11.Params) string {
 	case platform == "" || platform == tool:
 		return ""
 	case tool == "http":
-		return "The platform runs on https but this tool's address is http: browsers block an http page shown inside an https page " +
-			"(mixed content), and warn before sending a form from a secure page to an insecure one. Serve the tool over https and use its https " +
-			"launch URL in the platform."
+		return mixedToolHTTP
 	default:
-		return "The platform runs on plain http while this tool uses https: the launch works, but the platform's pages and the " +
-			"grades it receives travel unencrypted. Serve the platform over https."
+		return mixedPlatformHTTP
 	}
 }
+
+// The mixed http/https warnings (the launch carries the words; lti_legacy_mixed shows them in the page's language).
+const (
+	mixedToolHTTP = "The platform runs on https but this tool's address is http: browsers block an http page shown inside an https page " +
+		"(mixed content), and warn before sending a form from a secure page to an insecure one. Serve the tool over https and use its https " +
+		"launch URL in the platform."
+	mixedPlatformHTTP = "The platform runs on plain http while this tool uses https: the launch works, but the platform's pages and the " +
+		"grades it receives travel unencrypted. Serve the platform over https."
+)
 
 type legacyMixedPage struct {
 	Page
@@ -97,10 +103,7 @@ type legacyMixedPage struct {
 // legacyLaunchInfo answers a plain GET of a launch URL (a person pasting it in a browser, or a platform checking
 // whether the URL is a cartridge) with a page, not an error.
 func (s *Server) legacyLaunchInfo(w http.ResponseWriter, r *http.Request) {
-	s.endpointInfo(w, r, http.StatusOK, "LTI 1.1 launch URL",
-		"This address is where a learning platform sends LTI 1.1 launches (signed form posts); opening it in a browser does nothing.",
-		"Set it as the tool URL of an external tool in your platform, with a consumer key of your choice and the secret shown "+
-			"to the course's teachers; or import "+r.URL.Path+"/cartridge.xml as the tool's cartridge.")
+	s.endpointInfo(w, r, http.StatusOK, "platforms.endpoint.legacy", "Cartridge", r.URL.Path+"/cartridge.xml")
 }
 
 // legacyCartridge serves the resource's basic LTI link cartridge.

@@ -20,10 +20,7 @@ import (
 func (s *Server) lti2Routes(app, lti *http.ServeMux) {
 	app.Handle("POST /courses/{id}/published/{rid}/legacy/toolproxies/{tid}/delete", s.requireUser(http.HandlerFunc(s.lti2RemoveToolProxy)))
 	lti.HandleFunc("POST /lti/legacy/{uuid}/register/{token}", s.lti2Register)
-	lti.HandleFunc("GET /lti/legacy/{uuid}/register/{token}", s.postOnlyEndpoint("LTI 2.0 registration URL",
-		"This address is where a learning platform registers this resource over LTI 2.0 (a tool proxy registration); opening it in a browser does nothing.",
-		"Paste it as the registration URL where the platform registers LTI 2.0 tools (Moodle: Site administration › Plugins › Activity modules › "+
-			"External tool › Manage tool registrations), then register it there."))
+	lti.HandleFunc("GET /lti/legacy/{uuid}/register/{token}", s.postOnlyEndpoint("platforms.endpoint.lti2"))
 }
 
 type lti2ProblemPage struct {
@@ -58,8 +55,9 @@ func (s *Server) lti2Register(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	q := *p
-	q.Title = "The LTI 2.0 registration failed"
+	tr := s.printer(r)
+	q := *localizeProblem(tr, p)
+	q.Title = tr.T("platforms.lti2.failed")
 	switch {
 	case errors.Is(err, lti2.ErrProfileUnreachable), errors.Is(err, lti2.ErrToolProxyRefused), errors.Is(err, lti2.ErrToolProxyAnswer):
 		q.Status = http.StatusBadGateway

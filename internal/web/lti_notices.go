@@ -29,8 +29,8 @@ type noticeAnswer struct {
 func (s *Server) ltiNotices(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || s.cfg.Notices == nil {
-		s.fail(w, r, &Problem{Status: http.StatusNotFound, Code: "notice_handler_unknown", Title: "No such notice handler",
-			Cause: "This URL is not one of ltipub's notice handlers.", Fix: "Register the notice handler again (ltipub does on the next launch)."})
+		s.fail(w, r, &Problem{Status: http.StatusNotFound, Code: "notice_handler_unknown", Title: s.t(r, "platforms.notices.unknown.title"),
+			Cause: s.t(r, "platforms.notices.unknown.cause"), Fix: s.t(r, "platforms.notices.unknown.fix")})
 		return
 	}
 	jwts, err := lti.ParseNoticeBatch(r.Body, 0)
@@ -71,7 +71,7 @@ func (s *Server) platformNotices(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := &noticesPage{platformPage: platformPage{Page: Page{Title: reg.Name + ": notices"}, Reg: reg, Tab: "notices"},
+	p := &noticesPage{platformPage: platformPage{Page: Page{Title: s.t(r, "platforms.page_title.notices", "Name", reg.Name)}, Reg: reg, Tab: "notices"},
 		Enabled: s.cfg.Notices != nil}
 	if s.cfg.Notices != nil {
 		var err error

@@ -12,16 +12,8 @@ import (
 
 // probeRoutes registers the GET answers of the POST-only LTI endpoints on the lti mux.
 func (s *Server) probeRoutes(lti *http.ServeMux) {
-	lti.HandleFunc("GET /lti/launch", s.postOnlyEndpoint("LTI 1.3 launch URL (tool URL)",
-		"This address is where a learning platform posts LTI 1.3 launches (a signed id_token, after the login at /lti/login). "+
-			"Opening it in a browser, or a platform checking it with GET, does nothing.",
-		"Give it to the platform as the tool's Tool URL / redirect URI (Site administration → Platforms → a registration → Tool details), "+
-			"then launch from a link in the platform."))
-	lti.HandleFunc("GET /lti/deeplink", s.postOnlyEndpoint("LTI 1.3 deep linking URL (content selection)",
-		"This address is where a learning platform posts content selection requests (LtiDeepLinkingRequest). "+
-			"Opening it in a browser does nothing.",
-		"Give it to the platform as the tool's deep linking / content selection URL and as a redirect URI, "+
-			"then choose Select content in the platform."))
+	lti.HandleFunc("GET /lti/launch", s.postOnlyEndpoint("platforms.endpoint.launch"))
+	lti.HandleFunc("GET /lti/deeplink", s.postOnlyEndpoint("platforms.endpoint.deeplink"))
 }
 
 // endpointPage says what an address is for.
@@ -31,19 +23,23 @@ type endpointPage struct {
 	Allow     string
 }
 
-// postOnlyEndpoint answers GET (and HEAD) with 405, Allow: POST and a short page saying what the URL is for.
-func (s *Server) postOnlyEndpoint(title, what, fix string) http.HandlerFunc {
+// postOnlyEndpoint answers GET (and HEAD) with 405, Allow: POST and a short page saying what the URL is for: the
+// catalog's key+".title", ".what" and ".fix".
+func (s *Server) postOnlyEndpoint(key string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.endpointInfo(w, r, http.StatusMethodNotAllowed, title, what, fix)
+		s.endpointInfo(w, r, http.StatusMethodNotAllowed, key)
 	}
 }
 
-// endpointInfo renders the page; status 405 adds Allow: POST.
-func (s *Server) endpointInfo(w http.ResponseWriter, r *http.Request, status int, title, what, fix string) {
+// endpointInfo renders the page of the catalog's key (key+".title", ".what", ".fix", with args); status 405 adds
+// Allow: POST.
+func (s *Server) endpointInfo(w http.ResponseWriter, r *http.Request, status int, key string, args ...any) {
+	tr := s.printer(r)
+	title, what, fix := tr.T(key+".title", args...), tr.T(key+".what", args...), tr.T(key+".fix", args...)
 	quiet(r.Context())
 	s.log.DebugContext(r.Context(), "GET of an LTI endpoint answered with its description", slog.String("path", r.URL.Path),
 		slog.Int("status", status), slog.String("user_agent", r.UserAgent()))
-	p := &endpointPage{Page: Page{Title: title, Embedded: isEmbedded(r)}, What: what, Fix: fix}
+	p := &endpointPage{Page: Page{Title: title, Embedded: isEmbedded(r), tr: tr}, What: what, Fix: fix}
 	if status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", "POST")
 		p.Allow = "POST"

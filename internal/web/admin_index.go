@@ -62,18 +62,35 @@ func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
 // crumb is one step of a breadcrumb trail; the last has no URL (the page itself).
 type crumb struct{ Label, URL string }
 
-// adminCrumbs is the template function for an admin page's breadcrumb trail: label, URL pairs after Site
-// administration, the page itself last with an empty URL ({{template "breadcrumb" (admincrumbs "Users" "/admin/users"
-// .Account.Username "")}}).
-func adminCrumbs(pairs ...string) []crumb {
-	out := []crumb{{"Site administration", "/admin"}}
+// trail is what the breadcrumb partial draws: the steps, and the name of the navigation landmark, both in the
+// page's language when the trail comes from Page.AdminCrumbs.
+type trail struct {
+	Label  string // the landmark's accessible name ("Breadcrumb")
+	Crumbs []crumb
+}
+
+// adminCrumbs is the template function for an admin page's breadcrumb trail in English: label, URL pairs after
+// Site administration, the page itself last with an empty URL ({{template "breadcrumb" (admincrumbs "Users"
+// "/admin/users" .Account.Username "")}}). Translated pages use {{template "breadcrumb" (.AdminCrumbs …)}}.
+func adminCrumbs(pairs ...string) trail {
+	return adminTrail("Breadcrumb", "Site administration", pairs)
+}
+
+// AdminCrumbs is adminCrumbs in the page's language: the trail's first step and its landmark name come from the
+// catalog, the labels the template gives are its own ({{template "breadcrumb" (.AdminCrumbs (.T "ops.sync.title"))}}).
+func (p *Page) AdminCrumbs(pairs ...string) trail {
+	return adminTrail(p.T("layout.breadcrumb"), p.T("layout.site_admin"), pairs)
+}
+
+func adminTrail(label, root string, pairs []string) trail {
+	out := []crumb{{root, "/admin"}}
 	for i := 0; i+1 < len(pairs); i += 2 {
 		out = append(out, crumb{pairs[i], pairs[i+1]})
 	}
 	if len(pairs)%2 == 1 {
 		out = append(out, crumb{Label: pairs[len(pairs)-1]})
 	}
-	return out
+	return trail{Label: label, Crumbs: out}
 }
 
 // urlFieldData is a URL to read and copy: a labelled read-only field and a Copy button named after it ("Copy

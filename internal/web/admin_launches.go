@@ -106,7 +106,7 @@ func (s *Server) launchLog(w http.ResponseWriter, r *http.Request) {
 		}
 		p.Rows = append(p.Rows, row)
 	}
-	if p.Charts, err = s.launchCharts(r.Context(), f.RegistrationID); err != nil {
+	if p.Charts, err = s.launchCharts(r.Context(), s.printer(r), f.RegistrationID); err != nil {
 		s.fail(w, r, err)
 		return
 	}

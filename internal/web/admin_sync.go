@@ -86,7 +86,7 @@ func (s *Server) syncPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var err error
-	if p.Charts, err = s.syncCharts(r.Context()); err != nil {
+	if p.Charts, err = s.syncCharts(r.Context(), s.printer(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}

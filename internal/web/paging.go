@@ -2,8 +2,11 @@ package web
 
 import (
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/ltipub/ltipub/internal/i18n"
 )
 
 // Paged lists. Every list that grows with the number of people reads one page from the store (?page=, 1 first,
@@ -58,9 +61,15 @@ func badFilter(name, value, want string) *Problem {
 		Fix:   "Choose the filter again from the form on the list's page, or remove " + name + "= from the address."}
 }
 
-// pager is what the pager partial shows for one page of a list.
+// pager is what the pager partial shows for one page of a list. Its own words ("Showing 1–50 of 5,000 …",
+// "Page 2 of 9", Previous / Next) are in the page's language: render gives the pager of a page's Pager field the
+// page's printer (givePagerPrinter), so a handler only names the rows, in the person's language:
+//
+//	Pager: newPager(path, q, req, total, len(rows), s.t(r, "ops.pager.launches"), filtered)
 type pager struct {
-	// Noun names the rows in the plural ("enrolments"): the count line and the links' accessible names use it.
+	// Noun names the rows in the plural, in the page's language ("enrolments", "matriculaciones"): the count line
+	// and the links' accessible names use it ("No enrolments yet.", "Aún no hay matriculaciones."), so a plural
+	// noun without an article is what reads well in every sentence.
 	Noun              string
 	From, To, Total   int
 	Page, Pages, Size int
@@ -70,6 +79,8 @@ type pager struct {
 	// Filtered is set when a filter is in use: an empty list then says that nothing matches, with Clear.
 	Filtered bool
 	Clear    string
+
+	tr *i18n.Printer // the page's language (nil: English, as the pager's words were written)
 }
 
 // newPager makes the pager of a page that shows shown rows out of total, at path with the query q.
@@ -117,8 +128,35 @@ func newPager(path string, q url.Values, req pageReq, total, shown int, noun str
 // PastEnd reports a page number beyond the last page of a list that has rows.
 func (p pager) PastEnd() bool { return p.Total > 0 && p.From == 0 }
 
-// Count prints a number with thousands separators: 5,000.
-func (pager) Count(n int) string { return thousands(n) }
+// Count prints a number with thousands separators, the language's way: 5,000 (5000, 12.345 in Spanish).
+func (p pager) Count(n int) string {
+	if p.tr != nil && p.tr.Tag() != i18n.Source {
+		return p.tr.N(n)
+	}
+	return thousands(n)
+}
+
+// T is one of the pager's words in the page's language (layout.pager.*).
+func (p pager) T(id string, args ...any) string {
+	if p.tr == nil {
+		return id
+	}
+	return p.tr.T(id, args...)
+}
+
+var pagerType = reflect.TypeFor[pager]()
+
+// givePagerPrinter hands tr to the pager of a page whose data has a Pager field, so that every paged list speaks
+// the page's language without its handler passing the printer along.
+func givePagerPrinter(data any, tr *i18n.Printer) {
+	v := reflect.ValueOf(data)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return
+	}
+	if f := v.Elem().FieldByName("Pager"); f.IsValid() && f.Type() == pagerType && f.CanAddr() {
+		f.Addr().Interface().(*pager).tr = tr
+	}
+}
 
 func thousands(n int) string {
 	s := strconv.Itoa(n)

@@ -106,6 +106,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if f, ok := data.(interface{ setPrinter(*i18n.Printer) }); ok {
 		f.setPrinter(p.tr)
 	}
+	givePagerPrinter(data, p.tr)
 	if flash := s.sessions.PopString(r.Context(), "flash"); flash != "" && p.Flash == "" {
 		p.Flash = flash
 	}

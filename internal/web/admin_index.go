@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/i18n"
 	"github.com/ltipub/ltipub/internal/keys"
 )
 
@@ -35,7 +36,7 @@ func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := &adminIndexPage{Page: Page{Title: "Site administration"}, Platforms: len(regs),
+	p := &adminIndexPage{Page: Page{Title: s.t(r, "layout.site_admin")}, Platforms: len(regs),
 		MetricsServed: s.cfg.Metrics != nil && s.cfg.MetricsToken != "", JWKSURL: s.cfg.BaseURL + "/lti/jwks"}
 	for _, reg := range regs {
 		if !reg.Active() {
@@ -57,6 +58,22 @@ func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "admin_index", p)
+}
+
+// Count prints a count the page's way (5,000; 5000 and 12.345 in Spanish).
+func (f fmtHelpers) Count(n int) string {
+	if f.tr != nil && f.tr.Tag() != i18n.Source {
+		return f.tr.N(n)
+	}
+	return thousands(n)
+}
+
+// KeyStatus names a key's status (active, previous, retired) in the page's language.
+func (p *adminIndexPage) KeyStatus(status string) string {
+	if k := "ops.index.key_status." + status; p.Page.tr.Has(k) {
+		return p.Page.tr.T(k)
+	}
+	return status
 }
 
 // crumb is one step of a breadcrumb trail; the last has no URL (the page itself).

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ltipub/ltipub/internal/i18n"
+	"github.com/ltipub/ltipub/internal/jobs"
 )
 
 // Paged lists. Every list that grows with the number of people reads one page from the store (?page=, 1 first,
@@ -55,10 +56,30 @@ func readPage(q url.Values) (pageReq, error) {
 }
 
 // badFilter is the answer to a list's query parameter that makes no sense: which one, what it held, what it takes.
+// In another language than English, want is said with filterWants' words when it is one of them (else as given).
 func badFilter(name, value, want string) *Problem {
 	return &Problem{Status: 400, Code: "bad_filter", Title: "That filter was not understood",
 		Cause: "The " + name + " filter " + strconv.Quote(value) + " is not " + want + ".",
-		Fix:   "Choose the filter again from the form on the list's page, or remove " + name + "= from the address."}
+		Fix:   "Choose the filter again from the form on the list's page, or remove " + name + "= from the address.",
+		Localize: func(tr *i18n.Printer) (string, string, string) {
+			if k, ok := filterWants[want]; ok {
+				want = tr.T(k, "Max", maxPageSize)
+			}
+			return tr.T("layout.filter.title"), tr.T("layout.filter.cause", "Name", name, "Value", strconv.Quote(value), "Want", want),
+				tr.T("layout.filter.fix", "Name", name)
+		}}
+}
+
+// filterWants are the catalog's words for what a filter takes, by badFilter's English want.
+var filterWants = map[string]string{
+	"a page number: 1, 2, 3…":                                         "layout.filter.want.page",
+	"a number of rows per page, at most " + strconv.Itoa(maxPageSize): "layout.filter.want.size",
+	"a registration: choose one from the list":                        "ops.filter.want.registration",
+	"accepted or refused":                                             "ops.filter.want.outcome",
+	"a date and time like 2026-03-01T17:00 (UTC)":                     "ops.filter.want.time",
+	"grades or members":                                               "ops.filter.want.kind",
+	"periodic, manual, change or startup":                             "ops.filter.want.cause",
+	"one of " + strings.Join(jobs.Statuses, ", "):                     "ops.filter.want.status",
 }
 
 // pager is what the pager partial shows for one page of a list. Its own words ("Showing 1–50 of 5,000 …",

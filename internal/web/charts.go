@@ -101,7 +101,7 @@ func chartWords(tr *i18n.Printer, unitKey, eachKey string) *chart.Words {
 			if unitKey == "" {
 				return formatted
 			}
-			return tr.T(unitKey, "Count", v, "N", formatted)
+			return tr.T(unitKey, "Count", strconv.FormatFloat(v, 'f', -1, 64), "N", formatted)
 		},
 		Sum: func(series, amount string) string {
 			return tr.T("layout.chart.sum", "Series", series, "Amount", amount)

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/ltipub/ltipub/internal/i18n"
+	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/launch"
 )
 
@@ -119,4 +120,23 @@ func localizeInspection(tr *i18n.Printer, in launch.Inspection) launch.Inspectio
 	}
 	in.Services = ss
 	return in
+}
+
+// LaunchWarning says a launch log row's warning (jobs.LaunchWarning: one line per sync the link cannot do, its
+// problem then its fix) in the page's language; lines the catalog does not know stay as recorded.
+func (f fmtHelpers) LaunchWarning(text string) string {
+	if f.tr == nil || f.tr.Tag() == i18n.Source {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		for _, fix := range []string{jobs.FixGrades, jobs.FixMembers, jobs.FixLegacyGrades} {
+			if problem, ok := strings.CutSuffix(line, " "+fix); ok {
+				w := localizeWarning(f.tr, jobs.Warning{Problem: problem, Fix: fix})
+				lines[i] = w.Problem + " " + w.Fix
+				break
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
 }

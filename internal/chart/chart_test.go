@@ -270,11 +270,13 @@ func TestEscapes(t *testing.T) {
 func TestWords(t *testing.T) {
 	ex := examples()
 	w := &Words{
-		Span:     func(n int, from, to string) string { return "SPAN " + strconv.Itoa(n) + " " + from + ".." + to + "." },
-		Amount:   func(v float64, f string) string { return f + " UNITS" },
-		Sum:      func(series, amount string) string { return series + " SUM " + amount },
-		Peak:     func(label, value string) string { return " PEAK " + label + "=" + value },
-		Trend:    func(series, first, last, lo, hi string) string { return series + " TREND " + first + ">" + last + " " + lo + "/" + hi },
+		Span:   func(n int, from, to string) string { return "SPAN " + strconv.Itoa(n) + " " + from + ".." + to + "." },
+		Amount: func(v float64, f string) string { return f + " UNITS" },
+		Sum:    func(series, amount string) string { return series + " SUM " + amount },
+		Peak:   func(label, value string) string { return " PEAK " + label + "=" + value },
+		Trend: func(series, first, last, lo, hi string) string {
+			return series + " TREND " + first + ">" + last + " " + lo + "/" + hi
+		},
 		NoValues: func(series string) string { return series + " NONE" },
 		Total:    "TOTAL",
 		Number:   func(v float64) string { return "#" + strconv.FormatFloat(v, 'f', -1, 64) },

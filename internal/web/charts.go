@@ -228,8 +228,8 @@ func (s *Server) syncCharts(ctx context.Context, tr *i18n.Printer) (*chartPanel,
 	var platforms []chart.Chart
 	for i, ps := range scores {
 		platforms = append(platforms, chart.Chart{ID: fmt.Sprintf("scores-%d", i+1), Kind: chart.Stacked,
-			Title: tr.T("ops.charts.scores.title", "Platform", ps.Platform.Label()),
-			Desc:  tr.T("ops.charts.scores.desc", "Platform", ps.Platform.Label()), Words: chartWords(tr, "ops.charts.unit.scores", "ops.charts.each.day"),
+			Title: tr.T("ops.charts.scores.title", "Platform", scoresPlatformLabel(tr, ps.Platform)),
+			Desc:  tr.T("ops.charts.scores.desc", "Platform", scoresPlatformLabel(tr, ps.Platform)), Words: chartWords(tr, "ops.charts.unit.scores", "ops.charts.each.day"),
 			LabelHeader: tr.T("ops.charts.day_utc"), Labels: dayLabels(tr, ps.Buckets), Series: []chart.Series{
 				{Name: tr.T("ops.charts.scores.sent"), Values: floats(ps.Sent), Style: chart.StyleGreen},
 				{Name: tr.T("ops.charts.scores.failed"), Values: floats(ps.Failed), Style: chart.StyleRed}}})
@@ -248,7 +248,7 @@ func (s *Server) syncCharts(ctx context.Context, tr *i18n.Printer) (*chartPanel,
 			Desc: tr.T("ops.charts.rosters.desc"), Words: chartWords(tr, "ops.charts.unit.members", "ops.charts.each.day"),
 			LabelHeader: tr.T("ops.charts.day_utc"), Labels: dayLabels(tr, rosters.Buckets)}
 		for _, lr := range rosters.Links {
-			c.Series = append(c.Series, chart.Series{Name: lr.Link.Label(), Values: floats(lr.Members)})
+			c.Series = append(c.Series, chart.Series{Name: linkLabel(tr, lr.Link), Values: floats(lr.Members)})
 		}
 		p.add(c)
 		if rosters.More > 0 {
@@ -259,4 +259,27 @@ func (s *Server) syncCharts(ctx context.Context, tr *i18n.Printer) (*chartPanel,
 		p.add(c)
 	}
 	return p, nil
+}
+
+// scoresPlatformLabel is stats.Platform.Label in the page's language.
+func scoresPlatformLabel(tr *i18n.Printer, p stats.Platform) string {
+	switch {
+	case p.RegistrationID == 0:
+		return tr.T("ops.charts.platform.lti11", "Key", p.ConsumerKey)
+	case p.Name == "":
+		return tr.T("ops.charts.platform.deleted")
+	}
+	return p.Name
+}
+
+// linkLabel is stats.Link.Label in the page's language: "Astronomy in Year 1 (Moodle)".
+func linkLabel(tr *i18n.Printer, l stats.Link) string {
+	s := l.Resource
+	if l.Context != "" {
+		s = tr.T("ops.charts.link.in", "Resource", l.Resource, "Context", l.Context)
+	}
+	if l.Platform != "" {
+		s += " (" + l.Platform + ")"
+	}
+	return s
 }

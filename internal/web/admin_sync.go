@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -79,6 +80,9 @@ func (s *Server) syncPage(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			s.fail(w, r, err)
 			return
+		}
+		for i := range holds {
+			holds[i].Reason = holdReason(tr, holds[i].Reason)
 		}
 		p.Holds = holds
 	}
@@ -172,7 +176,7 @@ func (s *Server) syncStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, h := range holds {
 			out.Holds = append(out.Holds, syncHoldJSON{LinkID: h.LinkID, ResourceName: h.ResourceName, LinkTitle: h.LinkTitle,
-				WouldUnenrol: h.WouldUnenrol, Members: h.Members, Reason: h.Reason})
+				WouldUnenrol: h.WouldUnenrol, Members: h.Members, Reason: holdReason(tr, h.Reason)})
 		}
 	}
 	writeJSON(w, out)
@@ -287,4 +291,26 @@ func localizeWarning(tr *i18n.Printer, w jobs.Warning) jobs.Warning {
 		w.Fix = tr.T("ops.warning.fix_legacy_grades")
 	}
 	return w
+}
+
+// holdReasonRe reads the reason jobs writes for held unenrolments (jobs.Service.hold), so that the Sync page can
+// say it in the reader's language with the same figures.
+var holdReasonRe = regexp.MustCompile(`^(\d+) of the (\d+) members enrolled through this link \((\d+)%\) are missing from the roster the platform ` +
+	`returned(?:, among them (.*?)(?: and (\d+) more)?)?, more than the (\d+)% one sync may unenrol \(--member-sync-max-unenrol\); nothing was unenrolled\. ` +
+	`.* --resource (\S+) --force` + "`" + `\.$`)
+
+// holdReason is a held unenrolment's reason in tr's language (as recorded when the catalog cannot say it).
+func holdReason(tr *i18n.Printer, reason string) string {
+	m := holdReasonRe.FindStringSubmatch(reason)
+	if m == nil || tr.Tag() == i18n.Source {
+		return reason
+	}
+	names := ""
+	if m[4] != "" {
+		names = tr.T("ops.sync.holds.among", "Names", m[4])
+		if m[5] != "" {
+			names = tr.T("ops.sync.holds.among_more", "Names", m[4], "More", m[5])
+		}
+	}
+	return tr.T("ops.sync.holds.reason", "Stale", m[1], "Members", m[2], "Percent", m[3], "Names", names, "Limit", m[6], "Resource", m[7])
 }

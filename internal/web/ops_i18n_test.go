@@ -84,7 +84,10 @@ func TestOperationsPagesInSpanish(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := inst.Store.PutMemberHold(ctx, jobs.MemberHold{LinkID: l.ID, ResourceID: res.ID, WouldUnenrol: 9, Members: 12,
-		Reason: "9 of 12", CreatedAt: at}); err != nil {
+		Reason: "9 of the 12 members enrolled through this link (75%) are missing from the roster the platform returned, among them " +
+			"Ana (ana), Bo (bo) and 7 more, more than the 50% one sync may unenrol (--member-sync-max-unenrol); nothing was unenrolled. " +
+			"Platforms return empty or truncated rosters during outages: check the course's participants on the platform, then confirm on " +
+			"the Sync page or run `ltipub sync members --resource " + res.UUID + " --force`.", CreatedAt: at}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -150,12 +153,13 @@ func TestOperationsPagesInSpanish(t *testing.T) {
 
 	inSpanish(t, "sync", "/admin/sync",
 		[]string{"<h1>Sincronización</h1>", "Desmatriculaciones que esperan su confirmación",
-			"en Año 1: se desmatricularía a 9 de 12 miembros.", "Confirmar y desmatricular", "Sincronización de calificaciones",
+			"en Año 1: se desmatricularía a 9 de 12 miembros.",
+			"Faltan 9 de los 12 miembros matriculados por este enlace (75 %) en la lista de participantes que devolvió la plataforma, entre ellos Ana (ana), Bo (bo) y 7 más, más del 50 %", "Confirmar y desmatricular", "Sincronización de calificaciones",
 			"Sincronización de miembros", "Ejecutar ahora", "Última ejecución: ", `data-last-run="Última ejecución: "`, "Notas y errores",
 			"Sincronización a lo largo del tiempo", "<figcaption>Puntuaciones enviadas a Moodle, últimos 30 días</figcaption>",
 			"Enviadas: 1 puntuación en total", "<figcaption>Tamaño de la lista de participantes por enlace de recurso, últimos 30 días</figcaption>",
 			"12 miembros (mínimo 12, máximo 12)", "Mostrar las cifras", "Todas las ejecuciones de la Sincronización de calificaciones, con filtros"},
-		[]string{"Run now", "Last run", "Grade sync", "Scores sent to", "Show the numbers", "in all", "would be unenrolled"})
+		[]string{"Run now", "Last run", "Grade sync", "Scores sent to", "Show the numbers", "in all", "would be unenrolled", "are missing from the roster"})
 	inSpanish(t, "sync run history", "/admin/sync/runs?kind=grades&status=ok",
 		[]string{"<h1>Historial de ejecuciones de sincronización</h1>", ">Sincronización</a>", "Historial de ejecuciones</span>",
 			"Mostrando 1–1 de 1 ejecuciones de sincronización que coinciden.", "Cualquier estado", ">correcta<", ">periódica<", ">calificaciones<"},

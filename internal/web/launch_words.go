@@ -29,6 +29,15 @@ func recordedWord(tr *i18n.Printer, kind, value string) string {
 	return value
 }
 
+// Account says how a landed launch found its account (launch.Did.Account) in the page's language; the migrated
+// account carries its LTI 1.1 identity after the words.
+func (f fmtHelpers) Account(value string) string {
+	if rest, ok := strings.CutPrefix(value, launch.AccountMigrated+" "); ok && f.tr != nil && f.tr.Tag() != i18n.Source {
+		return f.tr.T("ops.launch.account.migrated") + " " + rest
+	}
+	return recordedWord(f.tr, "account", value)
+}
+
 // Refusal explains a refusal code to the admin in the page's language: the launch log's words for the code
 // (ops.refusal.<code>), else the cause a person refused with it reads (problem.<code>.cause, when it needs no
 // detail the log does not keep), else the reason as recorded. In English the recorded reason stays: it carries the

@@ -16,6 +16,7 @@ import (
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/publish"
 	"github.com/ltipub/ltipub/internal/store/sqlstore"
+	"github.com/ltipub/ltipub/lti/ltitest"
 )
 
 // TestOperationsPagesInSpanish walks the operations admin pages as an admin whose account speaks Spanish (the
@@ -191,4 +192,50 @@ func TestOperationsPagesInSpanish(t *testing.T) {
 		[]string{"<h1>Sync</h1>", "in Año 1: 9 of 12 members would be unenrolled.", "Scores sent to Moodle, last 30 days",
 			"Sent: 1 score in all", "Run now"},
 		[]string{"Sincronización", "ops.", "layout."})
+}
+
+// TestLaunchInspectorInSpanish: an accepted launch and one without services, inspected by a Spanish admin: what
+// ltipub did, the validation steps, the services and the warnings are in Spanish.
+func TestLaunchInspectorInSpanish(t *testing.T) {
+	t.Parallel()
+	inst, p := ltiSetup(t, apptest.Options{})
+	inst.Platform(t, p, "client-1")
+	inst.EnsureUser(t, account.NewUser{Username: "ana", FullName: "Ana Admin", Password: "ana-password-12", IsAdmin: true, Language: "es"})
+	c := inst.Client(t)
+	inst.Login(t, c, "ana", "ana-password-12")
+	inspect := func(t *testing.T, want, english []string) {
+		t.Helper()
+		e := newestLaunch(t, inst)
+		page := inst.Get(t, c, "/admin/launches/"+strconv.FormatInt(e.ID, 10))
+		if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, `<html lang="es">`) {
+			t.Fatalf("inspector: %d %s", page.StatusCode, page.Body)
+		}
+		for _, w := range want {
+			if !strings.Contains(page.Body, w) {
+				t.Errorf("inspector lacks %q", w)
+			}
+		}
+		for _, w := range english {
+			if strings.Contains(page.Body, w) {
+				t.Errorf("inspector still says %q", w)
+			}
+		}
+	}
+	if res, err := p.Launch(context.Background(), newLaunchClient(), learnerSpec(t)); err != nil || res.Response.StatusCode != http.StatusOK {
+		t.Fatalf("launch: %v %v", err, res)
+	}
+	inspect(t, []string{": aceptado</h1>", "Qué hizo ltipub", "cuenta nueva: <a href=", "matriculación nueva, rol estudiante",
+		"enlace de la plataforma <code>rl-1</code> en Biology 101", "Llegó a", "Validación", "<th scope=\"row\">firma</th>",
+		`<td class="status">correcto</td>`, "llegada (recurso, cuenta, matriculación)", "Servicios ofrecidos",
+		"Servicios de tareas y calificaciones (AGS): ámbitos ", "Servicio de nombres y roles (NRPS): ", "Qué llegó", "Decodificado del id_token",
+		"Qué espera el registro", "Cabecera"},
+		[]string{"What ltipub did", "new enrolment", "Services offered", "Assignment and Grade Services: scopes", "What came in", ">passed<"})
+	spec := learnerSpec(t)
+	spec.AGS, spec.NRPS, spec.User = nil, false, &ltitest.User{Sub: "student-9"}
+	if _, err := p.Launch(context.Background(), newLaunchClient(), spec); err != nil {
+		t.Fatal(err)
+	}
+	inspect(t, []string{"Advertencias", "Este acceso no trae servicio de calificaciones", "Este acceso no trae servicio de lista de participantes",
+		"La plataforma no compartió el nombre ni el correo"},
+		[]string{"No grade service", "No roster service", "did not share"})
 }

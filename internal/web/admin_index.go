@@ -60,8 +60,8 @@ func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin_index", p)
 }
 
-// Count prints a count the page's way (5,000; 5000 and 12.345 in Spanish).
-func (f fmtHelpers) Count(n int) string {
+// Tally prints a count the page's way (5,000; 5000 and 12.345 in Spanish).
+func (f fmtHelpers) Tally(n int) string {
 	if f.tr != nil && f.tr.Tag() != i18n.Source {
 		return f.tr.N(n)
 	}

@@ -29,9 +29,9 @@ func recordedWord(tr *i18n.Printer, kind, value string) string {
 	return value
 }
 
-// Account says how a landed launch found its account (launch.Did.Account) in the page's language; the migrated
+// AccountWord says how a landed launch found its account (launch.Did.Account) in the page's language; the migrated
 // account carries its LTI 1.1 identity after the words.
-func (f fmtHelpers) Account(value string) string {
+func (f fmtHelpers) AccountWord(value string) string {
 	if rest, ok := strings.CutPrefix(value, launch.AccountMigrated+" "); ok && f.tr != nil && f.tr.Tag() != i18n.Source {
 		return f.tr.T("ops.launch.account.migrated") + " " + rest
 	}

@@ -1,7 +1,7 @@
 // Package chart draws small accessible charts as inline SVG, on the server: bar, stacked bar, horizontal bar and
 // line charts with a title, a description and the numbers as a table, so that a page shows a picture to those who
 // look and the same figures to those who read (or listen). It knows nothing of ltipub's data: callers give labels
-// and series.
+// and series, and the words of the description and table in the reader's language (Words; English without).
 //
 // The SVG scales to its container (a viewBox and width 100%), uses presentation attributes only (the site's CSP
 // allows no inline styles), and tells series apart by more than colour: bars of the second series are hatched,
@@ -56,6 +56,73 @@ type Chart struct {
 	Unit string
 	// Each names one category, for the description ("hour": "48 hours, from … to …").
 	Each string
+	// Words, when set, say the description's sentences and the table's words in the reader's language (Unit and
+	// Each are then unused: Words says them). Nil is English, from Unit and Each.
+	Words *Words
+}
+
+// Words are the sentences a chart writes around the caller's labels and values, in one language. Every field is
+// needed. Numbers come formatted (the chart's way, or Number's): the functions only place them.
+type Words struct {
+	// Span says how many categories there are, from the first to the last: "48 hours, from 1 Dec 00:00 to 2 Dec 23:00."
+	Span func(n int, from, to string) string
+	// Amount is a value with what is counted: "12 launches", "1 launch" (or the number alone, for no unit).
+	Amount func(v float64, formatted string) string
+	// Sum is a bar series' total: "Accepted: 12 launches in all"; Peak its largest category: ", most in 2 Dec (5)".
+	Sum  func(series, amount string) string
+	Peak func(label, value string) string
+	// Trend is a line's first, last (an Amount), lowest and highest values:
+	// "Biology: from 30 to 35 members (lowest 30, highest 35)"; NoValues a line without any: "Biology: no values".
+	Trend    func(series, first, lastAmount, lowest, highest string) string
+	NoValues func(series string) string
+	// Total heads the stacked table's last column.
+	Total string
+	// Number formats a value for the description and the table (nil: the chart's own, 1234.5).
+	Number func(v float64) string
+}
+
+// english are the chart's words without Words: what Unit and Each name, in English.
+func (c Chart) english() *Words {
+	return &Words{
+		Span: func(n int, from, to string) string {
+			each := c.Each
+			if each == "" {
+				each = "category"
+			}
+			return fmt.Sprintf("%d %s, from %s to %s.", n, plural(n, each), from, to)
+		},
+		Amount: func(v float64, formatted string) string {
+			switch {
+			case c.Unit == "":
+				return formatted
+			case v == 1:
+				return formatted + " " + strings.TrimSuffix(c.Unit, "s")
+			}
+			return formatted + " " + c.Unit
+		},
+		Sum:  func(series, amount string) string { return series + ": " + amount + " in all" },
+		Peak: func(label, value string) string { return ", most in " + label + " (" + value + ")" },
+		Trend: func(series, first, last, lo, hi string) string {
+			return fmt.Sprintf("%s: from %s to %s (lowest %s, highest %s)", series, first, last, lo, hi)
+		},
+		NoValues: func(series string) string { return series + ": no values" },
+		Total:    "Total",
+	}
+}
+
+func (c Chart) words() *Words {
+	if c.Words != nil {
+		return c.Words
+	}
+	return c.english()
+}
+
+// format prints a value for the description and the table.
+func (c Chart) format(v float64) string {
+	if w := c.words(); w.Number != nil {
+		return w.Number(v)
+	}
+	return num(v)
 }
 
 // Style is a series' look: a colour that meets WCAG's 3:1 against white, and a second cue that is not colour.
@@ -425,23 +492,12 @@ func marker(shape string, x, y float64, value, tip string) string {
 // Description is the SVG's description: Desc, then per series its total (bars) or its range and latest value
 // (lines), so that a screen reader hears the gist without the table.
 func (c Chart) Description() string {
+	w := c.words()
 	parts := []string{strings.TrimSuffix(c.Desc, ".") + "."}
 	if len(c.Labels) > 0 && c.Kind != HBars {
-		each := c.Each
-		if each == "" {
-			each = "category"
-		}
-		parts = append(parts, fmt.Sprintf("%d %s, from %s to %s.", len(c.Labels), plural(len(c.Labels), each), c.Labels[0], c.Labels[len(c.Labels)-1]))
+		parts = append(parts, w.Span(len(c.Labels), c.Labels[0], c.Labels[len(c.Labels)-1]))
 	}
-	unit := func(v float64) string {
-		if c.Unit == "" {
-			return ""
-		}
-		if v == 1 {
-			return " " + strings.TrimSuffix(c.Unit, "s")
-		}
-		return " " + c.Unit
-	}
+	amount := func(v float64) string { return w.Amount(v, c.format(v)) }
 	var sums []string
 	for si, s := range c.Series {
 		switch c.Kind {
@@ -459,13 +515,13 @@ func (c Chart) Description() string {
 				seen++
 			}
 			if seen == 0 {
-				sums = append(sums, s.Name+": no values")
+				sums = append(sums, w.NoValues(s.Name))
 				continue
 			}
-			sums = append(sums, fmt.Sprintf("%s: from %s to %s%s (lowest %s, highest %s)", s.Name, num(first), num(last), unit(last), num(lo), num(hi)))
+			sums = append(sums, w.Trend(s.Name, c.format(first), amount(last), c.format(lo), c.format(hi)))
 		case HBars:
 			for ci, l := range c.Labels {
-				sums = append(sums, fmt.Sprintf("%s: %s", l, num(c.value(si, ci))))
+				sums = append(sums, fmt.Sprintf("%s: %s", l, c.format(c.value(si, ci))))
 			}
 		default:
 			total, best, bestAt := 0.0, 0.0, -1
@@ -479,9 +535,9 @@ func (c Chart) Description() string {
 					best, bestAt = v, ci
 				}
 			}
-			line := fmt.Sprintf("%s: %s%s in all", s.Name, num(total), unit(total))
+			line := w.Sum(s.Name, amount(total))
 			if bestAt >= 0 {
-				line += fmt.Sprintf(", most in %s (%s)", c.Labels[bestAt], num(best))
+				line += w.Peak(c.Labels[bestAt], c.format(best))
 			}
 			sums = append(sums, line)
 		}
@@ -510,7 +566,7 @@ func (c Chart) Columns() []string {
 		cols = append(cols, s.Name)
 	}
 	if c.Kind == Stacked && len(c.Series) > 1 {
-		cols = append(cols, "Total")
+		cols = append(cols, c.words().Total)
 	}
 	return cols
 }
@@ -534,10 +590,10 @@ func (c Chart) Rows() []Row {
 				continue
 			}
 			total += v
-			r.Cells = append(r.Cells, num(v))
+			r.Cells = append(r.Cells, c.format(v))
 		}
 		if c.Kind == Stacked && len(c.Series) > 1 {
-			r.Cells = append(r.Cells, num(total))
+			r.Cells = append(r.Cells, c.format(total))
 		}
 		rows = append(rows, r)
 	}

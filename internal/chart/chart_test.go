@@ -264,3 +264,46 @@ func TestEscapes(t *testing.T) {
 	}
 	parse(t, c)
 }
+
+// TestWords: a chart with Words says its description and table in the caller's words (here a made-up
+// language), and none of the English ones; without Words it is English (TestGolden).
+func TestWords(t *testing.T) {
+	ex := examples()
+	w := &Words{
+		Span:   func(n int, from, to string) string { return "SPAN " + strconv.Itoa(n) + " " + from + ".." + to + "." },
+		Amount: func(v float64, f string) string { return f + " UNITS" },
+		Sum:    func(series, amount string) string { return series + " SUM " + amount },
+		Peak:   func(label, value string) string { return " PEAK " + label + "=" + value },
+		Trend: func(series, first, last, lo, hi string) string {
+			return series + " TREND " + first + ">" + last + " " + lo + "/" + hi
+		},
+		NoValues: func(series string) string { return series + " NONE" },
+		Total:    "TOTAL",
+		Number:   func(v float64) string { return "#" + strconv.FormatFloat(v, 'f', -1, 64) },
+	}
+	st := ex["stacked"]
+	st.Words = w
+	d := st.Description()
+	if !strings.Contains(d, "SPAN 6 1 Dec 10:00..1 Dec 15:00.") || !strings.Contains(d, "Accepted SUM #28 UNITS PEAK 1 Dec 13:00=#12") {
+		t.Errorf("stacked description %q", d)
+	}
+	for _, english := range []string{"in all", "most in", "hours", "from"} {
+		if strings.Contains(d, english) {
+			t.Errorf("description with Words still says %q: %q", english, d)
+		}
+	}
+	if cols := st.Columns(); cols[len(cols)-1] != "TOTAL" {
+		t.Errorf("columns %v", cols)
+	}
+	if rows := st.Rows(); rows[3].Cells[0] != "#12" || rows[3].Cells[2] != "#16" {
+		t.Errorf("rows %v", rows[3])
+	}
+	ln := ex["lines"]
+	ln.Words = w
+	if d := ln.Description(); !strings.Contains(d, "Biology (Moodle) TREND #30>#35 UNITS #30/#35") {
+		t.Errorf("lines description %q", d)
+	}
+	if d := parse(t, st); d.Desc.Text != st.Description() {
+		t.Errorf("SVG desc %q, Description %q", d.Desc.Text, st.Description())
+	}
+}

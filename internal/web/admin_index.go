@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/ltipub/ltipub/internal/course"
+	"github.com/ltipub/ltipub/internal/i18n"
 	"github.com/ltipub/ltipub/internal/keys"
 )
 
@@ -35,7 +36,7 @@ func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := &adminIndexPage{Page: Page{Title: "Site administration"}, Platforms: len(regs),
+	p := &adminIndexPage{Page: Page{Title: s.t(r, "layout.site_admin")}, Platforms: len(regs),
 		MetricsServed: s.cfg.Metrics != nil && s.cfg.MetricsToken != "", JWKSURL: s.cfg.BaseURL + "/lti/jwks"}
 	for _, reg := range regs {
 		if !reg.Active() {
@@ -59,21 +60,54 @@ func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "admin_index", p)
 }
 
+// Tally prints a count the page's way (5,000; 5000 and 12.345 in Spanish).
+func (f fmtHelpers) Tally(n int) string {
+	if f.tr != nil && f.tr.Tag() != i18n.Source {
+		return f.tr.N(n)
+	}
+	return thousands(n)
+}
+
+// KeyStatus names a key's status (active, previous, retired) in the page's language.
+func (p *adminIndexPage) KeyStatus(status string) string {
+	if k := "ops.index.key_status." + status; p.Page.tr.Has(k) {
+		return p.Page.tr.T(k)
+	}
+	return status
+}
+
 // crumb is one step of a breadcrumb trail; the last has no URL (the page itself).
 type crumb struct{ Label, URL string }
 
-// adminCrumbs is the template function for an admin page's breadcrumb trail: label, URL pairs after Site
-// administration, the page itself last with an empty URL ({{template "breadcrumb" (admincrumbs "Users" "/admin/users"
-// .Account.Username "")}}).
-func adminCrumbs(pairs ...string) []crumb {
-	out := []crumb{{"Site administration", "/admin"}}
+// trail is what the breadcrumb partial draws: the steps, and the name of the navigation landmark, both in the
+// page's language when the trail comes from Page.AdminCrumbs.
+type trail struct {
+	Label  string // the landmark's accessible name ("Breadcrumb")
+	Crumbs []crumb
+}
+
+// adminCrumbs is the template function for an admin page's breadcrumb trail in English: label, URL pairs after
+// Site administration, the page itself last with an empty URL ({{template "breadcrumb" (admincrumbs "Users"
+// "/admin/users" .Account.Username "")}}). Translated pages use {{template "breadcrumb" (.AdminCrumbs …)}}.
+func adminCrumbs(pairs ...string) trail {
+	return adminTrail("Breadcrumb", "Site administration", pairs)
+}
+
+// AdminCrumbs is adminCrumbs in the page's language: the trail's first step and its landmark name come from the
+// catalog, the labels the template gives are its own ({{template "breadcrumb" (.AdminCrumbs (.T "ops.sync.title"))}}).
+func (p *Page) AdminCrumbs(pairs ...string) trail {
+	return adminTrail(p.T("layout.breadcrumb"), p.T("layout.site_admin"), pairs)
+}
+
+func adminTrail(label, root string, pairs []string) trail {
+	out := []crumb{{root, "/admin"}}
 	for i := 0; i+1 < len(pairs); i += 2 {
 		out = append(out, crumb{pairs[i], pairs[i+1]})
 	}
 	if len(pairs)%2 == 1 {
 		out = append(out, crumb{Label: pairs[len(pairs)-1]})
 	}
-	return out
+	return trail{Label: label, Crumbs: out}
 }
 
 // urlFieldData is a URL to read and copy: a labelled read-only field and a Copy button named after it ("Copy

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ltipub/ltipub/internal/i18n"
 	"github.com/ltipub/ltipub/internal/launch"
 	"github.com/ltipub/ltipub/internal/tool"
 )
@@ -58,9 +59,13 @@ func launchFilter(q map[string][]string, req pageReq) (launch.LogFilter, error) 
 		return f, badFilter("to", get("to"), "a date and time like 2026-03-01T17:00 (UTC)")
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
+		from, to := f.From.Format("2006-01-02 15:04"), f.To.Format("2006-01-02 15:04")
 		return f, &Problem{Status: http.StatusBadRequest, Code: "bad_filter", Title: "That time range is empty",
-			Cause: "The launch log's range ends (" + f.To.Format("2006-01-02 15:04") + ") before it starts (" + f.From.Format("2006-01-02 15:04") + ").",
-			Fix:   "Choose a From time before the To time, or leave one of them empty."}
+			Cause: "The launch log's range ends (" + to + ") before it starts (" + from + ").",
+			Fix:   "Choose a From time before the To time, or leave one of them empty.",
+			Localize: func(tr *i18n.Printer) (string, string, string) {
+				return tr.T("ops.launches.range.title"), tr.T("ops.launches.range.cause", "From", from, "To", to), tr.T("ops.launches.range.fix")
+			}}
 	}
 	return f, nil
 }
@@ -96,17 +101,18 @@ func (s *Server) launchLog(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := &launchLogPage{Page: Page{Title: "Launch log", Embedded: isEmbedded(r)}, Registrations: regs, Filter: f,
+	tr := s.printer(r)
+	p := &launchLogPage{Page: Page{Title: tr.T("ops.launches.title"), Embedded: isEmbedded(r)}, Registrations: regs, Filter: f,
 		Outcomes: []string{launch.Accepted, launch.Refused}, Codes: codes,
-		Pager: newPager("/admin/launches", q, req, total, len(entries), "launches", f.Filtered())}
+		Pager: newPager("/admin/launches", q, req, total, len(entries), tr.T("ops.pager.launches"), f.Filtered())}
 	for _, e := range entries {
 		row := launchLogRow{LogEntry: e, Registration: names[e.RegistrationID]}
 		if row.Registration == "" && e.RegistrationID != 0 {
-			row.Registration = "deleted registration " + strconv.FormatInt(e.RegistrationID, 10)
+			row.Registration = tr.T("ops.launches.deleted_registration", "ID", e.RegistrationID)
 		}
 		p.Rows = append(p.Rows, row)
 	}
-	if p.Charts, err = s.launchCharts(r.Context(), f.RegistrationID); err != nil {
+	if p.Charts, err = s.launchCharts(r.Context(), s.printer(r), f.RegistrationID); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -13,6 +13,7 @@ import (
 
 type syncRunsPage struct {
 	Page
+	fmtHelpers
 	Runs     []jobs.Run
 	Filter   jobs.RunFilter
 	Kinds    []jobs.Kind
@@ -47,7 +48,7 @@ func (s *Server) syncRunsPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := &syncRunsPage{Page: Page{Title: "Sync runs"}, Filter: f, Kinds: jobs.Kinds, Statuses: jobs.Statuses, Causes: jobs.Causes}
+	p := &syncRunsPage{Page: Page{Title: s.t(r, "ops.runs.title")}, Filter: f, Kinds: jobs.Kinds, Statuses: jobs.Statuses, Causes: jobs.Causes}
 	total := 0
 	if s.cfg.Sync != nil {
 		if p.Runs, total, err = s.cfg.Sync.RunsPage(r.Context(), f); err != nil {
@@ -55,6 +56,6 @@ func (s *Server) syncRunsPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p.Pager = newPager("/admin/sync/runs", q, req, total, len(p.Runs), "sync runs", p.Filtered())
+	p.Pager = newPager("/admin/sync/runs", q, req, total, len(p.Runs), s.t(r, "ops.pager.sync_runs"), p.Filtered())
 	s.render(w, r, http.StatusOK, "admin_sync_runs", p)
 }

@@ -241,7 +241,7 @@ func (s *Server) graderReport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	charts, err := s.gradeCharts(r.Context(), rep)
+	charts, err := s.gradeCharts(r.Context(), s.printer(r), rep)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -103,6 +103,7 @@ func (s *Server) deliveryPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	p.Warnings = localizeWarnings(s.printer(r), p.Warnings)
 	p.Rows, p.Total, err = d.Deliveries(r.Context(), res.ID, jobs.DeliveryQuery{Search: p.Search, FailedOnly: p.FailedOnly,
 		Offset: offset, Limit: deliveryPageSize})
 	if err != nil {

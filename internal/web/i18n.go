@@ -94,7 +94,9 @@ func localizeProblem(tr *i18n.Printer, p *Problem) *Problem {
 		return p
 	}
 	q := *p
-	if q.Code != "" && tr.Has("problem."+q.Code+".title") {
+	if q.Localize != nil {
+		q.Title, q.Cause, q.Fix = q.Localize(tr)
+	} else if q.Code != "" && tr.Has("problem."+q.Code+".title") {
 		key := "problem." + q.Code
 		args := make([]any, 0, 2*len(q.Args))
 		for k, v := range q.Args {

@@ -2,8 +2,12 @@ package web
 
 import (
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/ltipub/ltipub/internal/i18n"
+	"github.com/ltipub/ltipub/internal/jobs"
 )
 
 // Paged lists. Every list that grows with the number of people reads one page from the store (?page=, 1 first,
@@ -52,15 +56,41 @@ func readPage(q url.Values) (pageReq, error) {
 }
 
 // badFilter is the answer to a list's query parameter that makes no sense: which one, what it held, what it takes.
+// In another language than English, want is said with filterWants' words when it is one of them (else as given).
 func badFilter(name, value, want string) *Problem {
 	return &Problem{Status: 400, Code: "bad_filter", Title: "That filter was not understood",
 		Cause: "The " + name + " filter " + strconv.Quote(value) + " is not " + want + ".",
-		Fix:   "Choose the filter again from the form on the list's page, or remove " + name + "= from the address."}
+		Fix:   "Choose the filter again from the form on the list's page, or remove " + name + "= from the address.",
+		Localize: func(tr *i18n.Printer) (string, string, string) {
+			if k, ok := filterWants[want]; ok {
+				want = tr.T(k, "Max", maxPageSize)
+			}
+			return tr.T("layout.filter.title"), tr.T("layout.filter.cause", "Name", name, "Value", strconv.Quote(value), "Want", want),
+				tr.T("layout.filter.fix", "Name", name)
+		}}
 }
 
-// pager is what the pager partial shows for one page of a list.
+// filterWants are the catalog's words for what a filter takes, by badFilter's English want.
+var filterWants = map[string]string{
+	"a page number: 1, 2, 3…":                                         "layout.filter.want.page",
+	"a number of rows per page, at most " + strconv.Itoa(maxPageSize): "layout.filter.want.size",
+	"a registration: choose one from the list":                        "ops.filter.want.registration",
+	"accepted or refused":                                             "ops.filter.want.outcome",
+	"a date and time like 2026-03-01T17:00 (UTC)":                     "ops.filter.want.time",
+	"grades or members":                                               "ops.filter.want.kind",
+	"periodic, manual, change or startup":                             "ops.filter.want.cause",
+	"one of " + strings.Join(jobs.Statuses, ", "):                     "ops.filter.want.status",
+}
+
+// pager is what the pager partial shows for one page of a list. Its own words ("Showing 1–50 of 5,000 …",
+// "Page 2 of 9", Previous / Next) are in the page's language: render gives the pager of a page's Pager field the
+// page's printer (givePagerPrinter), so a handler only names the rows, in the person's language:
+//
+//	Pager: newPager(path, q, req, total, len(rows), s.t(r, "ops.pager.launches"), filtered)
 type pager struct {
-	// Noun names the rows in the plural ("enrolments"): the count line and the links' accessible names use it.
+	// Noun names the rows in the plural, in the page's language ("enrolments", "matriculaciones"): the count line
+	// and the links' accessible names use it ("No enrolments yet.", "Aún no hay matriculaciones."), so a plural
+	// noun without an article is what reads well in every sentence.
 	Noun              string
 	From, To, Total   int
 	Page, Pages, Size int
@@ -70,6 +100,8 @@ type pager struct {
 	// Filtered is set when a filter is in use: an empty list then says that nothing matches, with Clear.
 	Filtered bool
 	Clear    string
+
+	tr *i18n.Printer // the page's language (nil: English, as the pager's words were written)
 }
 
 // newPager makes the pager of a page that shows shown rows out of total, at path with the query q.
@@ -117,8 +149,35 @@ func newPager(path string, q url.Values, req pageReq, total, shown int, noun str
 // PastEnd reports a page number beyond the last page of a list that has rows.
 func (p pager) PastEnd() bool { return p.Total > 0 && p.From == 0 }
 
-// Count prints a number with thousands separators: 5,000.
-func (pager) Count(n int) string { return thousands(n) }
+// Count prints a number with thousands separators, the language's way: 5,000 (5000, 12.345 in Spanish).
+func (p pager) Count(n int) string {
+	if p.tr != nil && p.tr.Tag() != i18n.Source {
+		return p.tr.N(n)
+	}
+	return thousands(n)
+}
+
+// T is one of the pager's words in the page's language (layout.pager.*).
+func (p pager) T(id string, args ...any) string {
+	if p.tr == nil {
+		return id
+	}
+	return p.tr.T(id, args...)
+}
+
+var pagerType = reflect.TypeFor[pager]()
+
+// givePagerPrinter hands tr to the pager of a page whose data has a Pager field, so that every paged list speaks
+// the page's language without its handler passing the printer along.
+func givePagerPrinter(data any, tr *i18n.Printer) {
+	v := reflect.ValueOf(data)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return
+	}
+	if f := v.Elem().FieldByName("Pager"); f.IsValid() && f.Type() == pagerType && f.CanAddr() {
+		f.Addr().Interface().(*pager).tr = tr
+	}
+}
 
 func thousands(n int) string {
 	s := strconv.Itoa(n)

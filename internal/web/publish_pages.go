@@ -210,6 +210,7 @@ func (s *Server) publishedList(w http.ResponseWriter, r *http.Request) {
 				s.publishFail(w, r, err)
 				return
 			}
+			it.Warnings = localizeWarnings(s.printer(r), it.Warnings)
 		}
 		p.Items = append(p.Items, it)
 	}

@@ -109,6 +109,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if f, ok := data.(interface{ setPrinter(*i18n.Printer) }); ok {
 		f.setPrinter(p.tr)
 	}
+	givePagerPrinter(data, p.tr)
 	if flash := s.sessions.PopString(r.Context(), "flash"); flash != "" && p.Flash == "" {
 		p.Flash = flash
 	}
@@ -140,7 +141,10 @@ type Problem struct {
 	AdminFixFor string // whom the note is for: "the site's administrator"…
 	// Args are the details the words name, for the translations of Code (see localizeProblem).
 	Args map[string]any
-	Err  error // the internal cause, logged and never shown
+	// Localize, when set, gives the words in another language than the source (see localizeProblem): for problems
+	// whose words live in an area's catalog rather than under problem.<Code>.
+	Localize func(tr *i18n.Printer) (title, cause, fix string)
+	Err      error // the internal cause, logged and never shown
 }
 
 func (p *Problem) Error() string {

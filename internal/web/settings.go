@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/ltipub/ltipub/internal/i18n"
@@ -22,7 +23,7 @@ func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "settings", &settingsPage{Page: Page{Title: "Site settings"}, Settings: v, Languages: s.catalog.Languages()})
+	s.render(w, r, http.StatusOK, "settings", &settingsPage{Page: Page{Title: s.t(r, "ops.settings.title")}, Settings: v, Languages: s.catalog.Languages()})
 }
 
 func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
@@ -46,7 +47,7 @@ func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 	s.log.InfoContext(r.Context(), "site settings changed", slog.Int64("user_id", currentUser(r).ID),
 		slog.Bool("publishing_enabled", v.PublishingEnabled), slog.Bool("allow_frame_embedding", v.AllowFrameEmbedding),
 		slog.String("default_language", v.DefaultLanguage))
-	s.sessions.Put(r.Context(), "flash", "Settings saved.")
+	s.sessions.Put(r.Context(), "flash", s.t(r, "ops.settings.saved"))
 	http.Redirect(w, r, "/admin/settings", http.StatusSeeOther)
 }
 
@@ -55,7 +56,8 @@ func (s *Server) unlockSubmit(w http.ResponseWriter, r *http.Request) {
 	username := strings.TrimSpace(r.PostFormValue("username"))
 	if username == "" {
 		s.renderProblem(w, r, &Problem{Status: http.StatusBadRequest, Title: "No username",
-			Cause: "The unlock form was sent without a username.", Fix: "Type the username to unlock and send the form again."})
+			Cause: "The unlock form was sent without a username.", Fix: "Type the username to unlock and send the form again.",
+			Localize: opsWords("ops.settings.no_username")})
 		return
 	}
 	n, err := s.cfg.Accounts.Unlock(r.Context(), username)
@@ -65,6 +67,6 @@ func (s *Server) unlockSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "sign-in unlocked", slog.Int64("user_id", currentUser(r).ID),
 		slog.String("username", username), slog.Int("failures", n))
-	s.sessions.Put(r.Context(), "flash", fmt.Sprintf("Sign-in for %q unlocked (%d failed sign-ins forgotten).", username, n))
+	s.sessions.Put(r.Context(), "flash", s.t(r, "ops.settings.unlocked", "Username", strconv.Quote(username), "Count", n, "N", s.printer(r).N(n)))
 	http.Redirect(w, r, "/admin/settings", http.StatusSeeOther)
 }

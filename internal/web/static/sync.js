@@ -5,6 +5,10 @@
   "use strict";
   var grades = ["sent", "unchanged"];
   var members = ["created", "enrolled", "unenrolled", "updated", "skipped", "held"];
+  // The page's words, in its language (the server writes them on #sync-words).
+  var el = document.getElementById("sync-words");
+  var words = el ? el.dataset : {};
+  function say(key, english) { return words[key] || english; }
   function cell(tr, text, cls) {
     var td = document.createElement("td");
     if (cls) { td.className = cls; }
@@ -27,8 +31,8 @@
       var tr = document.createElement("tr");
       tr.dataset.run = r.id;
       cell(tr, r.started);
-      cell(tr, r.cause + (r.resource_id ? " (resource " + r.resource_id + ")" : ""));
-      cell(tr, r.status, "status-" + r.status);
+      cell(tr, (r.cause_text || r.cause) + (r.resource_id ? " (" + say("resource", "resource") + " " + r.resource_id + ")" : ""));
+      cell(tr, r.status_text || r.status, "status-" + r.status);
       cell(tr, r.duration);
       cell(tr, r.links);
       (kind === "grades" ? grades : members).forEach(function (f) { cell(tr, r[f]); });
@@ -43,13 +47,13 @@
     var last = document.getElementById("last-" + kind);
     if (last && runs.length > 0) {
       var r = runs[0];
-      last.replaceChildren(document.createTextNode("Last run: "));
+      last.replaceChildren(document.createTextNode(say("lastRun", "Last run: ")));
       var s = document.createElement("strong");
       s.className = "status-" + r.status;
-      s.textContent = r.status;
+      s.textContent = r.status_text || r.status;
       last.appendChild(s);
-      last.appendChild(document.createTextNode(", " + r.cause + ", started " + r.started +
-        (r.status === "running" ? ", running for " : ", took ") + r.duration + "."));
+      last.appendChild(document.createTextNode(", " + (r.cause_text || r.cause) + ", " + say("started", "started") + " " + r.started +
+        ", " + (r.status === "running" ? say("runningFor", "running for") : say("took", "took")) + " " + r.duration + "."));
     }
   }
   function drawHolds(holds) {
@@ -69,8 +73,8 @@
       var b = document.createElement("strong");
       b.textContent = h.resource_name;
       li.appendChild(b);
-      li.appendChild(document.createTextNode(" in " + h.link_title + ": " + h.would_unenrol + " of " + h.members +
-        " members would be unenrolled."));
+      li.appendChild(document.createTextNode(" " + say("holdLine", "in {link}: {would} of {members} members would be unenrolled.")
+        .replace("{link}", h.link_title).replace("{would}", h.would_unenrol).replace("{members}", h.members)));
       var p = document.createElement("p");
       p.className = "reason";
       p.textContent = h.reason;
@@ -87,7 +91,7 @@
       var btn = document.createElement("button");
       btn.type = "submit";
       btn.id = "confirm-" + h.link_id;
-      btn.textContent = "Confirm and unenrol";
+      btn.textContent = say("confirm", "Confirm and unenrol");
       f.appendChild(btn);
       li.appendChild(f);
       list.appendChild(li);

@@ -54,7 +54,7 @@ func (s *Server) userList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "admin_users", &userListPage{Page: Page{Title: s.t(r, "people.users")}, Users: users, Query: f.Query,
-		Pager: newPager("/admin/users", q, req, total, len(users), "accounts", f.Query != "")})
+		Pager: newPager("/admin/users", q, req, total, len(users), s.t(r, "people.pager.accounts"), f.Query != "")})
 }
 
 type userDetailPage struct {

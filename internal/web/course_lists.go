@@ -57,7 +57,7 @@ func (s *Server) enrolmentsPage(w http.ResponseWriter, r *http.Request) {
 	c, _, _ := s.cfg.Courses.Course(r.Context(), u, id)
 	path := fmt.Sprintf("/courses/%d/enrolments", id)
 	s.render(w, r, http.StatusOK, "course_enrolments", &enrolmentsPage{Page: Page{Title: s.t(r, "course.enrolments") + " · " + c.FullName, Embedded: isEmbedded(r)},
-		Course: c, Enrolments: es, Filter: f, Pager: newPager(path, q, req, total, len(es), "enrolments", f.Filtered()),
+		Course: c, Enrolments: es, Filter: f, Pager: newPager(path, q, req, total, len(es), s.t(r, "people.pager.enrolments"), f.Filtered()),
 		Back: r.URL.RawQuery})
 }
 
@@ -248,7 +248,7 @@ func (s *Server) graderReport(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "course_grades", &graderPage{Page: Page{Title: s.t(r, "course.grader_report") + " · " + rep.Course.FullName,
 		Embedded: isEmbedded(r)}, Report: rep, sentNotes: notes, Query: f.Query, Charts: charts,
-		Pager: newPager(fmt.Sprintf("/courses/%d/grades", id), q, req, total, len(rep.Rows), "students", f.Query != "")})
+		Pager: newPager(fmt.Sprintf("/courses/%d/grades", id), q, req, total, len(rep.Rows), s.t(r, "people.pager.students"), f.Query != "")})
 }
 
 // graderReportCSV streams the whole gradebook: rows go out as they are read.

@@ -14,14 +14,6 @@ import (
 // not plain messages: values stored in English (a role, a status, how an enrolment was made) shown in the page's
 // language, and the account errors the admin pages show. Their messages are in locales/people.<lang>.json.
 
-// AdminCrumbs is the admincrumbs template function in the page's language: Site administration, then the label,
-// URL pairs, the page itself last.
-func (p *Page) AdminCrumbs(pairs ...string) []crumb {
-	c := adminCrumbs(pairs...)
-	c[0].Label = p.T("layout.site_admin")
-	return c
-}
-
 // RoleName is a course role (student, teacher) in the page's language.
 func (p *Page) RoleName(role any) string { return p.valueName("role.", role) }
 

@@ -198,7 +198,7 @@ func (s *Server) publishedList(w http.ResponseWriter, r *http.Request) {
 	}
 	p := &publishedListPage{Page: Page{Title: s.t(r, "course.published") + " · " + c.FullName, Embedded: isEmbedded(r)}, Course: c,
 		LaunchURL: publish.LaunchURL(s.cfg.BaseURL), Filter: f,
-		Pager: newPager(fmt.Sprintf("/courses/%d/published", c.ID), q, req, total, len(list), "published resources", f.Query != "" || f.Enabled != "")}
+		Pager: newPager(fmt.Sprintf("/courses/%d/published", c.ID), q, req, total, len(list), s.t(r, "people.pager.published"), f.Query != "" || f.Enabled != "")}
 	for _, res := range list {
 		it := s.publishedItem(r, res, acts)
 		if it.Legacy.ToolProxies, err = s.cfg.Publish.ToolProxiesOf(r.Context(), res); err != nil {

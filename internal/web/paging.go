@@ -83,7 +83,7 @@ var filterWants = map[string]string{
 }
 
 // pager is what the pager partial shows for one page of a list. Its own words ("Showing 1–50 of 5,000 …",
-// "Page 2 of 9", Previous / Next) are in the page's language: render gives the pager of a page's Pager field the
+// "Page 2 of 9", Previous / Next) are in the page's language: render gives the pagers of a page's fields the
 // page's printer (givePagerPrinter), so a handler only names the rows, in the person's language:
 //
 //	Pager: newPager(path, q, req, total, len(rows), s.t(r, "ops.pager.launches"), filtered)
@@ -167,15 +167,18 @@ func (p pager) T(id string, args ...any) string {
 
 var pagerType = reflect.TypeFor[pager]()
 
-// givePagerPrinter hands tr to the pager of a page whose data has a Pager field, so that every paged list speaks
-// the page's language without its handler passing the printer along.
+// givePagerPrinter hands tr to every pager field of a page's data (Pager, or a second list's SubPager), so that
+// every paged list speaks the page's language without its handler passing the printer along.
 func givePagerPrinter(data any, tr *i18n.Printer) {
 	v := reflect.ValueOf(data)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return
 	}
-	if f := v.Elem().FieldByName("Pager"); f.IsValid() && f.Type() == pagerType && f.CanAddr() {
-		f.Addr().Interface().(*pager).tr = tr
+	e := v.Elem()
+	for i := range e.NumField() {
+		if f := e.Field(i); f.Type() == pagerType && f.CanAddr() && e.Type().Field(i).IsExported() {
+			f.Addr().Interface().(*pager).tr = tr
+		}
 	}
 }
 

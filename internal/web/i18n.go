@@ -94,6 +94,9 @@ func localizeProblem(tr *i18n.Printer, p *Problem) *Problem {
 		return p
 	}
 	q := *p
+	if localizeValidation(tr, &q) {
+		return &q
+	}
 	if q.Code != "" && tr.Has("problem."+q.Code+".title") {
 		key := "problem." + q.Code
 		args := make([]any, 0, 2*len(q.Args))

@@ -399,7 +399,8 @@ func (s *Service) findResource(ctx context.Context, l Launch, mc *migrationCheck
 		if errors.Is(err, store.ErrNotFound) {
 			return Resource{}, refuse("resource_unknown",
 				fmt.Sprintf("This link points to published resource %q, which does not exist on this tool (it may have been deleted).", id),
-				"Ask the teacher to edit the link in the platform: content selection, or the custom property id=<uuid> from the resource's Published as LTI tools page.")
+				"Ask the teacher to edit the link in the platform: content selection, or the custom property id=<uuid> from the resource's Published as LTI tools page.").
+				With("ID", id)
 		}
 		if err != nil {
 			return Resource{}, err
@@ -484,7 +485,8 @@ func (s *Service) fromCopiedContext(ctx context.Context, l Launch) (Resource, bo
 	if !found {
 		return Resource{}, true, refuse("resource_copied_ambiguous",
 			fmt.Sprintf("This link is in course %q, a copy of a course whose links reach several published resources, and none of them has this link's title (%q).", m.Context.ID, m.ResourceLink.Title),
-			"Add the link again by content selection (Deep Linking), or set the custom property id=<uuid> shown on the resource's Published as LTI tools page.")
+			"Add the link again by content selection (Deep Linking), or set the custom property id=<uuid> shown on the resource's Published as LTI tools page.").
+			With("Course", m.Context.ID, "Title", m.ResourceLink.Title)
 	}
 	r, err := s.Store.ResourceByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {

@@ -368,6 +368,7 @@ func duplicate(other Registration, issuer, clientID string, err error) error {
 	return &Refusal{Code: "platform_duplicate", Kind: refusal.Conflict, Audience: refusal.Admin, Title: "This platform is already registered",
 		Description: fmt.Sprintf("Issuer %s with client ID %s already belongs to %s.", issuer, clientID, name),
 		Fix:         "Edit or delete that registration instead; a platform gives each registration of the tool its own client ID.",
+		Args:        map[string]any{"Issuer": issuer, "ClientID": clientID, "Name": name},
 		Err:         errors.Join(ErrDuplicatePlatform, err)}
 }
 
@@ -420,7 +421,8 @@ func (s *Service) RemoveDeployment(ctx context.Context, id int64, deploymentID s
 	if !r.HasDeployment(deploymentID) {
 		return &Refusal{Code: "deployment_unknown", Kind: refusal.NotFound, Audience: refusal.Admin, Title: "No such deployment",
 			Description: fmt.Sprintf("Registration %q has no deployment ID %q.", r.Name, deploymentID),
-			Fix:         "Check the deployment ID in the Deployments tab.", Err: store.ErrNotFound}
+			Fix:         "Check the deployment ID in the Deployments tab.", Err: store.ErrNotFound,
+			Args: map[string]any{"Name": r.Name, "ID": deploymentID}}
 	}
 	if len(r.Deployments) == 1 && !confirmed {
 		_, accepted, err := s.Store.LaunchCounts(ctx, id)
@@ -431,6 +433,7 @@ func (s *Service) RemoveDeployment(ctx context.Context, id int64, deploymentID s
 			return &Refusal{Code: "last_deployment_in_use", Kind: refusal.Conflict, Audience: refusal.Admin, Title: "This is the last deployment of a registration in use",
 				Description: fmt.Sprintf("Deployment %q is the last one of %q, which has %d accepted launches in the launch log. Without a deployment the registration turns Pending and every link in the platform stops launching.", deploymentID, r.Name, accepted),
 				Fix:         "Add the new deployment first, or confirm the removal if the platform no longer uses this tool.",
+				Args:        map[string]any{"ID": deploymentID, "Name": r.Name, "Count": accepted},
 				Err:         ErrLastDeploymentInUse}
 		}
 	}

@@ -139,9 +139,9 @@ func platformAddCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toJSON(reg, urls))
 		}
-		fmt.Fprintf(env.Stdout, "created registration %d (%s), pending\n", reg.ID, reg.Name)
+		fmt.Fprintln(env.Stdout, env.t("cli.platform.created", "ID", reg.ID, "Name", reg.Name))
 		printURLs(env.Stdout, urls)
-		fmt.Fprintf(env.Stdout, "The registration URL works once; then: ltipub platform set %d --issuer … or let the platform register dynamically.\n", reg.ID)
+		fmt.Fprintln(env.Stdout, env.t("cli.platform.created_next", "ID", reg.ID))
 		return nil
 	}
 	return c
@@ -219,7 +219,7 @@ func platformListCmd(env Env) *cobra.Command {
 			return writeJSON(env.Stdout, out)
 		}
 		if len(regs) == 0 {
-			fmt.Fprintln(env.Stdout, "no platform registrations; create one with: ltipub platform add --name N")
+			fmt.Fprintln(env.Stdout, env.t("cli.platform.none"))
 			return nil
 		}
 		fmt.Fprintf(env.Stdout, "%-5s %-8s %-28s %-36s %s\n", "ID", "STATUS", "NAME", "ISSUER", "CLIENT ID")
@@ -286,8 +286,8 @@ func platformDeleteCmd(env Env) *cobra.Command {
 			return writeJSON(env.Stdout, map[string]any{"id": id, "deleted": true, "deployments_deleted": deps.Deployments,
 				"launch_log_lines_kept": deps.LaunchLogLines})
 		}
-		fmt.Fprintf(env.Stdout, "deleted registration %d (%s) and its %d deployment(s); %d launch log line(s) kept\n",
-			id, reg.Name, deps.Deployments, deps.LaunchLogLines)
+		fmt.Fprintln(env.Stdout, env.t("cli.platform.deleted", "ID", id, "Name", reg.Name, "Deployments", deps.Deployments,
+			"Lines", deps.LaunchLogLines))
 		return nil
 	}
 	return c

@@ -94,7 +94,7 @@ func localizeProblem(tr *i18n.Printer, p *Problem) *Problem {
 		return p
 	}
 	q := *p
-	if localizeValidation(tr, &q) {
+	if localizeDomain(tr, &q) {
 		return &q
 	}
 	if q.Code != "" && tr.Has("problem."+q.Code+".title") {

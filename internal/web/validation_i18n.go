@@ -140,6 +140,52 @@ func (s *Server) toolFieldErrors(r *http.Request, ve *tool.ValidationError) map[
 	return out
 }
 
+// domainProblems name the catalog words ("domain_problem.<key>.title", ".cause", ".fix") of the problems
+// courseProblem and publishProblem make of the domain's errors, matched in the same order by the problem's code
+// and the error it wraps. The English keeps the cause the error states; other languages say it in general words.
+var domainProblems = []struct {
+	code string
+	err  error
+	key  string
+}{
+	{"forbidden", publish.ErrForbidden, "publish_forbidden"},
+	{"not_found", publish.ErrNotFound, "publish_not_found"},
+	{"not_found", course.ErrNotFound, "not_found"},
+	{"not_enrolled", course.ErrNotEnrolled, "not_enrolled"},
+	{"forbidden", course.ErrForbidden, "forbidden"},
+	{"forbidden", course.ErrCannotCreate, "cannot_create"},
+	{"no_attempts_left", course.ErrNoAttemptsLeft, "no_attempts_left"},
+	{"past_due", course.ErrPastDue, "past_due"},
+	{"conflict", course.ErrShortNameTaken, "short_name_taken"},
+	{"conflict", course.ErrAlreadyEnrolled, "already_enrolled"},
+	{"conflict", course.ErrConcurrentAttempt, "concurrent_attempt"},
+	{"published", course.ErrPublished, "published"},
+	{"too_large", course.ErrFileTooLarge, "too_large"},
+	{"too_many_files", course.ErrTooManyFiles, "too_many_files"},
+	{"file_refused", course.ErrFileRefused, "file_refused"},
+	{"", course.ErrWrongType, "wrong_type"},
+}
+
+// localizeDomain gives the problems courseProblem and publishProblem make the words of tr's language: a
+// validation error's field and mistake, or a domain error's general words; it reports whether it did.
+func localizeDomain(tr *i18n.Printer, q *Problem) bool {
+	if localizeValidation(tr, q) {
+		return true
+	}
+	for _, d := range domainProblems {
+		if q.Code != d.code || q.Err == nil || !errors.Is(q.Err, d.err) {
+			continue
+		}
+		if d.code == "" && q.Title != "Not possible here" {
+			return false
+		}
+		key := "domain_problem." + d.key
+		q.Title, q.Cause, q.Fix = tr.T(key+".title"), tr.T(key+".cause"), tr.T(key+".fix")
+		return true
+	}
+	return false
+}
+
 // localizeValidation gives a "That was not accepted" problem (courseProblem, publishProblem) the words of tr's
 // language when its cause is a validation error; it reports whether it did.
 func localizeValidation(tr *i18n.Printer, q *Problem) bool {

@@ -2,10 +2,14 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ltipub/ltipub/internal/app/apptest"
 )
 
 // TestValidationErrorsInSpanish: the mistakes the domain finds in a form (a course, a published resource, a new
@@ -76,4 +80,51 @@ func TestValidationErrorsInSpanish(t *testing.T) {
 		[]string{"La nueva contraseña: debe tener al menos"}, []string{"characters long"})
 	post(t, en, "/account/password", url.Values{"current": {pw}, "new": {"short"}, "confirm": {"short"}}, http.StatusBadRequest,
 		[]string{"The new password must be at least"}, nil)
+}
+
+// TestAdminRefusalsInSpanish: an administrator reading Spanish gets the platform form's mistakes, a refusal of the
+// registration rules and a course's refusal in Spanish, with the details (the registration's name, the
+// deployment ID) in their place.
+func TestAdminRefusalsInSpanish(t *testing.T) {
+	t.Parallel()
+	f := newCourseFixture(t)
+	inst := f.inst
+	c := inst.Client(t)
+	c.Transport = headerTransport{http.Header{"Accept-Language": {"es"}}}
+	inst.Login(t, c, "admin", apptest.AdminPassword)
+	id, _ := createPlatform(t, inst, c, "Manual")
+	base := "/admin/platforms/" + strconv.FormatInt(id, 10)
+
+	bad := url.Values{"issuer": {"lms.example.edu"}, "client_id": {"has space"}, "jwks_url": {"ftp://x/jwks"},
+		"token_url": {""}, "auth_url": {"https://lms.example.edu/auth#frag"}}
+	r := inst.PostForm(t, c, base+"/platform", bad)
+	body := html.UnescapeString(r.Body)
+	for _, want := range []string{"ID de la plataforma (emisor): debe ser una URL absoluta como https://lms.example.edu.",
+		"El ID de cliente debe tener como máximo 255 caracteres ASCII imprimibles", "URL del conjunto de claves públicas: debe ser una URL https.",
+		"URL del token de acceso: es obligatorio.", "URL de solicitud de autenticación: no debe tener fragmento."} {
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, want) {
+			t.Errorf("platform details: %d, missing %q", r.StatusCode, want)
+		}
+	}
+	if strings.Contains(body, "must be an https URL") {
+		t.Errorf("platform details still in English: %s", body)
+	}
+
+	r = inst.PostForm(t, c, base+"/deployments/remove", url.Values{"deployment_id": {"nope"}})
+	body = html.UnescapeString(r.Body)
+	for _, want := range []string{"No existe ese despliegue", "El registro “Manual” no tiene el ID de despliegue “nope”.",
+		"Compruebe el ID de despliegue en la pestaña Despliegues."} {
+		if r.StatusCode != http.StatusNotFound || !strings.Contains(body, want) {
+			t.Errorf("unknown deployment: %d, missing %q", r.StatusCode, want)
+		}
+	}
+
+	// The outsider, enrolled nowhere, reading Spanish.
+	o := inst.Client(t)
+	o.Transport = headerTransport{http.Header{"Accept-Language": {"es"}}}
+	inst.Login(t, o, "outsider", pw)
+	r = inst.Get(t, o, fmt.Sprintf("/courses/%d", f.res.Course.ID))
+	if r.StatusCode != http.StatusForbidden || !strings.Contains(r.Body, "No está matriculado en este curso") {
+		t.Errorf("not enrolled: %d %s", r.StatusCode, r.Body)
+	}
 }

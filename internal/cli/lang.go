@@ -87,6 +87,9 @@ func (e Env) local(english, code string, args map[string]any) string {
 	}
 	pairs := make([]any, 0, 2*len(args))
 	for k, v := range args {
+		if p, ok := v.(course.Phrase); ok { // what a JSON error found, in words of its own
+			v = e.local(p.English, p.Code, p.Args)
+		}
 		pairs = append(pairs, k, v)
 	}
 	return e.tr.T("validation."+code, pairs...)

@@ -90,7 +90,7 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		line, col := position(data, dec.InputOffset())
 		return File{}, nil, &ValidationError{Field: fmt.Sprintf("line %d, column %d", line, col), Line: line, Column: col,
-			Message: "expected the end of the file after the course object's closing brace }"}
+			Message: "expected the end of the file after the course object's closing brace }", Code: "format.trailing"}
 	}
 	ins, err := CheckFile(&f)
 	if err != nil {

@@ -91,6 +91,9 @@ func activityInput(r *http.Request, typ course.Type) (course.ActivityInput, stri
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in.Quiz.Questions); err != nil {
 			verr := course.DescribeJSONError([]byte(questions), err, "questions")
+			if verr.Code != "" {
+				verr.Code, verr.Args = "questions_json", map[string]any{"Message": course.Phrase{English: verr.Message, Code: verr.Code, Args: verr.Args}}
+			}
 			verr.Message += " (the questions are a JSON list as in docs/course-format.md)"
 			return in, questions, verr
 		}

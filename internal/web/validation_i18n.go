@@ -25,7 +25,29 @@ func validationMessage(tr *i18n.Printer, english, code string, args map[string]a
 	if tr == nil || tr.Tag() == i18n.Source || code == "" || !tr.Has("validation."+code) {
 		return english
 	}
-	return tr.T("validation."+code, argPairs(args)...)
+	return tr.T("validation."+code, argPairs(localArgs(tr, args))...)
+}
+
+// localArgs words the args that are phrases of their own (what a JSON error found) in tr's language.
+func localArgs(tr *i18n.Printer, args map[string]any) map[string]any {
+	var out map[string]any
+	for k, v := range args {
+		p, ok := v.(course.Phrase)
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]any, len(args))
+			for k2, v2 := range args {
+				out[k2] = v2
+			}
+		}
+		out[k] = validationMessage(tr, p.English, p.Code, p.Args)
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // argPairs turns args into the name, value pairs Printer.T takes, in a stable order.
@@ -51,7 +73,10 @@ func localValidationText(tr *i18n.Printer, verr *course.ValidationError) string 
 	pos := fmt.Sprintf("line %d, column %d", verr.Line, verr.Column)
 	switch {
 	case verr.Line > 0 && strings.HasSuffix(verr.Field, pos):
-		where := strings.TrimSuffix(verr.Field, pos) + tr.T("validation.where.position", "Line", verr.Line, "Column", verr.Column)
+		where := tr.T("validation.where.position", "Line", verr.Line, "Column", verr.Column)
+		if f := strings.TrimSuffix(strings.TrimSuffix(verr.Field, pos), ", "); f != "" {
+			where = tr.T("validation.where.field_position", "Field", f, "Line", verr.Line, "Column", verr.Column)
+		}
 		return tr.T("validation.where.at", "Where", capitalize(where), "Message", msg)
 	case verr.Line > 0:
 		return tr.T("validation.where.line_field", "Line", verr.Line, "Column", verr.Column, "Field", verr.Field, "Message", msg)

@@ -61,6 +61,14 @@ func TestValidationErrorsInSpanish(t *testing.T) {
 	form.Set("max_enrolled", "muchos")
 	post(t, es, pub, form, http.StatusBadRequest, []string{"Máximo de usuarios matriculados: ", "no es un número entero (0 significa sin límite)."}, nil)
 
+	// A mistake in JSON text names its place and what it found, in Spanish.
+	form = url.Values{"type": {"quiz"}, "name": {"Quiz"}, "max_grade": {"10"}, "questions": {`[{"type": "truefalse" "text": "x"}]`}}
+	newAct := fmt.Sprintf("/courses/%d/activities/new", c.ID)
+	post(t, es, newAct, form, http.StatusBadRequest, []string{"Campo questions, línea 1, columna 23: se esperaba una coma o una llave de cierre } después del valor del campo y hay unas comillas dobles &#34; (la línea hasta ahí: ",
+		"(las preguntas son una lista JSON como en docs/course-format.md)."},
+		[]string{"expected a comma"})
+	post(t, en, newAct, form, http.StatusBadRequest, []string{"Questions, line 1, column 23: expected a comma or a closing brace } after the field&#39;s value, found a double quote"}, nil)
+
 	// A question type that does not exist is a problem page, worded in Spanish too.
 	quiz := f.res.Activities[1].ID
 	r := f.inst.Get(t, es, fmt.Sprintf("/activities/%d/questions/new?type=riddle", quiz))

@@ -11,9 +11,10 @@ import (
 	"testing"
 )
 
-// refusalPackages are the packages that say no to a person with a refusal code (internal/refusal and the domain
-// packages that use it), relative to this package.
-var refusalPackages = []string{"../refusal", "../launch", "../publish", "../tool", "../notice"}
+// refusalPackages are the packages that say no to a person with a refusal code (internal/refusal, the domain
+// packages that use it, and the protocol packages whose failures a launch page or an administrator reads),
+// relative to this package.
+var refusalPackages = []string{"../refusal", "../launch", "../publish", "../tool", "../notice", "../../lti", "../../lti/lti11"}
 
 // TestRefusalCodesTranslated: every refusal code the domain packages define has its words in every language
 // ("problem.<code>.title", ".cause" and ".fix"), so that no page or launch inspector shows an administrator, a
@@ -22,6 +23,13 @@ var refusalPackages = []string{"../refusal", "../launch", "../publish", "../tool
 // Code… (a code passed through a variable is caught where its constant is defined).
 func TestRefusalCodesTranslated(t *testing.T) {
 	codes := refusalCodes(t)
+	for code := range codes {
+		// The service codes name a platform service's failures (token, roster, scores) in sync runs and the log,
+		// which record the platform's own answer; no page shows them as a refusal.
+		if strings.HasPrefix(code, "service_") {
+			delete(codes, code)
+		}
+	}
 	if len(codes) < 20 {
 		t.Fatalf("found only %d refusal codes in %v: is the scan still reading the right packages?", len(codes), refusalPackages)
 	}

@@ -145,7 +145,7 @@ func refusalFromLTI(err error) error {
 		return err
 	}
 	r := &Refusal{Code: string(le.Code), Kind: refusal.Invalid, Audience: refusal.Admin, Description: capitalize(le.Description) + ".",
-		Fix: capitalize(le.Fix) + ".", Err: err}
+		Fix: capitalize(le.Fix) + ".", Args: map[string]any{"Detail": le.Description}, Err: err}
 	switch le.Code {
 	case lti.CodeDRConfigFetch:
 		r.Kind, r.Title = refusal.Upstream, "The platform's configuration could not be fetched"

@@ -71,6 +71,13 @@ func TestOperatorLanguage(t *testing.T) {
 	out, _, _ = ltipubIn(t, dir, "", es, "platform", "list", "--db", db)
 	check(t, "platform list in Spanish", out, "no hay registros de plataformas; cree uno con: ltipub platform add --name N")
 
+	// A refusal of the registration rules, worded from its code.
+	ltipubIn(t, dir, "", c, "platform", "add", "--name", "Moodle", "--db", db)
+	_, errOut, _ = ltipubIn(t, dir, "", es, "deployment", "remove", "1", "9", "--db", db)
+	check(t, "unknown deployment in Spanish", errOut, "ltipub: El registro “Moodle” no tiene el ID de despliegue “9”. Compruebe el ID de despliegue en la pestaña Despliegues.")
+	_, errOut, _ = ltipubIn(t, dir, "", c, "deployment", "remove", "1", "9", "--db", db)
+	check(t, "unknown deployment with LC_ALL=C", errOut, `ltipub: Registration "Moodle" has no deployment ID "9". Check the deployment ID in the Deployments tab.`)
+
 	_, errOut, code = ltipubIn(t, dir, "", es, "user", "frobnicate")
 	if code != 2 {
 		t.Fatalf("unknown command: %d %s", code, errOut)

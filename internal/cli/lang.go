@@ -3,12 +3,16 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/i18n"
 	"github.com/ltipub/ltipub/internal/publish"
+	"github.com/ltipub/ltipub/internal/refusal"
+	"github.com/ltipub/ltipub/internal/tool"
 )
 
 // Locale is the operator's language for the command line's human output, read the POSIX way: LC_ALL, then
@@ -62,6 +66,13 @@ func (e Env) errorText(err error) string {
 	var cv *course.ValidationError
 	var pv *publish.ValidationError
 	var av *account.ValidationError
+	var w *worded
+	if errors.As(err, &w) {
+		if text, ok := e.domainText(w.err); ok {
+			return strings.Replace(err.Error(), w.text, text, 1)
+		}
+		return err.Error()
+	}
 	var pe *passwordErr
 	var inner error
 	var field, msg string
@@ -138,3 +149,49 @@ type passwordErr struct{ ve *account.ValidationError }
 
 func (p *passwordErr) Error() string { return "the password " + p.ve.Message }
 func (p *passwordErr) Unwrap() error { return p.ve }
+
+// worded is a domain error given a line of its own for the operator (cliError): the line is the English, err the
+// domain's error, which errorText words in the operator's language.
+type worded struct {
+	text string
+	err  error
+}
+
+func (w *worded) Error() string { return w.text }
+func (w *worded) Unwrap() error { return w.err }
+
+// domainText words a platform form's mistakes or a refusal in the operator's language, when the catalog has them.
+func (e Env) domainText(err error) (string, bool) {
+	var tv *tool.ValidationError
+	var rf *refusal.Refusal
+	switch {
+	case errors.As(err, &tv) && len(tv.Codes) > 0:
+		fields := make([]string, 0, len(tv.Fields))
+		for f := range tv.Fields {
+			fields = append(fields, f)
+		}
+		sort.Strings(fields)
+		parts := make([]string, len(fields))
+		for i, f := range fields {
+			args := map[string]any{}
+			for k, v := range tv.Args[f] {
+				args[k] = v
+			}
+			if l, ok := args["Label"].(string); ok {
+				args["Label"] = e.t("validation.platform_field." + l)
+			}
+			parts[i] = f + ": " + e.local(tv.Fields[f], tv.Codes[f], args)
+		}
+		return strings.Join(parts, "; "), true
+	case errors.As(err, &rf) && rf.Code != "" && e.tr.Has("problem."+rf.Code+".cause"):
+		args := make([]any, 0, 2*len(rf.Args))
+		for k, v := range rf.Args {
+			if t, ok := v.(time.Time); ok {
+				v = e.tr.DateTime(t)
+			}
+			args = append(args, k, v)
+		}
+		return e.t("problem."+rf.Code+".cause", args...) + " " + e.t("problem."+rf.Code+".fix", args...), true
+	}
+	return "", false
+}

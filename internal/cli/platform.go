@@ -75,9 +75,9 @@ func cliError(err error, id int64) error {
 	var rf *tool.Refusal
 	switch {
 	case errors.As(err, &ve):
-		return errors.New(ve.Error())
+		return &worded{ve.Error(), ve}
 	case errors.As(err, &rf):
-		return fmt.Errorf("%s %s", rf.Description, rf.Fix)
+		return &worded{fmt.Sprintf("%s %s", rf.Description, rf.Fix), rf}
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("no platform registration with ID %d (see ltipub platform list)", id)
 	}
@@ -315,7 +315,7 @@ func deploymentAddCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toJSON(reg, svc.URLs("")))
 		}
-		fmt.Fprintf(env.Stdout, "added deployment %s to registration %d (%s), now %s\n", depID, id, reg.Name, reg.Status())
+		fmt.Fprintln(env.Stdout, env.t("cli.deployment.added", "Deployment", depID, "ID", id, "Name", reg.Name, "Status", env.t("cli.status."+reg.Status())))
 		return nil
 	}
 	return c
@@ -360,7 +360,7 @@ func deploymentRemoveCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toJSON(reg, svc.URLs("")))
 		}
-		fmt.Fprintf(env.Stdout, "removed deployment %s from registration %d (%s), now %s\n", pos[1], id, reg.Name, reg.Status())
+		fmt.Fprintln(env.Stdout, env.t("cli.deployment.removed", "Deployment", pos[1], "ID", id, "Name", reg.Name, "Status", env.t("cli.status."+reg.Status())))
 		return nil
 	}
 	return c

@@ -71,6 +71,9 @@ func TestOperatorLanguage(t *testing.T) {
 	out, _, _ = ltipubIn(t, dir, "", es, "platform", "list", "--db", db)
 	check(t, "platform list in Spanish", out, "no hay registros de plataformas; cree uno con: ltipub platform add --name N")
 
+	out, _, _ = ltipubIn(t, dir, "", es, "sync", "grades", "--wait", "--db", db)
+	check(t, "sync in Spanish", out, "de la sincronización de calificaciones: correcta en", "enviadas 0, sin cambios 0, fallidas 0")
+
 	// A refusal of the registration rules, worded from its code.
 	ltipubIn(t, dir, "", c, "platform", "add", "--name", "Moodle", "--db", db)
 	_, errOut, _ = ltipubIn(t, dir, "", es, "deployment", "remove", "1", "9", "--db", db)

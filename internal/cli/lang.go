@@ -3,9 +3,11 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/course"
@@ -194,4 +196,23 @@ func (e Env) domainText(err error) (string, bool) {
 		return e.t("problem."+rf.Code+".cause", args...) + " " + e.t("problem."+rf.Code+".fix", args...), true
 	}
 	return "", false
+}
+
+// table is a human listing of label, value rows, the values aligned past the longest label (at least width, the
+// English layout).
+type table struct {
+	width int
+	rows  [][2]string
+}
+
+func (t *table) add(label, value string) { t.rows = append(t.rows, [2]string{label, value}) }
+
+func (t *table) print(w io.Writer) {
+	width := t.width
+	for _, r := range t.rows {
+		width = max(width, utf8.RuneCountInString(r[0]))
+	}
+	for _, r := range t.rows {
+		fmt.Fprintf(w, "  %s%s %s\n", r[0], strings.Repeat(" ", width-utf8.RuneCountInString(r[0])), r[1])
+	}
 }

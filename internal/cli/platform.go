@@ -84,19 +84,20 @@ func cliError(err error, id int64) error {
 	return err
 }
 
-func printRegistration(w io.Writer, r tool.Registration, urls *tool.ToolURLs) {
-	fmt.Fprintf(w, "%d  %s  (%s)\n", r.ID, r.Name, r.Status())
+func printRegistration(env Env, w io.Writer, r tool.Registration, urls *tool.ToolURLs) {
+	fmt.Fprintf(w, "%d  %s  (%s)\n", r.ID, r.Name, env.t("cli.status."+r.Status()))
+	rows := &table{width: 20}
 	row := func(k, v string) {
 		if v == "" {
 			v = "-"
 		}
-		fmt.Fprintf(w, "  %-20s %s\n", k, v)
+		rows.add(env.t("cli.platform.row."+k), v)
 	}
 	row("issuer", r.Issuer)
-	row("client ID", r.ClientID)
-	row("keyset URL", r.JWKSURL)
-	row("token URL", r.TokenURL)
-	row("auth URL", r.AuthURL)
+	row("client_id", r.ClientID)
+	row("keyset_url", r.JWKSURL)
+	row("token_url", r.TokenURL)
+	row("auth_url", r.AuthURL)
 	if r.PlatformName != "" {
 		row("platform", r.PlatformName)
 	}
@@ -106,16 +107,25 @@ func printRegistration(w io.Writer, r tool.Registration, urls *tool.ToolURLs) {
 	}
 	row("deployments", strings.Join(deps, ", "))
 	if urls != nil {
-		printURLs(w, *urls)
+		urlRows(env, rows, *urls)
 	}
+	rows.print(w)
 }
 
-func printURLs(w io.Writer, u tool.ToolURLs) {
+func printURLs(env Env, w io.Writer, u tool.ToolURLs) {
+	rows := &table{width: 20}
+	urlRows(env, rows, u)
+	rows.print(w)
+}
+
+func urlRows(env Env, rows *table, u tool.ToolURLs) {
 	if u.Registration != "" {
-		fmt.Fprintf(w, "  %-20s %s\n", "registration URL", u.Registration)
+		rows.add(env.t("cli.platform.row.registration_url"), u.Registration)
 	}
-	fmt.Fprintf(w, "  %-20s %s\n  %-20s %s\n  %-20s %s\n  %-20s %s\n", "tool URL", u.Tool, "login URL", u.Login,
-		"JWKS URL", u.JWKS, "deep linking URL", u.DeepLinking)
+	rows.add(env.t("cli.platform.row.tool_url"), u.Tool)
+	rows.add(env.t("cli.platform.row.login_url"), u.Login)
+	rows.add("JWKS URL", u.JWKS)
+	rows.add(env.t("cli.platform.row.deep_linking_url"), u.DeepLinking)
 }
 
 func platformAddCmd(env Env) *cobra.Command {
@@ -140,7 +150,7 @@ func platformAddCmd(env Env) *cobra.Command {
 			return writeJSON(env.Stdout, toJSON(reg, urls))
 		}
 		fmt.Fprintln(env.Stdout, env.t("cli.platform.created", "ID", reg.ID, "Name", reg.Name))
-		printURLs(env.Stdout, urls)
+		printURLs(env, env.Stdout, urls)
 		fmt.Fprintln(env.Stdout, env.t("cli.platform.created_next", "ID", reg.ID))
 		return nil
 	}
@@ -190,7 +200,7 @@ func platformSetCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toJSON(reg, svc.URLs("")))
 		}
-		printRegistration(env.Stdout, reg, nil)
+		printRegistration(env, env.Stdout, reg, nil)
 		return nil
 	}
 	return c
@@ -251,7 +261,7 @@ func platformShowCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toJSON(reg, urls))
 		}
-		printRegistration(env.Stdout, reg, &urls)
+		printRegistration(env, env.Stdout, reg, &urls)
 		return nil
 	}
 	return c

@@ -186,9 +186,11 @@ func userListCmd(env Env) *cobra.Command {
 			fmt.Fprintln(env.Stdout, env.t("cli.user.none_match"))
 			return nil
 		}
-		fmt.Fprintf(env.Stdout, "%-6s %-24s %-28s %-10s %s\n", "ID", "USERNAME", "NAME", "STATUS", "KIND")
+		fmt.Fprintf(env.Stdout, "%-6s %-24s %-28s %-10s %s\n", "ID", env.t("cli.user.col.username"), env.t("cli.user.col.name"),
+			env.t("cli.user.col.status"), env.t("cli.user.col.kind"))
 		for _, u := range users {
-			fmt.Fprintf(env.Stdout, "%-6d %-24s %-28s %-10s %s\n", u.ID, u.Username, u.FullName, userStatus(u), userKind(u))
+			fmt.Fprintf(env.Stdout, "%-6d %-24s %-28s %-10s %s\n", u.ID, u.Username, u.FullName, env.t("cli.user.status."+userStatus(u)),
+				env.t("cli.user.kind."+strings.ReplaceAll(userKind(u), " ", "_")))
 		}
 		if more {
 			fmt.Fprintf(env.Stdout, "more: ltipub user list --after %s%s\n", users[len(users)-1].Username,
@@ -235,32 +237,35 @@ func userShowCmd(env Env) *cobra.Command {
 			return writeJSON(env.Stdout, toUserDetailJSON(d))
 		}
 		w := env.Stdout
-		fmt.Fprintf(w, "%d  %s  (%s, %s)\n", u.ID, u.Username, userStatus(u), userKind(u))
-		row := func(k, v string) { fmt.Fprintf(w, "  %-16s %s\n", k, v) }
+		fmt.Fprintf(w, "%d  %s  (%s, %s)\n", u.ID, u.Username, env.t("cli.user.status."+userStatus(u)), env.t("cli.user.kind."+strings.ReplaceAll(userKind(u), " ", "_")))
+		rows := &table{width: 16}
+		row := func(k, v string) { rows.add(env.t("cli.user.row."+k), v) }
 		row("name", u.FullName)
 		row("email", u.Email)
-		row("last sign-in", when(u.LastLoginAt))
-		row("last launch", when(d.LastLaunchAt))
+		row("last_sign_in", env.when(u.LastLoginAt))
+		row("last_launch", env.when(d.LastLaunchAt))
 		if d.Locked {
-			row("sign-in", "locked after too many failed attempts (ltipub user unlock "+u.Username+")")
+			row("sign_in", env.t("cli.user.locked", "Name", u.Username))
 		}
 		if u.MustChangePassword {
-			row("password", "must be changed at the next sign-in")
+			row("password", env.t("cli.user.must_change"))
 		}
 		for _, p := range d.PlatformAccounts {
-			row("platform account", fmt.Sprintf("%s %s (%s), last launch %s", p.Issuer, p.Subject, p.Platform, when(p.LastLaunchAt)))
+			row("platform_account", env.t("cli.user.platform_account", "Issuer", p.Issuer, "Subject", p.Subject, "Platform", p.Platform,
+				"When", env.when(p.LastLaunchAt)))
 		}
 		for _, e := range d.Enrolments {
-			row("enrolment", fmt.Sprintf("course %d %q as %s (%s, %s)", e.CourseID, e.CourseName, e.Role, e.Status, e.Method))
+			row("enrolment", env.t("cli.user.enrolment", "ID", e.CourseID, "Name", q(e.CourseName), "Role", e.Role, "Status", e.Status, "Method", e.Method))
 		}
+		rows.print(w)
 		return nil
 	}
 	return c
 }
 
-func when(t time.Time) string {
+func (e Env) when(t time.Time) string {
 	if t.IsZero() {
-		return "never"
+		return e.t("cli.never")
 	}
 	return t.UTC().Format(time.RFC3339)
 }

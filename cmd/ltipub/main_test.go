@@ -142,11 +142,13 @@ func TestHelpAndUsageErrors(t *testing.T) {
 	}
 }
 
-// cleanEnv is the test's environment without LTIPUB_ settings, which would change what the commands do.
+// cleanEnv is the test's environment without LTIPUB_ settings, which would change what the commands do, and without
+// the locale variables, which would change the language of their words.
 func cleanEnv() []string {
 	var out []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LTIPUB_") {
+		// The operator's locale too: these tests read English output (language_test.go sets its own).
+		if !strings.HasPrefix(kv, "LTIPUB_") && !strings.HasPrefix(kv, "LC_ALL=") && !strings.HasPrefix(kv, "LC_MESSAGES=") && !strings.HasPrefix(kv, "LANG=") {
 			out = append(out, kv)
 		}
 	}

@@ -87,7 +87,11 @@ var (
 // ValidationError names the field that is wrong and why.
 type ValidationError struct {
 	Field   string
-	Message string
+	Message string // the English, for logs and the CLI
+	// Code and Args name the mistake for the message catalogs ("validation.<code>", Args its placeholders), for
+	// pages in the reader's language (see course.ValidationError).
+	Code string
+	Args map[string]any
 }
 
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
@@ -263,7 +267,7 @@ func (s *Service) Create(ctx context.Context, n NewUser) (User, error) {
 	}
 	if n.Email != "" {
 		if _, err := mail.ParseAddress(n.Email); err != nil {
-			return User{}, &ValidationError{Field: "email", Message: fmt.Sprintf("%q is not an email address", n.Email)}
+			return User{}, &ValidationError{Field: "email", Message: fmt.Sprintf("%q is not an email address", n.Email), Code: "account.email", Args: map[string]any{"Value": n.Email}}
 		}
 	}
 	u := User{
@@ -391,11 +395,11 @@ func (s *Service) now() time.Time {
 // ValidateUsername accepts 2–100 characters of letters, digits and . _ - @.
 func ValidateUsername(name string) error {
 	if len(name) < 2 || len(name) > 100 {
-		return &ValidationError{Field: "username", Message: "must be 2 to 100 characters long"}
+		return &ValidationError{Field: "username", Message: "must be 2 to 100 characters long", Code: "account.username_length"}
 	}
 	for _, r := range name {
 		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-@", r)) {
-			return &ValidationError{Field: "username", Message: fmt.Sprintf("may hold letters, digits and . _ - @ only, not %q", r)}
+			return &ValidationError{Field: "username", Message: fmt.Sprintf("may hold letters, digits and . _ - @ only, not %q", r), Code: "account.username_chars", Args: map[string]any{"Value": string(r)}}
 		}
 	}
 	return nil
@@ -404,10 +408,10 @@ func ValidateUsername(name string) error {
 // ValidatePassword enforces the minimum length; length beats composition rules (NIST SP 800-63B).
 func ValidatePassword(pw string) error {
 	if len([]rune(pw)) < MinPasswordLength {
-		return &ValidationError{Field: "password", Message: fmt.Sprintf("must be at least %d characters long", MinPasswordLength)}
+		return &ValidationError{Field: "password", Message: fmt.Sprintf("must be at least %d characters long", MinPasswordLength), Code: "account.password_short", Args: map[string]any{"Min": MinPasswordLength}}
 	}
 	if len(pw) > 1024 {
-		return &ValidationError{Field: "password", Message: "must be at most 1024 bytes long"}
+		return &ValidationError{Field: "password", Message: "must be at most 1024 bytes long", Code: "account.password_long"}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/i18n"
 )
 
 // Env is what a command runs with: where it reads and writes.
@@ -21,15 +22,25 @@ type Env struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Locale is the operator's locale (see Locale: LC_ALL, LC_MESSAGES, LANG), the language of the human output;
+	// "" and "C" are English. --json output is the same in every language.
+	Locale string
+
+	tr *i18n.Printer // the language of Locale, set by Root
 }
 
 // usageError means the command line was wrong (exit status 2); the message says what to type instead.
-type usageError struct{ msg string }
+type usageError struct {
+	msg string
+	// id and args, when set, word msg in the CLI's catalog, for operators of other languages.
+	id   string
+	args []any
+}
 
 func (e *usageError) Error() string { return e.msg }
 
 // usagef is a usage error: a wrong command line, not a failure of what it asked for.
-func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
 
 // runError marks an error returned by a command's own work (exit status 1), as opposed to one cobra found while
 // reading the command line (exit status 2).
@@ -40,6 +51,9 @@ func (e *runError) Unwrap() error { return e.err }
 
 // Root is the ltipub command tree.
 func Root(env Env) *cobra.Command {
+	if env.tr == nil {
+		env.tr = printer(env.Locale)
+	}
 	root := &cobra.Command{
 		Use:           "ltipub",
 		Short:         "publish courses and activities to learning platforms over LTI 1.3",
@@ -74,7 +88,7 @@ func Root(env Env) *cobra.Command {
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err.Error() + suggestFlag(c, err)} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{msg: err.Error() + suggestFlag(c, err)} })
 	markRunErrors(root)
 	return root
 }
@@ -98,6 +112,7 @@ func markRunErrors(c *cobra.Command) {
 
 // Main runs the command line and returns the process exit code: 0 done, 1 failed, 2 wrong command line.
 func Main(ctx context.Context, env Env, args []string) int {
+	env.tr = printer(env.Locale)
 	root := Root(env)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
@@ -106,13 +121,13 @@ func Main(ctx context.Context, env Env, args []string) int {
 	}
 	var re *runError
 	if errors.As(err, &re) {
-		fmt.Fprintf(env.Stderr, "ltipub: %v\n", re.err)
+		fmt.Fprintf(env.Stderr, "ltipub: %s\n", env.errorText(re.err))
 		return 1
 	}
 	if cmd == nil {
 		cmd = root
 	}
-	fmt.Fprintf(env.Stderr, "%s: %v\nRun '%s --help' for its usage.\n", cmd.CommandPath(), err, cmd.CommandPath())
+	fmt.Fprintf(env.Stderr, "%s: %s\n%s\n", cmd.CommandPath(), env.usageText(err), env.t("cli.usage.help", "Command", cmd.CommandPath()))
 	return 2
 }
 
@@ -129,11 +144,13 @@ func group(use, short string, subs ...*cobra.Command) *cobra.Command {
 				names = append(names, s.Name())
 			}
 		}
-		msg := fmt.Sprintf("unknown command %q; %s has: %s", args[0], cmd.CommandPath(), strings.Join(names, ", "))
+		ue := &usageError{msg: fmt.Sprintf("unknown command %q; %s has: %s", args[0], cmd.CommandPath(), strings.Join(names, ", ")),
+			id: "cli.usage.unknown_command", args: []any{"Name", q(args[0]), "Command", cmd.CommandPath(), "Names", strings.Join(names, ", ")}}
 		if sugg := cmd.SuggestionsFor(args[0]); len(sugg) > 0 {
-			msg = fmt.Sprintf("unknown command %q; did you mean %s %s?", args[0], cmd.CommandPath(), sugg[0])
+			ue = &usageError{msg: fmt.Sprintf("unknown command %q; did you mean %s %s?", args[0], cmd.CommandPath(), sugg[0]),
+				id: "cli.usage.did_you_mean", args: []any{"Name", q(args[0]), "Command", cmd.CommandPath() + " " + sugg[0]}}
 		}
-		return &usageError{msg}
+		return ue
 	}
 	c.AddCommand(subs...)
 	return c
@@ -146,16 +163,21 @@ func exactArgs(n int, what, example string) cobra.PositionalArgs {
 			return nil
 		}
 		if len(args) > n {
-			return usagef("unexpected argument %q (expected %s), e.g. %s", strings.Join(args[n:], " "), what, example)
+			extra := strings.Join(args[n:], " ")
+			return &usageError{msg: fmt.Sprintf("unexpected argument %q (expected %s), e.g. %s", extra, what, example),
+				id: "cli.usage.unexpected_expected", args: []any{"Arg", q(extra), "What", what, "Example", example}}
 		}
-		return usagef("expected %s, e.g. %s", what, example)
+		return &usageError{msg: fmt.Sprintf("expected %s, e.g. %s", what, example),
+			id: "cli.usage.expected", args: []any{"What", what, "Example", example}}
 	}
 }
 
 // noArgs refuses positional arguments, naming the stray one.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usagef("unexpected argument %q: %s takes only flags", strings.Join(args, " "), cmd.CommandPath())
+		extra := strings.Join(args, " ")
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q: %s takes only flags", extra, cmd.CommandPath()),
+			id: "cli.usage.only_flags", args: []any{"Arg", q(extra), "Command", cmd.CommandPath()}}
 	}
 	return nil
 }

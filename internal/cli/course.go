@@ -71,7 +71,7 @@ func courseImportCmd(env Env) *cobra.Command {
 			}
 			return writeJSON(env.Stdout, courseImportJSON{courseJSON: toCourseJSON(res.Course, res.Activities), Skipped: skipped, Notes: rep.Notes})
 		}
-		fmt.Fprintf(env.Stdout, "imported course %q (id %d)\n", res.Course.FullName, res.Course.ID)
+		fmt.Fprintln(env.Stdout, env.t("cli.course.imported", "Name", q(res.Course.FullName), "ID", res.Course.ID))
 		for _, a := range res.Activities {
 			fmt.Fprintf(env.Stdout, "  %-10s id %-6d %s\n", a.Type, a.ID, a.Name)
 		}
@@ -104,7 +104,7 @@ func courseExportCmd(env Env) *cobra.Command {
 		defer done()
 		f, err := a.Courses.Export(ctx, nil, id)
 		if errors.Is(err, course.ErrNotFound) {
-			return fmt.Errorf("there is no course with id %d", id)
+			return errors.New(env.t("cli.course.none", "ID", id))
 		}
 		if err != nil {
 			return err

@@ -78,7 +78,7 @@ func keysRotateCmd(env Env) *cobra.Command {
 			return err
 		}
 		if !asJSON {
-			fmt.Fprintf(env.Stdout, "rotated: %s is now active; running servers pick it up within 30 seconds\n", ks[0].Signing.KID)
+			fmt.Fprintln(env.Stdout, env.t("cli.keys.rotated", "KID", ks[0].Signing.KID))
 		}
 		return printKeys(env, ks, asJSON)
 	}

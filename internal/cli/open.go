@@ -101,7 +101,8 @@ func confirm(env Env, yes bool, question string) error {
 		return nil
 	}
 	if !isTerminal(env.Stdin) {
-		return usagef("%s: standard input is not a terminal, so nobody can confirm; add --yes", strings.TrimSuffix(question, "?"))
+		return &usageError{msg: fmt.Sprintf("%s: standard input is not a terminal, so nobody can confirm; add --yes", strings.TrimSuffix(question, "?")),
+			id: "cli.usage.no_terminal", args: []any{"Question", strings.TrimSuffix(question, "?")}}
 	}
 	fmt.Fprintf(env.Stderr, "%s [y/N] ", question)
 	line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
@@ -109,7 +110,7 @@ func confirm(env Env, yes bool, question string) error {
 	case "y", "yes":
 		return nil
 	}
-	return errors.New("not confirmed; nothing was changed")
+	return errors.New(env.t("cli.not_confirmed"))
 }
 
 // isTerminal reports whether r is an interactive terminal.

@@ -75,28 +75,29 @@ func cliError(err error, id int64) error {
 	var rf *tool.Refusal
 	switch {
 	case errors.As(err, &ve):
-		return errors.New(ve.Error())
+		return &worded{ve.Error(), ve}
 	case errors.As(err, &rf):
-		return fmt.Errorf("%s %s", rf.Description, rf.Fix)
+		return &worded{fmt.Sprintf("%s %s", rf.Description, rf.Fix), rf}
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("no platform registration with ID %d (see ltipub platform list)", id)
 	}
 	return err
 }
 
-func printRegistration(w io.Writer, r tool.Registration, urls *tool.ToolURLs) {
-	fmt.Fprintf(w, "%d  %s  (%s)\n", r.ID, r.Name, r.Status())
+func printRegistration(env Env, w io.Writer, r tool.Registration, urls *tool.ToolURLs) {
+	fmt.Fprintf(w, "%d  %s  (%s)\n", r.ID, r.Name, env.t("cli.status."+r.Status()))
+	rows := &table{width: 20}
 	row := func(k, v string) {
 		if v == "" {
 			v = "-"
 		}
-		fmt.Fprintf(w, "  %-20s %s\n", k, v)
+		rows.add(env.t("cli.platform.row."+k), v)
 	}
 	row("issuer", r.Issuer)
-	row("client ID", r.ClientID)
-	row("keyset URL", r.JWKSURL)
-	row("token URL", r.TokenURL)
-	row("auth URL", r.AuthURL)
+	row("client_id", r.ClientID)
+	row("keyset_url", r.JWKSURL)
+	row("token_url", r.TokenURL)
+	row("auth_url", r.AuthURL)
 	if r.PlatformName != "" {
 		row("platform", r.PlatformName)
 	}
@@ -106,16 +107,25 @@ func printRegistration(w io.Writer, r tool.Registration, urls *tool.ToolURLs) {
 	}
 	row("deployments", strings.Join(deps, ", "))
 	if urls != nil {
-		printURLs(w, *urls)
+		urlRows(env, rows, *urls)
 	}
+	rows.print(w)
 }
 
-func printURLs(w io.Writer, u tool.ToolURLs) {
+func printURLs(env Env, w io.Writer, u tool.ToolURLs) {
+	rows := &table{width: 20}
+	urlRows(env, rows, u)
+	rows.print(w)
+}
+
+func urlRows(env Env, rows *table, u tool.ToolURLs) {
 	if u.Registration != "" {
-		fmt.Fprintf(w, "  %-20s %s\n", "registration URL", u.Registration)
+		rows.add(env.t("cli.platform.row.registration_url"), u.Registration)
 	}
-	fmt.Fprintf(w, "  %-20s %s\n  %-20s %s\n  %-20s %s\n  %-20s %s\n", "tool URL", u.Tool, "login URL", u.Login,
-		"JWKS URL", u.JWKS, "deep linking URL", u.DeepLinking)
+	rows.add(env.t("cli.platform.row.tool_url"), u.Tool)
+	rows.add(env.t("cli.platform.row.login_url"), u.Login)
+	rows.add("JWKS URL", u.JWKS)
+	rows.add(env.t("cli.platform.row.deep_linking_url"), u.DeepLinking)
 }
 
 func platformAddCmd(env Env) *cobra.Command {
@@ -139,9 +149,9 @@ func platformAddCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toJSON(reg, urls))
 		}
-		fmt.Fprintf(env.Stdout, "created registration %d (%s), pending\n", reg.ID, reg.Name)
-		printURLs(env.Stdout, urls)
-		fmt.Fprintf(env.Stdout, "The registration URL works once; then: ltipub platform set %d --issuer … or let the platform register dynamically.\n", reg.ID)
+		fmt.Fprintln(env.Stdout, env.t("cli.platform.created", "ID", reg.ID, "Name", reg.Name))
+		printURLs(env, env.Stdout, urls)
+		fmt.Fprintln(env.Stdout, env.t("cli.platform.created_next", "ID", reg.ID))
 		return nil
 	}
 	return c
@@ -190,7 +200,7 @@ func platformSetCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toJSON(reg, svc.URLs("")))
 		}
-		printRegistration(env.Stdout, reg, nil)
+		printRegistration(env, env.Stdout, reg, nil)
 		return nil
 	}
 	return c
@@ -219,7 +229,7 @@ func platformListCmd(env Env) *cobra.Command {
 			return writeJSON(env.Stdout, out)
 		}
 		if len(regs) == 0 {
-			fmt.Fprintln(env.Stdout, "no platform registrations; create one with: ltipub platform add --name N")
+			fmt.Fprintln(env.Stdout, env.t("cli.platform.none"))
 			return nil
 		}
 		fmt.Fprintf(env.Stdout, "%-5s %-8s %-28s %-36s %s\n", "ID", "STATUS", "NAME", "ISSUER", "CLIENT ID")
@@ -251,7 +261,7 @@ func platformShowCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toJSON(reg, urls))
 		}
-		printRegistration(env.Stdout, reg, &urls)
+		printRegistration(env, env.Stdout, reg, &urls)
 		return nil
 	}
 	return c
@@ -286,8 +296,8 @@ func platformDeleteCmd(env Env) *cobra.Command {
 			return writeJSON(env.Stdout, map[string]any{"id": id, "deleted": true, "deployments_deleted": deps.Deployments,
 				"launch_log_lines_kept": deps.LaunchLogLines})
 		}
-		fmt.Fprintf(env.Stdout, "deleted registration %d (%s) and its %d deployment(s); %d launch log line(s) kept\n",
-			id, reg.Name, deps.Deployments, deps.LaunchLogLines)
+		fmt.Fprintln(env.Stdout, env.t("cli.platform.deleted", "ID", id, "Name", reg.Name, "Deployments", deps.Deployments,
+			"Lines", deps.LaunchLogLines))
 		return nil
 	}
 	return c
@@ -315,7 +325,7 @@ func deploymentAddCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toJSON(reg, svc.URLs("")))
 		}
-		fmt.Fprintf(env.Stdout, "added deployment %s to registration %d (%s), now %s\n", depID, id, reg.Name, reg.Status())
+		fmt.Fprintln(env.Stdout, env.t("cli.deployment.added", "Deployment", depID, "ID", id, "Name", reg.Name, "Status", env.t("cli.status."+reg.Status())))
 		return nil
 	}
 	return c
@@ -360,7 +370,7 @@ func deploymentRemoveCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toJSON(reg, svc.URLs("")))
 		}
-		fmt.Fprintf(env.Stdout, "removed deployment %s from registration %d (%s), now %s\n", pos[1], id, reg.Name, reg.Status())
+		fmt.Fprintln(env.Stdout, env.t("cli.deployment.removed", "Deployment", pos[1], "ID", id, "Name", reg.Name, "Status", env.t("cli.status."+reg.Status())))
 		return nil
 	}
 	return c

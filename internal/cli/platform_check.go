@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -43,7 +44,7 @@ func platformCheckCmd(env Env) *cobra.Command {
 					n++
 				}
 			}
-			return fmt.Errorf("registration %d: %d of %d checks failed; each says what to fix", id, n, len(rep.Steps))
+			return errors.New(env.t("cli.platform.check_failed", "ID", id, "Failed", n, "Total", len(rep.Steps)))
 		}
 		return nil
 	}

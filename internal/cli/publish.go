@@ -36,7 +36,7 @@ func publishCmd(env Env) *cobra.Command {
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		if courseID <= 0 {
-			return usagef("give the course, e.g. ltipub publish --course 1")
+			return &usageError{msg: "give the course, e.g. ltipub publish --course 1", id: "cli.publish.course_required"}
 		}
 		a, done, err := openApp(cmd, dsn, appOptions{})
 		if err != nil {
@@ -56,11 +56,11 @@ func publishCmd(env Env) *cobra.Command {
 		if asJSON {
 			return writeJSON(env.Stdout, toResourceJSON(res, base))
 		}
-		fmt.Fprintf(env.Stdout, "published %q (id %d)\n", res.Name, res.ID)
+		fmt.Fprintln(env.Stdout, env.t("cli.publish.published", "Name", q(res.Name), "ID", res.ID))
 		fmt.Fprintf(env.Stdout, "  uuid               %s\n", res.UUID)
 		fmt.Fprintf(env.Stdout, "  launch URL         %s\n", publish.LaunchURL(base))
 		fmt.Fprintf(env.Stdout, "  custom properties  %s\n", res.CustomProperties())
-		fmt.Fprintln(env.Stdout, "The launch URL and custom properties are only needed when linking manually; content selection needs neither.")
+		fmt.Fprintln(env.Stdout, env.t("cli.publish.manual_note"))
 		return nil
 	}
 	return c
@@ -100,7 +100,7 @@ func publishedListCmd(env Env) *cobra.Command {
 			return json.NewEncoder(env.Stdout).Encode(out)
 		}
 		if len(list) == 0 {
-			fmt.Fprintln(env.Stdout, "nothing is published")
+			fmt.Fprintln(env.Stdout, env.t("cli.publish.none"))
 			return nil
 		}
 		fmt.Fprintf(env.Stdout, "launch URL: %s\n", launchURL)

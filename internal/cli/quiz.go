@@ -65,7 +65,7 @@ func quizImportCmd(env Env) *cobra.Command {
 				Questions int    `json:"questions"`
 			}{act.ID, string(kind), len(act.Quiz.Questions)})
 		}
-		fmt.Fprintf(env.Stdout, "quiz %q (id %d) now has %d question(s), from %s\n", act.Name, act.ID, len(act.Quiz.Questions), kind)
+		fmt.Fprintln(env.Stdout, env.t("cli.quiz.imported", "Name", q(act.Name), "ID", act.ID, "Count", len(act.Quiz.Questions), "Format", kind))
 		return nil
 	}
 	return c

@@ -42,7 +42,7 @@ func migrateCmd(env Env) *cobra.Command {
 			return err
 		}
 		defer st.Close()
-		fmt.Fprintf(env.Stdout, "database is up to date (%s)\n", st.Engine())
+		fmt.Fprintln(env.Stdout, env.t("cli.migrate.done", "Engine", st.Engine()))
 		return nil
 	}
 	return c

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ltipub/ltipub/internal/app"
 	"github.com/ltipub/ltipub/internal/config"
+	"github.com/ltipub/ltipub/internal/i18n"
 	"github.com/ltipub/ltipub/internal/jobs"
 	"github.com/ltipub/ltipub/internal/logging"
 	"github.com/ltipub/ltipub/internal/store"
@@ -39,10 +40,12 @@ type SyncOptions struct {
 	MaxUnenrol float64
 	// Log receives warnings (nil: discarded).
 	Log io.Writer
+
+	tr *i18n.Printer // the operator's language (nil: English)
 }
 
 func syncKindCmd(env Env, kind jobs.Kind, summary string) *cobra.Command {
-	o := SyncOptions{Kind: kind, Log: env.Stderr}
+	o := SyncOptions{Kind: kind, Log: env.Stderr, tr: env.tr}
 	c := &cobra.Command{Use: string(kind), Short: summary, Args: noArgs}
 	fs := c.Flags()
 	config.AddDBFlag(fs, &o.DB)
@@ -112,6 +115,10 @@ func (ss *SyncSession) Close() { ss.done() }
 // Run does the command's work once and prints the outcome to w.
 func (ss *SyncSession) Run(ctx context.Context, w io.Writer) error {
 	o, a, resourceID := ss.o, ss.a, ss.resourceID
+	if o.tr == nil {
+		o.tr = printer("")
+	}
+	t := Env{tr: o.tr}.t
 	var err error
 	if !o.Wait {
 		if err := a.Jobs.Migrate(ctx); err != nil {
@@ -129,7 +136,7 @@ func (ss *SyncSession) Run(ctx context.Context, w io.Writer) error {
 		if o.JSON {
 			return writeJSON(w, map[string]any{"queued": true, "kind": o.Kind, "job_id": id})
 		}
-		fmt.Fprintf(w, "queued the %s sync as job %d; a running `ltipub serve` picks it up (see /admin/sync)\n", o.Kind, id)
+		fmt.Fprintln(w, t("cli.sync.queued", "Kind", t("cli.sync.kind."+string(o.Kind)), "ID", id))
 		return nil
 	}
 	if err := a.Prepare(ctx); err != nil {
@@ -137,7 +144,7 @@ func (ss *SyncSession) Run(ctx context.Context, w io.Writer) error {
 	}
 	var progress func(jobs.Run)
 	if !o.JSON {
-		progress = newProgress(w)
+		progress = newProgress(w, t)
 	}
 	var run jobs.Run
 	if o.Kind == jobs.KindGrades {
@@ -157,21 +164,21 @@ func (ss *SyncSession) Run(ctx context.Context, w io.Writer) error {
 			return err
 		}
 	} else {
-		printRun(w, run)
+		printRun(w, run, t)
 		for _, other := range run.Waited {
-			fmt.Fprintf(w, "waited for the %s sync already running (run %d, %s):\n", other.Kind, other.ID, other.Cause)
-			printRun(w, other)
+			fmt.Fprintln(w, t("cli.sync.waited", "Kind", t("cli.sync.kind."+string(other.Kind)), "ID", other.ID, "Cause", t("cli.sync.cause."+string(other.Cause))))
+			printRun(w, other, t)
 		}
 	}
 	if run.Status == jobs.StatusFailed {
-		return fmt.Errorf("the %s sync failed (run %d)", o.Kind, run.ID)
+		return errors.New(t("cli.sync.failed", "Kind", t("cli.sync.kind."+string(o.Kind)), "ID", run.ID))
 	}
 	return nil
 }
 
 // newProgress prints a run's counts as they change: one line rewritten in place on a terminal, else a plain
 // line per update (at most one a second). Called with a zero Run, it ends the line.
-func newProgress(w io.Writer) func(jobs.Run) {
+func newProgress(w io.Writer, t func(string, ...any) string) func(jobs.Run) {
 	tty := isTerminalWriter(w)
 	var mu sync.Mutex // the run calls it from its page handler and from its saver
 	var last time.Time
@@ -199,11 +206,12 @@ func newProgress(w io.Writer) func(jobs.Run) {
 			}
 			note = r.Note
 		}
-		counts := fmt.Sprintf("%s sync run %d: running for %v; created %d, updated %d, enrolled %d, unenrolled %d, skipped %d",
-			r.Kind, r.ID, time.Since(r.StartedAt).Round(100*time.Millisecond), r.Created, r.Updated, r.Enrolled, r.Unenrolled, r.Skipped)
+		took := time.Since(r.StartedAt).Round(100 * time.Millisecond).String()
+		counts := t("cli.sync.progress_members", "Kind", t("cli.sync.kind."+string(r.Kind)), "ID", r.ID, "Took", took, "Created", r.Created,
+			"Updated", r.Updated, "Enrolled", r.Enrolled, "Unenrolled", r.Unenrolled, "Skipped", r.Skipped)
 		if r.Kind == jobs.KindGrades {
-			counts = fmt.Sprintf("%s sync run %d: running for %v; %d resource links, sent %d, unchanged %d, failed %d",
-				r.Kind, r.ID, time.Since(r.StartedAt).Round(100*time.Millisecond), r.Links, r.Sent, r.Unchanged, r.Failed)
+			counts = t("cli.sync.progress_grades", "Kind", t("cli.sync.kind."+string(r.Kind)), "ID", r.ID, "Took", took, "Links", r.Links,
+				"Sent", r.Sent, "Unchanged", r.Unchanged, "Failed", r.Failed)
 		}
 		if tty {
 			fmt.Fprintf(w, "\r\033[K%s", counts)
@@ -260,21 +268,23 @@ func syncResult(r jobs.Run) runJSON {
 	return out
 }
 
-func printRun(w io.Writer, r jobs.Run) {
-	fmt.Fprintf(w, "%s sync run %d: %s in %v, %d resource links\n", r.Kind, r.ID, r.Status, r.Duration(), r.Links)
+func printRun(w io.Writer, r jobs.Run, t func(string, ...any) string) {
+	fmt.Fprintln(w, t("cli.sync.run", "Kind", t("cli.sync.kind."+string(r.Kind)), "ID", r.ID, "Status", t("cli.sync.status."+string(r.Status)),
+		"Took", r.Duration().String(), "Links", r.Links))
 	if r.Kind == jobs.KindGrades {
-		fmt.Fprintf(w, "  sent %d, unchanged %d, failed %d\n", r.Sent, r.Unchanged, r.Failed)
+		fmt.Fprintln(w, "  "+t("cli.sync.grades", "Sent", r.Sent, "Unchanged", r.Unchanged, "Failed", r.Failed))
 	} else {
-		fmt.Fprintf(w, "  accounts created %d, updated %d; enrolled %d, unenrolled %d; skipped %d\n",
-			r.Created, r.Updated, r.Enrolled, r.Unenrolled, r.Skipped)
+		fmt.Fprintln(w, "  "+t("cli.sync.members", "Created", r.Created, "Updated", r.Updated, "Enrolled", r.Enrolled,
+			"Unenrolled", r.Unenrolled, "Skipped", r.Skipped))
 		if r.Held > 0 {
-			fmt.Fprintf(w, "  held back %d unenrolments for an admin's confirmation (Sync page, or --force)\n", r.Held)
+			fmt.Fprintln(w, "  "+t("cli.sync.held", "Held", r.Held))
 		}
 	}
+	// The notes and errors are the run's own record (the platform's answers), kept as written.
 	if r.Note != "" {
-		fmt.Fprintf(w, "  notes:\n    %s\n", strings.ReplaceAll(r.Note, "\n", "\n    "))
+		fmt.Fprintf(w, "  %s\n    %s\n", t("cli.sync.notes"), strings.ReplaceAll(r.Note, "\n", "\n    "))
 	}
 	if r.Error != "" {
-		fmt.Fprintf(w, "  errors:\n    %s\n", strings.ReplaceAll(r.Error, "\n", "\n    "))
+		fmt.Fprintf(w, "  %s\n    %s\n", t("cli.sync.errors"), strings.ReplaceAll(r.Error, "\n", "\n    "))
 	}
 }

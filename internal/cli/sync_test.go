@@ -63,7 +63,7 @@ func TestSyncCommands(t *testing.T) {
 func TestSyncProgressGrades(t *testing.T) {
 	t.Parallel()
 	var b strings.Builder
-	progress := newProgress(&b)
+	progress := newProgress(&b, Env{tr: printer("")}.t)
 	r := jobs.Run{ID: 7, Kind: jobs.KindGrades, Status: jobs.StatusRunning, StartedAt: time.Now(), Links: 2, Sent: 40, Unchanged: 3, Failed: 1}
 	progress(r)
 	r.Sent = 41

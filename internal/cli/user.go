@@ -38,7 +38,7 @@ func userCreateCmd(env Env) *cobra.Command {
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		if username == "" {
-			return usagef("--username is required, e.g. ltipub user create --username alice --admin < password.txt")
+			return &usageError{msg: "--username is required, e.g. ltipub user create --username alice --admin < password.txt", id: "cli.user.username_required"}
 		}
 		a, done, err := openApp(cmd, dsn, appOptions{})
 		if err != nil {
@@ -52,7 +52,7 @@ func userCreateCmd(env Env) *cobra.Command {
 		u, err := a.Accounts.Create(ctx, account.NewUser{Username: username, Email: email, FullName: fullName, Password: pw,
 			IsAdmin: admin, IsCourseCreator: creator})
 		if errors.Is(err, account.ErrUsernameTaken) {
-			return fmt.Errorf("username %q is already taken: choose another", username)
+			return errors.New(env.t("cli.user.username_taken", "Name", q(username)))
 		}
 		if err != nil {
 			return err
@@ -60,7 +60,11 @@ func userCreateCmd(env Env) *cobra.Command {
 		if asJSON {
 			return writeJSON(env.Stdout, toUserJSON(u))
 		}
-		fmt.Fprintf(env.Stdout, "created user %s (id %d)%s\n", u.Username, u.ID, map[bool]string{true: ", site administrator"}[u.IsAdmin])
+		if u.IsAdmin {
+			fmt.Fprintln(env.Stdout, env.t("cli.user.created_admin", "Name", u.Username, "ID", u.ID))
+		} else {
+			fmt.Fprintln(env.Stdout, env.t("cli.user.created", "Name", u.Username, "ID", u.ID))
+		}
 		return nil
 	}
 	return c
@@ -82,30 +86,30 @@ func readPassword(env Env, file string) (string, error) {
 	}
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil && line == "" {
-		return "", errors.New("no password given: pass --password-file FILE or write the password to standard input")
+		return "", errors.New(env.t("cli.user.no_password"))
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
 // promptPassword asks for a password twice on the terminal fd, without echo.
 func promptPassword(env Env, fd int) (string, error) {
-	fmt.Fprint(env.Stderr, "Password (at least 10 characters): ")
+	fmt.Fprint(env.Stderr, env.t("cli.user.prompt_password")+" ")
 	pw, err := term.ReadPassword(fd)
 	fmt.Fprintln(env.Stderr)
 	if err != nil {
 		return "", fmt.Errorf("read password: %w", err)
 	}
 	if err := account.ValidatePassword(string(pw)); err != nil {
-		return "", fmt.Errorf("the password %v", err.(*account.ValidationError).Message)
+		return "", errors.New(env.passwordError(err.(*account.ValidationError)))
 	}
-	fmt.Fprint(env.Stderr, "Password again: ")
+	fmt.Fprint(env.Stderr, env.t("cli.user.prompt_again")+" ")
 	again, err := term.ReadPassword(fd)
 	fmt.Fprintln(env.Stderr)
 	if err != nil {
 		return "", fmt.Errorf("read password: %w", err)
 	}
 	if string(pw) != string(again) {
-		return "", errors.New("the two passwords differ; nothing was changed: run the command again")
+		return "", errors.New(env.t("cli.user.passwords_differ"))
 	}
 	return string(pw), nil
 }
@@ -145,7 +149,7 @@ func userErr(err error) error {
 	case errors.Is(err, account.ErrLastAdmin):
 		return fmt.Errorf("%w (ltipub user create --admin makes another)", err)
 	case errors.As(err, &ve):
-		return fmt.Errorf("the password %s", ve.Message)
+		return &passwordErr{ve} // worded for the operator by errorText
 	}
 	return err
 }
@@ -160,7 +164,7 @@ func userListCmd(env Env) *cobra.Command {
 	c.Flags().IntVar(&filter.Limit, "limit", account.DefaultPageSize, "at most `n` accounts (up to 1000)")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if filter.Limit < 1 || filter.Limit > 1000 {
-			return usagef("--limit must be from 1 to 1000")
+			return &usageError{msg: "--limit must be from 1 to 1000", id: "cli.usage.limit"}
 		}
 		a, done, err := openApp(cmd, f.dsn, appOptions{})
 		if err != nil {
@@ -179,12 +183,14 @@ func userListCmd(env Env) *cobra.Command {
 			return writeJSON(env.Stdout, out)
 		}
 		if len(users) == 0 {
-			fmt.Fprintln(env.Stdout, "no accounts match")
+			fmt.Fprintln(env.Stdout, env.t("cli.user.none_match"))
 			return nil
 		}
-		fmt.Fprintf(env.Stdout, "%-6s %-24s %-28s %-10s %s\n", "ID", "USERNAME", "NAME", "STATUS", "KIND")
+		fmt.Fprintf(env.Stdout, "%-6s %-24s %-28s %-10s %s\n", "ID", env.t("cli.user.col.username"), env.t("cli.user.col.name"),
+			env.t("cli.user.col.status"), env.t("cli.user.col.kind"))
 		for _, u := range users {
-			fmt.Fprintf(env.Stdout, "%-6d %-24s %-28s %-10s %s\n", u.ID, u.Username, u.FullName, userStatus(u), userKind(u))
+			fmt.Fprintf(env.Stdout, "%-6d %-24s %-28s %-10s %s\n", u.ID, u.Username, u.FullName, env.t("cli.user.status."+userStatus(u)),
+				env.t("cli.user.kind."+strings.ReplaceAll(userKind(u), " ", "_")))
 		}
 		if more {
 			fmt.Fprintf(env.Stdout, "more: ltipub user list --after %s%s\n", users[len(users)-1].Username,
@@ -231,32 +237,35 @@ func userShowCmd(env Env) *cobra.Command {
 			return writeJSON(env.Stdout, toUserDetailJSON(d))
 		}
 		w := env.Stdout
-		fmt.Fprintf(w, "%d  %s  (%s, %s)\n", u.ID, u.Username, userStatus(u), userKind(u))
-		row := func(k, v string) { fmt.Fprintf(w, "  %-16s %s\n", k, v) }
+		fmt.Fprintf(w, "%d  %s  (%s, %s)\n", u.ID, u.Username, env.t("cli.user.status."+userStatus(u)), env.t("cli.user.kind."+strings.ReplaceAll(userKind(u), " ", "_")))
+		rows := &table{width: 16}
+		row := func(k, v string) { rows.add(env.t("cli.user.row."+k), v) }
 		row("name", u.FullName)
 		row("email", u.Email)
-		row("last sign-in", when(u.LastLoginAt))
-		row("last launch", when(d.LastLaunchAt))
+		row("last_sign_in", env.when(u.LastLoginAt))
+		row("last_launch", env.when(d.LastLaunchAt))
 		if d.Locked {
-			row("sign-in", "locked after too many failed attempts (ltipub user unlock "+u.Username+")")
+			row("sign_in", env.t("cli.user.locked", "Name", u.Username))
 		}
 		if u.MustChangePassword {
-			row("password", "must be changed at the next sign-in")
+			row("password", env.t("cli.user.must_change"))
 		}
 		for _, p := range d.PlatformAccounts {
-			row("platform account", fmt.Sprintf("%s %s (%s), last launch %s", p.Issuer, p.Subject, p.Platform, when(p.LastLaunchAt)))
+			row("platform_account", env.t("cli.user.platform_account", "Issuer", p.Issuer, "Subject", p.Subject, "Platform", p.Platform,
+				"When", env.when(p.LastLaunchAt)))
 		}
 		for _, e := range d.Enrolments {
-			row("enrolment", fmt.Sprintf("course %d %q as %s (%s, %s)", e.CourseID, e.CourseName, e.Role, e.Status, e.Method))
+			row("enrolment", env.t("cli.user.enrolment", "ID", e.CourseID, "Name", q(e.CourseName), "Role", e.Role, "Status", e.Status, "Method", e.Method))
 		}
+		rows.print(w)
 		return nil
 	}
 	return c
 }
 
-func when(t time.Time) string {
+func (e Env) when(t time.Time) string {
 	if t.IsZero() {
-		return "never"
+		return e.t("cli.never")
 	}
 	return t.UTC().Format(time.RFC3339)
 }
@@ -289,11 +298,11 @@ func userSetPasswordCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toUserJSON(u))
 		}
-		fmt.Fprintf(env.Stdout, "set the password of %s (id %d)", u.Username, u.ID)
-		if !keep {
-			fmt.Fprint(env.Stdout, "; they choose their own at the next sign-in")
+		if keep {
+			fmt.Fprintln(env.Stdout, env.t("cli.user.password_set", "Name", u.Username, "ID", u.ID))
+		} else {
+			fmt.Fprintln(env.Stdout, env.t("cli.user.password_set_change", "Name", u.Username, "ID", u.ID))
 		}
-		fmt.Fprintln(env.Stdout)
 		return nil
 	}
 	return c
@@ -325,7 +334,7 @@ func userSuspendCmd(env Env, suspend bool) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toUserJSON(u))
 		}
-		fmt.Fprintf(env.Stdout, "%s (id %d) is now %s\n", u.Username, u.ID, userStatus(u))
+		fmt.Fprintln(env.Stdout, env.t("cli.user.now_"+userStatus(u), "Name", u.Username, "ID", u.ID))
 		return nil
 	}
 	return c
@@ -348,7 +357,7 @@ func userUnlockCmd(env Env) *cobra.Command {
 		if f.asJSON {
 			return writeJSON(env.Stdout, toUserJSON(u))
 		}
-		fmt.Fprintf(env.Stdout, "unlocked sign-in for %s (id %d)\n", u.Username, u.ID)
+		fmt.Fprintln(env.Stdout, env.t("cli.user.unlocked", "Name", u.Username, "ID", u.ID))
 		return nil
 	}
 	return c
@@ -391,8 +400,8 @@ func userDeleteCmd(env Env) *cobra.Command {
 				Dependents account.Dependents `json:"deleted_with_it"`
 			}{u.ID, u.Username, true, deps})
 		}
-		fmt.Fprintf(env.Stdout, "deleted %s (id %d) with %d platform account(s), %d enrolment(s) and %d grade(s)\n",
-			u.Username, u.ID, deps.PlatformAccounts, deps.Enrolments, deps.Grades)
+		fmt.Fprintln(env.Stdout, env.t("cli.user.deleted", "Name", u.Username, "ID", u.ID, "Accounts", deps.PlatformAccounts,
+			"Enrolments", deps.Enrolments, "Grades", deps.Grades))
 		return nil
 	}
 	return c

@@ -46,7 +46,7 @@ func (s *Service) AttemptsPage(ctx context.Context, u *account.User, activityID 
 	}
 	f.Query = strings.TrimSpace(f.Query)
 	if !f.State.ValidAttemptState() {
-		return act, nil, 0, invalid("state", "%q is not a state: choose attempted, not_attempted, needs_marking or finished", f.State)
+		return act, nil, 0, invalid("state", "list.attempt_state", "%q is not a state: choose attempted, not_attempted, needs_marking or finished", "State", string(f.State))
 	}
 	f.Activity = act.ID
 	students, n, err := s.Store.StudentsPage(ctx, act.CourseID, f)

@@ -348,10 +348,26 @@ type ValidationError struct {
 	// Line and Column, when set, place a mistake in a file or JSON text (1-based); Field then names the position
 	// or the field found there.
 	Line, Column int
+	// Code names the mistake for the message catalogs ("validation.<code>"), and Args are the details its
+	// message names ("Value", "Max"): a page shows the mistake in the reader's language from them. Message stays
+	// the English, for logs, the CLI and JSON clients. The domain keeps no wording of other languages and no
+	// catalog: the words belong to the page (internal/web), as they do for refusals.
+	Code string
+	Args map[string]any
 }
 
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
 
-func invalid(field, format string, args ...any) error {
-	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+// invalid makes a ValidationError: code names it in the catalogs, format is its English, and args are name,
+// value pairs, whose values fill format's verbs in order ("Value", v for %q) and whose names are the catalog
+// message's placeholders ({{.Value}}).
+func invalid(field, code, format string, args ...any) error {
+	named := make(map[string]any, len(args)/2)
+	vals := make([]any, 0, len(args)/2)
+	for i := 0; i+1 < len(args); i += 2 {
+		k, _ := args[i].(string)
+		named[k] = args[i+1]
+		vals = append(vals, args[i+1])
+	}
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, vals...), Code: code, Args: named}
 }

@@ -68,7 +68,7 @@ func (s *Service) DeleteQuestion(ctx context.Context, u *account.User, activityI
 		return Activity{}, fmt.Errorf("question %q: %w", id, ErrNotFound)
 	}
 	if len(act.Quiz.Questions) == 1 {
-		return Activity{}, invalid("questions", "a quiz needs at least one question: add another before deleting this one")
+		return Activity{}, invalid("questions", "quiz.last_question", "a quiz needs at least one question: add another before deleting this one")
 	}
 	qs := append(append([]Question(nil), act.Quiz.Questions[:i]...), act.Quiz.Questions[i+1:]...)
 	return s.saveQuestions(ctx, u, act, qs)

@@ -90,7 +90,7 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		line, col := position(data, dec.InputOffset())
 		return File{}, nil, &ValidationError{Field: fmt.Sprintf("line %d, column %d", line, col), Line: line, Column: col,
-			Message: "expected the end of the file after the course object's closing brace }"}
+			Message: "expected the end of the file after the course object's closing brace }", Code: "format.trailing"}
 	}
 	ins, err := CheckFile(&f)
 	if err != nil {
@@ -102,7 +102,7 @@ func ParseFile(data []byte) (File, []ActivityInput, error) {
 // CheckFile applies the course file's rules to a decoded (or converted) file, as ParseFile does.
 func CheckFile(f *File) ([]ActivityInput, error) {
 	if f.Format != FormatVersion && f.Format != FormatVersion2 && f.Format != FormatVersion1 {
-		return nil, invalid("format", "must be %q (or the older %q or %q), not %q", FormatVersion, FormatVersion2, FormatVersion1, f.Format)
+		return nil, invalid("format", "format.version", "must be %q (or the older %q or %q), not %q", "Want", FormatVersion, "Older2", FormatVersion2, "Older1", FormatVersion1, "Got", f.Format)
 	}
 	ci := CourseInput{FullName: f.Course.FullName, ShortName: f.Course.ShortName, Summary: f.Course.Summary, Language: f.Course.Language}
 	if err := ci.validate("course."); err != nil {
@@ -110,7 +110,7 @@ func CheckFile(f *File) ([]ActivityInput, error) {
 	}
 	f.Course.Language = ci.Language
 	if len(f.Activities) > 500 {
-		return nil, invalid("activities", "at most 500 activities per course")
+		return nil, invalid("activities", "format.max_activities", "at most 500 activities per course")
 	}
 	ins := make([]ActivityInput, len(f.Activities))
 	for i, fa := range f.Activities {
@@ -118,43 +118,43 @@ func CheckFile(f *File) ([]ActivityInput, error) {
 		in := ActivityInput{Type: fa.Type, Name: fa.Name, Description: fa.Description, Visible: fa.Visible == nil || *fa.Visible,
 			MaxGrade: fa.MaxGrade, Body: fa.Body}
 		if !fa.Type.Valid() {
-			return nil, invalid(prefix+"type", "must be page, quiz or assignment, not %q", fa.Type)
+			return nil, invalid(prefix+"type", "activity.type", "must be page, quiz or assignment, not %q", "Value", fa.Type)
 		}
 		if fa.Type != TypeQuiz && (fa.Questions != nil || fa.AttemptsAllowed != 0 || fa.GradingMethod != "" || fa.ShowAnswers || fa.ShuffleAnswers || fa.HideFeedback || fa.TimeLimit != 0) {
-			return nil, invalid(prefix+"questions", "only quizzes have questions, attempts and a grading method")
+			return nil, invalid(prefix+"questions", "format.only_quiz", "only quizzes have questions, attempts and a grading method")
 		}
 		if fa.Type != TypePage && fa.Body != "" {
-			return nil, invalid(prefix+"body", "only pages have a body")
+			return nil, invalid(prefix+"body", "format.only_page_body", "only pages have a body")
 		}
 		if fa.Type == TypePage && fa.MaxGrade != 0 {
-			return nil, invalid(prefix+"max_grade", "pages are not graded")
+			return nil, invalid(prefix+"max_grade", "format.page_not_graded", "pages are not graded")
 		}
 		if fa.Due != "" {
 			if fa.Type != TypeAssignment {
-				return nil, invalid(prefix+"due", "only assignments have a due date")
+				return nil, invalid(prefix+"due", "format.only_assignment_due", "only assignments have a due date")
 			}
 			t, err := time.Parse(time.RFC3339, fa.Due)
 			if err != nil {
-				return nil, invalid(prefix+"due", "%q is not an RFC 3339 time such as 2026-03-01T17:00:00Z", fa.Due)
+				return nil, invalid(prefix+"due", "format.due_time", "%q is not an RFC 3339 time such as 2026-03-01T17:00:00Z", "Value", fa.Due)
 			}
 			in.DueAt = t.UTC()
 		}
 		if fa.Cutoff != "" {
 			if fa.Type != TypeAssignment {
-				return nil, invalid(prefix+"cutoff", "only assignments have a cut-off date")
+				return nil, invalid(prefix+"cutoff", "format.only_assignment_cutoff", "only assignments have a cut-off date")
 			}
 			t, err := time.Parse(time.RFC3339, fa.Cutoff)
 			if err != nil {
-				return nil, invalid(prefix+"cutoff", "%q is not an RFC 3339 time such as 2026-03-08T17:00:00Z", fa.Cutoff)
+				return nil, invalid(prefix+"cutoff", "format.cutoff_time", "%q is not an RFC 3339 time such as 2026-03-08T17:00:00Z", "Value", fa.Cutoff)
 			}
 			in.CutoffAt = t.UTC()
 		}
 		if fa.SubmissionTypes != nil || fa.MaxFiles != 0 || fa.MaxFileBytes != 0 {
 			if fa.Type != TypeAssignment {
-				return nil, invalid(prefix+"submission_types", "only assignments have submission types and file limits")
+				return nil, invalid(prefix+"submission_types", "format.only_assignment_submission", "only assignments have submission types and file limits")
 			}
 			if f.Format != FormatVersion {
-				return nil, invalid(prefix+"submission_types", "needs format %q (submission types came in version 3)", FormatVersion)
+				return nil, invalid(prefix+"submission_types", "format.submission_version", "needs format %q (submission types came in version 3)", "Want", FormatVersion)
 			}
 			in.Assignment = AssignmentSettings{SubmissionTypes: fa.SubmissionTypes, MaxFiles: fa.MaxFiles, MaxFileBytes: fa.MaxFileBytes}
 		}

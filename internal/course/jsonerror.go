@@ -24,8 +24,14 @@ func DescribeJSONError(data []byte, err error, field string) *ValidationError {
 			offset = int64(len(data))
 		}
 		line, col := position(data, offset)
-		return &ValidationError{Field: positionField(field, line, col), Line: line, Column: col,
-			Message: syntaxMessage(syn.Error()) + near(data, offset)}
+		msg := syntaxMessage(syn.Error())
+		ve := &ValidationError{Field: positionField(field, line, col), Line: line, Column: col, Message: msg.English + near(data, offset),
+			Code: msg.Code, Args: msg.Args}
+		if text := nearText(data, offset); text != "" && msg.Code != "" {
+			ve.Args = map[string]any{"Message": msg, "Near": text}
+			ve.Code = "json.near"
+		}
+		return ve
 	case errors.As(err, &typ):
 		line, col := position(data, typ.Offset) // just after the value
 		f := typ.Field
@@ -35,16 +41,17 @@ func DescribeJSONError(data []byte, err error, field string) *ValidationError {
 		if field != "" {
 			f = field + ": " + f
 		}
+		want, got := goTypeWords(typ.Type.Kind().String(), typ.Type.String()), jsonValueWords(typ.Value)
 		return &ValidationError{Field: f, Line: line, Column: col,
-			Message: fmt.Sprintf("expected %s, found %s", goTypeWords(typ.Type.Kind().String(), typ.Type.String()), jsonValueWords(typ.Value))}
+			Message: fmt.Sprintf("expected %s, found %s", want, got), Code: "json.type", Args: map[string]any{"Want": want, "Found": got}}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		if field != "" {
-			return &ValidationError{Field: field, Message: "is empty or ends too early: expected JSON"}
+			return &ValidationError{Field: field, Message: "is empty or ends too early: expected JSON", Code: "json.empty_field"}
 		}
-		return &ValidationError{Field: "file", Message: "is empty or ends too early"}
+		return &ValidationError{Field: "file", Message: "is empty or ends too early", Code: "json.empty"}
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &ValidationError{Field: name, Message: "unknown field (check its spelling against docs/course-format.md)"}
+		return &ValidationError{Field: name, Message: "unknown field (check its spelling against docs/course-format.md)", Code: "json.unknown_field"}
 	}
 	if field == "" {
 		field = "file"
@@ -59,78 +66,111 @@ func positionField(field string, line, col int) string {
 	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
+// Phrase is words of a message with their own catalog code ("validation.<code>") and args, such as what a JSON
+// error found where: an arg of a ValidationError that a page words in the reader's language too. English is the
+// source words, as Message has them.
+type Phrase struct {
+	English string
+	Code    string
+	Args    map[string]any
+}
+
+func (p Phrase) String() string { return p.English }
+
+func phrase(code, english string, args ...any) Phrase {
+	p := Phrase{English: english, Code: code}
+	if len(args) > 0 {
+		p.Args = make(map[string]any, len(args)/2)
+		for i := 0; i+1 < len(args); i += 2 {
+			k, _ := args[i].(string)
+			p.Args[k] = args[i+1]
+		}
+	}
+	return p
+}
+
 var syntaxRe = regexp.MustCompile(`^invalid character '(.+)' (.+)$`)
 
 // syntaxMessage rewrites encoding/json's syntax error text as what was expected and what was found.
-func syntaxMessage(msg string) string {
+func syntaxMessage(msg string) Phrase {
 	if msg == "unexpected end of JSON input" {
-		return "the text ends too early: expected more (a closing brace } or bracket ], or the rest of a value)"
+		return phrase("json.ends_early", "the text ends too early: expected more (a closing brace } or bracket ], or the rest of a value)")
 	}
 	m := syntaxRe.FindStringSubmatch(msg)
 	if m == nil {
-		return msg
+		return Phrase{English: msg}
 	}
 	found, where := charWords(m[1]), m[2]
+	f := found.English
 	switch {
 	case where == "looking for beginning of value":
 		if m[1] == "]" || m[1] == "}" {
-			return "expected a value, found " + found + " (JSON allows no comma after the last item)"
+			return phrase("json.trailing_comma", "expected a value, found "+f+" (JSON allows no comma after the last item)", "Found", found)
 		}
 		if m[1] == "'" || m[1] == `\'` {
-			return "expected a value, found a single quote: JSON text goes in double quotes \"…\""
+			return phrase("json.single_quote", "expected a value, found a single quote: JSON text goes in double quotes \"…\"")
 		}
-		return "expected a value (text in double quotes, a number, true, false, null, an object {…} or a list […]), found " + found
+		return phrase("json.value", "expected a value (text in double quotes, a number, true, false, null, an object {…} or a list […]), found "+f, "Found", found)
 	case where == "after object key":
-		return "expected a colon : after the field's name, found " + found
+		return phrase("json.colon", "expected a colon : after the field's name, found "+f, "Found", found)
 	case where == "after object key:value pair":
-		return "expected a comma or a closing brace } after the field's value, found " + found
+		return phrase("json.comma_brace", "expected a comma or a closing brace } after the field's value, found "+f, "Found", found)
 	case where == "after array element":
-		return "expected a comma or a closing bracket ] after the list item, found " + found
+		return phrase("json.comma_bracket", "expected a comma or a closing bracket ] after the list item, found "+f, "Found", found)
 	case where == "looking for beginning of object key string":
 		if m[1] == "}" {
-			return "expected a field name in double quotes, found a closing brace } (JSON allows no comma after the last field)"
+			return phrase("json.trailing_comma_field", "expected a field name in double quotes, found a closing brace } (JSON allows no comma after the last field)")
 		}
-		return "expected a field name in double quotes, found " + found
+		return phrase("json.field_name", "expected a field name in double quotes, found "+f, "Found", found)
 	case where == "in string literal":
-		return "expected the text to go on or a closing double quote, found " + found + " (write a line break as \\n, a tab as \\t)"
+		return phrase("json.string", "expected the text to go on or a closing double quote, found "+f+" (write a line break as \\n, a tab as \\t)", "Found", found)
 	case where == "in string escape code":
-		return "expected an escape such as \\n, \\\" or \\\\ after the backslash, found " + found
+		return phrase("json.escape", "expected an escape such as \\n, \\\" or \\\\ after the backslash, found "+f, "Found", found)
 	case where == "in numeric literal":
-		return "expected a digit in the number, found " + found
+		return phrase("json.digit", "expected a digit in the number, found "+f, "Found", found)
 	case where == "after top-level value":
-		return "expected the end of the text after the last closing brace, found " + found
+		return phrase("json.after_end", "expected the end of the text after the last closing brace, found "+f, "Found", found)
 	case strings.HasPrefix(where, "in literal "):
 		// "in literal true (expecting 'r')"
 		word := strings.Fields(strings.TrimPrefix(where, "in literal "))[0]
-		return "expected " + word + ", found " + found + " (text needs double quotes)"
+		return phrase("json.literal", "expected "+word+", found "+f+" (text needs double quotes)", "Word", word, "Found", found)
 	}
-	return "found " + found + " " + where
+	return Phrase{English: "found " + f + " " + where}
 }
 
-func charWords(c string) string {
+func charWords(c string) Phrase {
 	switch c {
 	case `\n`, "\n":
-		return "a line break"
+		return phrase("json.char.line_break", "a line break")
 	case `\t`, "\t":
-		return "a tab"
+		return phrase("json.char.tab", "a tab")
 	case `\r`:
-		return "a carriage return"
+		return phrase("json.char.carriage_return", "a carriage return")
 	case `\'`, "'":
-		return "a single quote '"
+		return phrase("json.char.single_quote", "a single quote '")
 	case `"`, `\"`:
-		return `a double quote "`
+		return phrase("json.char.double_quote", `a double quote "`)
 	}
 	if len(c) == 1 && (c[0] >= 'a' && c[0] <= 'z' || c[0] >= 'A' && c[0] <= 'Z') {
-		return "the letter " + c
+		return phrase("json.char.letter", "the letter "+c, "Char", c)
 	}
 	if strings.HasPrefix(c, `\x`) || strings.HasPrefix(c, `\u`) {
-		return "the control character " + c
+		return phrase("json.char.control", "the control character "+c, "Char", c)
 	}
-	return c
+	return Phrase{English: c}
 }
 
 // near quotes the line the error is on, up to the error, so the person can find it.
 func near(data []byte, offset int64) string {
+	text := nearText(data, offset)
+	if text == "" {
+		return ""
+	}
+	return " (the line so far: " + text + ")"
+}
+
+// nearText is the line the error is on, up to the error (its last 60 characters).
+func nearText(data []byte, offset int64) string {
 	if offset > int64(len(data)) {
 		offset = int64(len(data))
 	}
@@ -146,42 +186,39 @@ func near(data []byte, offset int64) string {
 	if r := []rune(text); len(r) > 60 {
 		text = "…" + string(r[len(r)-60:])
 	}
-	if text == "" {
-		return ""
-	}
-	return " (the line so far: " + text + ")"
+	return text
 }
 
-func goTypeWords(kind, name string) string {
+func goTypeWords(kind, name string) Phrase {
 	switch kind {
 	case "string":
-		return "text in double quotes"
+		return phrase("json.want.string", "text in double quotes")
 	case "bool":
-		return "true or false"
+		return phrase("json.want.bool", "true or false")
 	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
-		return "a whole number"
+		return phrase("json.want.int", "a whole number")
 	case "float32", "float64":
-		return "a number"
+		return phrase("json.want.number", "a number")
 	case "slice", "array":
-		return "a list […]"
+		return phrase("json.want.list", "a list […]")
 	case "struct", "map":
-		return "an object {…}"
+		return phrase("json.want.object", "an object {…}")
 	}
-	return name
+	return Phrase{English: name}
 }
 
-func jsonValueWords(v string) string {
+func jsonValueWords(v string) Phrase {
 	switch {
 	case v == "string":
-		return "text in quotes"
+		return phrase("json.found.string", "text in quotes")
 	case v == "bool":
-		return "true or false"
+		return phrase("json.want.bool", "true or false")
 	case v == "array":
-		return "a list […]"
+		return phrase("json.want.list", "a list […]")
 	case v == "object":
-		return "an object {…}"
+		return phrase("json.want.object", "an object {…}")
 	case strings.HasPrefix(v, "number"):
-		return "a number" + strings.TrimPrefix(v, "number")
+		return phrase("json.found.number", "a number"+strings.TrimPrefix(v, "number"), "Value", strings.TrimPrefix(v, "number"))
 	}
-	return v
+	return Phrase{English: v}
 }

@@ -116,9 +116,9 @@ func ParseBulk(v string) (BulkChange, error) {
 		return BulkChange{Action: BulkRole, Role: Role(r)}, nil
 	}
 	if v == "" {
-		return BulkChange{}, invalid("action", "is empty: choose what to do with the selected enrolments")
+		return BulkChange{}, invalid("action", "bulk.action_empty", "is empty: choose what to do with the selected enrolments")
 	}
-	return BulkChange{}, invalid("action", "%q is not one of suspend, reactivate, unenrol, role:student, role:teacher", v)
+	return BulkChange{}, invalid("action", "bulk.action", "%q is not one of suspend, reactivate, unenrol, role:student, role:teacher", "Value", v)
 }
 
 func (f *EnrolmentFilter) validate() error {
@@ -126,17 +126,17 @@ func (f *EnrolmentFilter) validate() error {
 	switch f.Role {
 	case "", RoleStudent, RoleTeacher:
 	default:
-		return invalid("role", "%q is not a role: choose student or teacher", f.Role)
+		return invalid("role", "filter.role", "%q is not a role: choose student or teacher", "Value", f.Role)
 	}
 	switch f.Status {
 	case "", StatusActive, StatusSuspended:
 	default:
-		return invalid("status", "%q is not a status: choose active or suspended", f.Status)
+		return invalid("status", "filter.status", "%q is not a status: choose active or suspended", "Value", f.Status)
 	}
 	switch f.Method {
 	case "", MethodManual, MethodLTI:
 	default:
-		return invalid("method", "%q is not a way of enrolling: choose manual or lti", f.Method)
+		return invalid("method", "filter.method", "%q is not a way of enrolling: choose manual or lti", "Value", f.Method)
 	}
 	return nil
 }
@@ -169,13 +169,13 @@ func (s *Service) BulkEnrolments(ctx context.Context, u *account.User, courseID 
 		return nil, err
 	}
 	if len(ids) == 0 {
-		return nil, invalid("selection", "is empty: tick the enrolments to change first")
+		return nil, invalid("selection", "bulk.selection_empty", "is empty: tick the enrolments to change first")
 	}
 	if len(ids) > MaxBulk {
-		return nil, invalid("selection", "holds %d enrolments, more than the %d one action changes", len(ids), MaxBulk)
+		return nil, invalid("selection", "bulk.selection_too_many", "holds %d enrolments, more than the %d one action changes", "Count", len(ids), "Max", MaxBulk)
 	}
 	if ch.Action == BulkRole && ch.Role != RoleStudent && ch.Role != RoleTeacher {
-		return nil, invalid("role", "%q is neither student nor teacher", ch.Role)
+		return nil, invalid("role", "bulk.role", "%q is neither student nor teacher", "Value", ch.Role)
 	}
 	if !u.IsAdmin && (ch.Action == BulkSuspend || ch.Action == BulkUnenrol || (ch.Action == BulkRole && ch.Role != RoleTeacher)) {
 		mine, err := s.Store.EnrolmentsOf(ctx, courseID, u.ID)
@@ -185,7 +185,7 @@ func (s *Service) BulkEnrolments(ctx context.Context, u *account.User, courseID 
 		for _, e := range mine {
 			for _, id := range ids {
 				if e.ID == id && e.Role == RoleTeacher {
-					return nil, invalid("selection", "includes your own teacher enrolment: you would lose access to this course; untick it")
+					return nil, invalid("selection", "bulk.own_teacher", "includes your own teacher enrolment: you would lose access to this course; untick it")
 				}
 			}
 		}
@@ -316,7 +316,7 @@ func (s *Service) SubmissionsPage(ctx context.Context, u *account.User, activity
 	}
 	f.Query = strings.TrimSpace(f.Query)
 	if !f.State.Valid() {
-		return nil, 0, invalid("state", "%q is not a state: choose submitted, not_submitted, needs_grading or graded", f.State)
+		return nil, 0, invalid("state", "list.submission_state", "%q is not a state: choose submitted, not_submitted, needs_grading or graded", "State", string(f.State))
 	}
 	f.Activity = act.ID
 	students, n, err := s.Store.StudentsPage(ctx, act.CourseID, f)

@@ -46,11 +46,11 @@ func (s *Service) MarkAttempt(ctx context.Context, u *account.User, activityID, 
 		q, ok := byID[id]
 		switch {
 		case !ok:
-			return Grade{}, invalid("marks", "the quiz has no question %q", id)
+			return Grade{}, invalid("marks", "marks.no_question", "the quiz has no question %q", "Value", id)
 		case !q.ManuallyGraded():
-			return Grade{}, invalid("marks."+id, "only essay questions are marked by hand; the others grade themselves")
+			return Grade{}, invalid("marks."+id, "marks.not_essay", "only essay questions are marked by hand; the others grade themselves")
 		case math.IsNaN(m) || m < 0 || m > q.Points:
-			return Grade{}, invalid("marks."+id, "must be between 0 and %s", FormatNumber(q.Points))
+			return Grade{}, invalid("marks."+id, "number.between_0", "must be between 0 and %s", "Max", FormatNumber(q.Points))
 		}
 	}
 	now := s.now()
@@ -144,7 +144,7 @@ func (s *Service) Regrade(ctx context.Context, u *account.User, activityID int64
 // with the quiz's get a suffix. Nothing is stored unless every question is valid.
 func (s *Service) ImportQuestions(ctx context.Context, u *account.User, courseID, quizID int64, name string, qs []Question) (Activity, error) {
 	if len(qs) == 0 {
-		return Activity{}, invalid("questions", "the file holds no questions")
+		return Activity{}, invalid("questions", "questions.file_empty", "the file holds no questions")
 	}
 	if quizID == 0 {
 		total := 0.0

@@ -156,20 +156,20 @@ const fractionSlack = 0.0001 // Moodle stores fractions with 7 decimals: 0.33333
 
 func (q *Question) validate(field string) error {
 	if strings.TrimSpace(q.Text) == "" {
-		return invalid(field+".text", "is required")
+		return invalid(field+".text", "required", "is required")
 	}
 	switch q.Format {
 	case "":
 		q.Format = FormatPlain
 	case FormatPlain, FormatMarkdown:
 	default:
-		return invalid(field+".format", "must be plain or markdown, not %q", q.Format)
+		return invalid(field+".format", "question.format", "must be plain or markdown, not %q", "Value", q.Format)
 	}
 	if q.Points == 0 {
 		q.Points = 1
 	}
 	if q.Points < 0 || math.IsNaN(q.Points) || math.IsInf(q.Points, 0) || q.Points > 10000 {
-		return invalid(field+".points", "must be above 0 (and at most 10000)")
+		return invalid(field+".points", "question.points", "must be above 0 (and at most 10000)")
 	}
 	keep := *q
 	*q = Question{ID: keep.ID, Type: keep.Type, Name: strings.TrimSpace(keep.Name), Text: keep.Text, Format: keep.Format,
@@ -179,7 +179,7 @@ func (q *Question) validate(field string) error {
 		return q.validateChoices(field, keep)
 	case TrueFalse:
 		if keep.CorrectAnswer == nil {
-			return invalid(field+".correct_answer", "a true/false question needs correct_answer: true or false")
+			return invalid(field+".correct_answer", "question.truefalse", "a true/false question needs correct_answer: true or false")
 		}
 		q.CorrectAnswer, q.TrueFeedback, q.FalseFeedback = keep.CorrectAnswer, keep.TrueFeedback, keep.FalseFeedback
 	case ShortAnswer:
@@ -194,14 +194,14 @@ func (q *Question) validate(field string) error {
 			f := fmt.Sprintf("%s.units[%d]", field, j)
 			u.Unit = strings.TrimSpace(u.Unit)
 			if u.Unit == "" || strings.ContainsAny(u.Unit, "0123456789") {
-				return invalid(f+".unit", "is required, and cannot contain digits")
+				return invalid(f+".unit", "question.unit", "is required, and cannot contain digits")
 			}
 			if seen[u.Unit] {
-				return invalid(f+".unit", "%q is listed twice", u.Unit)
+				return invalid(f+".unit", "listed_twice", "%q is listed twice", "Value", u.Unit)
 			}
 			seen[u.Unit] = true
 			if !(u.Multiplier > 0) || math.IsInf(u.Multiplier, 0) {
-				return invalid(f+".multiplier", "must be above 0")
+				return invalid(f+".multiplier", "above_0", "must be above 0")
 			}
 			q.Units = append(q.Units, u)
 		}
@@ -210,7 +210,7 @@ func (q *Question) validate(field string) error {
 		for j, p := range keep.Pairs {
 			p.Item, p.Answer = strings.TrimSpace(p.Item), strings.TrimSpace(p.Answer)
 			if p.Answer == "" {
-				return invalid(fmt.Sprintf("%s.pairs[%d].answer", field, j), "is required")
+				return invalid(fmt.Sprintf("%s.pairs[%d].answer", field, j), "required", "is required")
 			}
 			if p.Item != "" {
 				items++
@@ -218,19 +218,19 @@ func (q *Question) validate(field string) error {
 			q.Pairs = append(q.Pairs, p)
 		}
 		if items < 2 {
-			return invalid(field+".pairs", "a matching question needs at least two items with their answers")
+			return invalid(field+".pairs", "question.matching_pairs", "a matching question needs at least two items with their answers")
 		}
 	case Essay:
 		q.GraderInfo = keep.GraderInfo
 	default:
-		return invalid(field+".type", "must be one of multichoice, truefalse, shortanswer, numerical, matching or essay, not %q", keep.Type)
+		return invalid(field+".type", "question.type", "must be one of multichoice, truefalse, shortanswer, numerical, matching or essay, not %q", "Value", keep.Type)
 	}
 	return nil
 }
 
 func (q *Question) validateChoices(field string, keep Question) error {
 	if len(keep.Choices) < 2 {
-		return invalid(field+".choices", "a multiple-choice question needs at least two choices")
+		return invalid(field+".choices", "question.two_choices", "a multiple-choice question needs at least two choices")
 	}
 	withFractions := false
 	for _, c := range keep.Choices {
@@ -241,7 +241,7 @@ func (q *Question) validateChoices(field string, keep Question) error {
 	for j, c := range keep.Choices {
 		f := fmt.Sprintf("%s.choices[%d]", field, j)
 		if strings.TrimSpace(c.Text) == "" {
-			return invalid(f+".text", "is required")
+			return invalid(f+".text", "required", "is required")
 		}
 		if withFractions {
 			if c.Fraction == nil {
@@ -249,7 +249,7 @@ func (q *Question) validateChoices(field string, keep Question) error {
 			}
 			v := *c.Fraction
 			if math.IsNaN(v) || v < -1 || v > 1 {
-				return invalid(f+".fraction", "must be from -1 to 1")
+				return invalid(f+".fraction", "fraction.signed", "must be from -1 to 1")
 			}
 			c.Correct = v > 0
 			best = math.Max(best, v)
@@ -263,7 +263,7 @@ func (q *Question) validateChoices(field string, keep Question) error {
 		q.Choices = append(q.Choices, c)
 	}
 	if right == 0 {
-		return invalid(field+".choices", "at least one choice must be marked correct (or have a fraction above 0)")
+		return invalid(field+".choices", "question.no_correct", "at least one choice must be marked correct (or have a fraction above 0)")
 	}
 	q.Multiple = keep.Multiple
 	if withFractions {
@@ -271,10 +271,10 @@ func (q *Question) validateChoices(field string, keep Question) error {
 			q.Multiple = ptr(math.Abs(best-1) > fractionSlack)
 		}
 		if !*q.Multiple && math.Abs(best-1) > fractionSlack {
-			return invalid(field+".choices", "with one answer allowed, one choice must have fraction 1 (the full points)")
+			return invalid(field+".choices", "question.single_full", "with one answer allowed, one choice must have fraction 1 (the full points)")
 		}
 		if *q.Multiple && math.Abs(positive-1) > fractionSlack {
-			return invalid(field+".choices", "with several answers allowed, the positive fractions must add up to 1, not %s", strconv.FormatFloat(positive, 'f', -1, 64))
+			return invalid(field+".choices", "question.multi_sum", "with several answers allowed, the positive fractions must add up to 1, not %s", "Sum", strconv.FormatFloat(positive, 'f', -1, 64))
 		}
 	}
 	return nil
@@ -288,19 +288,19 @@ func (q *Question) validateAnswers(field string, answers []Answer, numeric bool)
 			continue // an empty line in a form
 		}
 		if a.Fraction != nil && (math.IsNaN(*a.Fraction) || *a.Fraction < 0 || *a.Fraction > 1) {
-			return invalid(f+".fraction", "must be from 0 to 1")
+			return invalid(f+".fraction", "fraction", "must be from 0 to 1")
 		}
 		if numeric {
 			if a.Text != "*" {
 				if _, err := strconv.ParseFloat(a.Text, 64); err != nil {
-					return invalid(f+".text", "%q is not a number (or * for any number)", a.Text)
+					return invalid(f+".text", "question.numerical_answer", "%q is not a number (or * for any number)", "Value", a.Text)
 				}
 			}
 			if a.Tolerance < 0 || math.IsNaN(a.Tolerance) || math.IsInf(a.Tolerance, 0) {
-				return invalid(f+".tolerance", "must be 0 or more")
+				return invalid(f+".tolerance", "zero_or_more", "must be 0 or more")
 			}
 		} else if a.Tolerance != 0 {
-			return invalid(f+".tolerance", "only numerical answers have a tolerance")
+			return invalid(f+".tolerance", "question.tolerance", "only numerical answers have a tolerance")
 		}
 		q.Answers = append(q.Answers, a)
 	}
@@ -309,10 +309,10 @@ func (q *Question) validateAnswers(field string, answers []Answer, numeric bool)
 		best = math.Max(best, a.Frac())
 	}
 	if len(q.Answers) == 0 {
-		return invalid(field+".answers", "needs at least one accepted answer")
+		return invalid(field+".answers", "question.no_answer", "needs at least one accepted answer")
 	}
 	if math.Abs(best-1) > fractionSlack {
-		return invalid(field+".answers", "one answer must have fraction 1 (the full points)")
+		return invalid(field+".answers", "question.answer_full", "one answer must have fraction 1 (the full points)")
 	}
 	return nil
 }

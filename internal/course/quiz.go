@@ -42,19 +42,19 @@ func (qs *QuizSettings) validate(prefix string) error {
 		qs.GradingMethod = GradeHighest
 	}
 	if qs.GradingMethod != GradeHighest && qs.GradingMethod != GradeLast {
-		return invalid(prefix+"grading_method", "must be highest or last, not %q", qs.GradingMethod)
+		return invalid(prefix+"grading_method", "quiz.grading_method", "must be highest or last, not %q", "Value", qs.GradingMethod)
 	}
 	if qs.TimeLimitMinutes < 0 || qs.TimeLimitMinutes > 10080 {
-		return invalid(prefix+"time_limit_minutes", "must be 0 (no limit) to 10080 (a week)")
+		return invalid(prefix+"time_limit_minutes", "quiz.time_limit", "must be 0 (no limit) to 10080 (a week)")
 	}
 	if qs.AttemptsAllowed < 0 || qs.AttemptsAllowed > 1000 {
-		return invalid(prefix+"attempts_allowed", "must be 0 (no limit) to 1000")
+		return invalid(prefix+"attempts_allowed", "quiz.attempts", "must be 0 (no limit) to 1000")
 	}
 	if len(qs.Questions) == 0 {
-		return invalid(prefix+"questions", "a quiz needs at least one question")
+		return invalid(prefix+"questions", "quiz.no_questions", "a quiz needs at least one question")
 	}
 	if len(qs.Questions) > MaxQuestions {
-		return invalid(prefix+"questions", "at most %d questions per quiz", MaxQuestions)
+		return invalid(prefix+"questions", "quiz.max_questions", "at most %d questions per quiz", "Max", MaxQuestions)
 	}
 	seen := map[string]bool{}
 	for i := range qs.Questions {
@@ -65,26 +65,26 @@ func (qs *QuizSettings) validate(prefix string) error {
 			q.ID = "q" + strconv.Itoa(i+1)
 		}
 		if len(q.ID) > MaxQuestionIDBytes {
-			return invalid(field+".id", "must be at most %d characters long", MaxQuestionIDBytes)
+			return invalid(field+".id", "max_chars", "must be at most %d characters long", "Max", MaxQuestionIDBytes)
 		}
 		if len(q.Text) > MaxQuestionTextBytes {
-			return invalid(field+".text", "must be at most %d KiB", MaxQuestionTextBytes>>10)
+			return invalid(field+".text", "max_kib", "must be at most %d KiB", "Max", MaxQuestionTextBytes>>10)
 		}
 		if len(q.Choices) > MaxChoices || len(q.Answers) > MaxChoices {
-			return invalid(field, "at most %d choices and %d accepted answers", MaxChoices, MaxChoices)
+			return invalid(field, "quiz.max_choices", "at most %d choices and %d accepted answers", "Choices", MaxChoices, "Answers", MaxChoices)
 		}
 		for j, c := range q.Choices {
 			if len(c.Text) > MaxChoiceBytes {
-				return invalid(fmt.Sprintf("%s.choices[%d].text", field, j), "must be at most %d KiB", MaxChoiceBytes>>10)
+				return invalid(fmt.Sprintf("%s.choices[%d].text", field, j), "max_kib", "must be at most %d KiB", "Max", MaxChoiceBytes>>10)
 			}
 		}
 		for j, a := range q.Answers {
 			if len(a.Text) > MaxChoiceBytes || len(a.Feedback) > MaxQuestionTextBytes {
-				return invalid(fmt.Sprintf("%s.answers[%d]", field, j), "must be at most %d KiB (its feedback %d KiB)", MaxChoiceBytes>>10, MaxQuestionTextBytes>>10)
+				return invalid(fmt.Sprintf("%s.answers[%d]", field, j), "quiz.max_answer", "must be at most %d KiB (its feedback %d KiB)", "Max", MaxChoiceBytes>>10, "Feedback", MaxQuestionTextBytes>>10)
 			}
 		}
 		if seen[q.ID] {
-			return invalid(field+".id", "%q is used by two questions", q.ID)
+			return invalid(field+".id", "quiz.duplicate_id", "%q is used by two questions", "Value", q.ID)
 		}
 		seen[q.ID] = true
 		if err := q.validate(field); err != nil {
@@ -282,14 +282,14 @@ func (s *Service) GradeSubmission(ctx context.Context, u *account.User, activity
 		return Grade{}, ErrWrongType
 	}
 	if math.IsNaN(grade) || grade < 0 || grade > act.MaxGrade {
-		return Grade{}, invalid("grade", "must be between 0 and %s", FormatNumber(act.MaxGrade))
+		return Grade{}, invalid("grade", "number.between_0", "must be between 0 and %s", "Max", FormatNumber(act.MaxGrade))
 	}
 	es, err := s.Store.EnrolmentsOf(ctx, act.CourseID, userID)
 	if err != nil {
 		return Grade{}, err
 	}
 	if len(es) == 0 {
-		return Grade{}, invalid("user", "that user is not enrolled in this course")
+		return Grade{}, invalid("user", "grade.not_enrolled", "that user is not enrolled in this course")
 	}
 	return s.Store.PutGrade(ctx, GradeChange{ActivityID: act.ID, UserID: userID, Grade: grade, MaxGrade: act.MaxGrade,
 		Feedback: strings.TrimSpace(feedback), GradedBy: u.ID, At: s.now()})

@@ -177,7 +177,7 @@ func (in *CourseInput) validate(prefix string) error {
 	if l := strings.TrimSpace(in.Language); l != "" {
 		t, err := language.Parse(strings.ReplaceAll(l, "_", "-"))
 		if err != nil {
-			return invalid(prefix+"language", "%q is not a language code like en, es or pt-BR", l)
+			return invalid(prefix+"language", "course.language", "%q is not a language code like en, es or pt-BR", "Value", l)
 		}
 		in.Language = t.String()
 	} else {
@@ -185,15 +185,15 @@ func (in *CourseInput) validate(prefix string) error {
 	}
 	switch {
 	case in.FullName == "":
-		return invalid(prefix+"full_name", "is required")
+		return invalid(prefix+"full_name", "required", "is required")
 	case len(in.FullName) > 254:
-		return invalid(prefix+"full_name", "must be at most 254 characters long")
+		return invalid(prefix+"full_name", "max_254_chars", "must be at most 254 characters long")
 	case in.ShortName == "":
-		return invalid(prefix+"short_name", "is required")
+		return invalid(prefix+"short_name", "required", "is required")
 	case len(in.ShortName) > 100:
-		return invalid(prefix+"short_name", "must be at most 100 characters long")
+		return invalid(prefix+"short_name", "max_100_chars", "must be at most 100 characters long")
 	case len(in.Summary) > MaxSummaryBytes:
-		return invalid(prefix+"summary", "must be at most %d KiB", MaxSummaryBytes>>10)
+		return invalid(prefix+"summary", "max_kib", "must be at most %d KiB", "Max", MaxSummaryBytes>>10)
 	}
 	return nil
 }
@@ -310,22 +310,22 @@ func (in *ActivityInput) validate(prefix string) error {
 	in.Name = strings.TrimSpace(in.Name)
 	switch {
 	case !in.Type.Valid():
-		return invalid(prefix+"type", "must be page, quiz or assignment, not %q", in.Type)
+		return invalid(prefix+"type", "activity.type", "must be page, quiz or assignment, not %q", "Value", in.Type)
 	case in.Name == "":
-		return invalid(prefix+"name", "is required")
+		return invalid(prefix+"name", "required", "is required")
 	case len(in.Name) > 254:
-		return invalid(prefix+"name", "must be at most 254 characters long")
+		return invalid(prefix+"name", "max_254_chars", "must be at most 254 characters long")
 	case len(in.Description) > MaxSummaryBytes:
-		return invalid(prefix+"description", "must be at most %d KiB", MaxSummaryBytes>>10)
+		return invalid(prefix+"description", "max_kib", "must be at most %d KiB", "Max", MaxSummaryBytes>>10)
 	case len(in.Body) > MaxBodyBytes:
-		return invalid(prefix+"body", "must be at most %d MiB", MaxBodyBytes>>20)
+		return invalid(prefix+"body", "max_mib", "must be at most %d MiB", "Max", MaxBodyBytes>>20)
 	}
 	if in.Type == TypePage {
 		in.MaxGrade, in.Quiz, in.DueAt, in.CutoffAt, in.Assignment = 0, QuizSettings{}, time.Time{}, time.Time{}, AssignmentSettings{}
 		return nil
 	}
 	if !(in.MaxGrade > 0) || in.MaxGrade > 100000 {
-		return invalid(prefix+"max_grade", "must be a number above 0 (and at most 100000)")
+		return invalid(prefix+"max_grade", "activity.max_grade", "must be a number above 0 (and at most 100000)")
 	}
 	if in.Type == TypeQuiz {
 		in.Body, in.DueAt, in.CutoffAt, in.Assignment = "", time.Time{}, time.Time{}, AssignmentSettings{}
@@ -333,7 +333,7 @@ func (in *ActivityInput) validate(prefix string) error {
 	}
 	in.Body, in.Quiz = "", QuizSettings{}
 	if !in.CutoffAt.IsZero() && !in.DueAt.IsZero() && in.CutoffAt.Before(in.DueAt) {
-		return invalid(prefix+"cutoff", "must not be before the due date")
+		return invalid(prefix+"cutoff", "activity.cutoff_before_due", "must not be before the due date")
 	}
 	if err := in.Assignment.validate(prefix); err != nil {
 		return err
@@ -479,16 +479,16 @@ type EnrolInput struct {
 
 func (in *EnrolInput) validate() error {
 	if in.Role != RoleTeacher && in.Role != RoleStudent {
-		return invalid("role", "must be teacher or student, not %q", in.Role)
+		return invalid("role", "enrolment.role", "must be teacher or student, not %q", "Value", in.Role)
 	}
 	if in.Status == "" {
 		in.Status = StatusActive
 	}
 	if in.Status != StatusActive && in.Status != StatusSuspended {
-		return invalid("status", "must be active or suspended, not %q", in.Status)
+		return invalid("status", "enrolment.status", "must be active or suspended, not %q", "Value", in.Status)
 	}
 	if !in.Start.IsZero() && !in.End.IsZero() && !in.End.After(in.Start) {
-		return invalid("end", "must be after the start")
+		return invalid("end", "enrolment.end", "must be after the start")
 	}
 	return nil
 }
@@ -504,7 +504,7 @@ func (s *Service) Enrol(ctx context.Context, u *account.User, courseID int64, in
 	}
 	who, err := s.Users.UserByUsername(ctx, strings.TrimSpace(in.Username))
 	if errors.Is(err, store.ErrNotFound) {
-		return Enrolment{}, invalid("username", "there is no account %q", in.Username)
+		return Enrolment{}, invalid("username", "enrolment.no_account", "there is no account %q", "Value", in.Username)
 	}
 	if err != nil {
 		return Enrolment{}, fmt.Errorf("find user: %w", err)

@@ -84,24 +84,24 @@ func (a *AssignmentSettings) validate(prefix string) error {
 	seen := map[SubmissionType]bool{}
 	for _, t := range a.SubmissionTypes {
 		if t != SubmitText && t != SubmitFile {
-			return invalid(prefix+"submission_types", "must hold %q, %q or both, not %q", SubmitText, SubmitFile, t)
+			return invalid(prefix+"submission_types", "submission.types", "must hold %q, %q or both, not %q", "Text", SubmitText, "File", SubmitFile, "Value", t)
 		}
 		if seen[t] {
-			return invalid(prefix+"submission_types", "names %q twice", t)
+			return invalid(prefix+"submission_types", "submission.types_twice", "names %q twice", "Value", t)
 		}
 		seen[t] = true
 	}
 	if a.SubmissionTypes != nil && len(a.SubmissionTypes) == 0 {
-		return invalid(prefix+"submission_types", "must hold %q, %q or both (students need a way to submit)", SubmitText, SubmitFile)
+		return invalid(prefix+"submission_types", "submission.types_none", "must hold %q, %q or both (students need a way to submit)", "Text", SubmitText, "File", SubmitFile)
 	}
 	if len(a.SubmissionTypes) == 1 && a.SubmissionTypes[0] == SubmitText {
 		a.SubmissionTypes = nil // the default, stored and exported as before
 	}
 	if a.MaxFiles < 0 || a.MaxFiles > MaxFilesCap {
-		return invalid(prefix+"max_files", "must be between 1 and %d", MaxFilesCap)
+		return invalid(prefix+"max_files", "submission.max_files", "must be between 1 and %d", "Max", MaxFilesCap)
 	}
 	if a.MaxFileBytes < 0 || a.MaxFileBytes > MaxFileBytesCap {
-		return invalid(prefix+"max_file_bytes", "must be between 1 and %d (%s)", MaxFileBytesCap, FormatBytes(MaxFileBytesCap))
+		return invalid(prefix+"max_file_bytes", "submission.max_file_bytes", "must be between 1 and %d (%s)", "Max", MaxFileBytesCap, "Size", FormatBytes(MaxFileBytesCap))
 	}
 	if !a.Files() {
 		a.MaxFiles, a.MaxFileBytes = 0, 0
@@ -176,10 +176,10 @@ func cleanFileName(name string) (string, error) {
 		return r
 	}, name)
 	if name == "" || name == "." || name == "/" || name == ".." {
-		return "", invalid("file", "has no name; choose a file from your computer")
+		return "", invalid("file", "file.no_name", "has no name; choose a file from your computer")
 	}
 	if !utf8.ValidString(name) || len(name) > 200 {
-		return "", invalid("file", "name %q is not UTF-8 or longer than 200 bytes; rename the file and send it again", name)
+		return "", invalid("file", "file.bad_name", "name %q is not UTF-8 or longer than 200 bytes; rename the file and send it again", "Value", name)
 	}
 	return name, nil
 }
@@ -194,13 +194,13 @@ func (s *Service) SubmitWork(ctx context.Context, u *account.User, activityID in
 	set := act.Assignment
 	text := strings.TrimSpace(in.Text)
 	if text != "" && !set.Text() {
-		return Submission{}, invalid("text", "is not taken: this assignment takes files only")
+		return Submission{}, invalid("text", "submission.no_text", "is not taken: this assignment takes files only")
 	}
 	if len(text) > 200000 {
-		return Submission{}, invalid("text", "must be at most 200000 characters long")
+		return Submission{}, invalid("text", "submission.text_long", "must be at most 200000 characters long")
 	}
 	if len(in.Files) > 0 && !set.Files() {
-		return Submission{}, invalid("file", "is not taken: this assignment takes online text only")
+		return Submission{}, invalid("file", "submission.no_file", "is not taken: this assignment takes online text only")
 	}
 	now := s.now()
 	var total int64
@@ -212,7 +212,7 @@ func (s *Service) SubmitWork(ctx context.Context, u *account.User, activityID in
 			return Submission{}, err
 		}
 		if names[name] {
-			return Submission{}, invalid("file", "%q is sent twice; send each file once", name)
+			return Submission{}, invalid("file", "file.twice", "%q is sent twice; send each file once", "Value", name)
 		}
 		names[name] = true
 		if n := int64(len(f.Data)); n > set.ByteLimit() {
@@ -220,7 +220,7 @@ func (s *Service) SubmitWork(ctx context.Context, u *account.User, activityID in
 				ErrFileTooLarge, name, FormatBytes(n), FormatBytes(set.ByteLimit()))
 		}
 		if len(f.Data) == 0 {
-			return Submission{}, invalid("file", "%q is empty; choose the file again", name)
+			return Submission{}, invalid("file", "file.empty", "%q is empty; choose the file again", "Value", name)
 		}
 		total += int64(len(f.Data))
 		if s.Scanner != nil {
@@ -251,12 +251,12 @@ func (s *Service) SubmitWork(ctx context.Context, u *account.User, activityID in
 		}
 		if text == "" && len(files) == 0 {
 			if set.Files() && !set.Text() {
-				return invalid("file", "is missing: add at least one file before submitting")
+				return invalid("file", "submission.file_missing", "is missing: add at least one file before submitting")
 			}
 			if set.Files() {
-				return invalid("text", "is empty and no file is added: write your answer or add a file")
+				return invalid("text", "submission.empty", "is empty and no file is added: write your answer or add a file")
 			}
-			return invalid("text", "write your answer before submitting")
+			return invalid("text", "submission.text_missing", "write your answer before submitting")
 		}
 		return nil
 	})

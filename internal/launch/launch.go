@@ -317,7 +317,7 @@ func (s *Service) login(ctx context.Context, li lti.LoginInitiation, opts LoginO
 		}
 		return LoginResult{}, State{}, refuse("registration_pending", refusal.Invalid, refusal.Admin,
 			fmt.Sprintf("The registration %q for platform %s is pending: it lacks %s.", reg.Name, reg.Issuer, missing),
-			"A site administrator completes it under Site administration → Platforms ("+reg.Name+").", nil)
+			"A site administrator completes it under Site administration → Platforms ("+reg.Name+").", nil).With("Name", reg.Name, "Issuer", reg.Issuer)
 	}
 	if li.DeploymentID != "" && !reg.HasDeployment(li.DeploymentID) {
 		return LoginResult{}, State{}, lti.NewError(lti.CodeDeploymentUnknown,
@@ -339,7 +339,7 @@ func (s *Service) login(ctx context.Context, li lti.LoginInitiation, opts LoginO
 	if err != nil {
 		return LoginResult{}, State{}, refuse("auth_url_invalid", refusal.Invalid, refusal.Admin,
 			fmt.Sprintf("The authentication request URL of registration %q is not usable: %v", reg.Name, err),
-			"Correct the Authentication request URL under the registration's platform details.", err)
+			"Correct the Authentication request URL under the registration's platform details.", err).With("Name", reg.Name)
 	}
 	origin, _ := Origin(reg.AuthURL)
 	return LoginResult{RedirectURL: u, State: st.State, Nonce: st.Nonce, Registration: reg, PlatformOrigin: origin}, st, nil
@@ -374,15 +374,18 @@ func (s *Service) findRegistration(ctx context.Context, li lti.LoginInitiation) 
 	case len(match) == 0 && li.ClientID != "" && len(regs) > 0:
 		return tool.Registration{}, refuse("client_id_unknown", refusal.Invalid, refusal.Admin,
 			fmt.Sprintf("Platform %s is registered, but not with client ID %q.", li.Issuer, li.ClientID),
-			"Check the Client ID in the registration's platform details against the one the platform shows for this tool.", tool.ErrUnknownPlatform)
+			"Check the Client ID in the registration's platform details against the one the platform shows for this tool.", tool.ErrUnknownPlatform).
+			With("Issuer", li.Issuer, "ClientID", li.ClientID)
 	case len(match) == 0:
 		return tool.Registration{}, refuse("platform_unknown", refusal.Invalid, refusal.Admin,
 			fmt.Sprintf("No platform with issuer %q is registered on this tool.", li.Issuer),
-			"A site administrator registers the platform under Site administration → Platforms, and enters this issuer as its Platform ID.", tool.ErrUnknownPlatform)
+			"A site administrator registers the platform under Site administration → Platforms, and enters this issuer as its Platform ID.", tool.ErrUnknownPlatform).
+			With("Issuer", li.Issuer)
 	default:
 		return tool.Registration{}, refuse("platform_ambiguous", refusal.Invalid, refusal.Admin,
 			fmt.Sprintf("Several registrations have issuer %q and the platform did not send a client_id to choose one.", li.Issuer),
-			"Configure the platform to send client_id (LTI 1.3 platforms should), or keep one registration per issuer.", tool.ErrAmbiguousPlatform)
+			"Configure the platform to send client_id (LTI 1.3 platforms should), or keep one registration per issuer.", tool.ErrAmbiguousPlatform).
+			With("Issuer", li.Issuer)
 	}
 }
 

@@ -52,12 +52,14 @@ func (s *Service) landReview(ctx context.Context, out *Outcome, landing publish.
 	if landing.ActivityID == 0 {
 		return out, refusal.New("review_not_activity", refusal.Invalid, refusal.Teacher,
 			fmt.Sprintf("The gradebook column opened a submission review of %q, a whole course: reviews open one activity's attempt or submission.", landing.Resource.Name),
-			"Open the review from the column of a quiz or assignment published on its own, or open the course from its link.")
+			"Open the review from the column of a quiz or assignment published on its own, or open the course from its link.").
+			With("Name", landing.Resource.Name)
 	}
 	if landing.Role != course.RoleTeacher {
 		return out, refusal.New("review_role", refusal.Forbidden, refusal.Teacher,
 			fmt.Sprintf("You are an instructor in the platform, but %q makes platform instructors students in this course, and students cannot review others' work.", landing.Resource.Name),
-			"Ask the course's teacher to map instructors to teachers on the resource's Published as LTI tools page.")
+			"Ask the course's teacher to map instructors to teachers on the resource's Published as LTI tools page.").
+			With("Name", landing.Resource.Name)
 	}
 	var learnerID int64
 	lu, err := s.publish.Store.LTIUser(ctx, out.Launch.Registration.Issuer, m.ForUser.UserID)

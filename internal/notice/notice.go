@@ -329,7 +329,7 @@ func (s *Service) Receive(ctx context.Context, registrationID int64, jwts []stri
 	if errors.Is(err, store.ErrNotFound) {
 		return Receipt{}, refusal.New("notice_registration_unknown", refusal.NotFound, refusal.Admin,
 			fmt.Sprintf("No platform registration %d exists on this tool, so its notices cannot be verified.", registrationID),
-			"Register the notice handler again from a launch of the registered platform (ltipub does this on the next launch).")
+			"Register the notice handler again from a launch of the registered platform (ltipub does this on the next launch).").With("ID", registrationID)
 	}
 	if err != nil {
 		return Receipt{}, fmt.Errorf("load registration %d: %w", registrationID, err)
@@ -337,7 +337,7 @@ func (s *Service) Receive(ctx context.Context, registrationID int64, jwts []stri
 	if !reg.HasPlatformDetails() {
 		return Receipt{}, refusal.New("notice_registration_pending", refusal.Unauthorized, refusal.Admin,
 			fmt.Sprintf("The registration %q has no platform details (issuer, client ID, keyset URL), so its notices cannot be verified.", reg.Name),
-			"Complete the registration's platform details.")
+			"Complete the registration's platform details.").With("Name", reg.Name)
 	}
 	var rc Receipt
 	for _, raw := range jwts {

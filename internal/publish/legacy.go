@@ -85,7 +85,8 @@ func (s *Service) LegacyResource(ctx context.Context, uuid string) (Resource, er
 	if errors.Is(err, store.ErrNotFound) {
 		return Resource{}, &Refusal{Code: "resource_unknown", Kind: refusal.NotFound, Audience: refusal.Teacher,
 			Description: fmt.Sprintf("This launch URL names published resource %q, which does not exist on this tool (it may have been deleted).", uuid),
-			Fix:         "Ask the teacher for the Launch URL on the resource's Published as LTI tools page (Legacy, LTI 1.1), and set it in the platform's external tool."}
+			Fix:         "Ask the teacher for the Launch URL on the resource's Published as LTI tools page (Legacy, LTI 1.1), and set it in the platform's external tool.",
+			Args:        map[string]any{"ID": uuid}}
 	}
 	if err != nil {
 		return Resource{}, err
@@ -93,7 +94,8 @@ func (s *Service) LegacyResource(ctx context.Context, uuid string) (Resource, er
 	if r.LegacySecret == "" {
 		return Resource{}, &Refusal{Code: "legacy_no_secret", Kind: refusal.Forbidden, Audience: refusal.Teacher,
 			Description: fmt.Sprintf("The published resource %q has no LTI 1.1 secret yet, so no LTI 1.1 launch can be checked.", r.Name),
-			Fix:         "A teacher of the course makes one with Regenerate secret on its Published as LTI tools page, then enters it in the platform."}
+			Fix:         "A teacher of the course makes one with Regenerate secret on its Published as LTI tools page, then enters it in the platform.",
+			Args:        map[string]any{"Name": r.Name}}
 	}
 	return r, nil
 }

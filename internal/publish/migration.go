@@ -99,7 +99,8 @@ func (s *Service) migration(ctx context.Context, l Launch, c *migrationCheck) (*
 				"does not match this tool's LTI 1.1 secret for that key, so the launch could not be linked to the LTI 1.1 account", key),
 			Fix: "A platform administrator enters, as the LTI 1.1 secret of the migrated tool, the secret shown under Legacy (LTI 1.1) on the " +
 				"published resource's Published as LTI tools page; the signature covers this launch's deployment ID, issuer, client ID, expiry " +
-				"and nonce, so one copied from another launch never matches"}
+				"and nonce, so one copied from another launch never matches",
+			Args: map[string]any{"Key": key}}
 		return nil, c.err
 	}
 	guid := ""

@@ -135,29 +135,47 @@ func NewInput(courseID int64) Input {
 		StudentMode: ModeAuto, TeacherMode: ModePrompt, LearnerRole: course.RoleStudent, InstructorRole: course.RoleTeacher}
 }
 
-// ValidationError names the field that is wrong.
-type ValidationError struct{ Field, Message string }
+// ValidationError names the field that is wrong. Code and Args name the mistake for the message catalogs
+// ("validation.<code>", with Args as its placeholders), for pages in the reader's language; Message is the
+// English, for logs, the CLI and JSON clients (see course.ValidationError).
+type ValidationError struct {
+	Field, Message string
+	Code           string
+	Args           map[string]any
+}
 
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
+
+// invalid makes a ValidationError; args are name, value pairs whose values fill format's verbs in order.
+func invalid(field, code, format string, args ...any) *ValidationError {
+	named := make(map[string]any, len(args)/2)
+	vals := make([]any, 0, len(args)/2)
+	for i := 0; i+1 < len(args); i += 2 {
+		k, _ := args[i].(string)
+		named[k] = args[i+1]
+		vals = append(vals, args[i+1])
+	}
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, vals...), Code: code, Args: named}
+}
 
 func (in *Input) validate() error {
 	switch {
 	case !in.StudentMode.Valid():
-		return &ValidationError{"student_mode", fmt.Sprintf("%q is not a provisioning mode (auto, prompt, existing)", in.StudentMode)}
+		return invalid("student_mode", "publish.mode", "%q is not a provisioning mode (auto, prompt, existing)", "Value", in.StudentMode)
 	case !in.TeacherMode.Valid():
-		return &ValidationError{"teacher_mode", fmt.Sprintf("%q is not a provisioning mode (auto, prompt, existing)", in.TeacherMode)}
+		return invalid("teacher_mode", "publish.mode", "%q is not a provisioning mode (auto, prompt, existing)", "Value", in.TeacherMode)
 	case !in.MemberSyncMode.Valid():
-		return &ValidationError{"member_sync_mode", fmt.Sprintf("%q is not a member sync mode", in.MemberSyncMode)}
+		return invalid("member_sync_mode", "publish.sync_mode", "%q is not a member sync mode", "Value", in.MemberSyncMode)
 	case in.MaxEnrolled < 0:
-		return &ValidationError{"max_enrolled", "must be 0 (unlimited) or more"}
+		return invalid("max_enrolled", "publish.max_enrolled", "must be 0 (unlimited) or more")
 	case !in.EnrolStart.IsZero() && !in.EnrolEnd.IsZero() && !in.EnrolEnd.After(in.EnrolStart):
-		return &ValidationError{"enrol_end", "must be after the enrolment start"}
+		return invalid("enrol_end", "publish.enrol_end", "must be after the enrolment start")
 	case in.LearnerRole != course.RoleStudent && in.LearnerRole != course.RoleTeacher:
-		return &ValidationError{"learner_role", "must be student or teacher"}
+		return invalid("learner_role", "publish.role", "must be student or teacher")
 	case in.InstructorRole != course.RoleStudent && in.InstructorRole != course.RoleTeacher:
-		return &ValidationError{"instructor_role", "must be student or teacher"}
+		return invalid("instructor_role", "publish.role", "must be student or teacher")
 	case len(in.Name) > 255:
-		return &ValidationError{"name", "must be at most 255 characters"}
+		return invalid("name", "max_255", "must be at most 255 characters")
 	}
 	return nil
 }
@@ -281,7 +299,7 @@ func (s *Service) List(ctx context.Context, u *account.User, courseID int64) ([]
 func (s *Service) target(ctx context.Context, u *account.User, courseID, activityID int64) (course.Course, course.Activity, error) {
 	c, err := s.Courses.Store.CourseByID(ctx, courseID)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, course.ErrNotFound) {
-		return course.Course{}, course.Activity{}, &ValidationError{"course", fmt.Sprintf("there is no course %d", courseID)}
+		return course.Course{}, course.Activity{}, invalid("course", "publish.no_course", "there is no course %d", "ID", courseID)
 	}
 	if err != nil {
 		return course.Course{}, course.Activity{}, err
@@ -293,7 +311,7 @@ func (s *Service) target(ctx context.Context, u *account.User, courseID, activit
 	if activityID != 0 {
 		act, err = s.Courses.Store.ActivityByID(ctx, activityID)
 		if err != nil || act.CourseID != courseID {
-			return course.Course{}, course.Activity{}, &ValidationError{"activity", fmt.Sprintf("course %d has no activity %d", courseID, activityID)}
+			return course.Course{}, course.Activity{}, invalid("activity", "publish.no_activity", "course %d has no activity %d", "Course", courseID, "ID", activityID)
 		}
 	}
 	return c, act, nil
@@ -381,7 +399,8 @@ func (s *Service) findResource(ctx context.Context, l Launch, mc *migrationCheck
 		if errors.Is(err, store.ErrNotFound) {
 			return Resource{}, refuse("resource_unknown",
 				fmt.Sprintf("This link points to published resource %q, which does not exist on this tool (it may have been deleted).", id),
-				"Ask the teacher to edit the link in the platform: content selection, or the custom property id=<uuid> from the resource's Published as LTI tools page.")
+				"Ask the teacher to edit the link in the platform: content selection, or the custom property id=<uuid> from the resource's Published as LTI tools page.").
+				With("ID", id)
 		}
 		if err != nil {
 			return Resource{}, err
@@ -466,7 +485,8 @@ func (s *Service) fromCopiedContext(ctx context.Context, l Launch) (Resource, bo
 	if !found {
 		return Resource{}, true, refuse("resource_copied_ambiguous",
 			fmt.Sprintf("This link is in course %q, a copy of a course whose links reach several published resources, and none of them has this link's title (%q).", m.Context.ID, m.ResourceLink.Title),
-			"Add the link again by content selection (Deep Linking), or set the custom property id=<uuid> shown on the resource's Published as LTI tools page.")
+			"Add the link again by content selection (Deep Linking), or set the custom property id=<uuid> shown on the resource's Published as LTI tools page.").
+			With("Course", m.Context.ID, "Title", m.ResourceLink.Title)
 	}
 	r, err := s.Store.ResourceByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {

@@ -16,5 +16,5 @@ func refuseSuspended(u account.User) error {
 	}
 	return refuse(CodeAccountSuspended,
 		fmt.Sprintf("Your account on this tool (%s) is suspended, so it cannot open this resource.", u.DisplayName()),
-		"Ask the tool's site administrator to lift the suspension; your platform account itself is fine.")
+		"Ask the tool's site administrator to lift the suspension; your platform account itself is fine.").With("Name", u.DisplayName())
 }

@@ -41,11 +41,13 @@ func (s *Service) Register(ctx context.Context, dr DynamicRegistration) (Registr
 	case tok.Used:
 		return Registration{}, &Refusal{Code: "registration_url_used", Kind: refusal.Gone, Audience: refusal.Admin, Title: "This registration URL was already used",
 			Description: fmt.Sprintf("The registration URL of %q completed a registration already; each URL works once.", reg.Name),
-			Fix:         "To register again (or update the registration), make a new registration URL on the platform's Tool details page in ltipub."}
+			Fix:         "To register again (or update the registration), make a new registration URL on the platform's Tool details page in ltipub.",
+			Args:        map[string]any{"Name": reg.Name}}
 	case !s.now().Before(tok.ExpiresAt):
 		return Registration{}, &Refusal{Code: "registration_url_expired", Kind: refusal.Gone, Audience: refusal.Admin, Title: "This registration URL has expired",
 			Description: fmt.Sprintf("The registration URL of %q expired on %s.", reg.Name, tok.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")),
-			Fix:         "Make a new registration URL on the platform's Tool details page in ltipub and paste it into the platform."}
+			Fix:         "Make a new registration URL on the platform's Tool details page in ltipub and paste it into the platform.",
+			Args:        map[string]any{"Name": reg.Name, "Date": tok.ExpiresAt}}
 	}
 	if dr.ConfigurationURL == "" {
 		return Registration{}, &Refusal{Code: "openid_configuration_missing", Kind: refusal.Invalid, Audience: refusal.Admin, Title: "Open this URL from the platform",
@@ -143,7 +145,7 @@ func refusalFromLTI(err error) error {
 		return err
 	}
 	r := &Refusal{Code: string(le.Code), Kind: refusal.Invalid, Audience: refusal.Admin, Description: capitalize(le.Description) + ".",
-		Fix: capitalize(le.Fix) + ".", Err: err}
+		Fix: capitalize(le.Fix) + ".", Args: map[string]any{"Detail": le.Description}, Err: err}
 	switch le.Code {
 	case lti.CodeDRConfigFetch:
 		r.Kind, r.Title = refusal.Upstream, "The platform's configuration could not be fetched"

@@ -105,7 +105,32 @@ func (s *Service) RegistrationURL(token string) string { return s.BaseURL + "/lt
 
 // ValidationError lists what is wrong with a form, by field, for the page to show next to each field.
 type ValidationError struct {
-	Fields map[string]string
+	Fields map[string]string // field → the English, for logs and the CLI
+	// Codes name each field's mistake for the message catalogs ("validation.<code>") and Args hold the details
+	// its message names, for pages in the reader's language (see course.ValidationError). A "Label" arg is the
+	// field whose form label the message names.
+	Codes map[string]string
+	Args  map[string]map[string]any
+}
+
+// fieldError makes a ValidationError of one field.
+func fieldError(field, code, msg string, args ...any) *ValidationError {
+	ve := &ValidationError{Fields: map[string]string{}, Codes: map[string]string{}, Args: map[string]map[string]any{}}
+	ve.add(field, code, msg, args...)
+	return ve
+}
+
+// add records field's mistake: its English, its code and its args (name, value pairs).
+func (e *ValidationError) add(field, code, msg string, args ...any) {
+	e.Fields[field], e.Codes[field] = msg, code
+	if len(args) > 0 {
+		a := make(map[string]any, len(args)/2)
+		for i := 0; i+1 < len(args); i += 2 {
+			k, _ := args[i].(string)
+			a[k] = args[i+1]
+		}
+		e.Args[field] = a
+	}
 }
 
 func (e *ValidationError) Error() string {
@@ -158,10 +183,10 @@ func (s *Service) log() *slog.Logger {
 func (s *Service) Create(ctx context.Context, name string) (Registration, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return Registration{}, "", &ValidationError{Fields: map[string]string{"name": "Give the platform a name, such as \"Moodle (production)\"."}}
+		return Registration{}, "", fieldError("name", "platform.name_required", "Give the platform a name, such as \"Moodle (production)\".")
 	}
 	if len(name) > 200 {
-		return Registration{}, "", &ValidationError{Fields: map[string]string{"name": "Keep the name under 200 characters."}}
+		return Registration{}, "", fieldError("name", "platform.name_long", "Keep the name under 200 characters.")
 	}
 	r := Registration{Name: name}
 	if err := s.Store.CreateRegistration(ctx, &r); err != nil {
@@ -235,13 +260,13 @@ func (s *Service) SetPlatformDetails(ctx context.Context, id int64, d PlatformDe
 	d.Issuer, d.ClientID = strings.TrimSpace(d.Issuer), strings.TrimSpace(d.ClientID)
 	d.JWKSURL, d.TokenURL, d.AuthURL = strings.TrimSpace(d.JWKSURL), strings.TrimSpace(d.TokenURL), strings.TrimSpace(d.AuthURL)
 	d.TokenAudience = strings.TrimSpace(d.TokenAudience)
-	fields := map[string]string{}
+	ve := &ValidationError{Fields: map[string]string{}, Codes: map[string]string{}, Args: map[string]map[string]any{}}
 	if len(d.TokenAudience) > 1024 {
-		fields["token_audience"] = "Token audience is at most 1024 characters; copy it again from the platform (or leave it empty)."
+		ve.add("token_audience", "platform.audience_long", "Token audience is at most 1024 characters; copy it again from the platform (or leave it empty).")
 	}
 	check := func(field, label, v string, issuer bool) {
-		if msg := s.checkURL(label, v, issuer); msg != "" {
-			fields[field] = msg
+		if msg, code, args := s.checkURL(label, v, issuer); msg != "" {
+			ve.add(field, code, msg, append([]any{"Label", field}, args...)...)
 		}
 	}
 	check("issuer", "Platform ID (issuer)", d.Issuer, true)
@@ -250,12 +275,12 @@ func (s *Service) SetPlatformDetails(ctx context.Context, id int64, d PlatformDe
 	check("auth_url", "Authentication request URL", d.AuthURL, false)
 	switch {
 	case d.ClientID == "":
-		fields["client_id"] = "Client ID is required: the platform shows it after you add the tool."
+		ve.add("client_id", "platform.client_id_required", "Client ID is required: the platform shows it after you add the tool.")
 	case len(d.ClientID) > 255 || strings.ContainsFunc(d.ClientID, func(r rune) bool { return r < 0x21 || r > 0x7e }):
-		fields["client_id"] = "Client ID must be at most 255 printable ASCII characters without spaces; copy it again from the platform."
+		ve.add("client_id", "platform.client_id_chars", "Client ID must be at most 255 printable ASCII characters without spaces; copy it again from the platform.")
 	}
-	if len(fields) > 0 {
-		return Registration{}, &ValidationError{Fields: fields}
+	if len(ve.Fields) > 0 {
+		return Registration{}, ve
 	}
 	r, err := s.Store.Registration(ctx, id)
 	if err != nil {
@@ -274,32 +299,39 @@ func (s *Service) SetPlatformDetails(ctx context.Context, id int64, d PlatformDe
 	return s.Store.Registration(ctx, id)
 }
 
-// checkURL returns what is wrong with a URL field, or "".
-func (s *Service) checkURL(label, v string, issuer bool) string {
+// checkURL returns what is wrong with a URL field (its English, its catalog code and args), or "".
+func (s *Service) checkURL(label, v string, issuer bool) (msg, code string, args []any) {
 	if v == "" {
-		return label + " is required."
+		return label + " is required.", "url.required", nil
 	}
 	u, err := url.Parse(v)
 	if err != nil || u.Scheme == "" || u.Host == "" || u.Opaque != "" {
-		return label + " must be an absolute URL such as https://lms.example.edu" + map[bool]string{false: "/path"}[issuer] + "."
+		if issuer {
+			return label + " must be an absolute URL such as https://lms.example.edu.", "url.absolute_issuer", nil
+		}
+		return label + " must be an absolute URL such as https://lms.example.edu/path.", "url.absolute", nil
 	}
 	if lti.NonCanonicalIPv4(u.Hostname()) {
 		return fmt.Sprintf("%s has the host %q, which is an IP address written in an unusual way (browsers and resolvers read it as "+
-			"an IPv4 address). Use the platform's host name, or write the address as four decimal numbers such as 192.0.2.10.", label, u.Hostname())
+				"an IPv4 address). Use the platform's host name, or write the address as four decimal numbers such as 192.0.2.10.", label, u.Hostname()),
+			"url.odd_ipv4", []any{"Host", u.Hostname()}
 	}
 	if u.Scheme != "https" && !(u.Scheme == "http" && s.AllowPrivateURLs) {
 		if u.Scheme == "http" {
-			return label + " must use https (http is accepted only when the server runs with --allow-private-urls, for development)."
+			return label + " must use https (http is accepted only when the server runs with --allow-private-urls, for development).", "url.http", nil
 		}
-		return label + " must be an https URL."
+		return label + " must be an https URL.", "url.https", nil
 	}
 	if u.Fragment != "" || (issuer && u.RawQuery != "") {
-		return label + " must not have a " + map[bool]string{true: "query or fragment", false: "fragment"}[issuer] + "."
+		if issuer {
+			return label + " must not have a query or fragment.", "url.query_issuer", nil
+		}
+		return label + " must not have a fragment.", "url.fragment", nil
 	}
 	if !s.AllowPrivateURLs && !publicHost(u.Hostname()) {
-		return label + " points to a loopback or private address, which the tool will not contact (allowed only with --allow-private-urls, for development)."
+		return label + " points to a loopback or private address, which the tool will not contact (allowed only with --allow-private-urls, for development).", "url.private", nil
 	}
-	return ""
+	return "", "", nil
 }
 
 // publicHost reports whether a host name is not obviously internal. Names that resolve to internal addresses are
@@ -336,6 +368,7 @@ func duplicate(other Registration, issuer, clientID string, err error) error {
 	return &Refusal{Code: "platform_duplicate", Kind: refusal.Conflict, Audience: refusal.Admin, Title: "This platform is already registered",
 		Description: fmt.Sprintf("Issuer %s with client ID %s already belongs to %s.", issuer, clientID, name),
 		Fix:         "Edit or delete that registration instead; a platform gives each registration of the tool its own client ID.",
+		Args:        map[string]any{"Issuer": issuer, "ClientID": clientID, "Name": name},
 		Err:         errors.Join(ErrDuplicatePlatform, err)}
 }
 
@@ -356,18 +389,18 @@ func (s *Service) AddDeployment(ctx context.Context, id int64, deploymentID, nam
 	deploymentID, name = strings.TrimSpace(deploymentID), strings.TrimSpace(name)
 	switch {
 	case deploymentID == "":
-		return Registration{}, &ValidationError{Fields: map[string]string{"deployment_id": "Deployment ID is required: the platform shows it for the tool (Moodle: the tool's deployment ID; Canvas: in the app's configuration)."}}
+		return Registration{}, fieldError("deployment_id", "deployment.id_required", "Deployment ID is required: the platform shows it for the tool (Moodle: the tool's deployment ID; Canvas: in the app's configuration).")
 	case len(deploymentID) > 255 || strings.ContainsFunc(deploymentID, func(r rune) bool { return r < 0x20 || r > 0x7e }):
-		return Registration{}, &ValidationError{Fields: map[string]string{"deployment_id": "Deployment ID must be at most 255 printable ASCII characters."}}
+		return Registration{}, fieldError("deployment_id", "deployment.id_chars", "Deployment ID must be at most 255 printable ASCII characters.")
 	case len(name) > 200:
-		return Registration{}, &ValidationError{Fields: map[string]string{"deployment_name": "Keep the name under 200 characters."}}
+		return Registration{}, fieldError("deployment_name", "platform.name_long", "Keep the name under 200 characters.")
 	}
 	r, err := s.Store.Registration(ctx, id)
 	if err != nil {
 		return Registration{}, err
 	}
 	if r.HasDeployment(deploymentID) {
-		return Registration{}, &ValidationError{Fields: map[string]string{"deployment_id": fmt.Sprintf("Deployment ID %q is already listed.", deploymentID)}}
+		return Registration{}, fieldError("deployment_id", "deployment.id_listed", fmt.Sprintf("Deployment ID %q is already listed.", deploymentID), "Value", deploymentID)
 	}
 	if err := s.Store.AddDeployment(ctx, &Deployment{RegistrationID: id, DeploymentID: deploymentID, Name: name}); err != nil {
 		return Registration{}, err
@@ -388,7 +421,8 @@ func (s *Service) RemoveDeployment(ctx context.Context, id int64, deploymentID s
 	if !r.HasDeployment(deploymentID) {
 		return &Refusal{Code: "deployment_unknown", Kind: refusal.NotFound, Audience: refusal.Admin, Title: "No such deployment",
 			Description: fmt.Sprintf("Registration %q has no deployment ID %q.", r.Name, deploymentID),
-			Fix:         "Check the deployment ID in the Deployments tab.", Err: store.ErrNotFound}
+			Fix:         "Check the deployment ID in the Deployments tab.", Err: store.ErrNotFound,
+			Args: map[string]any{"Name": r.Name, "ID": deploymentID}}
 	}
 	if len(r.Deployments) == 1 && !confirmed {
 		_, accepted, err := s.Store.LaunchCounts(ctx, id)
@@ -399,6 +433,7 @@ func (s *Service) RemoveDeployment(ctx context.Context, id int64, deploymentID s
 			return &Refusal{Code: "last_deployment_in_use", Kind: refusal.Conflict, Audience: refusal.Admin, Title: "This is the last deployment of a registration in use",
 				Description: fmt.Sprintf("Deployment %q is the last one of %q, which has %d accepted launches in the launch log. Without a deployment the registration turns Pending and every link in the platform stops launching.", deploymentID, r.Name, accepted),
 				Fix:         "Add the new deployment first, or confirm the removal if the platform no longer uses this tool.",
+				Args:        map[string]any{"ID": deploymentID, "Name": r.Name, "Count": accepted},
 				Err:         ErrLastDeploymentInUse}
 		}
 	}

@@ -89,7 +89,7 @@ func (s *Server) platformCreate(w http.ResponseWriter, r *http.Request) {
 	var ve *tool.ValidationError
 	if errors.As(err, &ve) {
 		s.render(w, r, http.StatusUnprocessableEntity, "admin_platform_new", &platformNewPage{Page: Page{Title: s.t(r, "platforms.new.title")},
-			Name: name, Error: ve.Fields["name"]})
+			Name: name, Error: s.toolFieldErrors(r, ve)["name"]})
 		return
 	}
 	if err != nil {
@@ -237,7 +237,7 @@ func (s *Server) platformDetailsSubmit(w http.ResponseWriter, r *http.Request) {
 	if errors.As(err, &ve) {
 		s.render(w, r, http.StatusUnprocessableEntity, "admin_platform_details", &platformDetailsPage{
 			platformPage: platformPage{Page: Page{Title: s.t(r, "platforms.page_title.platform", "Name", reg.Name)}, Reg: reg, Tab: "platform"},
-			Form:         d, Errors: ve.Fields, AllowInsecure: s.cfg.Platforms.AllowPrivateURLs})
+			Form:         d, Errors: s.toolFieldErrors(r, ve), AllowInsecure: s.cfg.Platforms.AllowPrivateURLs})
 		return
 	}
 	if err != nil {
@@ -280,7 +280,7 @@ func (s *Server) platformDeploymentAdd(w http.ResponseWriter, r *http.Request) {
 	if errors.As(err, &ve) {
 		s.render(w, r, http.StatusUnprocessableEntity, "admin_platform_deployments", &deploymentsPage{
 			platformPage: platformPage{Page: Page{Title: s.t(r, "platforms.page_title.deployments", "Name", reg.Name)}, Reg: reg, Tab: "deployments"},
-			DeploymentID: depID, Name: name, Errors: ve.Fields})
+			DeploymentID: depID, Name: name, Errors: s.toolFieldErrors(r, ve)})
 		return
 	}
 	if err != nil {

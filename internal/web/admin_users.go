@@ -115,7 +115,7 @@ func (s *Server) userAction(w http.ResponseWriter, r *http.Request, what string,
 	if errors.Is(err, account.ErrLastAdmin) || errors.As(err, &ve) {
 		page := detailPage(d, accountError(s.printer(r), err))
 		if ve != nil {
-			page.Error = "The new password " + ve.Message + "."
+			page.Error = s.accountFieldError(r, ve)
 		}
 		s.render(w, r, http.StatusBadRequest, "admin_user", page)
 		return
@@ -154,7 +154,7 @@ func (s *Server) userSetPassword(w http.ResponseWriter, r *http.Request) {
 	s.userAction(w, r, "password set", func(ctx context.Context, u account.User) (string, error) {
 		pw, confirm := r.PostFormValue("password"), r.PostFormValue("confirm")
 		if pw != confirm {
-			return "", &account.ValidationError{Field: "password", Message: "and its confirmation differ: type the same password twice"}
+			return "", &account.ValidationError{Field: "password", Message: "and its confirmation differ: type the same password twice", Code: "account.password_mismatch"}
 		}
 		must := r.PostFormValue("must_change") == "on"
 		msg := s.t(r, "people.user.flash.password_set", "Name", u.Username)

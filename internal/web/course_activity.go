@@ -35,7 +35,7 @@ func (s *Server) activityNewForm(w http.ResponseWriter, r *http.Request) {
 	}
 	typ := course.Type(r.URL.Query().Get("type"))
 	if !typ.Valid() {
-		s.courseFail(w, r, &course.ValidationError{Field: "type", Message: "must be page, quiz or assignment"})
+		s.courseFail(w, r, &course.ValidationError{Field: "type", Message: "must be page, quiz or assignment", Code: "activity.type_form"})
 		return
 	}
 	a := course.Activity{CourseID: c.ID, Type: typ, Visible: true}
@@ -68,14 +68,14 @@ func activityInput(r *http.Request, typ course.Type) (course.ActivityInput, stri
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue("max_grade")), 64)
 	if err != nil {
-		return in, questions, &course.ValidationError{Field: "max_grade", Message: "must be a number"}
+		return in, questions, &course.ValidationError{Field: "max_grade", Message: "must be a number", Code: "number"}
 	}
 	in.MaxGrade = v
 	switch typ {
 	case course.TypeQuiz:
 		if n := strings.TrimSpace(r.PostFormValue("attempts_allowed")); n != "" {
 			if in.Quiz.AttemptsAllowed, err = strconv.Atoi(n); err != nil {
-				return in, questions, &course.ValidationError{Field: "attempts_allowed", Message: "must be a whole number (0 for no limit)"}
+				return in, questions, &course.ValidationError{Field: "attempts_allowed", Message: "must be a whole number (0 for no limit)", Code: "whole_number_no_limit"}
 			}
 		}
 		in.Quiz.GradingMethod = course.GradingMethod(r.PostFormValue("grading_method"))
@@ -84,13 +84,16 @@ func activityInput(r *http.Request, typ course.Type) (course.ActivityInput, stri
 		in.Quiz.HideFeedback = r.PostFormValue("hide_feedback") == "on"
 		if n := strings.TrimSpace(r.PostFormValue("time_limit_minutes")); n != "" {
 			if in.Quiz.TimeLimitMinutes, err = strconv.Atoi(n); err != nil {
-				return in, questions, &course.ValidationError{Field: "time_limit_minutes", Message: "must be a whole number of minutes (0 for no limit)"}
+				return in, questions, &course.ValidationError{Field: "time_limit_minutes", Message: "must be a whole number of minutes (0 for no limit)", Code: "minutes_no_limit"}
 			}
 		}
 		dec := json.NewDecoder(strings.NewReader(questions))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in.Quiz.Questions); err != nil {
 			verr := course.DescribeJSONError([]byte(questions), err, "questions")
+			if verr.Code != "" {
+				verr.Code, verr.Args = "questions_json", map[string]any{"Message": course.Phrase{English: verr.Message, Code: verr.Code, Args: verr.Args}}
+			}
 			verr.Message += " (the questions are a JSON list as in docs/course-format.md)"
 			return in, questions, verr
 		}
@@ -131,7 +134,7 @@ func (s *Server) activityNewSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) activityFormError(w http.ResponseWriter, r *http.Request, courseID int64, a course.Activity, in course.ActivityInput, questions string, err error) {
-	msg := formError(err)
+	msg := s.formError(r, err)
 	if msg == "" {
 		s.courseFail(w, r, err)
 		return
@@ -527,7 +530,7 @@ func (s *Server) gradeSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue("grade")), 64)
 	if err != nil {
-		s.courseFail(w, r, &course.ValidationError{Field: "grade", Message: "must be a number"})
+		s.courseFail(w, r, &course.ValidationError{Field: "grade", Message: "must be a number", Code: "number"})
 		return
 	}
 	if _, err := s.cfg.Courses.GradeSubmission(r.Context(), currentUser(r), id, uid, v, r.PostFormValue("feedback")); err != nil {

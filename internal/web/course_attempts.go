@@ -124,7 +124,7 @@ func (s *Server) attemptMark(w http.ResponseWriter, r *http.Request) {
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue(k)), 64)
 		if err != nil {
-			s.courseFail(w, r, &course.ValidationError{Field: "marks." + qid, Message: "must be a number"})
+			s.courseFail(w, r, &course.ValidationError{Field: "marks." + qid, Message: "must be a number", Code: "number"})
 			return
 		}
 		marks[qid] = v

@@ -149,17 +149,18 @@ func (s *Server) enrolmentsBulk(w http.ResponseWriter, r *http.Request) {
 	for _, v := range r.PostForm["id"] {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			s.courseFail(w, r, &course.ValidationError{Field: "selection", Message: fmt.Sprintf("holds %q, which is not an enrolment", v)})
+			s.courseFail(w, r, &course.ValidationError{Field: "selection", Message: fmt.Sprintf("holds %q, which is not an enrolment", v), Code: "bulk.selection_bad", Args: map[string]any{"Value": v}})
 			return
 		}
 		ids = append(ids, n)
 	}
 	ch, err := course.ParseBulk(r.PostFormValue("action"))
 	if err == nil && len(ids) == 0 {
-		err = &course.ValidationError{Field: "selection", Message: "is empty: tick the enrolments to change first"}
+		err = &course.ValidationError{Field: "selection", Message: "is empty: tick the enrolments to change first", Code: "bulk.selection_empty"}
 	}
 	if err == nil && len(ids) > course.MaxBulk {
-		err = &course.ValidationError{Field: "selection", Message: fmt.Sprintf("holds %d enrolments, more than the %d one action changes", len(ids), course.MaxBulk)}
+		err = &course.ValidationError{Field: "selection", Message: fmt.Sprintf("holds %d enrolments, more than the %d one action changes", len(ids), course.MaxBulk),
+			Code: "bulk.selection_too_many", Args: map[string]any{"Count": len(ids), "Max": course.MaxBulk}}
 	}
 	c, _, cerr := s.cfg.Courses.Course(r.Context(), u, id)
 	if cerr != nil {
@@ -170,7 +171,7 @@ func (s *Server) enrolmentsBulk(w http.ResponseWriter, r *http.Request) {
 	page := &enrolmentsBulkPage{Page: Page{Title: tr.T("people.bulk.page_title") + " · " + c.FullName, Embedded: isEmbedded(r), tr: tr}, Course: c,
 		Change: ch, ChangeLabel: bulkChangeLabel(tr, ch), Action: r.PostFormValue("action"), Back: back, BackURL: backURL}
 	if err != nil {
-		page.Error = formError(err)
+		page.Error = s.formError(r, err)
 		s.render(w, r, http.StatusBadRequest, "course_enrolments_bulk", page)
 		return
 	}
@@ -188,7 +189,7 @@ func (s *Server) enrolmentsBulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	changed, err := s.cfg.Courses.BulkEnrolments(r.Context(), u, id, ids, ch)
-	if msg := formError(err); msg != "" {
+	if msg := s.formError(r, err); msg != "" {
 		page.Error = msg
 		s.render(w, r, http.StatusBadRequest, "course_enrolments_bulk", page)
 		return

@@ -184,7 +184,8 @@ func parseLocalTime(field, v string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, &course.ValidationError{Field: field, Message: fmt.Sprintf("%q is not a date and time like 2026-03-01T17:00", v)}
+	return time.Time{}, &course.ValidationError{Field: field, Message: fmt.Sprintf("%q is not a date and time like 2026-03-01T17:00", v),
+		Code: "datetime", Args: map[string]any{"Value": v}}
 }
 
 type courseFormPage struct {
@@ -214,7 +215,7 @@ func (s *Server) courseNewSubmit(w http.ResponseWriter, r *http.Request) {
 	in := courseInput(r)
 	c, err := s.cfg.Courses.CreateCourse(r.Context(), currentUser(r), in)
 	if err != nil {
-		if msg := formError(err); msg != "" {
+		if msg := s.formError(r, err); msg != "" {
 			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: s.t(r, "course_form.new"), Embedded: isEmbedded(r)},
 				Input: in, Error: msg, ErrorField: errorField(err)})
 			return
@@ -306,7 +307,7 @@ func (s *Server) courseEditSubmit(w http.ResponseWriter, r *http.Request) {
 	in := courseInput(r)
 	c, err := s.cfg.Courses.UpdateCourse(r.Context(), currentUser(r), id, in)
 	if err != nil {
-		if msg := formError(err); msg != "" {
+		if msg := s.formError(r, err); msg != "" {
 			s.render(w, r, http.StatusBadRequest, "course_form", &courseFormPage{Page: Page{Title: s.t(r, "course.edit"), Embedded: isEmbedded(r)},
 				Course: course.Course{ID: id}, Input: in, Error: msg, ErrorField: errorField(err)})
 			return
@@ -384,7 +385,7 @@ func (s *Server) courseImportSubmit(w http.ResponseWriter, r *http.Request) {
 			s.render(w, r, http.StatusBadRequest, "course_import", page)
 			return
 		}
-		if msg := formError(err); msg != "" {
+		if msg := s.formError(r, err); msg != "" {
 			page.Error = "Nothing was imported. " + msg
 			s.render(w, r, http.StatusBadRequest, "course_import", page)
 			return
@@ -424,14 +425,14 @@ func (s *Server) questionImportSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
-		s.courseFail(w, r, &course.ValidationError{Field: "file", Message: "choose a GIFT or Moodle XML question file"})
+		s.courseFail(w, r, &course.ValidationError{Field: "file", Message: "choose a GIFT or Moodle XML question file", Code: "questions.file_missing"})
 		return
 	}
 	var quizID int64
 	if v := strings.TrimSpace(r.FormValue("quiz")); v != "" {
 		var err error
 		if quizID, err = strconv.ParseInt(v, 10, 64); err != nil {
-			s.courseFail(w, r, &course.ValidationError{Field: "quiz", Message: "must be a quiz's id"})
+			s.courseFail(w, r, &course.ValidationError{Field: "quiz", Message: "must be a quiz's id", Code: "questions.quiz_id"})
 			return
 		}
 	}

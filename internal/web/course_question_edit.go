@@ -97,7 +97,8 @@ func (s *Server) questionNewForm(w http.ResponseWriter, r *http.Request) {
 		known = known || t == typ
 	}
 	if !known {
-		s.courseFail(w, r, &course.ValidationError{Field: "type", Message: "must be one of multichoice, truefalse, shortanswer, numerical, matching or essay"})
+		s.courseFail(w, r, &course.ValidationError{Field: "type", Message: "must be one of multichoice, truefalse, shortanswer, numerical, matching or essay",
+			Code: "question.type_form"})
 		return
 	}
 	yes := true
@@ -130,7 +131,7 @@ func number(field, v string, def float64) (float64, error) {
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil {
-		return 0, &course.ValidationError{Field: field, Message: fmt.Sprintf("%q is not a number", v)}
+		return 0, &course.ValidationError{Field: field, Message: fmt.Sprintf("%q is not a number", v), Code: "not_number", Args: map[string]any{"Value": v}}
 	}
 	return f, nil
 }

@@ -28,14 +28,16 @@ func assignmentSettings(r *http.Request) (course.AssignmentSettings, error) {
 	if v := strings.TrimSpace(r.PostFormValue("max_files")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return set, &course.ValidationError{Field: "max_files", Message: fmt.Sprintf("must be a whole number from 1 to %d", course.MaxFilesCap)}
+			return set, &course.ValidationError{Field: "max_files", Message: fmt.Sprintf("must be a whole number from 1 to %d", course.MaxFilesCap),
+				Code: "submission.max_files_form", Args: map[string]any{"Max": course.MaxFilesCap}}
 		}
 		set.MaxFiles = n
 	}
 	if v := strings.TrimSpace(r.PostFormValue("max_file_mib")); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || !(f > 0) {
-			return set, &course.ValidationError{Field: "max_file_mib", Message: fmt.Sprintf("must be a size in MiB above 0, up to %d", course.MaxFileBytesCap>>20)}
+			return set, &course.ValidationError{Field: "max_file_mib", Message: fmt.Sprintf("must be a size in MiB above 0, up to %d", course.MaxFileBytesCap>>20),
+				Code: "submission.max_file_mib", Args: map[string]any{"Max": course.MaxFileBytesCap >> 20}}
 		}
 		set.MaxFileBytes = int64(f * (1 << 20))
 	}
@@ -62,7 +64,7 @@ func readSubmission(w http.ResponseWriter, r *http.Request) (course.SubmissionIn
 			return in, fmt.Errorf("%w: the upload is over the %s one submission may hold", course.ErrFileTooLarge,
 				course.FormatBytes(course.MaxSubmissionBytes))
 		}
-		return in, &course.ValidationError{Field: "form", Message: "could not be read (" + err.Error() + ")"}
+		return in, &course.ValidationError{Field: "form", Message: "could not be read (" + err.Error() + ")", Code: "form_unreadable", Args: map[string]any{"Reason": err.Error()}}
 	}
 	in.Text = r.PostFormValue("text")
 	for _, v := range r.PostForm["remove"] {

@@ -94,6 +94,9 @@ func localizeProblem(tr *i18n.Printer, p *Problem) *Problem {
 		return p
 	}
 	q := *p
+	if localizeDomain(tr, &q) {
+		return &q
+	}
 	if q.Localize != nil {
 		q.Title, q.Cause, q.Fix = q.Localize(tr)
 	} else if q.Code != "" && tr.Has("problem."+q.Code+".title") {

@@ -155,7 +155,7 @@ func (s *Server) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.Accounts.SetPassword(r.Context(), u.ID, r.PostFormValue("new")); err != nil {
 		var ve *account.ValidationError
 		if errors.As(err, &ve) {
-			page.Error = "The new password " + ve.Message + "."
+			page.Error = s.accountFieldError(r, ve)
 			s.render(w, r, http.StatusBadRequest, "password", page)
 			return
 		}

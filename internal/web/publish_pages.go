@@ -247,7 +247,7 @@ func (s *Server) publishForm(w http.ResponseWriter, r *http.Request, status int,
 		SyncModes: []publish.SyncMode{publish.SyncEnrolAndUnenrol, publish.SyncEnrolOnly, publish.SyncUnenrolOnly},
 		Roles:     []course.Role{course.RoleStudent, course.RoleTeacher}, LaunchURL: publish.LaunchURL(s.cfg.BaseURL)}
 	if verr != nil {
-		p.Error, p.ErrorField = fieldMessage(verr), verr.Field
+		p.Error, p.ErrorField = localFieldMessage(s.printer(r), verr), verr.Field
 	}
 	s.render(w, r, status, "publish_form", p)
 }
@@ -271,12 +271,14 @@ func publishInput(r *http.Request, courseID int64) (publish.Input, error) {
 	var err error
 	if v := strings.TrimSpace(f("activity")); v != "" && v != "0" {
 		if in.ActivityID, err = strconv.ParseInt(v, 10, 64); err != nil || in.ActivityID < 0 {
-			return in, &publish.ValidationError{Field: "activity", Message: fmt.Sprintf("%q is not an activity of this course", v)}
+			return in, &publish.ValidationError{Field: "activity", Message: fmt.Sprintf("%q is not an activity of this course", v),
+				Code: "publish.activity", Args: map[string]any{"Value": v}}
 		}
 	}
 	if v := strings.TrimSpace(f("max_enrolled")); v != "" {
 		if in.MaxEnrolled, err = strconv.Atoi(v); err != nil {
-			return in, &publish.ValidationError{Field: "max_enrolled", Message: fmt.Sprintf("%q is not a whole number (0 means unlimited)", v)}
+			return in, &publish.ValidationError{Field: "max_enrolled", Message: fmt.Sprintf("%q is not a whole number (0 means unlimited)", v),
+				Code: "publish.max_enrolled_number", Args: map[string]any{"Value": v}}
 		}
 	}
 	for _, t := range []struct {
@@ -285,20 +287,24 @@ func publishInput(r *http.Request, courseID int64) (publish.Input, error) {
 	}{{"enrol_start", &in.EnrolStart}, {"enrol_end", &in.EnrolEnd}} {
 		v, perr := parseLocalTime(t.field, f(t.field))
 		if perr != nil {
-			return in, &publish.ValidationError{Field: t.field, Message: fmt.Sprintf("%q is not a date and time like 2026-03-01T17:00 (UTC)", f(t.field))}
+			return in, &publish.ValidationError{Field: t.field, Message: fmt.Sprintf("%q is not a date and time like 2026-03-01T17:00 (UTC)", f(t.field)),
+				Code: "datetime_utc", Args: map[string]any{"Value": f(t.field)}}
 		}
 		*t.dst = v
 	}
 	d := in.Defaults
 	switch {
 	case d.Language != "" && !languageTag.MatchString(d.Language):
-		return in, &publish.ValidationError{Field: "lang", Message: fmt.Sprintf("%q is not a language code like en or pt-BR", d.Language)}
+		return in, &publish.ValidationError{Field: "lang", Message: fmt.Sprintf("%q is not a language code like en or pt-BR", d.Language),
+			Code: "publish.lang", Args: map[string]any{"Value": d.Language}}
 	case d.Timezone != "" && (len(d.Timezone) > 64 || !timezoneName.MatchString(d.Timezone)):
-		return in, &publish.ValidationError{Field: "timezone", Message: fmt.Sprintf("%q is not a time zone name like Europe/Paris or UTC", d.Timezone)}
+		return in, &publish.ValidationError{Field: "timezone", Message: fmt.Sprintf("%q is not a time zone name like Europe/Paris or UTC", d.Timezone),
+			Code: "publish.timezone", Args: map[string]any{"Value": d.Timezone}}
 	case len(d.Institution) > 255:
-		return in, &publish.ValidationError{Field: "institution", Message: "must be at most 255 characters"}
+		return in, &publish.ValidationError{Field: "institution", Message: "must be at most 255 characters", Code: "max_255"}
 	case d.Country != "" && !countryCode.MatchString(d.Country):
-		return in, &publish.ValidationError{Field: "country", Message: fmt.Sprintf("%q is not a two-letter country code like FR", d.Country)}
+		return in, &publish.ValidationError{Field: "country", Message: fmt.Sprintf("%q is not a two-letter country code like FR", d.Country),
+			Code: "publish.country", Args: map[string]any{"Value": d.Country}}
 	}
 	return in, nil
 }

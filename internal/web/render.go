@@ -210,7 +210,8 @@ func problemOf(err error) *Problem {
 			status = http.StatusUnauthorized
 		}
 		return &Problem{Status: status, Code: string(le.Code), Title: "This launch was refused",
-			Cause: sentence(capitalize(le.Description)), Fix: sentence(capitalize(le.Fix)), Err: err}
+			Cause: sentence(capitalize(le.Description)), Fix: sentence(capitalize(le.Fix)), Err: err,
+			Args: map[string]any{"Detail": le.Description}}
 	}
 	return nil
 }

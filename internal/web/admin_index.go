@@ -109,11 +109,3 @@ func adminTrail(label, root string, pairs []string) trail {
 	}
 	return trail{Label: label, Crumbs: out}
 }
-
-// urlFieldData is a URL to read and copy: a labelled read-only field and a Copy button named after it ("Copy
-// Tool URL"), so that several on one page keep distinct accessible names.
-type urlFieldData struct{ ID, Label, Name, Value string }
-
-func urlField(id, label, name, value string) urlFieldData {
-	return urlFieldData{id, label, name, value}
-}

@@ -34,7 +34,6 @@ func parseTemplates() (*templates, error) {
 	funcs := template.FuncMap{
 		"static":      staticURL,
 		"admincrumbs": adminCrumbs,
-		"urlField":    urlField,
 	}
 	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout/*.html")
 	if err != nil {

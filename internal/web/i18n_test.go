@@ -310,3 +310,32 @@ func TestTeacherPagesInSpanish(t *testing.T) {
 		t.Fatalf("the platform's record of the answer: %+v", returns)
 	}
 }
+
+// TestWebProblemsInSpanish: the problems web itself gives (an unknown address, a continuation page opened without
+// the launch or content selection it continues) are in the reader's language, in English unchanged otherwise.
+func TestWebProblemsInSpanish(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	es := w.inst.Client(t)
+	es.Transport = headerTransport{http.Header{"Accept-Language": {"es-ES,es;q=0.9"}}}
+	en := w.inst.Client(t)
+	for _, tc := range []struct {
+		path       string
+		status     int
+		es, en     string
+		notSpanish string
+	}{
+		{"/no-such-page", http.StatusNotFound, "Página no encontrada", "Page not found", "There is no page at"},
+		{"/launch/select", http.StatusBadRequest, "No hay ninguna selección de contenido en curso", "No content selection in progress", "Start again from your platform"},
+		{"/launch/account", http.StatusBadRequest, "No hay ningún acceso en curso", "No launch in progress", "Go back to your platform and open the resource again"},
+	} {
+		res := w.inst.Get(t, es, tc.path)
+		if res.StatusCode != tc.status || !strings.Contains(res.Body, `<html lang="es">`) || !strings.Contains(res.Body, tc.es) || strings.Contains(res.Body, tc.notSpanish) {
+			t.Errorf("%s in Spanish: status %d, want %d and %q without %q:\n%s", tc.path, res.StatusCode, tc.status, tc.es, tc.notSpanish, res.Body)
+		}
+		res = w.inst.Get(t, en, tc.path)
+		if res.StatusCode != tc.status || !strings.Contains(res.Body, tc.en) || !strings.Contains(res.Body, tc.notSpanish) {
+			t.Errorf("%s in English: status %d, want %d and %q, %q:\n%s", tc.path, res.StatusCode, tc.status, tc.en, tc.notSpanish, res.Body)
+		}
+	}
+}

@@ -611,6 +611,6 @@ func (s *Server) myGrades(w http.ResponseWriter, r *http.Request) {
 		s.courseFail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "course_mygrades", &gradesPage{Page: Page{Title: "My grades · " + rep.Course.FullName,
+	s.render(w, r, http.StatusOK, "course_mygrades", &gradesPage{Page: Page{Title: s.t(r, "mygrades.title") + " · " + rep.Course.FullName,
 		Embedded: isEmbedded(r)}, Report: rep, Mine: mine})
 }

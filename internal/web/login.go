@@ -63,7 +63,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "login", &loginPage{Page: Page{Title: "Sign in", Embedded: isEmbedded(r)}, Next: next})
+	s.render(w, r, http.StatusOK, "login", &loginPage{Page: Page{Title: s.t(r, "login.title"), Embedded: isEmbedded(r)}, Next: next})
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +76,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if status, msg, ok := signInRefused(err); ok {
 		s.log.WarnContext(r.Context(), "login failed", slog.String("username", username), slog.Any("reason", err))
-		s.render(w, r, status, "login", &loginPage{Page: Page{Title: "Sign in", Embedded: isEmbedded(r)},
+		s.render(w, r, status, "login", &loginPage{Page: Page{Title: s.t(r, "login.title"), Embedded: isEmbedded(r)},
 			Username: username, Next: next, Error: msg})
 		return
 	}

@@ -246,7 +246,7 @@ func (s *Server) accountRoutes(app *http.ServeMux, prefix, key string) {
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, status int, action string, p *launch.Pending, c launch.Choice, username, msg string) {
-	s.render(w, r, status, "lti_account", &accountChoicePage{Page: Page{Title: "Your account", Embedded: p.Legacy != nil && launch.WantsEmbedded(p.Message)},
+	s.render(w, r, status, "lti_account", &accountChoicePage{Page: Page{Title: s.t(r, "web_titles.your_account"), Embedded: p.Legacy != nil && launch.WantsEmbedded(p.Message)},
 		Action: action, ResourceName: c.Resource.Name, CanCreate: c.CanCreate, Username: username, Error: msg})
 }
 

@@ -183,7 +183,7 @@ type ltiStorageLaunchPage struct {
 // not come back: it validates nothing, claims nothing, and lets the browser look the state up.
 func (s *Server) storageLaunchPage(w http.ResponseWriter, r *http.Request, resp lti.AuthResponse, sl launch.StorageLaunch) {
 	st := sl.State
-	s.render(w, r, http.StatusOK, "lti_launch_storage", &ltiStorageLaunchPage{Page: Page{Title: "Confirming your launch", Embedded: true},
+	s.render(w, r, http.StatusOK, "lti_launch_storage", &ltiStorageLaunchPage{Page: Page{Title: s.t(r, "storage.title"), Embedded: true},
 		Platform: platformLabel(sl.Registration), PlatformOrigin: sl.PlatformOrigin, State: st.State, StateKey: launch.StorageKey(st.State),
 		StorageTarget: st.StorageTarget, TimeoutMS: storageTimeout.Milliseconds(), IDToken: resp.IDToken})
 }
@@ -222,7 +222,7 @@ func (s *Server) afterLaunch(w http.ResponseWriter, r *http.Request, out *launch
 		return
 	}
 	s.sessions.Put(r.Context(), sessionLaunched, true)
-	p := &ltiLandedPage{Page: Page{Title: "Opening the resource", Embedded: true}, To: out.To,
+	p := &ltiLandedPage{Page: Page{Title: s.t(r, "web_titles.opening_resource"), Embedded: true}, To: out.To,
 		Platform: platformLabel(out.Launch.Registration)}
 	if out.Kind == launch.Landed {
 		t, err := s.cfg.Launches.Ticket(r.Context(), out.Launch, out.Session, out.To)

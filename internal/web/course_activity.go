@@ -479,7 +479,7 @@ func (s *Server) quizSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, &Problem{Title: "The form could not be read", Cause: err.Error(), Fix: "Send it again.", Err: err})
+		s.fail(w, r, &Problem{Title: s.t(r, "form.unreadable.title"), Cause: err.Error(), Fix: s.t(r, "form.unreadable.fix"), Err: err})
 		return
 	}
 	answers := course.Answers{}

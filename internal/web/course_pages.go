@@ -337,19 +337,19 @@ func (s *Server) courseImportForm(w http.ResponseWriter, r *http.Request) {
 var maxImport = moodle.DefaultLimits.Upload
 
 // readUpload reads the form's file (or its pasted text field), refusing an upload over limit with a message.
-func readUpload(w http.ResponseWriter, r *http.Request, limit int64, textField string) ([]byte, string) {
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, limit int64, textField string) ([]byte, string) {
 	r.Body = http.MaxBytesReader(w, r.Body, limit+64<<10)
 	var data []byte
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, fmt.Sprintf("Nothing was imported: the file is over the %d MiB limit.", limit>>20)
+			return nil, s.t(r, "upload.too_large", "MiB", limit>>20)
 		}
 	} else if f, _, err := r.FormFile("file"); err == nil {
 		data, err = moodle.ReadUpload(f, limit)
 		f.Close()
 		if err != nil {
-			return nil, "Nothing was imported: " + err.Error()
+			return nil, s.t(r, "upload.unreadable", "Reason", err.Error())
 		}
 	}
 	if r.MultipartForm != nil {
@@ -362,7 +362,7 @@ func readUpload(w http.ResponseWriter, r *http.Request, limit int64, textField s
 }
 
 func (s *Server) courseImportSubmit(w http.ResponseWriter, r *http.Request) {
-	data, problem := readUpload(w, r, maxImport, "json")
+	data, problem := s.readUpload(w, r, maxImport, "json")
 	page := &courseImportPage{Page: Page{Title: s.t(r, "course_import.title"), Embedded: isEmbedded(r)}}
 	if problem != "" {
 		page.Error = problem
@@ -373,7 +373,7 @@ func (s *Server) courseImportSubmit(w http.ResponseWriter, r *http.Request) {
 		page.JSON = r.FormValue("json")
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
-		page.Error = "Choose a course file or a Moodle backup, or paste the course file's JSON."
+		page.Error = s.t(r, "upload.choose_course")
 		s.render(w, r, http.StatusBadRequest, "course_import", page)
 		return
 	}
@@ -381,12 +381,12 @@ func (s *Server) courseImportSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var merr *moodle.Error
 		if errors.As(err, &merr) {
-			page.Error = "Nothing was imported. " + merr.Error()
+			page.Error = s.t(r, "upload.nothing_imported", "Reason", merr.Error())
 			s.render(w, r, http.StatusBadRequest, "course_import", page)
 			return
 		}
 		if msg := s.formError(r, err); msg != "" {
-			page.Error = "Nothing was imported. " + msg
+			page.Error = s.t(r, "upload.nothing_imported", "Reason", msg)
 			s.render(w, r, http.StatusBadRequest, "course_import", page)
 			return
 		}
@@ -418,10 +418,10 @@ func (s *Server) questionImportSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	data, problem := readUpload(w, r, moodle.DefaultLimits.Entry, "")
+	data, problem := s.readUpload(w, r, moodle.DefaultLimits.Entry, "")
 	if problem != "" {
-		s.fail(w, r, &Problem{Status: http.StatusRequestEntityTooLarge, Title: "The question file is too large", Cause: problem,
-			Fix: "Export fewer questions at once."})
+		s.fail(w, r, &Problem{Status: http.StatusRequestEntityTooLarge, Title: s.t(r, "upload.questions_too_large.title"), Cause: problem,
+			Fix: s.t(r, "upload.questions_too_large.fix")})
 		return
 	}
 	if len(strings.TrimSpace(string(data))) == 0 {
@@ -440,8 +440,8 @@ func (s *Server) questionImportSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var merr *moodle.Error
 		if errors.As(err, &merr) {
-			s.fail(w, r, &Problem{Status: http.StatusBadRequest, Title: "Nothing was imported", Cause: fmt.Sprintf("%s file: %s", kind, merr.Error()),
-				Fix: "Correct the file at that place and upload it again.", Err: err})
+			s.fail(w, r, &Problem{Status: http.StatusBadRequest, Title: s.t(r, "upload.nothing.title"), Cause: s.t(r, "upload.file_error", "Kind", kind, "Reason", merr.Error()),
+				Fix: s.t(r, "upload.fix_file"), Err: err})
 			return
 		}
 		s.courseFail(w, r, err)

@@ -338,4 +338,10 @@ func TestWebProblemsInSpanish(t *testing.T) {
 			t.Errorf("%s in English: status %d, want %d and %q, %q:\n%s", tc.path, res.StatusCode, tc.status, tc.en, tc.notSpanish, res.Body)
 		}
 	}
+	// A course import with nothing chosen says what to choose, in the reader's language.
+	w.inst.Login(t, es, "admin", apptest.AdminPassword)
+	res := w.inst.PostForm(t, es, "/courses/import", url.Values{})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Body, "Elija un archivo de curso o una copia de seguridad de Moodle") {
+		t.Errorf("empty course import in Spanish: status %d:\n%s", res.StatusCode, res.Body)
+	}
 }

@@ -44,6 +44,7 @@ func parseTemplates() (*templates, error) {
 	}
 	// Which layout file defines each shared template, and which templates each one calls.
 	definedIn := map[string]string{}
+	defines := map[string][]string{} // layout file -> the templates it defines
 	calls := map[string][]string{}
 	for _, f := range layouts {
 		lt, err := template.New("").Funcs(funcs).ParseFS(templateFS, f)
@@ -55,6 +56,7 @@ func parseTemplates() (*templates, error) {
 				continue
 			}
 			definedIn[d.Name()] = f
+			defines[f] = append(defines[f], d.Name())
 			calls[d.Name()] = templateCalls(d.Tree.Root, calls[d.Name()])
 		}
 	}
@@ -89,6 +91,8 @@ func parseTemplates() (*templates, error) {
 			need = append(need, calls[name]...)
 			if lf, ok := definedIn[name]; ok && !slices.Contains(use, lf) {
 				use = append(use, lf)
+				// The file's other templates come with it: what they call must be in the set too.
+				need = append(need, defines[lf]...)
 			}
 		}
 		// In the order of the glob, as when every layout was in every set; the page's own file last, so that its

@@ -59,3 +59,38 @@ func TestIDTokenDetailStoredAsItCame(t *testing.T) {
 		})
 	}
 }
+
+// TestDetailEncodingAsJSONMarshalWrites: the launch log stores Detail.MarshalJSON's output as it is, so it must be
+// what json.Marshal gives for the same detail (compact, HTML-escaped, header and claims after the other fields),
+// for claims sent with spaces, line breaks and characters json.Marshal escapes.
+func TestDetailEncodingAsJSONMarshalWrites(t *testing.T) {
+	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	reg := tool.Registration{ID: 3, Issuer: "https://platform.example", ClientID: "c1", JWKSURL: "https://platform.example/jwks",
+		Deployments: []tool.Deployment{{DeploymentID: "d1"}}}
+	for _, claims := range []string{
+		`{"sub":"a"}`,
+		" {\n  \"sub\": \"a <b> & c\",\n  \"name\": \"x\u2028y\",\n  \"n\": [1, 2.50, {\"k\": null}]\n}\n",
+	} {
+		d := idTokenDetail(enc(`{"alg":"RS256", "kid":"k1"}`)+"."+enc(claims)+".sig", reg)
+		d.Did = &Did{Outcome: "landed", UserID: 7}
+		got, err := d.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		type plain Detail
+		want, err := json.Marshal(struct {
+			plain
+			Header json.RawMessage `json:"header,omitempty"`
+			Claims json.RawMessage `json:"claims,omitempty"`
+		}{plain(*d), json.RawMessage(`{"alg":"RS256", "kid":"k1"}`), json.RawMessage(claims)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("MarshalJSON:\n got %s\nwant %s", got, want)
+		}
+		if again, err := json.Marshal(d); err != nil || string(again) != string(want) {
+			t.Errorf("json.Marshal of the detail: %s, %v", again, err)
+		}
+	}
+}

@@ -468,16 +468,9 @@ func (s *Server) activityView(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if a.Graded() && acc.IsStudent() {
-		rep, mine, err := s.cfg.Courses.MyGrades(ctx, u, c.ID)
-		if err != nil {
+		if p.Grade, err = s.cfg.Courses.MyGrade(ctx, u, a); err != nil {
 			s.fail(w, r, err)
 			return
-		}
-		// MyGrades lists the visible graded activities; find this one's column.
-		for i, ra := range rep.Activities {
-			if ra.ID == a.ID {
-				p.Grade = mine.Grades[i]
-			}
 		}
 	}
 	s.render(w, r, http.StatusOK, "course_activity", p)

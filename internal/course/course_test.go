@@ -450,6 +450,22 @@ func TestCourseTotal(t *testing.T) {
 		if err != nil || mine.Total != 70 || mine.Grades[1].Grade != 18 {
 			t.Fatalf("ann's grades: %v %+v", err, mine)
 		}
+		// MyGrade (the landing page's one grade) is MyGrades' column of that activity; nil where it has none.
+		for i, a := range []course.Activity{quiz, asg} {
+			g, err := f.svc.MyGrade(ctx, ann, a)
+			if err != nil || g == nil || *g != *mine.Grades[i] {
+				t.Errorf("ann's grade in %s: %v %+v, MyGrades has %+v", a.Name, err, g, mine.Grades[i])
+			}
+		}
+		if g, err := f.svc.MyGrade(ctx, bob, asg); err != nil || g != nil {
+			t.Errorf("bob's assignment grade, which he has not got: %v %+v", err, g)
+		}
+		if g, err := f.svc.MyGrade(ctx, ann, res.Activities[0]); err != nil || g != nil {
+			t.Errorf("a grade in %s, which is not graded: %v %+v", res.Activities[0].Name, err, g)
+		}
+		if _, err := f.svc.MyGrade(ctx, f.user(t, "stranger", false), quiz); err == nil {
+			t.Error("MyGrade answered a user not enrolled in the course")
+		}
 		var csv strings.Builder
 		if err := rep.WriteCSV(&csv); err != nil {
 			t.Fatal(err)

@@ -3,12 +3,14 @@ package course
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"sort"
 
 	"github.com/ltipub/ltipub/internal/account"
+	"github.com/ltipub/ltipub/internal/store"
 )
 
 // GradeRow is one student's line in the gradebook.
@@ -143,6 +145,26 @@ func (s *Service) MyGrades(ctx context.Context, u *account.User, courseID int64)
 		return Report{}, GradeRow{}, err
 	}
 	return r, r.Rows[0], nil
+}
+
+// MyGrade is u's own grade in activity a, as u's line of the gradebook (MyGrades) shows it: nil when a has no
+// column there (not graded, or hidden) or u has no grade in it yet. It reads that one grade, where MyGrades reads
+// every activity of the course and every grade given in it.
+func (s *Service) MyGrade(ctx context.Context, u *account.User, a Activity) (*Grade, error) {
+	if _, _, err := s.Course(ctx, u, a.CourseID); err != nil {
+		return nil, err
+	}
+	if !a.Graded() || !a.Visible {
+		return nil, nil
+	}
+	g, err := s.Store.GradeOf(ctx, a.ID, u.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &g, nil
 }
 
 // WriteCSV writes the report as CSV: one line per student, a column per activity (as a grade out of its maximum)

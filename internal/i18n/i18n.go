@@ -15,6 +15,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -128,6 +129,10 @@ type Printer struct {
 	tag language.Tag
 	loc *goi18n.Localizer
 	num *message.Printer
+	// plain keeps what T gave for a message without arguments (id → string): the catalog does not change once
+	// loaded, and a page asks for the same labels on every view (go-i18n looks the message up and runs its template
+	// each time).
+	plain sync.Map
 }
 
 // Printer returns the printer of a supported language (what Choose returns); others get the source language's.
@@ -148,6 +153,22 @@ func (p *Printer) Tag() language.Tag { return p.tag }
 // picks the plural form. A missing message shows its id, so a forgotten key is visible on the page and caught by
 // the catalog tests, never a blank.
 func (p *Printer) T(id string, args ...any) string {
+	if len(args) == 0 {
+		if s, ok := p.plain.Load(id); ok {
+			return s.(string)
+		}
+		s, found := p.localize(id)
+		if found { // only the catalog's ids: an id made from a request's data must not grow the cache
+			p.plain.Store(id, s)
+		}
+		return s
+	}
+	s, _ := p.localize(id, args...)
+	return s
+}
+
+// localize is T without the cache of messages without arguments; found is false when id has no message.
+func (p *Printer) localize(id string, args ...any) (s string, found bool) {
 	cfg := &goi18n.LocalizeConfig{MessageID: id}
 	if len(args) > 0 {
 		data := make(map[string]any, len(args)/2)
@@ -162,9 +183,9 @@ func (p *Printer) T(id string, args ...any) string {
 	}
 	s, err := p.loc.Localize(cfg)
 	if err != nil && s == "" {
-		return id
+		return id, false
 	}
-	return s
+	return s, err == nil
 }
 
 // Has reports whether id has a message in the printer's language or the source.

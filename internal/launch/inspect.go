@@ -39,17 +39,37 @@ type Detail struct {
 	rawHeader, rawClaims json.RawMessage
 }
 
-// MarshalJSON encodes the detail, with the id_token's header and claims as they came when it has them.
+// MarshalJSON encodes the detail, with the id_token's header and claims as they came when it has them. Its
+// output is compact, HTML-escaped JSON (what json.Marshal gives), so that the launch log can store it without
+// json.Marshal validating and compacting it again.
 func (d Detail) MarshalJSON() ([]byte, error) {
 	type plain Detail // without this method
 	if d.rawHeader == nil && d.rawClaims == nil {
 		return json.Marshal(plain(d))
 	}
-	return json.Marshal(struct {
-		plain
-		Header json.RawMessage `json:"header,omitempty"`
-		Claims json.RawMessage `json:"claims,omitempty"`
-	}{plain(d), d.rawHeader, d.rawClaims})
+	// The raw header and claims stand for Header and Claims (as fields of an enclosing struct would hide them),
+	// and are spliced in as they are: idTokenDetail compacted and escaped them already.
+	p := plain(d)
+	p.Header, p.Claims = nil, nil
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	b = b[:len(b)-1] // the closing brace
+	for _, f := range [...]struct {
+		name string
+		raw  json.RawMessage
+	}{{`"header":`, d.rawHeader}, {`"claims":`, d.rawClaims}} {
+		if len(f.raw) == 0 {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, f.name...)
+		b = append(b, f.raw...)
+	}
+	return append(b, '}'), nil
 }
 
 // Did is what ltipub did with a valid launch: the account, the enrolment, the resource link and the page the
@@ -139,10 +159,22 @@ func idTokenDetail(rawIDToken string, reg tool.Registration) *Detail {
 		if err != nil {
 			return nil
 		}
-		if b = bytes.TrimSpace(b); len(b) == 0 || b[0] != '{' || !json.Valid(b) {
+		if b = bytes.TrimSpace(b); len(b) == 0 || b[0] != '{' {
 			return nil
 		}
-		return b
+		// Compacted and escaped as json.Marshal writes it (MarshalJSON splices it in as it is); Compact also checks
+		// that it is valid JSON.
+		var c bytes.Buffer
+		c.Grow(len(b))
+		if err := json.Compact(&c, b); err != nil {
+			return nil
+		}
+		if bytes.ContainsAny(c.Bytes(), "<>&\u2028\u2029") {
+			var e bytes.Buffer
+			json.HTMLEscape(&e, c.Bytes())
+			return e.Bytes()
+		}
+		return c.Bytes()
 	}
 	d.rawHeader, d.rawClaims = object(parts[0]), object(parts[1])
 	return d

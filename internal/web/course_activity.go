@@ -262,11 +262,20 @@ type choiceView struct {
 // questionView is one question with the answer given (for results).
 type questionView struct {
 	course.Question
-	Number   int
-	Multiple bool
-	Choices  []choiceView
-	Given    string
-	Fraction float64
+	// ID, Type, Name, Text, Points and GeneralFeedback are the question's own (set by questionViews), repeated at
+	// the top so that the templates find them there: html/template looks a field up by name on every use, and
+	// one promoted from an embedded struct costs an allocating search (reflect's FieldByNameFunc) each time.
+	ID              string
+	Type            course.QuestionType
+	Name            string
+	Text            string
+	Points          float64
+	GeneralFeedback string
+	Number          int
+	Multiple        bool
+	Choices         []choiceView
+	Given           string
+	Fraction        float64
 	// Matching: the items with the answer chosen for each, and the answers to choose from.
 	Items   []matchView
 	Options []string
@@ -321,7 +330,8 @@ func questionViews(qs course.QuizSettings, answers course.Answers, marks map[str
 	out := make([]questionView, len(qs.Questions))
 	for i, q := range qs.Questions {
 		given := answers[q.ID]
-		v := questionView{Question: q, Number: i + 1, Multiple: q.IsMultiple(), Fraction: q.Fraction(given), Options: q.AnswerOptions()}
+		v := questionView{Question: q, ID: q.ID, Type: q.Type, Name: q.Name, Text: q.Text, Points: q.Points,
+			GeneralFeedback: q.GeneralFeedback, Number: i + 1, Multiple: q.IsMultiple(), Fraction: q.Fraction(given), Options: q.AnswerOptions()}
 		chosen := map[string]bool{}
 		for _, g := range given {
 			chosen[g] = true
@@ -458,16 +468,9 @@ func (s *Server) activityView(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if a.Graded() && acc.IsStudent() {
-		rep, mine, err := s.cfg.Courses.MyGrades(ctx, u, c.ID)
-		if err != nil {
+		if p.Grade, err = s.cfg.Courses.MyGrade(ctx, u, a); err != nil {
 			s.fail(w, r, err)
 			return
-		}
-		// MyGrades lists the visible graded activities; find this one's column.
-		for i, ra := range rep.Activities {
-			if ra.ID == a.ID {
-				p.Grade = mine.Grades[i]
-			}
 		}
 	}
 	s.render(w, r, http.StatusOK, "course_activity", p)

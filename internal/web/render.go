@@ -12,7 +12,10 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
+	"sync"
+	"text/template/parse"
 
 	"github.com/ltipub/ltipub/internal/account"
 	"github.com/ltipub/ltipub/internal/i18n"
@@ -35,9 +38,27 @@ func parseTemplates() (*templates, error) {
 		"static":      staticURL,
 		"admincrumbs": adminCrumbs,
 	}
-	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout/*.html")
+	layouts, err := fs.Glob(templateFS, "templates/layout/*.html")
 	if err != nil {
-		return nil, fmt.Errorf("parse layouts: %w", err)
+		return nil, err
+	}
+	// Which layout file defines each shared template, and which templates each one calls.
+	definedIn := map[string]string{}
+	defines := map[string][]string{} // layout file -> the templates it defines
+	calls := map[string][]string{}
+	for _, f := range layouts {
+		lt, err := template.New("").Funcs(funcs).ParseFS(templateFS, f)
+		if err != nil {
+			return nil, fmt.Errorf("parse layout %s: %w", f, err)
+		}
+		for _, d := range lt.Templates() {
+			if d.Tree == nil || d.Name() == "" {
+				continue
+			}
+			definedIn[d.Name()] = f
+			defines[f] = append(defines[f], d.Name())
+			calls[d.Name()] = templateCalls(d.Tree.Root, calls[d.Name()])
+		}
 	}
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -45,17 +66,69 @@ func parseTemplates() (*templates, error) {
 	}
 	t := &templates{pages: map[string]*template.Template{}}
 	for _, f := range files {
-		clone, err := base.Clone()
+		own, err := template.New("").Funcs(funcs).ParseFS(templateFS, f)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("parse %s: %w", f, err)
 		}
-		page, err := clone.ParseFS(templateFS, f)
+		// A page's set holds the layout files it can reach from "layout" and "embedded" (render runs one of them)
+		// and from its own templates, not all of them: html/template copies every template of the set for each
+		// page, and the copies of partials a page never calls were most of the server's heap.
+		need := []string{"layout", "embedded"}
+		for _, d := range own.Templates() {
+			if d.Tree != nil {
+				need = templateCalls(d.Tree.Root, need)
+			}
+		}
+		seen := map[string]bool{}
+		var use []string
+		for len(need) > 0 {
+			name := need[len(need)-1]
+			need = need[:len(need)-1]
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			need = append(need, calls[name]...)
+			if lf, ok := definedIn[name]; ok && !slices.Contains(use, lf) {
+				use = append(use, lf)
+				// The file's other templates come with it: what they call must be in the set too.
+				need = append(need, defines[lf]...)
+			}
+		}
+		// In the order of the glob, as when every layout was in every set; the page's own file last, so that its
+		// definitions replace the layouts' blocks.
+		slices.SortFunc(use, func(a, b string) int { return slices.Index(layouts, a) - slices.Index(layouts, b) })
+		page, err := template.New("").Funcs(funcs).ParseFS(templateFS, append(use, f)...)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", f, err)
 		}
 		t.pages[strings.TrimSuffix(path.Base(f), ".html")] = page
 	}
 	return t, nil
+}
+
+// templateCalls appends to names the templates that the tree under n calls by name ({{template "x"}}).
+func templateCalls(n parse.Node, names []string) []string {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n != nil {
+			for _, c := range n.Nodes {
+				names = templateCalls(c, names)
+			}
+		}
+	case *parse.TemplateNode:
+		names = append(names, n.Name)
+	case *parse.IfNode:
+		names = templateCalls(n.List, names)
+		names = templateCalls(n.ElseList, names)
+	case *parse.RangeNode:
+		names = templateCalls(n.List, names)
+		names = templateCalls(n.ElseList, names)
+	case *parse.WithNode:
+		names = templateCalls(n.List, names)
+		names = templateCalls(n.ElseList, names)
+	}
+	return names
 }
 
 // Page is what every page's data carries: the layout reads it.
@@ -116,8 +189,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if p.Embedded {
 		layout = "embedded"
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, layout, data); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer putRenderBuffer(buf)
+	if err := t.ExecuteTemplate(buf, layout, data); err != nil {
 		s.log.ErrorContext(r.Context(), "render page", slog.String("page", name), slog.Any("error", err))
 		http.Error(w, "The page could not be shown. Request id: "+logging.RequestID(r.Context()), http.StatusInternalServerError)
 		return
@@ -126,6 +201,16 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// renderBuffers keeps the buffers pages are rendered into, so that a page view does not grow a new one from
+// nothing to the page's size (a tenth of the bytes a launch allocated).
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putRenderBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 { // an exceptionally large page's buffer goes to the collector
+		renderBuffers.Put(b)
+	}
 }
 
 // Problem is an error that a person reads: what went wrong (Cause) and what to do about it (Fix).

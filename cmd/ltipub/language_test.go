@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os/exec"
 	"path/filepath"
@@ -90,6 +91,60 @@ func TestOperatorLanguage(t *testing.T) {
 	check(t, "missing argument with LC_ALL=C", errOut, "expected the account's ID or username, e.g. ltipub user show alice", "Run 'ltipub user show --help' for its usage.")
 	_, errOut, _ = ltipubIn(t, dir, "", es, "user", "show")
 	check(t, "missing argument in Spanish", errOut, "falta el ID o el nombre de usuario de la cuenta, p. ej. ltipub user show alice")
+
+	// The merge's plan, its question and its outcome.
+	ltipubIn(t, dir, "a long enough password\n", c, "user", "create", "--username", "bea", "--db", db)
+	_, errOut, code = ltipubIn(t, dir, "", es, "user", "merge", "ada", "bea", "--db", db)
+	if code != 2 {
+		t.Fatalf("merge without --yes: %d %s", code, errOut)
+	}
+	check(t, "merge plan in Spanish", errOut, "Se conserva: ada (id 1,", "Se fusiona con ella y se elimina: bea (id 2,",
+		"  cuentas de plataforma: 0", "  matriculaciones: 0", "intentos de cuestionario: 0, envíos: 0, calificaciones: 0, lanzamientos: 0",
+		"La fusión mueve 0 cuenta(s) de plataforma, 0 matriculación(es), 0 calificación(es), 0 envío(s) y 0 intento(s) de cuestionario.",
+		"Fusionar bea con ada y eliminar bea: la entrada estándar no es un terminal, así que nadie puede confirmar; añada --yes")
+	_, errOut, _ = ltipubIn(t, dir, "", c, "user", "merge", "ada", "bea", "--db", db)
+	check(t, "merge plan with LC_ALL=C", errOut, "Keep: ada (id 1,", "Merge into it, then delete: bea (id 2,",
+		"The merge moves moved 0 platform account(s), 0 enrolment(s), 0 grade(s), 0 submission(s), 0 quiz attempt(s).",
+		"Merge bea into ada and delete bea: standard input is not a terminal")
+
+	// The keys, and a published resource with its LTI 1.1 details.
+	out, _, _ = ltipubIn(t, dir, "", es, "keys", "list", "--db", db)
+	check(t, "keys list in Spanish", out, " activa   creada el ")
+	out, _, _ = ltipubIn(t, dir, "", c, "keys", "list", "--db", db)
+	check(t, "keys list with LC_ALL=C", out, " active   created ")
+	example, err := filepath.Abs("../../examples/course.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := ltipubIn(t, dir, "", c, "course", "import", example, "--db", db); code != 0 {
+		t.Fatalf("course import: %s", errOut)
+	}
+	pubJSON, errOut, code := ltipubIn(t, dir, "", es, "publish", "--course", "1", "--json", "--db", db)
+	if code != 0 {
+		t.Fatalf("publish: %s", errOut)
+	}
+	var pub struct{ UUID string }
+	if err := json.Unmarshal([]byte(pubJSON), &pub); err != nil || pub.UUID == "" {
+		t.Fatalf("publish --json: %q %v", pubJSON, err)
+	}
+	out, _, _ = ltipubIn(t, dir, "", es, "published", "show", pub.UUID, "--db", db)
+	check(t, "published show in Spanish", out, "LTI 1.3   URL de lanzamiento        ", "          parámetros personalizados ",
+		"          URL del cartucho          ", "          clave de consumidor: ")
+	out, _, _ = ltipubIn(t, dir, "", c, "published", "show", pub.UUID, "--db", db)
+	check(t, "published show with LC_ALL=C", out, "LTI 1.3   launch URL ", "          custom     ", "          cartridge  ",
+		"          secret     ", "          consumer key: ")
+	_, errOut, _ = ltipubIn(t, dir, "", es, "published", "show", "nope", "--db", db)
+	check(t, "unknown resource in Spanish", errOut, `ltipub: ningún recurso publicado tiene el uuid "nope" (ltipub published list los muestra)`)
+
+	// A confirmation on a terminal: the Spanish prompt takes "s".
+	shown, code := termIn(t, es, [][2]string{{"[s/N] ", "s"}}, "user", "delete", "bea", "--db", db)
+	if code != 0 || !strings.Contains(shown, "¿Eliminar bea? [s/N] ") || !strings.Contains(shown, "se ha eliminado bea (id 2)") {
+		t.Fatalf("user delete answered s: exit %d, the terminal showed %q", code, shown)
+	}
+	shown, code = termIn(t, es, [][2]string{{"[s/N] ", "n"}}, "user", "delete", "ada", "--db", db)
+	if code != 1 || !strings.Contains(shown, "no se ha confirmado; no se ha cambiado nada") {
+		t.Fatalf("user delete answered n: exit %d, the terminal showed %q", code, shown)
+	}
 
 	jsonES, _, _ := ltipubIn(t, dir, "", es, "user", "show", "ada", "--json", "--db", db)
 	jsonC, _, _ := ltipubIn(t, dir, "", c, "user", "show", "ada", "--json", "--db", db)

@@ -82,6 +82,12 @@ func TestOperatorLanguage(t *testing.T) {
 	_, errOut, _ = ltipubIn(t, dir, "", c, "deployment", "remove", "1", "9", "--db", db)
 	check(t, "unknown deployment with LC_ALL=C", errOut, `ltipub: Registration "Moodle" has no deployment ID "9". Check the deployment ID in the Deployments tab.`)
 
+	out, _, _ = ltipubIn(t, dir, "", es, "platform", "check", "1", "--db", db)
+	check(t, "platform check in Spanish", out, "fallido  Detalles de la plataforma y despliegues\n", "omitido  Solicitud de token de servicio\n",
+		"         solución: ")
+	out, _, _ = ltipubIn(t, dir, "", c, "platform", "check", "1", "--db", db)
+	check(t, "platform check with LC_ALL=C", out, "failed   Platform details and deployments\n", "skipped  Service token request\n", "         fix: ")
+
 	_, errOut, code = ltipubIn(t, dir, "", es, "user", "frobnicate")
 	if code != 2 {
 		t.Fatalf("unknown command: %d %s", code, errOut)

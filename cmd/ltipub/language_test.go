@@ -142,6 +142,9 @@ func TestOperatorLanguage(t *testing.T) {
 	_, errOut, _ = ltipubIn(t, dir, "", es, "published", "show", "nope", "--db", db)
 	check(t, "unknown resource in Spanish", errOut, `ltipub: ningún recurso publicado tiene el uuid "nope" (ltipub published list los muestra)`)
 
+	out, _, _ = ltipubIn(t, dir, "", es, "course", "import", example, "--db", db)
+	check(t, "course import in Spanish", out, "  página       id ", "  cuestionario id ", "  tarea        id ")
+
 	// A confirmation on a terminal: the Spanish prompt takes "s".
 	shown, code := termIn(t, es, [][2]string{{"[s/N] ", "s"}}, "user", "delete", "bea", "--db", db)
 	if code != 0 || !strings.Contains(shown, "¿Eliminar bea? [s/N] ") || !strings.Contains(shown, "se ha eliminado bea (id 2)") {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -72,8 +74,13 @@ func courseImportCmd(env Env) *cobra.Command {
 			return writeJSON(env.Stdout, courseImportJSON{courseJSON: toCourseJSON(res.Course, res.Activities), Skipped: skipped, Notes: rep.Notes})
 		}
 		fmt.Fprintln(env.Stdout, env.t("cli.course.imported", "Name", q(res.Course.FullName), "ID", res.Course.ID))
+		tw := 10 // the type column: the English layout, wider for a language's longer words
 		for _, a := range res.Activities {
-			fmt.Fprintf(env.Stdout, "  %-10s id %-6d %s\n", a.Type, a.ID, a.Name)
+			tw = max(tw, utf8.RuneCountInString(env.word("cli.activity_type.", string(a.Type))))
+		}
+		for _, a := range res.Activities {
+			typ := env.word("cli.activity_type.", string(a.Type))
+			fmt.Fprintf(env.Stdout, "  %s%s id %-6d %s\n", typ, strings.Repeat(" ", tw-utf8.RuneCountInString(typ)), a.ID, a.Name)
 		}
 		for _, sk := range rep.Skipped {
 			fmt.Fprintf(env.Stdout, "  %s %-8s %s\n", env.t("cli.course.skipped"), sk.Type, sk.Name)

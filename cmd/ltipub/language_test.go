@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -142,8 +143,20 @@ func TestOperatorLanguage(t *testing.T) {
 	_, errOut, _ = ltipubIn(t, dir, "", es, "published", "show", "nope", "--db", db)
 	check(t, "unknown resource in Spanish", errOut, `ltipub: ningún recurso publicado tiene el uuid "nope" (ltipub published list los muestra)`)
 
-	out, _, _ = ltipubIn(t, dir, "", es, "course", "import", example, "--db", db)
-	check(t, "course import in Spanish", out, "  página       id ", "  cuestionario id ", "  tarea        id ")
+	_, errOut, _ = ltipubIn(t, dir, "", es, "course", "import", example, "--db", db)
+	check(t, "short name taken in Spanish", errOut, `ltipub: otro curso ya tiene el nombre corto "ASTRO101" (cambie course.short_name en el archivo)`)
+	_, errOut, _ = ltipubIn(t, dir, "", c, "course", "import", example, "--db", db)
+	check(t, "short name taken with LC_ALL=C", errOut, `ltipub: another course already has that short name: "ASTRO101" (change course.short_name in the file)`)
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.json")
+	if err := os.WriteFile(other, bytes.ReplaceAll(data, []byte(`"ASTRO101"`), []byte(`"ASTRO102"`)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, _ = ltipubIn(t, dir, "", es, "course", "import", other, "--db", db)
+	check(t, "course import in Spanish", out+errOut, "  página       id ", "  cuestionario id ", "  tarea        id ")
 
 	// A confirmation on a terminal: the Spanish prompt takes "s".
 	shown, code := termIn(t, es, [][2]string{{"[s/N] ", "s"}}, "user", "delete", "bea", "--db", db)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -64,6 +65,9 @@ func courseImportCmd(env Env) *cobra.Command {
 			if errors.As(err, &verr) || errors.As(err, &merr) {
 				return errText(err, "cli.course.cannot_import", "File", args[0])
 			}
+			if m := shortNameTaken.FindStringSubmatch(err.Error()); m != nil && errors.Is(err, course.ErrShortNameTaken) {
+				return &textError{text: err.Error(), id: "cli.course.short_name_taken", args: []any{"Name", m[1]}, err: err}
+			}
 			return err
 		}
 		if asJSON {
@@ -92,6 +96,9 @@ func courseImportCmd(env Env) *cobra.Command {
 	}
 	return c
 }
+
+// shortNameTaken is how a course file's import words course.ErrShortNameTaken, with the short name quoted.
+var shortNameTaken = regexp.MustCompile(`^another course already has that short name: ("(?:[^"\\]|\\.)*") \(change course\.short_name in the file\)$`)
 
 func courseExportCmd(env Env) *cobra.Command {
 	var dsn string

@@ -88,6 +88,7 @@ func TestSpanishOutputHasNoEnglish(t *testing.T) {
 		{"", []string{"sync", "grades", "--resource", "nope", "--wait"}},
 		{"", []string{"user", "merge", "ada", "bea"}},
 		{"", []string{"user", "merge", "ada", "nobody"}},
+		{"", []string{"user", "merge", "ada", "ada", "--yes"}},
 		{"", []string{"user", "delete", "bea"}},
 		{"", []string{"user", "delete", "bea", "--yes"}},
 		{"", []string{"platform", "delete", "1"}},
@@ -117,6 +118,9 @@ func TestSpanishOutputHasNoEnglish(t *testing.T) {
 			if strings.HasPrefix(line, "time=") { // slog: for the logs, not for the operator
 				continue
 			}
+			if k := rawKey.FindString(line); k != "" { // a message the catalog lacks shows its id
+				t.Errorf("ltipub %s: the key %s instead of its message in %q", strings.Join(s.args, " "), k, line)
+			}
 			for _, p := range phrases {
 				if strings.Contains(line, p.text) {
 					t.Errorf("ltipub %s: English %q (%s) in %q", strings.Join(s.args, " "), p.text, p.key, line)
@@ -125,6 +129,9 @@ func TestSpanishOutputHasNoEnglish(t *testing.T) {
 		}
 	}
 }
+
+// rawKey is a catalog id shown in place of its message.
+var rawKey = regexp.MustCompile(`\b(cli|validation|problem|platforms)\.[a-z_]+\.[A-Za-z_.]+`)
 
 type phrase struct{ key, text string }
 

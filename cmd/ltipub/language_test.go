@@ -136,7 +136,7 @@ func TestOperatorLanguage(t *testing.T) {
 	}
 	out, _, _ = ltipubIn(t, dir, "", es, "published", "show", pub.UUID, "--db", db)
 	check(t, "published show in Spanish", out, "LTI 1.3   URL de lanzamiento        ", "          parámetros personalizados ",
-		"          URL del cartucho          ", "          clave de consumidor: ")
+		"          URL del cartucho          ", "          clave de consumidor: cualquier valor no vacío que elija el administrador de la plataforma\n")
 	out, _, _ = ltipubIn(t, dir, "", c, "published", "show", pub.UUID, "--db", db)
 	check(t, "published show with LC_ALL=C", out, "LTI 1.3   launch URL ", "          custom     ", "          cartridge  ",
 		"          secret     ", "          consumer key: ")

@@ -56,7 +56,7 @@ func publishedShowCmd(env Env) *cobra.Command {
 		fmt.Fprintf(env.Stdout, "LTI 1.3   %s %s\n%s%s %s\n", pad(launch), out.LaunchURL, indent, pad(custom), out.Custom)
 		fmt.Fprintf(env.Stdout, "LTI 1.1   %s %s\n%s%s %s\n%s%s %s\n%s%s: %s\n", pad(launch), out.Legacy.LaunchURL,
 			indent, pad(cartridge), out.Legacy.CartridgeURL, indent, pad(secret), out.Legacy.Secret,
-			indent, env.t("cli.published.row.consumer_key"), out.Legacy.ConsumerKey)
+			indent, env.t("cli.published.row.consumer_key"), env.t("cli.published.any_consumer_key"))
 		if out.Legacy.RegistrationURL != "" {
 			fmt.Fprintf(env.Stdout, "LTI 2.0   %s %s\n", env.t("cli.published.row.registration_url"), out.Legacy.RegistrationURL)
 		}

@@ -148,6 +148,8 @@ func userErr(err error) error {
 	switch {
 	case errors.Is(err, account.ErrLastAdmin):
 		return errText(err, "cli.user.last_admin")
+	case errors.Is(err, account.ErrMergeSame):
+		return &textError{text: err.Error(), id: "cli.user.merge_same", err: err}
 	case errors.As(err, &ve):
 		return &passwordErr{ve} // worded for the operator by errorText
 	}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -84,6 +86,12 @@ func TestOperatorLanguage(t *testing.T) {
 	_, errOut, _ = ltipubIn(t, dir, "", c, "deployment", "remove", "1", "9", "--db", db)
 	check(t, "unknown deployment with LC_ALL=C", errOut, `ltipub: Registration "Moodle" has no deployment ID "9". Check the deployment ID in the Deployments tab.`)
 
+	out, _, _ = ltipubIn(t, dir, "", es, "platform", "check", "1", "--db", db)
+	check(t, "platform check in Spanish", out, "fallido  Detalles de la plataforma y despliegues\n", "omitido  Solicitud de token de servicio\n",
+		"         solución: ")
+	out, _, _ = ltipubIn(t, dir, "", c, "platform", "check", "1", "--db", db)
+	check(t, "platform check with LC_ALL=C", out, "failed   Platform details and deployments\n", "skipped  Service token request\n", "         fix: ")
+
 	_, errOut, code = ltipubIn(t, dir, "", es, "user", "frobnicate")
 	if code != 2 {
 		t.Fatalf("unknown command: %d %s", code, errOut)
@@ -93,6 +101,75 @@ func TestOperatorLanguage(t *testing.T) {
 	check(t, "missing argument with LC_ALL=C", errOut, "expected the account's ID or username, e.g. ltipub user show alice", "Run 'ltipub user show --help' for its usage.")
 	_, errOut, _ = ltipubIn(t, dir, "", es, "user", "show")
 	check(t, "missing argument in Spanish", errOut, "falta el ID o el nombre de usuario de la cuenta, p. ej. ltipub user show alice")
+
+	// The merge's plan, its question and its outcome.
+	ltipubIn(t, dir, "a long enough password\n", c, "user", "create", "--username", "bea", "--db", db)
+	_, errOut, code = ltipubIn(t, dir, "", es, "user", "merge", "ada", "bea", "--db", db)
+	if code != 2 {
+		t.Fatalf("merge without --yes: %d %s", code, errOut)
+	}
+	check(t, "merge plan in Spanish", errOut, "Se conserva: ada (id 1,", "Se fusiona con ella y se elimina: bea (id 2,",
+		"  cuentas de plataforma: 0", "  matriculaciones: 0", "intentos de cuestionario: 0, envíos: 0, calificaciones: 0, lanzamientos: 0",
+		"La fusión mueve 0 cuenta(s) de plataforma, 0 matriculación(es), 0 calificación(es), 0 envío(s) y 0 intento(s) de cuestionario.",
+		"Fusionar bea con ada y eliminar bea: la entrada estándar no es un terminal, así que nadie puede confirmar; añada --yes")
+	_, errOut, _ = ltipubIn(t, dir, "", c, "user", "merge", "ada", "bea", "--db", db)
+	check(t, "merge plan with LC_ALL=C", errOut, "Keep: ada (id 1,", "Merge into it, then delete: bea (id 2,",
+		"The merge moves moved 0 platform account(s), 0 enrolment(s), 0 grade(s), 0 submission(s), 0 quiz attempt(s).",
+		"Merge bea into ada and delete bea: standard input is not a terminal")
+
+	// The keys, and a published resource with its LTI 1.1 details.
+	out, _, _ = ltipubIn(t, dir, "", es, "keys", "list", "--db", db)
+	check(t, "keys list in Spanish", out, " activa   creada el ")
+	out, _, _ = ltipubIn(t, dir, "", c, "keys", "list", "--db", db)
+	check(t, "keys list with LC_ALL=C", out, " active   created ")
+	example, err := filepath.Abs("../../examples/course.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := ltipubIn(t, dir, "", c, "course", "import", example, "--db", db); code != 0 {
+		t.Fatalf("course import: %s", errOut)
+	}
+	pubJSON, errOut, code := ltipubIn(t, dir, "", es, "publish", "--course", "1", "--json", "--db", db)
+	if code != 0 {
+		t.Fatalf("publish: %s", errOut)
+	}
+	var pub struct{ UUID string }
+	if err := json.Unmarshal([]byte(pubJSON), &pub); err != nil || pub.UUID == "" {
+		t.Fatalf("publish --json: %q %v", pubJSON, err)
+	}
+	out, _, _ = ltipubIn(t, dir, "", es, "published", "show", pub.UUID, "--db", db)
+	check(t, "published show in Spanish", out, "LTI 1.3   URL de lanzamiento        ", "          parámetros personalizados ",
+		"          URL del cartucho          ", "          clave de consumidor: cualquier valor no vacío que elija el administrador de la plataforma\n")
+	out, _, _ = ltipubIn(t, dir, "", c, "published", "show", pub.UUID, "--db", db)
+	check(t, "published show with LC_ALL=C", out, "LTI 1.3   launch URL ", "          custom     ", "          cartridge  ",
+		"          secret     ", "          consumer key: ")
+	_, errOut, _ = ltipubIn(t, dir, "", es, "published", "show", "nope", "--db", db)
+	check(t, "unknown resource in Spanish", errOut, `ltipub: ningún recurso publicado tiene el uuid "nope" (ltipub published list los muestra)`)
+
+	_, errOut, _ = ltipubIn(t, dir, "", es, "course", "import", example, "--db", db)
+	check(t, "short name taken in Spanish", errOut, `ltipub: otro curso ya tiene el nombre corto "ASTRO101" (cambie course.short_name en el archivo)`)
+	_, errOut, _ = ltipubIn(t, dir, "", c, "course", "import", example, "--db", db)
+	check(t, "short name taken with LC_ALL=C", errOut, `ltipub: another course already has that short name: "ASTRO101" (change course.short_name in the file)`)
+	data, err := os.ReadFile(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.json")
+	if err := os.WriteFile(other, bytes.ReplaceAll(data, []byte(`"ASTRO101"`), []byte(`"ASTRO102"`)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, _ = ltipubIn(t, dir, "", es, "course", "import", other, "--db", db)
+	check(t, "course import in Spanish", out+errOut, "  página       id ", "  cuestionario id ", "  tarea        id ")
+
+	// A confirmation on a terminal: the Spanish prompt takes "s".
+	shown, code := termIn(t, es, [][2]string{{"[s/N] ", "s"}}, "user", "delete", "bea", "--db", db)
+	if code != 0 || !strings.Contains(shown, "¿Eliminar bea? [s/N] ") || !strings.Contains(shown, "se ha eliminado bea (id 2)") {
+		t.Fatalf("user delete answered s: exit %d, the terminal showed %q", code, shown)
+	}
+	shown, code = termIn(t, es, [][2]string{{"[s/N] ", "n"}}, "user", "delete", "ada", "--db", db)
+	if code != 1 || !strings.Contains(shown, "no se ha confirmado; no se ha cambiado nada") {
+		t.Fatalf("user delete answered n: exit %d, the terminal showed %q", code, shown)
+	}
 
 	jsonES, _, _ := ltipubIn(t, dir, "", es, "user", "show", "ada", "--json", "--db", db)
 	jsonC, _, _ := ltipubIn(t, dir, "", c, "user", "show", "ada", "--json", "--db", db)

@@ -18,8 +18,14 @@ import (
 // output must reach) with its line, and returns everything the terminal showed.
 func term(t *testing.T, dialogue [][2]string, args ...string) (string, int) {
 	t.Helper()
+	return termIn(t, nil, dialogue, args...)
+}
+
+// termIn is term with locale variables added to the clean environment ("LANG=es_ES.UTF-8").
+func termIn(t *testing.T, locale []string, dialogue [][2]string, args ...string) (string, int) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = append(cleanEnv(), locale...)
 	tty, err := pty.Start(cmd)
 	if err != nil {
 		t.Fatal(err)

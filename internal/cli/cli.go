@@ -39,8 +39,7 @@ type usageError struct {
 
 func (e *usageError) Error() string { return e.msg }
 
-// usagef is a usage error: a wrong command line, not a failure of what it asked for.
-func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
+// usageMsg (lang.go) makes a usage error: a wrong command line, not a failure of what it asked for.
 
 // runError marks an error returned by a command's own work (exit status 1), as opposed to one cobra found while
 // reading the command line (exit status 2).

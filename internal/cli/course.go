@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -33,7 +36,7 @@ func courseImportCmd(env Env) *cobra.Command {
 		ctx := cmd.Context()
 		data, err := os.ReadFile(args[0])
 		if err != nil {
-			return fmt.Errorf("read course file: %w", err)
+			return errText(err, "cli.course.read_file")
 		}
 		a, done, err := openApp(cmd, dsn, appOptions{})
 		if err != nil {
@@ -45,7 +48,7 @@ func courseImportCmd(env Env) *cobra.Command {
 		if teacher != "" {
 			t, err := st.UserByUsername(ctx, teacher)
 			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("--teacher: there is no account %q (create it with ltipub user create)", teacher)
+				return errText(nil, "cli.course.no_teacher", "Name", q(teacher))
 			}
 			if err != nil {
 				return err
@@ -60,7 +63,10 @@ func courseImportCmd(env Env) *cobra.Command {
 			var verr *course.ValidationError
 			var merr *moodle.Error
 			if errors.As(err, &verr) || errors.As(err, &merr) {
-				return fmt.Errorf("%s cannot be imported, nothing was imported: %w", args[0], err)
+				return errText(err, "cli.course.cannot_import", "File", args[0])
+			}
+			if m := shortNameTaken.FindStringSubmatch(err.Error()); m != nil && errors.Is(err, course.ErrShortNameTaken) {
+				return &textError{text: err.Error(), id: "cli.course.short_name_taken", args: []any{"Name", m[1]}, err: err}
 			}
 			return err
 		}
@@ -72,19 +78,27 @@ func courseImportCmd(env Env) *cobra.Command {
 			return writeJSON(env.Stdout, courseImportJSON{courseJSON: toCourseJSON(res.Course, res.Activities), Skipped: skipped, Notes: rep.Notes})
 		}
 		fmt.Fprintln(env.Stdout, env.t("cli.course.imported", "Name", q(res.Course.FullName), "ID", res.Course.ID))
+		tw := 10 // the type column: the English layout, wider for a language's longer words
 		for _, a := range res.Activities {
-			fmt.Fprintf(env.Stdout, "  %-10s id %-6d %s\n", a.Type, a.ID, a.Name)
+			tw = max(tw, utf8.RuneCountInString(env.word("cli.activity_type.", string(a.Type))))
+		}
+		for _, a := range res.Activities {
+			typ := env.word("cli.activity_type.", string(a.Type))
+			fmt.Fprintf(env.Stdout, "  %s%s id %-6d %s\n", typ, strings.Repeat(" ", tw-utf8.RuneCountInString(typ)), a.ID, a.Name)
 		}
 		for _, sk := range rep.Skipped {
-			fmt.Fprintf(env.Stdout, "  skipped %-8s %s\n", sk.Type, sk.Name)
+			fmt.Fprintf(env.Stdout, "  %s %-8s %s\n", env.t("cli.course.skipped"), sk.Type, sk.Name)
 		}
 		for _, n := range rep.Notes {
-			fmt.Fprintf(env.Stdout, "  note: %s\n", n)
+			fmt.Fprintf(env.Stdout, "  %s %s\n", env.t("cli.course.note"), n)
 		}
 		return nil
 	}
 	return c
 }
+
+// shortNameTaken is how a course file's import words course.ErrShortNameTaken, with the short name quoted.
+var shortNameTaken = regexp.MustCompile(`^another course already has that short name: ("(?:[^"\\]|\\.)*") \(change course\.short_name in the file\)$`)
 
 func courseExportCmd(env Env) *cobra.Command {
 	var dsn string
@@ -95,7 +109,7 @@ func courseExportCmd(env Env) *cobra.Command {
 		ctx := cmd.Context()
 		id, err := strconv.ParseInt(args[0], 10, 64)
 		if err != nil || id <= 0 {
-			return usagef("%q is not a course id, e.g. ltipub course export 1", args[0])
+			return usageMsg("cli.course.bad_id", "Arg", q(args[0]))
 		}
 		a, done, err := openApp(cmd, dsn, appOptions{})
 		if err != nil {

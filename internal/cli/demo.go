@@ -15,6 +15,7 @@ func demoCmd(env Env) *cobra.Command {
 	c.Flags().StringVar(&o.Addr, "addr", "", "where the demo LMS listens, `HOST:PORT` (default: a free port on 127.0.0.1)")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		o.Log = logging.New(env.Stderr, "warn", "text")
+		o.Words = env.t
 		return demo.Run(cmd.Context(), o, env.Stdout)
 	}
 	return c

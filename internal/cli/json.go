@@ -96,7 +96,7 @@ func toResourceJSON(r publish.Resource, baseURL string) resourceJSON {
 		Enabled: r.Enabled, GradeSync: r.GradeSync, MemberSync: r.MemberSync, StudentMode: string(r.StudentMode),
 		TeacherMode: string(r.TeacherMode), LaunchURL: publish.LaunchURL(baseURL), Custom: r.CustomProperties(),
 		Legacy: legacyJSON{LaunchURL: publish.LegacyLaunchURL(baseURL, r.UUID), CartridgeURL: publish.CartridgeURL(baseURL, r.UUID),
-			Secret: r.LegacySecret, ConsumerKey: "any non-empty value the platform admin chooses",
+			Secret: r.LegacySecret, ConsumerKey: anyConsumerKey,
 			RegistrationURL: publish.RegistrationURL(baseURL, r)}}
 }
 
@@ -185,3 +185,6 @@ func toUserDetailJSON(d account.Detail) userJSON {
 	}
 	return out
 }
+
+// anyConsumerKey is what --json says of the LTI 1.1 consumer key: ltipub checks only the signature, by the secret.
+const anyConsumerKey = "any non-empty value the platform admin chooses"

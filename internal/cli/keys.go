@@ -3,7 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -59,7 +61,7 @@ func keysRotateCmd(env Env) *cobra.Command {
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		ctx := cmd.Context()
 		if overlap < 0 {
-			return usagef("--overlap must not be negative, e.g. --overlap 72h")
+			return usageMsg("cli.keys.overlap")
 		}
 		a, done, err := openApp(cmd, dsn, appOptions{configure: func(c *config.Config) { c.KeyOverlap = overlap }})
 		if err != nil {
@@ -93,10 +95,16 @@ func printKeys(env Env, ks []keys.Key, asJSON bool) error {
 	if asJSON {
 		return json.NewEncoder(env.Stdout).Encode(out)
 	}
+	statusWidth := 8 // the English layout; wider when a language's status words are longer
 	for _, k := range out {
-		line := fmt.Sprintf("%-44s %-8s created %s", k.KID, k.Status, k.CreatedAt.Format(time.RFC3339))
+		statusWidth = max(statusWidth, utf8.RuneCountInString(env.t("cli.keys.status."+k.Status)))
+	}
+	for _, k := range out {
+		status := env.t("cli.keys.status." + k.Status)
+		line := fmt.Sprintf("%-44s %s%s %s", k.KID, status, strings.Repeat(" ", max(0, statusWidth-utf8.RuneCountInString(status))),
+			env.t("cli.keys.created", "When", k.CreatedAt.Format(time.RFC3339)))
 		if !k.RetireAt.IsZero() {
-			line += ", published until " + k.RetireAt.Format(time.RFC3339)
+			line += env.t("cli.keys.until", "When", k.RetireAt.Format(time.RFC3339))
 		}
 		fmt.Fprintln(env.Stdout, line)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -74,6 +75,19 @@ func (e Env) errorText(err error) string {
 			return strings.Replace(err.Error(), w.text, text, 1)
 		}
 		return err.Error()
+	}
+	var te *textError
+	if errors.As(err, &te) {
+		args := append([]any(nil), te.args...)
+		if te.err != nil {
+			args = append(args, "Err", e.errorText(te.err))
+		}
+		return strings.Replace(err.Error(), te.Error(), e.t(te.id, args...), 1)
+	}
+	var fe *flagErr
+	if errors.As(err, &fe) {
+		return strings.Replace(err.Error(), fe.Error(), e.t("cli.error.field", "Field", fe.flag,
+			"Message", e.local(fe.ve.Message, fe.ve.Code, fe.ve.Args)), 1)
 	}
 	var pe *passwordErr
 	var inner error
@@ -215,4 +229,59 @@ func (t *table) print(w io.Writer) {
 	for _, r := range t.rows {
 		fmt.Fprintf(w, "  %s%s %s\n", r[0], strings.Repeat(" ", width-utf8.RuneCountInString(r[0])), r[1])
 	}
+}
+
+// textError is a command's own error line: text is the English, id and args word it in the CLI's catalog, and err
+// (when set) is what it wraps, given to the message as {{.Err}} in the operator's language.
+type textError struct {
+	text string
+	id   string
+	args []any
+	err  error
+}
+
+func (t *textError) Error() string { return t.text }
+func (t *textError) Unwrap() error { return t.err }
+
+// errText is a textError whose English is the catalog's English message: id with args, then err as {{.Err}}.
+func errText(err error, id string, args ...any) error {
+	all := append([]any(nil), args...)
+	if err != nil {
+		all = append(all, "Err", err.Error())
+	}
+	return &textError{text: englishT(id, all...), id: id, args: args, err: err}
+}
+
+// usageMsg is a usage error worded by the CLI's catalog, its English from the source catalog.
+func usageMsg(id string, args ...any) error {
+	return &usageError{msg: englishT(id, args...), id: id, args: args}
+}
+
+var english = sync.OnceValue(func() *i18n.Printer { return printer(i18n.Source.String()) })
+
+// englishT is a message in the source language, for the English text of errors made where the operator's
+// language is not at hand (errorText words them in it).
+func englishT(id string, args ...any) string {
+	if p := english(); p != nil {
+		return p.T(id, args...)
+	}
+	return id
+}
+
+// flagErr is a publish form's mistake named by its flag: "--max-enrolled: must be …".
+type flagErr struct {
+	flag string
+	ve   *publish.ValidationError
+}
+
+func (f *flagErr) Error() string { return f.flag + ": " + f.ve.Message }
+func (f *flagErr) Unwrap() error { return f.ve }
+
+// word is a stored value (a role, a status) in the operator's language, when the catalog has prefix+value; any
+// other value shows as stored.
+func (e Env) word(prefix, value string) string {
+	if e.tr == nil || !e.tr.Has(prefix+value) {
+		return value
+	}
+	return e.tr.T(prefix + value)
 }

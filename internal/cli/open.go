@@ -80,7 +80,7 @@ func openAppAt(ctx context.Context, dsn, baseURL string, baseGiven bool, o appOp
 		recorded, err := app.RecordedBaseURL(ctx, st)
 		if err != nil {
 			st.Close()
-			return nil, nil, fmt.Errorf("read the server's base URL: %w", err)
+			return nil, nil, errText(err, "cli.open.base_url")
 		}
 		if recorded != "" {
 			cfg.BaseURL = recorded
@@ -101,14 +101,24 @@ func confirm(env Env, yes bool, question string) error {
 		return nil
 	}
 	if !isTerminal(env.Stdin) {
-		return &usageError{msg: fmt.Sprintf("%s: standard input is not a terminal, so nobody can confirm; add --yes", strings.TrimSuffix(question, "?")),
-			id: "cli.usage.no_terminal", args: []any{"Question", strings.TrimSuffix(question, "?")}}
+		// The question as a statement: without its question marks (Spanish opens one too).
+		stated := strings.TrimSuffix(strings.ReplaceAll(question, "¿", ""), "?")
+		return &usageError{msg: fmt.Sprintf("%s: standard input is not a terminal, so nobody can confirm; add --yes", stated),
+			id: "cli.usage.no_terminal", args: []any{"Question", stated}}
 	}
-	fmt.Fprintf(env.Stderr, "%s [y/N] ", question)
+	choices, yesWords := "[y/N]", "y yes"
+	if env.tr != nil {
+		choices, yesWords = env.t("cli.confirm.choices"), env.t("cli.confirm.yes")
+	}
+	fmt.Fprintf(env.Stderr, "%s %s ", question, choices)
 	line, _ := bufio.NewReader(env.Stdin).ReadString('\n')
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return nil
+	answer := strings.ToLower(strings.TrimSpace(line))
+	// The catalog lists the words that mean yes in the operator's language (Spanish: s, sí, si, and y, yes,
+	// which a Spanish-speaking operator used to English prompts also types).
+	for _, w := range strings.Fields(yesWords) {
+		if answer == w {
+			return nil
+		}
 	}
 	return errors.New(env.t("cli.not_confirmed"))
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -64,7 +65,7 @@ func (f *platformFlags) openRegistration(cmd *cobra.Command, args []string) (id 
 func parseID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, usagef("%q is not a registration ID (see ltipub platform list)", s)
+		return 0, usageMsg("cli.platform.bad_id", "Arg", q(s))
 	}
 	return id, nil
 }
@@ -79,7 +80,7 @@ func cliError(err error, id int64) error {
 	case errors.As(err, &rf):
 		return &worded{fmt.Sprintf("%s %s", rf.Description, rf.Fix), rf}
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("no platform registration with ID %d (see ltipub platform list)", id)
+		return errText(nil, "cli.platform.not_found", "ID", id)
 	}
 	return err
 }
@@ -232,9 +233,16 @@ func platformListCmd(env Env) *cobra.Command {
 			fmt.Fprintln(env.Stdout, env.t("cli.platform.none"))
 			return nil
 		}
-		fmt.Fprintf(env.Stdout, "%-5s %-8s %-28s %-36s %s\n", "ID", "STATUS", "NAME", "ISSUER", "CLIENT ID")
+		// The status column is as wide as its longest word in the operator's language (8 in English).
+		sw := max(8, utf8.RuneCountInString(env.t("cli.platform.col.status")))
 		for _, r := range regs {
-			fmt.Fprintf(env.Stdout, "%-5d %-8s %-28s %-36s %s\n", r.ID, r.Status(), r.Name, r.Issuer, r.ClientID)
+			sw = max(sw, utf8.RuneCountInString(env.t("cli.status."+r.Status())))
+		}
+		pad := func(s string, n int) string { return s + strings.Repeat(" ", max(0, n-utf8.RuneCountInString(s))) }
+		fmt.Fprintf(env.Stdout, "%-5s %s %s %s %s\n", "ID", pad(env.t("cli.platform.col.status"), sw), pad(env.t("cli.user.col.name"), 28),
+			pad(env.t("cli.platform.col.issuer"), 36), env.t("cli.platform.col.client_id"))
+		for _, r := range regs {
+			fmt.Fprintf(env.Stdout, "%-5d %s %-28s %-36s %s\n", r.ID, pad(env.t("cli.status."+r.Status()), sw), r.Name, r.Issuer, r.ClientID)
 		}
 		return nil
 	}
@@ -285,8 +293,7 @@ func platformDeleteCmd(env Env) *cobra.Command {
 		if err != nil {
 			return cliError(err, id)
 		}
-		if err := confirm(env, yes, fmt.Sprintf("Delete registration %d (%s) and its %d deployment(s)? Platforms using it can no longer launch.",
-			id, reg.Name, deps.Deployments)); err != nil {
+		if err := confirm(env, yes, env.t("cli.platform.delete_confirm", "ID", id, "Name", reg.Name, "Deployments", deps.Deployments)); err != nil {
 			return err
 		}
 		if err := svc.Delete(ctx, id); err != nil {
@@ -352,9 +359,9 @@ func deploymentRemoveCmd(env Env) *cobra.Command {
 		err = svc.RemoveDeployment(ctx, id, pos[1], false)
 		if errors.Is(err, tool.ErrLastDeploymentInUse) {
 			if !force {
-				return fmt.Errorf("%w (pass --force to remove it anyway)", cliError(err, id))
+				return errText(cliError(err, id), "cli.deployment.force_hint")
 			}
-			q := fmt.Sprintf("Deployment %s is the last of registration %d, which has launched: its platform can no longer launch. Remove it?", pos[1], id)
+			q := env.t("cli.deployment.remove_confirm", "Deployment", pos[1], "ID", id)
 			if err := confirm(env, yes, q); err != nil {
 				return err
 			}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -57,9 +59,11 @@ func publishCmd(env Env) *cobra.Command {
 			return writeJSON(env.Stdout, toResourceJSON(res, base))
 		}
 		fmt.Fprintln(env.Stdout, env.t("cli.publish.published", "Name", q(res.Name), "ID", res.ID))
-		fmt.Fprintf(env.Stdout, "  uuid               %s\n", res.UUID)
-		fmt.Fprintf(env.Stdout, "  launch URL         %s\n", publish.LaunchURL(base))
-		fmt.Fprintf(env.Stdout, "  custom properties  %s\n", res.CustomProperties())
+		rows := &table{width: 18}
+		rows.add(env.t("cli.publish.row.uuid"), res.UUID)
+		rows.add(env.t("cli.publish.row.launch_url"), publish.LaunchURL(base))
+		rows.add(env.t("cli.publish.row.custom"), res.CustomProperties())
+		rows.print(env.Stdout)
 		fmt.Fprintln(env.Stdout, env.t("cli.publish.manual_note"))
 		return nil
 	}
@@ -103,18 +107,23 @@ func publishedListCmd(env Env) *cobra.Command {
 			fmt.Fprintln(env.Stdout, env.t("cli.publish.none"))
 			return nil
 		}
-		fmt.Fprintf(env.Stdout, "launch URL: %s\n", launchURL)
+		fmt.Fprintln(env.Stdout, env.t("cli.published.launch_url", "URL", launchURL))
+		sw := 8 // the status column: the English layout, wider for longer words
+		for _, w := range []string{"enabled", "disabled"} {
+			sw = max(sw, utf8.RuneCountInString(env.t("cli.published."+w)))
+		}
 		for _, r := range list {
-			what := fmt.Sprintf("course %d", r.CourseID)
+			what := env.t("cli.published.course", "ID", r.CourseID)
 			if r.ActivityID != 0 {
-				what += fmt.Sprintf(" activity %d", r.ActivityID)
+				what += " " + env.t("cli.published.activity", "ID", r.ActivityID)
 			}
-			status := "enabled"
+			status := env.t("cli.published.enabled")
 			if !r.Enabled {
-				status = "disabled"
+				status = env.t("cli.published.disabled")
 			}
-			fmt.Fprintf(env.Stdout, "%-6d %s  %-8s %-22s %s  %s\n", r.ID, r.CustomProperties(), status, what, r.Name,
-				"students "+string(r.StudentMode)+", teachers "+string(r.TeacherMode))
+			status += strings.Repeat(" ", max(0, sw-utf8.RuneCountInString(status)))
+			fmt.Fprintf(env.Stdout, "%-6d %s  %s %-22s %s  %s\n", r.ID, r.CustomProperties(), status, what, r.Name,
+				env.t("cli.published.modes", "Students", string(r.StudentMode), "Teachers", string(r.TeacherMode)))
 		}
 		return nil
 	}
@@ -126,7 +135,7 @@ func flagError(err error) error {
 	var verr *publish.ValidationError
 	if errors.As(err, &verr) {
 		if f, ok := publishFlags[verr.Field]; ok {
-			return fmt.Errorf("%s: %s", f, verr.Message)
+			return &flagErr{flag: f, ve: verr}
 		}
 	}
 	return err

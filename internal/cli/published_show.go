@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -31,7 +33,7 @@ func publishedShowCmd(env Env) *cobra.Command {
 		defer done()
 		r, err := a.Store.ResourceByUUID(ctx, pos[0])
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no published resource has uuid %q (ltipub published list shows them)", pos[0])
+			return errText(nil, "cli.published.not_found", "UUID", q(pos[0]))
 		}
 		if err != nil {
 			return err
@@ -42,11 +44,21 @@ func publishedShowCmd(env Env) *cobra.Command {
 			return json.NewEncoder(env.Stdout).Encode(out)
 		}
 		fmt.Fprintf(env.Stdout, "%s (id %d, uuid %s)\n", r.Name, r.ID, r.UUID)
-		fmt.Fprintf(env.Stdout, "LTI 1.3   launch URL %s\n          custom     %s\n", out.LaunchURL, out.Custom)
-		fmt.Fprintf(env.Stdout, "LTI 1.1   launch URL %s\n          cartridge  %s\n          secret     %s\n          consumer key: %s\n",
-			out.Legacy.LaunchURL, out.Legacy.CartridgeURL, out.Legacy.Secret, out.Legacy.ConsumerKey)
+		// Labels align past the longest (10 columns in English); the consumer key and the LTI 2.0 line are set apart.
+		launch, custom, cartridge, secret := env.t("cli.published.row.launch_url"), env.t("cli.published.row.custom"),
+			env.t("cli.published.row.cartridge"), env.t("cli.published.row.secret")
+		width := 10
+		for _, l := range []string{launch, custom, cartridge, secret} {
+			width = max(width, utf8.RuneCountInString(l))
+		}
+		pad := func(l string) string { return l + strings.Repeat(" ", width-utf8.RuneCountInString(l)) }
+		const indent = "          "
+		fmt.Fprintf(env.Stdout, "LTI 1.3   %s %s\n%s%s %s\n", pad(launch), out.LaunchURL, indent, pad(custom), out.Custom)
+		fmt.Fprintf(env.Stdout, "LTI 1.1   %s %s\n%s%s %s\n%s%s %s\n%s%s: %s\n", pad(launch), out.Legacy.LaunchURL,
+			indent, pad(cartridge), out.Legacy.CartridgeURL, indent, pad(secret), out.Legacy.Secret,
+			indent, env.t("cli.published.row.consumer_key"), env.t("cli.published.any_consumer_key"))
 		if out.Legacy.RegistrationURL != "" {
-			fmt.Fprintf(env.Stdout, "LTI 2.0   registration URL %s\n", out.Legacy.RegistrationURL)
+			fmt.Fprintf(env.Stdout, "LTI 2.0   %s %s\n", env.t("cli.published.row.registration_url"), out.Legacy.RegistrationURL)
 		}
 		return nil
 	}

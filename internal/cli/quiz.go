@@ -32,11 +32,11 @@ func quizImportCmd(env Env) *cobra.Command {
 	fs.BoolVar(&asJSON, "json", false, `print {"quiz_id", "format", "questions"} as JSON`)
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if courseID == 0 {
-			return usagef("give --course ID, e.g. ltipub quiz import --course 3 %s", args[0])
+			return usageMsg("cli.quiz.course_required", "File", args[0])
 		}
 		f, err := os.Open(args[0])
 		if err != nil {
-			return fmt.Errorf("read question file: %w", err)
+			return errText(err, "cli.quiz.read_file")
 		}
 		data, err := moodle.ReadUpload(f, moodle.DefaultLimits.Entry)
 		f.Close()
@@ -54,7 +54,7 @@ func quizImportCmd(env Env) *cobra.Command {
 			var verr *course.ValidationError
 			var merr *moodle.Error
 			if errors.As(err, &verr) || errors.As(err, &merr) {
-				return fmt.Errorf("%s (%s) cannot be imported, nothing was changed: %w", args[0], kind, err)
+				return errText(err, "cli.quiz.cannot_import", "File", args[0], "Format", kind)
 			}
 			return err
 		}

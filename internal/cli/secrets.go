@@ -18,7 +18,7 @@ func secretsNewKeyCmd(env Env) *cobra.Command {
 	c.Flags().StringVar(&file, "file", "", "`path` of the key file to write; it must not exist")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if file == "" {
-			return usagef("--file is required: where to write the key, e.g. ltipub secrets new-key --file /etc/ltipub/secrets.key")
+			return usageMsg("cli.secrets.file_required")
 		}
 		return app.NewSecretsKeyFile(file, env.Stdout)
 	}

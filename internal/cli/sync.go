@@ -100,7 +100,7 @@ func OpenSync(ctx context.Context, o SyncOptions) (*SyncSession, error) {
 		if err != nil {
 			done()
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, fmt.Errorf("there is no published resource %q (see ltipub published list)", o.Resource)
+				return nil, errText(nil, "cli.sync.no_resource", "Resource", q(o.Resource))
 			}
 			return nil, err
 		}

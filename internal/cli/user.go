@@ -77,7 +77,7 @@ func readPassword(env Env, file string) (string, error) {
 	if file != "" {
 		f, err := os.Open(file)
 		if err != nil {
-			return "", fmt.Errorf("read password file: %w", err)
+			return "", errText(err, "cli.user.read_password_file")
 		}
 		defer f.Close()
 		r = f
@@ -97,7 +97,7 @@ func promptPassword(env Env, fd int) (string, error) {
 	pw, err := term.ReadPassword(fd)
 	fmt.Fprintln(env.Stderr)
 	if err != nil {
-		return "", fmt.Errorf("read password: %w", err)
+		return "", errText(err, "cli.user.read_password")
 	}
 	if err := account.ValidatePassword(string(pw)); err != nil {
 		return "", errors.New(env.passwordError(err.(*account.ValidationError)))
@@ -106,7 +106,7 @@ func promptPassword(env Env, fd int) (string, error) {
 	again, err := term.ReadPassword(fd)
 	fmt.Fprintln(env.Stderr)
 	if err != nil {
-		return "", fmt.Errorf("read password: %w", err)
+		return "", errText(err, "cli.user.read_password")
 	}
 	if string(pw) != string(again) {
 		return "", errors.New(env.t("cli.user.passwords_differ"))
@@ -135,7 +135,7 @@ func (f *userFlags) open(cmd *cobra.Command, ref string) (a *app.App, u account.
 	if err != nil {
 		done()
 		if errors.Is(err, account.ErrNotFound) {
-			return nil, account.User{}, nil, fmt.Errorf("%w (ltipub user list shows them)", err)
+			return nil, account.User{}, nil, errText(err, "cli.user.not_found")
 		}
 		return nil, account.User{}, nil, err
 	}
@@ -147,7 +147,9 @@ func userErr(err error) error {
 	var ve *account.ValidationError
 	switch {
 	case errors.Is(err, account.ErrLastAdmin):
-		return fmt.Errorf("%w (ltipub user create --admin makes another)", err)
+		return errText(err, "cli.user.last_admin")
+	case errors.Is(err, account.ErrMergeSame):
+		return &textError{text: err.Error(), id: "cli.user.merge_same", err: err}
 	case errors.As(err, &ve):
 		return &passwordErr{ve} // worded for the operator by errorText
 	}
@@ -193,8 +195,8 @@ func userListCmd(env Env) *cobra.Command {
 				env.t("cli.user.kind."+strings.ReplaceAll(userKind(u), " ", "_")))
 		}
 		if more {
-			fmt.Fprintf(env.Stdout, "more: ltipub user list --after %s%s\n", users[len(users)-1].Username,
-				map[bool]string{true: " --query " + filter.Query}[filter.Query != ""])
+			fmt.Fprintln(env.Stdout, env.t("cli.user.more", "Command", "ltipub user list --after "+users[len(users)-1].Username+
+				map[bool]string{true: " --query " + filter.Query}[filter.Query != ""]))
 		}
 		return nil
 	}
@@ -255,7 +257,8 @@ func userShowCmd(env Env) *cobra.Command {
 				"When", env.when(p.LastLaunchAt)))
 		}
 		for _, e := range d.Enrolments {
-			row("enrolment", env.t("cli.user.enrolment", "ID", e.CourseID, "Name", q(e.CourseName), "Role", e.Role, "Status", e.Status, "Method", e.Method))
+			row("enrolment", env.t("cli.user.enrolment", "ID", e.CourseID, "Name", q(e.CourseName), "Role", env.word("cli.role.", string(e.Role)),
+				"Status", env.word("cli.enrolment_status.", string(e.Status)), "Method", env.word("cli.method.", string(e.Method))))
 		}
 		rows.print(w)
 		return nil
@@ -380,13 +383,12 @@ func userDeleteCmd(env Env) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		q := fmt.Sprintf("Delete %s (id %d) with %d platform account(s), %d enrolment(s), %d grade(s), %d submission(s) and "+
-			"%d quiz attempt(s)? (%d course(s) they created stay.)", u.Username, u.ID, deps.PlatformAccounts, deps.Enrolments,
-			deps.Grades, deps.Submissions, deps.QuizAttempts, deps.CoursesCreated)
+		q := env.t("cli.user.delete_summary", "Name", u.Username, "ID", u.ID, "Accounts", deps.PlatformAccounts, "Enrolments", deps.Enrolments,
+			"Grades", deps.Grades, "Submissions", deps.Submissions, "Attempts", deps.QuizAttempts, "Courses", deps.CoursesCreated)
 		if !yes && !f.asJSON {
 			fmt.Fprintln(env.Stderr, q)
 		}
-		if err := confirm(env, yes, "Delete "+u.Username+"?"); err != nil {
+		if err := confirm(env, yes, env.t("cli.user.delete_confirm", "Name", u.Username)); err != nil {
 			return err
 		}
 		if err := a.Users.Delete(cmd.Context(), u.ID); err != nil {

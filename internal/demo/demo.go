@@ -40,6 +40,9 @@ type Options struct {
 	Addr string
 	// Log receives ltipub's and the platform's log lines (nil: discarded).
 	Log *slog.Logger
+	// Words, when set, words what the demo prints for the operator (the CLI's catalog, in the operator's
+	// language); nil: English.
+	Words func(id string, args ...any) string
 }
 
 // The demo's people and course at the platform.
@@ -60,9 +63,13 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 		return err
 	}
 	defer d.close()
-	d.printWelcome(out)
+	d.printWelcome(out, opts.Words)
 	<-ctx.Done()
-	fmt.Fprintln(out, "ltipub demo: stopping")
+	if opts.Words != nil {
+		fmt.Fprintln(out, opts.Words("cli.demo.stopping"))
+	} else {
+		fmt.Fprintln(out, "ltipub demo: stopping")
+	}
 	return d.wait()
 }
 
@@ -311,7 +318,15 @@ func (d *Demo) register(ctx context.Context, name string, p *ltitest.Platform) (
 	return reg, last.ClientID, last.DeploymentID, nil
 }
 
-func (d *Demo) printWelcome(out io.Writer) {
+func (d *Demo) printWelcome(out io.Writer, words func(string, ...any) string) {
+	if words != nil {
+		where := words("cli.demo.removed", "Dir", d.Dir)
+		if !d.tempDir {
+			where = words("cli.demo.kept", "Dir", d.Dir)
+		}
+		fmt.Fprint(out, words("cli.demo.welcome", "URL", d.URL+"/", "ToolURL", d.ToolURL, "Password", d.Password, "Where", where))
+		return
+	}
 	where := d.Dir + " (removed when the demo stops)"
 	if !d.tempDir {
 		where = d.Dir + " (kept)"

@@ -52,7 +52,8 @@ func (c *Child) Output() string {
 func Start(t testing.TB, bin string, env []string, args ...string) *Child {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"demo"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	// English, whatever the machine's locale: the output is read by its English words.
+	cmd.Env = append(append(os.Environ(), "LC_ALL=C"), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -56,6 +56,8 @@ type Outcome struct {
 	To          string
 	// Mixed warns, for an LTI 1.1 launch, that the platform and the tool use different schemes.
 	Mixed string
+	// logged is the launch log row already written in the provisioning transaction (recordInTx).
+	logged *LogEntry
 }
 
 // Pending is a validated launch kept in the session while the person chooses an account or content. It holds
@@ -74,13 +76,18 @@ type Pending struct {
 }
 
 // land lands a validated launch with the person's choice (none on the first try).
-func (s *Service) land(ctx context.Context, l *Launch, choice publish.Choice, prev Session) (*Outcome, error) {
+func (s *Service) land(ctx context.Context, l *Launch, choice publish.Choice, prev Session, entry *LogEntry) (*Outcome, error) {
 	out := &Outcome{Launch: l, Session: presentation(l.Message, PlatformName(l.Message, l.Registration))}
 	review := l.Message.MessageType == lti.MessageSubmissionReview
 	if l.Message.MessageType != lti.MessageResourceLinkRequest && !review {
 		return s.startSelection(ctx, out)
 	}
 	pl := publish.Launch{Message: l.Message, Registration: l.Registration, Legacy: l.Legacy}
+	if entry != nil && !review {
+		pl.BeforeCommit = func(ctx context.Context, tx publish.Stores, landing publish.Landing) error {
+			return s.recordInTx(ctx, tx, out, entry, landing, prev)
+		}
+	}
 	landing, err := s.publish.Land(ctx, pl, choice)
 	var need *publish.NeedAccount
 	switch {
@@ -99,20 +106,64 @@ func (s *Service) land(ctx context.Context, l *Launch, choice publish.Choice, pr
 	}
 	s.log.InfoContext(ctx, "LTI launch landed", "user_id", landing.User.ID, "resource", landing.Resource.UUID,
 		"new_account", landing.NewAccount, "new_enrolment", landing.NewEnrolment, "role", string(landing.Role))
+	s.landed(out, landing, prev)
+	if landing.MigratedFrom != "" {
+		s.log.InfoContext(ctx, "LTI 1.3 identity joined its LTI 1.1 account", "user_id", landing.User.ID,
+			"issuer", l.Message.Issuer, "subject", l.Message.Subject, "lti11_identity", landing.MigratedFrom)
+	}
+	return out, nil
+}
+
+// landed fills out with a landing: where to go, the warning, the session.
+func (s *Service) landed(out *Outcome, landing publish.Landing, prev Session) {
+	l := out.Launch
 	out.Kind, out.Landing, out.To = Landed, &landing, LandingPath(landing)
+	out.Warning = ""
 	if s.warnings != nil {
 		out.Warning = s.warnings(landing.Resource, landing.ResourceLink, l.Legacy != nil && l.Legacy.OutcomeServiceURL != "")
 	}
 	if landing.Warning != "" { // the launch's lti1p1 claim could not be used
 		out.Warning = strings.TrimSpace(out.Warning + "\n" + landing.Warning)
 	}
-	if landing.MigratedFrom != "" {
-		s.log.InfoContext(ctx, "LTI 1.3 identity joined its LTI 1.1 account", "user_id", landing.User.ID,
-			"issuer", l.Message.Issuer, "subject", l.Message.Subject, "lti11_identity", landing.MigratedFrom)
-	}
 	out.Session.UserID = landing.User.ID
 	out.Session.Scope = widen(prev, landing)
-	return out, nil
+}
+
+// logRecorder is a store, bound to the provisioning transaction, that writes launch log rows.
+type logRecorder interface {
+	RecordLaunch(ctx context.Context, e *LogEntry) error
+}
+
+// launchCounter is implemented by a launch store that counts the rows recorded (metrics): it is told of a row
+// written in the provisioning transaction, which did not go through its RecordLaunch.
+type launchCounter interface {
+	LaunchRecorded(e *LogEntry)
+}
+
+// recordInTx writes the launch log row of an accepted landing inside the provisioning transaction, exactly as
+// record would after it (outcome, warning, what the launch did), so that the launch commits once for both.
+// The row is kept on out (out.logged): Launch then only logs the server line. A rollback after it (the commit
+// failing) leaves out.logged unused: the launch is refused, and record writes the row.
+func (s *Service) recordInTx(ctx context.Context, tx publish.Stores, out *Outcome, entry *LogEntry, landing publish.Landing, prev Session) error {
+	rec, ok := tx.(logRecorder)
+	if !ok {
+		return nil
+	}
+	o := *out
+	s.landed(&o, landing, prev)
+	e := *entry
+	e.Warning = o.Warning
+	if e.Detail != nil {
+		d := *e.Detail
+		d.Did = did(&o, publish.Choice{})
+		e.Detail = &d
+	}
+	e.At, e.Outcome, e.Code, e.Reason = s.now(), Accepted, "", ""
+	if err := rec.RecordLaunch(context.WithoutCancel(ctx), &e); err != nil {
+		return fmt.Errorf("record launch log: %w", err)
+	}
+	out.logged = &e
+	return nil
 }
 
 // warning is the launch log's warning of an outcome ("" for none, or no outcome).
@@ -251,7 +302,7 @@ func (s *Service) Resume(ctx context.Context, p *Pending, choice publish.Choice,
 		return nil, err
 	}
 	entry := entryOf(l, requestID)
-	out, err := s.land(ctx, l, choice, prev)
+	out, err := s.land(ctx, l, choice, prev, nil)
 	if out != nil {
 		out.Mixed = p.Mixed
 	}

@@ -564,11 +564,9 @@ func (s *Service) Launch(ctx context.Context, req Request) (*Outcome, error) {
 	}
 	if err == nil {
 		l.LogID, l.Path = entry.ID, entry.Path
-		out, err = s.land(ctx, l, publish.Choice{}, req.Prev)
+		out, err = s.land(ctx, l, publish.Choice{}, req.Prev, entry)
 	}
-	entry.Warning = out.warning()
-	s.recordDid(entry, out, err)
-	s.record(ctx, entry, err)
+	s.finish(ctx, entry, out, err)
 	if out != nil && out.Launch != nil {
 		// The row exists now (an accepted login left it to the launch): a resumed launch updates this one.
 		out.Launch.LogID = entry.ID
@@ -655,6 +653,23 @@ func (s *Service) ours(u string) bool {
 	return u == s.baseURL || strings.HasPrefix(u, s.baseURL+"/")
 }
 
+// finish records the launch log row of a launch and its outcome, unless the provisioning transaction wrote it
+// already (then only the server log line is left).
+func (s *Service) finish(ctx context.Context, entry *LogEntry, out *Outcome, err error) {
+	if err == nil && out != nil && out.logged != nil {
+		*entry = *out.logged
+		out.logged = nil
+		if c, ok := s.store.(launchCounter); ok {
+			c.LaunchRecorded(entry)
+		}
+		s.logLine(ctx, entry, nil)
+		return
+	}
+	entry.Warning = out.warning()
+	s.recordDid(entry, out, err)
+	s.record(ctx, entry, err)
+}
+
 // record writes the launch log row e (appended, or updated when e.ID is set) and the server log line; err, if
 // any, gives its code and reason.
 func (s *Service) record(ctx context.Context, e *LogEntry, err error) {
@@ -668,6 +683,11 @@ func (s *Service) record(ctx context.Context, e *LogEntry, err error) {
 	if rerr := s.store.RecordLaunch(context.WithoutCancel(ctx), e); rerr != nil {
 		s.log.ErrorContext(ctx, "record launch log", slog.Any("error", rerr))
 	}
+	s.logLine(ctx, e, err)
+}
+
+// logLine writes the server log line of launch log row e.
+func (s *Service) logLine(ctx context.Context, e *LogEntry, err error) {
 	{
 		attrs := []any{slog.String("stage", e.Stage), slog.String("outcome", e.Outcome), slog.String("issuer", e.Issuer),
 			slog.String("client_id", e.ClientID), slog.String("deployment_id", e.DeploymentID), slog.String("message_type", e.MessageType)}

@@ -66,7 +66,7 @@ func (s *Service) Legacy(ctx context.Context, req LegacyRequest) (*Outcome, erro
 	l, err := s.legacy(ctx, req)
 	var out *Outcome
 	if err == nil {
-		out, err = s.land(ctx, l, publish.Choice{}, req.Prev)
+		out, err = s.land(ctx, l, publish.Choice{}, req.Prev, entry)
 	}
 	if out != nil {
 		out.Mixed = req.Mixed
@@ -74,9 +74,7 @@ func (s *Service) Legacy(ctx context.Context, req LegacyRequest) (*Outcome, erro
 			out.Pending.Mixed = req.Mixed
 		}
 	}
-	entry.Warning = out.warning()
-	s.recordDid(entry, out, err)
-	s.record(ctx, entry, err)
+	s.finish(ctx, entry, out, err)
 	if out != nil && out.Launch != nil {
 		out.Launch.LogID = entry.ID
 		if out.Pending != nil {

@@ -91,8 +91,13 @@ type launchStore struct {
 
 func (s launchStore) RecordLaunch(ctx context.Context, e *launch.LogEntry) error {
 	err := s.Store.RecordLaunch(ctx, e)
-	s.m.launches.WithLabelValues(e.Stage, e.Outcome, e.Code).Inc()
+	s.LaunchRecorded(e)
 	return err
+}
+
+// LaunchRecorded counts a row the launch wrote in its provisioning transaction (not through RecordLaunch).
+func (s launchStore) LaunchRecorded(e *launch.LogEntry) {
+	s.m.launches.WithLabelValues(e.Stage, e.Outcome, e.Code).Inc()
 }
 
 // JobStore records the duration and counts of every sync run that s finishes.

@@ -40,6 +40,8 @@ type Service struct {
 	// inTxn is set on the transaction-bound copy: a unique-key conflict there has aborted the transaction (on
 	// PostgreSQL), so it must end the attempt rather than be worked around.
 	inTxn bool
+	// tx is the transaction's stores on the transaction-bound copy.
+	tx Stores
 }
 
 // Config is what New needs. Store, Courses and Accounts are required; Legacy, Tx and Cache are optional
@@ -93,7 +95,7 @@ func (s *Service) inTx(ctx context.Context, fn func(s *Service) error) error {
 	run := func() error {
 		return s.Tx.PublishTx(ctx, func(tx Stores) error {
 			bound := *s
-			bound.Tx, bound.Store, bound.inTxn = nil, tx, true
+			bound.Tx, bound.Store, bound.inTxn, bound.tx = nil, tx, true, tx
 			if s.Legacy != nil {
 				bound.Legacy = tx
 			}
@@ -381,6 +383,11 @@ type Launch struct {
 	Registration tool.Registration
 	// Legacy is set for an LTI 1.1 launch; Registration is then LegacyRegistration (no ID).
 	Legacy *LegacyLaunch
+	// BeforeCommit, if set, runs inside the provisioning transaction of a first launch, once the landing is
+	// made and before the commit, with the stores bound to that transaction: the launch writes its log row
+	// there (one commit fewer). Its error rolls the provisioning back. It is not called when Land provisions
+	// without a transaction (a returning person, or no TxRunner).
+	BeforeCommit func(ctx context.Context, tx Stores, landing Landing) error
 }
 
 // FindResource finds the published resource a resource link launch asks for: the custom id, else the resource
@@ -544,6 +551,10 @@ func (s *Service) Land(ctx context.Context, l Launch, choice Choice) (Landing, e
 		}
 		var err error
 		landing, err = s.provision(ctx, l, r, c, act, teacher, choice, pre, mig)
+		if err == nil && l.BeforeCommit != nil && s.tx != nil {
+			landing.Warning = mc.warning
+			err = l.BeforeCommit(ctx, s.tx, landing)
+		}
 		return err
 	})
 	landing.Warning = mc.warning

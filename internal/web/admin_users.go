@@ -220,7 +220,7 @@ func (s *Server) userDelete(w http.ResponseWriter, r *http.Request) {
 func (s *Server) requireNewPassword(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u := currentUser(r)
-		if u == nil || !u.MustChangePassword || r.Context().Value(scopeKey) != nil {
+		if u == nil || !u.MustChangePassword || vals(r.Context()).scope != nil {
 			next.ServeHTTP(w, r)
 			return
 		}

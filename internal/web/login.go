@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -132,7 +131,8 @@ func (s *Server) languageSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "language changed", slog.Int64("user_id", u.ID), slog.String("language", tag))
 	// The flash is in the language just chosen.
-	r = r.WithContext(context.WithValue(r.Context(), userKey, &nu))
+	r, rv := withVals(r)
+	rv.user = &nu
 	s.sessions.Put(r.Context(), "flash", s.printer(r).T("account.language.saved"))
 	http.Redirect(w, r, "/account/password", http.StatusSeeOther)
 }

@@ -106,6 +106,38 @@ func landingReadsOnly(t *testing.T, reqs []requestStatements) {
 	}
 }
 
+// logRowInTransaction fails unless the launch log row of a first launch is written once, inside the
+// provisioning transaction (between its BEGIN and COMMIT), so that the launch commits once for both.
+func logRowInTransaction(t *testing.T, what string, reqs []requestStatements) {
+	t.Helper()
+	writes, inside := 0, 0
+	for _, r := range reqs {
+		if strings.Contains(r.name, "/lti/login") { // the login's own row, which the launch finishes
+			continue
+		}
+		inTx := false
+		for _, s := range r.stmts {
+			verb, _, _ := strings.Cut(strings.TrimSpace(s), " ")
+			switch strings.ToUpper(verb) {
+			case "BEGIN":
+				inTx = true
+			case "COMMIT", "ROLLBACK":
+				inTx = false
+			case "INSERT", "UPDATE":
+				if strings.Contains(s, "launch_log") {
+					writes++
+					if inTx {
+						inside++
+					}
+				}
+			}
+		}
+	}
+	if writes != 1 || inside != 1 {
+		t.Errorf("%s: the launch log row was written %d times, %d of them in the provisioning transaction; want once, inside", what, writes, inside)
+	}
+}
+
 func TestLaunchStatementBudget(t *testing.T) {
 	t.Parallel()
 	for _, engine := range sqltest.Engines {
@@ -152,8 +184,10 @@ func TestLaunchStatementBudget(t *testing.T) {
 				launchOnce("warm-up", jar0)
 
 				jar, _ := cookiejar.New(nil)
-				n, detail := launchCost(launchOnce("budget-new", jar))
+				first := launchOnce("budget-new", jar)
+				n, detail := launchCost(first)
 				t.Logf("first launch: %d statements%s", n, detail)
+				logRowInTransaction(t, "a first launch", first)
 				if n > budgetFirstLaunch {
 					t.Errorf("a first launch costs %d statements, over the budget of %d:%s", n, budgetFirstLaunch, detail)
 				}
@@ -197,8 +231,10 @@ func TestLaunchStatementBudget(t *testing.T) {
 				jar0, _ := cookiejar.New(nil)
 				launchOnce("warm-up", jar0)
 				jar, _ := cookiejar.New(nil)
-				n, detail := launchCost(launchOnce("budget-11", jar))
+				first := launchOnce("budget-11", jar)
+				n, detail := launchCost(first)
 				t.Logf("first LTI 1.1 launch: %d statements%s", n, detail)
+				logRowInTransaction(t, "a first LTI 1.1 launch", first)
 				if n > budgetFirstLaunch {
 					t.Errorf("a first LTI 1.1 launch costs %d statements, over the budget of %d:%s", n, budgetFirstLaunch, detail)
 				}

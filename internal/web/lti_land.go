@@ -150,7 +150,7 @@ func parseScope(s string) *launchScope {
 // courses, other activities, site pages. This is the cure for "a launched user can browse the whole site".
 func (s *Server) contain(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sc, _ := r.Context().Value(scopeKey).(*launchScope)
+		sc := vals(r.Context()).scope
 		if sc == nil || s.allowedInScope(r, sc) {
 			next.ServeHTTP(w, r)
 			return

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -21,13 +22,39 @@ import (
 type ctxKey int
 
 const (
-	userKey ctxKey = iota
-	nonceKey
-	scopeKey
-	embeddedKey
-	returnKey
-	sessionKey
+	sessionKey ctxKey = iota
+	valsKey
 )
+
+// reqVals is what the middleware learns of a request, held in one context value that requestContext sets:
+// each middleware fills its part in place, where each used to copy the request (Request.WithContext) to add
+// its own value. A request has its own, never shared with another.
+type reqVals struct {
+	quiet    bool          // the access-log line at debug level (probes)
+	nonce    string        // the CSP nonce of the page's scripts (securityHeaders)
+	user     *account.User // the signed-in user (loadUser)
+	scope    *launchScope  // what a launched session is contained to (loadUser)
+	embedded bool          // the embedded layout for the whole launched session (loadUser)
+	ret      returnLink    // the way back to the platform (loadUser)
+}
+
+// vals is the request's reqVals; a request that did not come through requestContext (a handler called
+// directly) reads empty ones.
+func vals(ctx context.Context) *reqVals {
+	if v, ok := ctx.Value(valsKey).(*reqVals); ok {
+		return v
+	}
+	return &reqVals{}
+}
+
+// withVals returns r with its reqVals to fill, adding them when requestContext did not.
+func withVals(r *http.Request) (*http.Request, *reqVals) {
+	if v, ok := r.Context().Value(valsKey).(*reqVals); ok {
+		return r, v
+	}
+	v := &reqVals{}
+	return r.WithContext(context.WithValue(r.Context(), valsKey, v)), v
+}
 
 // withSession marks the request as having session data (scs's LoadAndSave or noSession ran), so that code
 // shared with the sessionless endpoints (the language of an error answer) reads the session only when there is
@@ -71,9 +98,9 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := randomToken(9)
-		var quietLog bool // set by handlers of probes (see probes.go)
+		rv := &reqVals{} // quiet is set by handlers of probes (see probes.go)
 		// One memo per request: each course, activity and enrolment row is read once (store.Memo).
-		ctx := context.WithValue(store.WithMemo(account.WithClient(logging.WithRequestID(r.Context(), id), s.clientAddr(r))), quietKey{}, &quietLog)
+		ctx := context.WithValue(store.WithMemo(account.WithClient(logging.WithRequestID(r.Context(), id), s.clientAddr(r))), valsKey, rv)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -83,7 +110,8 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 				}
 				s.log.ErrorContext(ctx, "panic serving request", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 				if sw.status == 0 {
-					s.renderProblem(sw, r.WithContext(ctx), &Problem{Status: http.StatusInternalServerError,
+					// With none of what the middleware learnt (as when each added its own value to a copy).
+					s.renderProblem(sw, r.WithContext(context.WithValue(ctx, valsKey, &reqVals{})), &Problem{Status: http.StatusInternalServerError,
 						Title: "Something went wrong on our side", Cause: "The server hit an unexpected error.",
 						Fix: "Try again. If it keeps happening, give the site admin the request id " + id + "."})
 				}
@@ -92,7 +120,7 @@ func (s *Server) requestContext(next http.Handler) http.Handler {
 				return
 			}
 			level := slog.LevelInfo
-			if quietLog {
+			if rv.quiet {
 				level = slog.LevelDebug
 			}
 			s.log.LogAttrs(ctx, level, "request", slog.String("method", r.Method), slog.String("path", logPath(r)),
@@ -126,7 +154,9 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		}
 		h.Set("Content-Security-Policy", fmt.Sprintf("default-src 'self'; script-src 'self' 'nonce-%s'; "+
 			"style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; %s", nonce, frame))
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), nonceKey, nonce)))
+		r, rv := withVals(r)
+		rv.nonce = nonce
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -148,6 +178,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			_ = s.sessions.Destroy(r.Context())
 		}
 		w = &touchWriter{ResponseWriter: w, s: s, ctx: r.Context()}
+		r, rv := withVals(r)
 		id := s.sessions.GetInt64(r.Context(), sessionUserID)
 		// LTI endpoints never act as the signed-in account (a launch signs in whoever the platform says), so the
 		// account is not read for them: a launch reads each row once.
@@ -164,20 +195,19 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 				// An admin suspended the account while it was signed in: end the session as for a deleted one.
 				_ = s.sessions.Destroy(r.Context())
 			default:
-				ctx := context.WithValue(r.Context(), userKey, &u)
-				if sc := parseScope(s.sessions.GetString(ctx, sessionScope)); sc != nil {
-					ctx = context.WithValue(ctx, scopeKey, sc)
+				rv.user = &u
+				if sc := parseScope(s.sessions.GetString(r.Context(), sessionScope)); sc != nil {
+					rv.scope = sc
 				}
-				r = r.WithContext(ctx)
 			}
 		}
 		// Embedding and the way back to the platform hold for the whole launched session, including the account
 		// choice that comes before a user is known.
 		if s.sessions.GetBool(r.Context(), sessionEmbedded) {
-			r = r.WithContext(context.WithValue(r.Context(), embeddedKey, true))
+			rv.embedded = true
 		}
 		if u := s.sessions.GetString(r.Context(), sessionReturnURL); u != "" {
-			r = r.WithContext(context.WithValue(r.Context(), returnKey, returnLink{URL: u, Name: s.sessions.GetString(r.Context(), sessionReturnName)}))
+			rv.ret = returnLink{URL: u, Name: s.sessions.GetString(r.Context(), sessionReturnName)}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -185,8 +215,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 
 // currentUser returns the signed-in user, or nil.
 func currentUser(r *http.Request) *account.User {
-	u, _ := r.Context().Value(userKey).(*account.User)
-	return u
+	return vals(r.Context()).user
 }
 
 // requireUser sends anonymous visitors to the login page, remembering where they were going.
@@ -283,6 +312,17 @@ func (s *Server) readForm(next http.Handler) http.Handler {
 			if r.URL.Path != "/courses/import" && !strings.HasPrefix(r.URL.Path, "/lti/") {
 				limit = maxSmallForm
 			}
+			if r.ContentLength > 0 && r.ContentLength <= min(limit, presizedForm) && r.PostForm == nil {
+				// The usual small form (an id_token post is a few KiB): read it into one buffer of its
+				// announced length, not io.ReadAll's doubling ones. The announced length bounds what is
+				// read (net/http stops the body there), and it is under the form's limit.
+				if err := readSizedForm(r); err != nil {
+					s.clientGone(w, r, err)
+					return
+				}
+				next.ServeHTTP(w, r)
+				return
+			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 			if err := r.ParseForm(); err != nil {
 				var tooBig *http.MaxBytesError
@@ -297,6 +337,26 @@ func (s *Server) readForm(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// presizedForm is the largest announced form body read into a buffer of its length at once: above it, the
+// buffer grows as the body arrives, so that a client announcing a large body and sending little cannot make
+// the server allocate it.
+const presizedForm = 64 << 10
+
+// readSizedForm parses the urlencoded body of r, whose Content-Length is set and small, as ParseForm would:
+// PostForm from the body, Form from it and the URL's query.
+func readSizedForm(r *http.Request) error {
+	buf := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, buf); err != nil {
+		return err
+	}
+	vs, err := url.ParseQuery(string(buf))
+	if err != nil {
+		return err
+	}
+	r.PostForm = vs
+	return r.ParseForm()
 }
 
 // clientGone answers a request whose client stopped sending (or went away) with a quiet 400: it is the client's

@@ -61,12 +61,7 @@ func (s *Server) favicon(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// quietKey marks a request whose access-log line is written at debug level.
-type quietKey struct{}
-
 // quiet lowers the request's access-log line to debug (see requestContext).
 func quiet(ctx context.Context) {
-	if q, ok := ctx.Value(quietKey{}).(*bool); ok {
-		*q = true
-	}
+	vals(ctx).quiet = true
 }

@@ -166,12 +166,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	p := data.page()
 	p.User = currentUser(r)
-	p.Nonce, _ = r.Context().Value(nonceKey).(string)
+	rv := vals(r.Context())
+	p.Nonce = rv.nonce
 	p.Path = r.URL.Path
 	p.Embedded = p.Embedded || isEmbedded(r)
-	p.scope, _ = r.Context().Value(scopeKey).(*launchScope)
+	p.scope = rv.scope
 	p.Contained = p.scope != nil
-	p.Return, _ = r.Context().Value(returnKey).(returnLink)
+	p.Return = rv.ret
 	if p.tr == nil {
 		p.tr = s.printer(r)
 	}
@@ -370,7 +371,7 @@ func wantsJSON(r *http.Request) bool {
 // isEmbedded reports whether the request should get the embedded layout (no navigation), for pages inside a
 // platform's iframe: a launch asked for it (iframe document target or force_embed=1), or ?embed=1.
 func isEmbedded(r *http.Request) bool {
-	if v, _ := r.Context().Value(embeddedKey).(bool); v {
+	if vals(r.Context()).embedded {
 		return true
 	}
 	return r.URL.Query().Get("embed") == "1"

@@ -314,8 +314,11 @@ func TestEveryPageFitsAndPassesAxe(t *testing.T) {
 	refused := ltitest.LaunchSpec{User: &ltitest.User{Sub: "refused-" + strings.Repeat("0f3c9a7e", 12)}, Roles: []string{ltitest.RoleLearner},
 		ResourceLink: &ltitest.ResourceLink{ID: "course-link"}, Custom: map[string]string{"id": whole.UUID},
 		Tamper: ltitest.TamperDeploymentUnknown}
-	if _, err := p.Launch(bg, inst.Client(t), refused); err != nil {
-		t.Fatal(err)
+	// A client that follows the login's redirects, so the launch reaches the tool and is refused there.
+	follow := inst.Client(t)
+	follow.CheckRedirect = nil
+	if res, err := p.Launch(bg, follow, refused); err != nil || res.Response.StatusCode != 403 {
+		t.Fatalf("the refused launch: %v %v", err, res)
 	}
 	for _, r := range []jobs.Run{
 		{Kind: jobs.KindGrades, Cause: jobs.CausePeriodic, Status: "ok", Links: 3, Sent: 12},

@@ -522,11 +522,16 @@ func TestEveryPageFitsAndPassesAxe(t *testing.T) {
 	d.password = apptest.AdminPassword
 	d.signIn("admin")
 	d.password = pw
+	// The inspector of a refused launch, whose explanation is the longest text.
+	refusals, err := inst.Store.LaunchLog(bg, launch.LogFilter{Outcome: "refused", Limit: 1})
+	if err != nil || len(refusals) == 0 {
+		t.Fatalf("no refused launch in the log (%v)", err)
+	}
 	for _, path := range []string{
 		"/admin", "/admin/settings", "/admin/platforms", "/admin/platforms/" + rid, "/admin/platforms/" + rid + "/platform",
-		"/admin/platforms/" + rid + "/deployments", "/admin/launches", fmt.Sprintf("/admin/launches/%d", entries[0].ID),
-		"/admin/sync", "/admin/sync/runs", "/admin/users", fmt.Sprintf("/admin/users/%d", other.ID),
-		fmt.Sprintf("/admin/users/merge?keep=%d", other.ID),
+		"/admin/platforms/" + rid + "/deployments", "/admin/platforms/" + rid + "/check", "/admin/launches",
+		fmt.Sprintf("/admin/launches/%d", refusals[0].ID), "/admin/sync", "/admin/sync/runs", "/admin/users",
+		fmt.Sprintf("/admin/users/%d", other.ID), fmt.Sprintf("/admin/users/merge?keep=%d", other.ID),
 	} {
 		a.visit("admin-es", path)
 	}

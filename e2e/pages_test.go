@@ -132,6 +132,10 @@ func (a *auditor) audit(role, path string) {
 		if lang, err := chromedp.Run(a.ctx, chromedp.Evaluate[string](`document.documentElement.lang`)); err != nil || lang != a.lang {
 			a.t.Errorf("%s %s: <html lang=%q>, want %q %v", role, path, lang, a.lang, err)
 		}
+		// The platform setup guides are written in English (docs/platforms): a screen reader must read them so.
+		if n, err := chromedp.Run(a.ctx, chromedp.Evaluate[int](`[...document.querySelectorAll(".guide")].filter(g => g.closest("[lang]").lang !== "en").length`)); err != nil || n > 0 {
+			a.t.Errorf("%s %s: %d English setup guide(s) not marked lang=\"en\" %v", role, path, n, err)
+		}
 	}
 	// Copy buttons: several on a page, each must say what it copies ("Copy Tool URL", not five times "Copy").
 	dup, err := chromedp.Run(a.ctx, chromedp.Evaluate[string](`(() => {

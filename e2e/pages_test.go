@@ -89,6 +89,8 @@ type auditor struct {
 	// axeTime is the time axe-core took, of the whole audit's.
 	axeTime time.Duration
 	pages   int
+	// lang, if set, is the language every page must declare (<html lang>).
+	lang string
 }
 
 // visit opens path as role, then at each width checks the document is no wider than the viewport and runs axe.
@@ -126,9 +128,18 @@ func (a *auditor) audit(role, path string) {
 	if err != nil {
 		a.t.Fatalf("inject axe-core into %s: %v", path, err)
 	}
+	if a.lang != "" {
+		if lang, err := chromedp.Run(a.ctx, chromedp.Evaluate[string](`document.documentElement.lang`)); err != nil || lang != a.lang {
+			a.t.Errorf("%s %s: <html lang=%q>, want %q %v", role, path, lang, a.lang, err)
+		}
+		// The platform setup guides are written in English (docs/platforms): a screen reader must read them so.
+		if n, err := chromedp.Run(a.ctx, chromedp.Evaluate[int](`[...document.querySelectorAll(".guide")].filter(g => g.closest("[lang]").lang !== "en").length`)); err != nil || n > 0 {
+			a.t.Errorf("%s %s: %d English setup guide(s) not marked lang=\"en\" %v", role, path, n, err)
+		}
+	}
 	// Copy buttons: several on a page, each must say what it copies ("Copy Tool URL", not five times "Copy").
 	dup, err := chromedp.Run(a.ctx, chromedp.Evaluate[string](`(() => {
-	  const names = [...document.querySelectorAll("button")].map(b => (b.getAttribute("aria-label") || b.textContent).trim()).filter(n => n.startsWith("Copy"));
+	  const names = [...document.querySelectorAll("button")].map(b => (b.getAttribute("aria-label") || b.textContent).trim()).filter(n => n.startsWith("Copy") || n.startsWith("Copiar"));
 	  return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))].join(", ");
 	})()`))
 	if err != nil || dup != "" {
@@ -307,8 +318,11 @@ func TestEveryPageFitsAndPassesAxe(t *testing.T) {
 	refused := ltitest.LaunchSpec{User: &ltitest.User{Sub: "refused-" + strings.Repeat("0f3c9a7e", 12)}, Roles: []string{ltitest.RoleLearner},
 		ResourceLink: &ltitest.ResourceLink{ID: "course-link"}, Custom: map[string]string{"id": whole.UUID},
 		Tamper: ltitest.TamperDeploymentUnknown}
-	if _, err := p.Launch(bg, inst.Client(t), refused); err != nil {
-		t.Fatal(err)
+	// A client that follows the login's redirects, so the launch reaches the tool and is refused there.
+	follow := inst.Client(t)
+	follow.CheckRedirect = nil
+	if res, err := p.Launch(bg, follow, refused); err != nil || res.Response.StatusCode != 403 {
+		t.Fatalf("the refused launch: %v %v", err, res)
 	}
 	for _, r := range []jobs.Run{
 		{Kind: jobs.KindGrades, Cause: jobs.CausePeriodic, Status: "ok", Links: 3, Sent: 12},
@@ -483,6 +497,59 @@ func TestEveryPageFitsAndPassesAxe(t *testing.T) {
 		a.visit("teacher", path)
 	}
 	d.signOut()
+
+	// Again in Spanish, whose words are longer, the pages most at risk of overflowing: tab bars, tables, long
+	// labels and forms. The browser asks for Spanish (Accept-Language), the launches carry locale es-ES.
+	esStart, esPages := time.Now(), a.pages
+	if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": "es"}}); err != nil {
+		t.Fatal(err)
+	}
+	a.lang = "es"
+	es := &ltitest.Presentation{Locale: "es-ES"}
+	refusedEs := refused
+	refusedEs.Presentation = es
+	launchTop(refusedEs, "/lti/launch")
+	a.audit("anon-es", "/lti/launch (refused)")
+	learnerEs := learner
+	learnerEs.Presentation = es
+	launchTop(learnerEs, "/courses/"+cs)
+	a.audit("learner-es", "/courses/"+cs)
+	a.visit("learner-es", fmt.Sprintf("/activities/%d", quiz.ID))
+	promptEs := promptSpec
+	promptEs.User = &ltitest.User{Sub: "learner-3", Name: "Paz Preguntada"}
+	promptEs.Presentation = es
+	launchTop(promptEs, "/launch/account")
+	a.audit("learner-es", "/launch/account")
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	d.password = apptest.AdminPassword
+	d.signIn("admin")
+	d.password = pw
+	// The inspector of a refused launch, whose explanation is the longest text.
+	refusals, err := inst.Store.LaunchLog(bg, launch.LogFilter{Outcome: "refused", Limit: 1})
+	if err != nil || len(refusals) == 0 {
+		t.Fatalf("no refused launch in the log (%v)", err)
+	}
+	for _, path := range []string{
+		"/admin", "/admin/settings", "/admin/platforms", "/admin/platforms/" + rid, "/admin/platforms/" + rid + "/platform",
+		"/admin/platforms/" + rid + "/deployments", "/admin/platforms/" + rid + "/check", "/admin/launches",
+		fmt.Sprintf("/admin/launches/%d", refusals[0].ID), "/admin/sync", "/admin/sync/runs", "/admin/users",
+		fmt.Sprintf("/admin/users/%d", other.ID), fmt.Sprintf("/admin/users/merge?keep=%d", other.ID),
+	} {
+		a.visit("admin-es", path)
+	}
+	d.signOut()
+	d.signIn("teacher")
+	for _, path := range []string{
+		"/courses/" + cs, "/courses/" + cs + "/enrolments", "/courses/" + cs + "/grades",
+		fmt.Sprintf("/activities/%d/questions", quiz.ID), fmt.Sprintf("/activities/%d/attempts", quiz.ID),
+		fmt.Sprintf("/activities/%d", assignment.ID), "/courses/" + cs + "/published", "/courses/" + cs + "/published/new",
+	} {
+		a.visit("teacher-es", path)
+	}
+	d.signOut()
+	t.Logf("audited %d pages in Spanish in %s", a.pages-esPages, time.Since(esStart).Round(time.Millisecond))
 
 	// The width of every page, for the record (go test -v).
 	keys := make([]string, 0, len(a.widest))

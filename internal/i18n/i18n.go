@@ -30,40 +30,89 @@ var localeFS embed.FS
 var Source = language.English
 
 // Catalog holds every language's messages.
+//
+// The source language's messages are parsed at Load and kept; every other language's are parsed at Load too (so
+// that a broken file fails the start, not a request), then dropped, and parsed again for good when a request first
+// asks for that language. A language costs memory only where somebody reads it: an English-only site keeps one
+// language's two thousand messages, not every language's (with Moodle's hundred languages, a few hundred MB).
 type Catalog struct {
-	bundle   *goi18n.Bundle
+	fsys     fs.FS
 	tags     []language.Tag // supported, Source first
 	matcher  language.Matcher
 	names    map[string]string // tag → the language's own name ("Español")
-	printers map[language.Tag]*Printer
+	printers map[language.Tag]*lazyPrinter
+}
+
+// lazyPrinter is a language's printer, made on first use from its files.
+type lazyPrinter struct {
+	files []string
+	once  sync.Once
+	p     *Printer
 }
 
 // Load parses the embedded catalogs.
 func Load() (*Catalog, error) { return load(localeFS) }
 
 func load(fsys fs.FS) (*Catalog, error) {
-	b := goi18n.NewBundle(Source)
-	b.RegisterUnmarshalFunc("json", json.Unmarshal)
 	files, err := fs.Glob(fsys, "locales/*.json")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(files)
-	c := &Catalog{bundle: b, names: map[string]string{}, printers: map[language.Tag]*Printer{}}
+	byTag := map[language.Tag][]string{}
 	for _, f := range files {
-		if _, err := b.LoadMessageFileFS(fsys, f); err != nil {
-			return nil, fmt.Errorf("load catalog %s: %w", path.Base(f), err)
+		// go-i18n's naming: <tag>.json or <area>.<tag>.json.
+		parts := strings.Split(strings.TrimSuffix(path.Base(f), ".json"), ".")
+		t, err := language.Parse(parts[len(parts)-1])
+		if err != nil {
+			return nil, fmt.Errorf("load catalog %s: the file name does not end in a language tag: %w", path.Base(f), err)
+		}
+		byTag[t] = append(byTag[t], f)
+	}
+	if len(byTag[Source]) == 0 {
+		return nil, fmt.Errorf("load catalogs: no %s catalog, the source language", Source)
+	}
+	c := &Catalog{fsys: fsys, names: map[string]string{}, printers: map[language.Tag]*lazyPrinter{}}
+	c.tags = append(c.tags, Source)
+	for t := range byTag {
+		if t != Source {
+			c.tags = append(c.tags, t)
 		}
 	}
-	tags := b.LanguageTags() // the bundle's default language comes first
-	c.tags = tags
-	c.matcher = language.NewMatcher(tags)
-	for _, t := range tags {
-		p := &Printer{tag: t, loc: goi18n.NewLocalizer(b, t.String(), Source.String()), num: message.NewPrinter(t)}
-		c.printers[t] = p
+	sort.Slice(c.tags[1:], func(i, j int) bool { return c.tags[1+i].String() < c.tags[1+j].String() })
+	c.matcher = language.NewMatcher(c.tags)
+	for _, t := range c.tags {
+		c.printers[t] = &lazyPrinter{files: byTag[t]}
+	}
+	src, err := c.newPrinter(Source, nil)
+	if err != nil {
+		return nil, err
+	}
+	lp := c.printers[Source]
+	lp.once.Do(func() { lp.p = src })
+	for _, t := range c.tags {
+		p := src
+		if t != Source {
+			if p, err = c.newPrinter(t, src); err != nil { // checked now, kept from its first use
+				return nil, err
+			}
+		}
 		c.names[t.String()] = p.T("language.name")
 	}
 	return c, nil
+}
+
+// newPrinter parses the files of language t into a printer of its own, falling back to the source's printer for a
+// message its catalog lacks.
+func (c *Catalog) newPrinter(t language.Tag, fallback *Printer) (*Printer, error) {
+	b := goi18n.NewBundle(t)
+	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	for _, f := range c.printers[t].files {
+		if _, err := b.LoadMessageFileFS(c.fsys, f); err != nil {
+			return nil, fmt.Errorf("load catalog %s: %w", path.Base(f), err)
+		}
+	}
+	return &Printer{tag: t, loc: goi18n.NewLocalizer(b, t.String()), num: message.NewPrinter(t), fallback: fallback}, nil
 }
 
 // Languages lists the supported languages, the source first.
@@ -129,6 +178,8 @@ type Printer struct {
 	tag language.Tag
 	loc *goi18n.Localizer
 	num *message.Printer
+	// fallback is the source language's printer, for a message this language's catalog lacks (nil for the source).
+	fallback *Printer
 	// plain keeps what T gave for a message without arguments (id → string): the catalog does not change once
 	// loaded, and a page asks for the same labels on every view (go-i18n looks the message up and runs its template
 	// each time).
@@ -137,10 +188,18 @@ type Printer struct {
 
 // Printer returns the printer of a supported language (what Choose returns); others get the source language's.
 func (c *Catalog) Printer(tag language.Tag) *Printer {
-	if p, ok := c.printers[tag]; ok {
-		return p
+	lp, ok := c.printers[tag]
+	if !ok {
+		lp = c.printers[Source]
 	}
-	return c.printers[Source]
+	lp.once.Do(func() {
+		p, err := c.newPrinter(tag, c.printers[Source].p)
+		if err != nil { // Load parsed the same embedded files without error
+			panic(err)
+		}
+		lp.p = p
+	})
+	return lp.p
 }
 
 // Lang is the printer's language tag, for <html lang>.
@@ -183,6 +242,9 @@ func (p *Printer) localize(id string, args ...any) (s string, found bool) {
 	}
 	s, err := p.loc.Localize(cfg)
 	if err != nil && s == "" {
+		if p.fallback != nil {
+			return p.fallback.localize(id, args...)
+		}
 		return id, false
 	}
 	return s, err == nil
@@ -191,7 +253,7 @@ func (p *Printer) localize(id string, args ...any) (s string, found bool) {
 // Has reports whether id has a message in the printer's language or the source.
 func (p *Printer) Has(id string) bool {
 	_, err := p.loc.Localize(&goi18n.LocalizeConfig{MessageID: id})
-	return err == nil
+	return err == nil || p.fallback != nil && p.fallback.Has(id)
 }
 
 // N formats a number the language's way (1,234.5 in English, 1234,5 and 12.345 in Spanish).

@@ -106,14 +106,34 @@ func load(fsys fs.FS) (*Catalog, error) {
 // message its catalog lacks.
 func (c *Catalog) newPrinter(t language.Tag, fallback *Printer) (*Printer, error) {
 	b := goi18n.NewBundle(t)
-	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	plain := map[string]string{}
 	for _, f := range c.printers[t].files {
-		if _, err := b.LoadMessageFileFS(c.fsys, f); err != nil {
+		buf, err := fs.ReadFile(c.fsys, f)
+		if err != nil {
+			return nil, fmt.Errorf("load catalog %s: %w", path.Base(f), err)
+		}
+		mf, err := goi18n.ParseMessageFileBytes(buf, f, unmarshalers)
+		if err != nil {
+			return nil, fmt.Errorf("load catalog %s: %w", path.Base(f), err)
+		}
+		// Three messages in four are a plain label: kept as a string, not as go-i18n's template per plural form
+		// (a map and a template each, most of the catalogs' memory).
+		var templated []*goi18n.Message
+		for _, m := range mf.Messages {
+			if m.Zero == "" && m.One == "" && m.Two == "" && m.Few == "" && m.Many == "" && !strings.Contains(m.Other, "{{") {
+				plain[m.ID] = m.Other
+				continue
+			}
+			templated = append(templated, m)
+		}
+		if err := b.AddMessages(t, templated...); err != nil {
 			return nil, fmt.Errorf("load catalog %s: %w", path.Base(f), err)
 		}
 	}
-	return &Printer{tag: t, loc: goi18n.NewLocalizer(b, t.String()), num: message.NewPrinter(t), fallback: fallback}, nil
+	return &Printer{tag: t, loc: goi18n.NewLocalizer(b, t.String()), plainMsgs: plain, num: message.NewPrinter(t), fallback: fallback}, nil
 }
+
+var unmarshalers = map[string]goi18n.UnmarshalFunc{"json": json.Unmarshal}
 
 // Languages lists the supported languages, the source first.
 func (c *Catalog) Languages() []Language {
@@ -177,7 +197,9 @@ func (c *Catalog) match(pref string) (language.Tag, bool) {
 type Printer struct {
 	tag language.Tag
 	loc *goi18n.Localizer
-	num *message.Printer
+	// plainMsgs are the messages without placeholders or plural forms, as they read.
+	plainMsgs map[string]string
+	num       *message.Printer
 	// fallback is the source language's printer, for a message this language's catalog lacks (nil for the source).
 	fallback *Printer
 	// plain keeps what T gave for a message without arguments (id → string): the catalog does not change once
@@ -228,6 +250,9 @@ func (p *Printer) T(id string, args ...any) string {
 
 // localize is T without the cache of messages without arguments; found is false when id has no message.
 func (p *Printer) localize(id string, args ...any) (s string, found bool) {
+	if s, ok := p.plainMsgs[id]; ok {
+		return s, true
+	}
 	cfg := &goi18n.LocalizeConfig{MessageID: id}
 	if len(args) > 0 {
 		data := make(map[string]any, len(args)/2)
@@ -252,6 +277,9 @@ func (p *Printer) localize(id string, args ...any) (s string, found bool) {
 
 // Has reports whether id has a message in the printer's language or the source.
 func (p *Printer) Has(id string) bool {
+	if _, ok := p.plainMsgs[id]; ok {
+		return true
+	}
 	_, err := p.loc.Localize(&goi18n.LocalizeConfig{MessageID: id})
 	return err == nil || p.fallback != nil && p.fallback.Has(id)
 }

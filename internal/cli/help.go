@@ -89,6 +89,8 @@ func usageTemplate(tr *i18n.Printer) string {
 	t := defaultUsageTemplate
 	r := strings.NewReplacer(
 		"Usage:", tr.T("clihelp.template.usage"),
+		// cobra's UseLine ends in " [flags]" when the command has flags.
+		"{{.UseLine}}", "{{ltipubFlagsWord .UseLine "+strconv.Quote(tr.T("clihelp.template.flags_word"))+"}}",
 		"Aliases:", tr.T("clihelp.template.aliases"),
 		"Examples:", tr.T("clihelp.template.examples"),
 		"Available Commands:", tr.T("clihelp.template.available_commands"),
@@ -111,6 +113,12 @@ func usageTemplate(tr *i18n.Printer) string {
 func init() {
 	cobra.AddTemplateFunc("ltipubDefaultWord", func(usages, word string) string {
 		return strings.ReplaceAll(usages, " (default ", " ("+word+" ")
+	})
+	cobra.AddTemplateFunc("ltipubFlagsWord", func(line, word string) string {
+		if rest, ok := strings.CutSuffix(line, " [flags]"); ok {
+			return rest + " " + word
+		}
+		return line
 	})
 }
 

@@ -62,3 +62,44 @@ func TestEnglishHelpUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// TestSpanishHelpHasNoEnglish runs `ltipub <command> --help` (and `ltipub help <command>`) for every command with
+// LANG=es_ES.UTF-8 and fails when a phrase of the help's English catalog (locales/clihelp.en.json) shows, or one
+// of cobra's single English words: the help's counterpart of TestSpanishOutputHasNoEnglish. Command and flag
+// names, and the command lines of examples, are the same in both languages and do not count.
+func TestSpanishHelpHasNoEnglish(t *testing.T) {
+	phrases := areaPhrases(t, "clihelp")
+	if len(phrases) < 100 {
+		t.Fatalf("only %d English phrases in the help catalog: the scan would find little", len(phrases))
+	}
+	words := []string{"Usage:", "Flags:", "Aliases:", "Examples:", "[command]", "[flags]", "(default ", "help for ", "version for "}
+	dir := t.TempDir()
+	es := []string{"LANG=es_ES.UTF-8"}
+	for _, p := range commandPaths() {
+		for _, args := range [][]string{append(append([]string(nil), p...), "--help"), append([]string{"help"}, p...)} {
+			out, errOut, code := ltipubIn(t, dir, "", es, args...)
+			name := strings.Join(args, " ")
+			if code != 0 || errOut != "" {
+				t.Errorf("ltipub %s: exit %d, stderr %q", name, code, errOut)
+			}
+			if !strings.Contains(out, "Uso:") {
+				t.Errorf("ltipub %s: no \"Uso:\" in\n%s", name, out)
+			}
+			for _, line := range strings.Split(out, "\n") {
+				if k := rawKey.FindString(line); k != "" || strings.Contains(line, "clihelp.") {
+					t.Errorf("ltipub %s: a key instead of its message in %q", name, line)
+				}
+				for _, p := range phrases {
+					if strings.Contains(line, p.text) {
+						t.Errorf("ltipub %s: English %q (%s) in %q", name, p.text, p.key, line)
+					}
+				}
+				for _, w := range words {
+					if strings.Contains(line, w) {
+						t.Errorf("ltipub %s: English %q in %q", name, w, line)
+					}
+				}
+			}
+		}
+	}
+}

@@ -11,7 +11,8 @@ import (
 )
 
 // The command and flag help (Short, Long, Example, flag usages, cobra's usage words) is worded by the catalog's
-// clihelp area (locales/clihelp.*): clihelp.<command path>.short/.long/.example (clihelp.ltipub.* for the root,
+// clihelp area (locales/clihelp.*): clihelp.<command path>.short/.long/.example (and .use
+// for a use line with a placeholder to word) (clihelp.ltipub.* for the root,
 // a dash in a name an underscore), clihelp.<command path>.flag.<flag> or, for a flag worded alike wherever it is,
 // clihelp.flag.<flag>. The English stays in the commands themselves and is what an English operator reads, byte
 // for byte (TestHelpCatalogIsTheEnglish checks the catalog's English is the same); another language replaces it
@@ -71,6 +72,10 @@ func localizeHelp(root *cobra.Command, tr *i18n.Printer) {
 		c.Short = text(base+".short", c.Short)
 		c.Long = text(base+".long", c.Long)
 		c.Example = text(base+".example", c.Example)
+		// A use line's placeholders ("help [command]"), where the catalog has them; the name stays the first word.
+		if use := text(base+".use", c.Use); strings.Fields(use + " ")[0] == c.Name() {
+			c.Use = use
+		}
 		helpFlags(c, func(f *pflag.Flag) {
 			k := helpFlagKey(tr, base, f)
 			switch {

@@ -73,7 +73,7 @@ func localizeHelp(root *cobra.Command, tr *i18n.Printer) {
 		c.Long = text(base+".long", c.Long)
 		c.Example = text(base+".example", c.Example)
 		// A use line's placeholders ("help [command]"), where the catalog has them; the name stays the first word.
-		if use := text(base+".use", c.Use); strings.Fields(use + " ")[0] == c.Name() {
+		if use := text(base+".use", c.Use); strings.HasPrefix(use, c.Name()+" ") {
 			c.Use = use
 		}
 		helpFlags(c, func(f *pflag.Flag) {

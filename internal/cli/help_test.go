@@ -80,3 +80,35 @@ func TestSpanishHelpTemplate(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpValueNamesASCII checks the value names the Spanish usages quote (`archivo`) are ASCII: pflag aligns the
+// usage column by bytes, so an accented name would push its line out of line.
+func TestHelpValueNamesASCII(t *testing.T) {
+	b, err := os.ReadFile("../i18n/locales/clihelp.es.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var es map[string]string
+	if err := json.Unmarshal(b, &es); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range es {
+		if !strings.Contains(k, ".flag.") {
+			continue
+		}
+		if name, _ := pflag.UnquoteUsage(&pflag.Flag{Usage: v, Value: new(boolish)}); name != "" {
+			for _, r := range name {
+				if r > 127 {
+					t.Errorf("%s: value name %q is not ASCII", k, name)
+					break
+				}
+			}
+		}
+	}
+}
+
+type boolish struct{}
+
+func (boolish) String() string   { return "" }
+func (boolish) Set(string) error { return nil }
+func (boolish) Type() string     { return "x" }

@@ -138,8 +138,14 @@ type phrase struct{ key, text string }
 // englishPhrases are the runs of two or more words of cli.en.json's messages that cli.es.json does not use.
 func englishPhrases(t *testing.T) []phrase {
 	t.Helper()
+	return areaPhrases(t, "cli")
+}
+
+// areaPhrases are englishPhrases of the catalog area locales/<area>.*.json.
+func areaPhrases(t *testing.T, area string) []phrase {
+	t.Helper()
 	load := func(lang string) map[string]string {
-		b, err := os.ReadFile(filepath.Join("..", "..", "internal", "i18n", "locales", "cli."+lang+".json"))
+		b, err := os.ReadFile(filepath.Join("..", "..", "internal", "i18n", "locales", area+"."+lang+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,6 +84,7 @@ func Root(env Env) *cobra.Command {
 	// Cobra would add these when it runs; adding them now makes the tree complete for whoever walks it (tests).
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
+	localizeHelp(root, env.tr) // help.go: the help in the operator's language, known before the tree is built
 	root.SetIn(env.Stdin)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)

@@ -8,6 +8,7 @@ import (
 	"github.com/ltipub/ltipub/internal/i18n"
 	"github.com/ltipub/ltipub/internal/notice"
 	"github.com/ltipub/ltipub/internal/tool"
+	"github.com/ltipub/ltipub/internal/tool/checkwords"
 )
 
 // Markup is a message whose catalog text carries a little inline markup (<strong>, <code>, <em>, <a href>): the
@@ -44,37 +45,8 @@ func (p *Page) RegStatus(status string) string {
 	return p.T("platforms.status." + strings.ToLower(status))
 }
 
-// CheckStepName is the name of a check step in the page's language, from its code ("token:<scope>" names the scope).
-func (p *Page) CheckStepName(st tool.CheckStep) string {
-	if p.tr == nil || p.tr.Tag() == i18n.Source {
-		return st.Name
-	}
-	code, scope, _ := strings.Cut(st.Code, ":")
-	key := "platforms.check.step." + code
-	if code == "token" && scope == "" { // the token request itself, before any scope is asked for
-		key = "platforms.check.step.token_request"
-	}
-	if !p.tr.Has(key) {
-		return st.Name
-	}
-	if scope != "" {
-		name := scope
-		if k := "platforms.check.scope." + checkScopeKey(scope); p.tr.Has(k) {
-			name = p.tr.T(k)
-		}
-		return p.tr.T(key, "Scope", name)
-	}
-	return p.tr.T(key)
-}
-
-// checkScopeKey is the catalog's name of a service scope: its last path segment ("score", "contextmembership.readonly"),
-// with the dots a catalog key cannot carry replaced.
-func checkScopeKey(scope string) string {
-	if i := strings.LastIndex(scope, "/"); i >= 0 {
-		scope = scope[i+1:]
-	}
-	return strings.ReplaceAll(scope, ".", "_")
-}
+// CheckStepName is the name of a check step in the page's language.
+func (p *Page) CheckStepName(st tool.CheckStep) string { return checkwords.StepName(p.tr, st) }
 
 // lastDeploymentReason says why removing the last deployment needs confirming: the refusal's words in the source
 // language, the catalog's otherwise (with the count of accepted launches the refusal's words carry).
@@ -143,42 +115,8 @@ func (s *Server) mixedWarning(r *http.Request, w string) string {
 	return w
 }
 
-// CheckDetail is what a check step found, in the page's language where the step says it again for a translation.
-func (p *Page) CheckDetail(st tool.CheckStep) string {
-	return p.checkWords(st.DetailID, st.Args, "platforms.check.detail.", st.Detail)
-}
+// CheckDetail is what a check step found, in the page's language.
+func (p *Page) CheckDetail(st tool.CheckStep) string { return checkwords.Detail(p.tr, st) }
 
-// CheckFix is a check step's fix, in the page's language where the step says it again for a translation.
-func (p *Page) CheckFix(st tool.CheckStep) string {
-	return p.checkWords(st.FixID, st.Args, "platforms.check.fix.", st.Fix)
-}
-
-// checkWords translates one of a step's sentences. Steps recorded before they carried ids, and ids the catalog
-// lacks, keep the words they were recorded with; so does the source language, whose words are the recorded ones.
-func (p *Page) checkWords(id string, args tool.CheckArgs, prefix, recorded string) string {
-	if id == "" || p.tr == nil || p.tr.Tag() == i18n.Source || !p.tr.Has(prefix+id) {
-		return recorded
-	}
-	pairs := args.Pairs()
-	a := make([]any, 0, len(pairs))
-	for i := 0; i+1 < len(pairs); i += 2 {
-		k, v := pairs[i], pairs[i+1]
-		switch {
-		case strings.HasSuffix(k, "Fields"): // field codes, named as the Platform details form names them
-			var labels []string
-			for _, f := range strings.Split(v, ",") {
-				labels = append(labels, p.tr.T("platforms.details."+f))
-			}
-			v = strings.Join(labels, ", ")
-		case k == "Algs": // "kid: RS256, kid2: any RSA algorithm"
-			v = strings.NewReplacer(": any RSA algorithm", ": "+p.tr.T("platforms.check.any_rsa"),
-				": any EC algorithm", ": "+p.tr.T("platforms.check.any_ec")).Replace(v)
-		case k == "Scope":
-			if key := "platforms.check.scope." + checkScopeKey(v); p.tr.Has(key) {
-				v = p.tr.T(key)
-			}
-		}
-		a = append(a, k, v)
-	}
-	return p.tr.T(prefix+id, a...)
-}
+// CheckFix is a check step's fix, in the page's language.
+func (p *Page) CheckFix(st tool.CheckStep) string { return checkwords.Fix(p.tr, st) }

@@ -74,28 +74,12 @@ func (s *Server) quizAttempts(w http.ResponseWriter, r *http.Request) {
 
 // attemptsQuery keeps, of a query string, the attempts list's own filters and page (re-encoded, so that nothing
 // else comes through them).
-func attemptsQuery(raw string) url.Values {
-	keep := url.Values{}
-	q, err := url.ParseQuery(raw)
-	if err != nil {
-		return keep
-	}
-	for _, k := range []string{"q", "state", "page", "size"} {
-		if v := strings.TrimSpace(q.Get(k)); v != "" {
-			keep.Set(k, v)
-		}
-	}
-	return keep
-}
+func attemptsQuery(raw string) url.Values { return listQuery(raw, "q", "state", "page", "size") }
 
 // attemptsBack is the attempts page to return to after a mark, an override or a regrade: with the list's filters
 // and page that the form carried in back.
 func attemptsBack(activityID int64, back string) string {
-	path := fmt.Sprintf("/activities/%d/attempts", activityID)
-	if keep := attemptsQuery(back); len(keep) > 0 {
-		return path + "?" + keep.Encode()
-	}
-	return path
+	return listBack(fmt.Sprintf("/activities/%d/attempts", activityID), back, "q", "state", "page", "size")
 }
 
 // attemptMark saves a teacher's marks of an attempt's essay answers (fields mark_QUESTIONID).

@@ -64,21 +64,7 @@ func (s *Server) enrolmentsPage(w http.ResponseWriter, r *http.Request) {
 // enrolmentsBack is the enrolments list to return to: the list with the query string back (re-encoded, so that
 // nothing but the list's own parameters can come through it).
 func enrolmentsBack(courseID int64, back string) string {
-	path := fmt.Sprintf("/courses/%d/enrolments", courseID)
-	q, err := url.ParseQuery(back)
-	if err != nil || len(q) == 0 {
-		return path
-	}
-	keep := url.Values{}
-	for _, k := range []string{"q", "role", "status", "method", "page", "size"} {
-		if v := q.Get(k); v != "" {
-			keep.Set(k, v)
-		}
-	}
-	if len(keep) == 0 {
-		return path
-	}
-	return path + "?" + keep.Encode()
+	return listBack(fmt.Sprintf("/courses/%d/enrolments", courseID), back, "q", "role", "status", "method", "page", "size")
 }
 
 type enrolmentEditPage struct {

@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/ltipub/ltipub/internal/course"
@@ -51,19 +50,5 @@ func (s *Server) submissionsList(w http.ResponseWriter, r *http.Request, p *acti
 // submissionsBack is the assignment's page to return to after a grade is saved: with the list's own filters and
 // page back (re-encoded, so that nothing else comes through them).
 func submissionsBack(activityID int64, back string) string {
-	path := fmt.Sprintf("/activities/%d", activityID)
-	q, err := url.ParseQuery(back)
-	if err != nil {
-		return path
-	}
-	keep := url.Values{}
-	for _, k := range []string{"q", "state", "page", "size"} {
-		if v := q.Get(k); v != "" {
-			keep.Set(k, v)
-		}
-	}
-	if len(keep) == 0 {
-		return path
-	}
-	return path + "?" + keep.Encode()
+	return listBack(fmt.Sprintf("/activities/%d", activityID), back, "q", "state", "page", "size")
 }

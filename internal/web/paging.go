@@ -192,3 +192,27 @@ func thousands(n int) string {
 	}
 	return s
 }
+
+// listQuery keeps of a list's query string (a form's back field) only the list's own parameters, re-encoded, so
+// that nothing else comes through them.
+func listQuery(raw string, keys ...string) url.Values {
+	keep := url.Values{}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return keep
+	}
+	for _, k := range keys {
+		if v := strings.TrimSpace(q.Get(k)); v != "" {
+			keep.Set(k, v)
+		}
+	}
+	return keep
+}
+
+// listBack is the list at path to return to after a form: with the filters and page its back field carried.
+func listBack(path, back string, keys ...string) string {
+	if keep := listQuery(back, keys...); len(keep) > 0 {
+		return path + "?" + keep.Encode()
+	}
+	return path
+}

@@ -2,11 +2,8 @@ package i18n
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 )
 
@@ -46,18 +43,7 @@ func validationCodes(t *testing.T) map[string]string {
 	out := map[string]string{}
 	fset := token.NewFileSet()
 	for _, dir := range validationPackages {
-		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
-			}
-			af, err := parser.ParseFile(fset, f, nil, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, af := range parseSources(t, fset, dir) {
 			add := func(e ast.Expr) {
 				if v, ok := stringLit(e); ok && v != "" {
 					out[v] = fset.Position(e.Pos()).String()

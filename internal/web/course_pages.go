@@ -150,7 +150,7 @@ func courseProblem(err error) error {
 		p.Status, p.Code, p.Title = http.StatusUnprocessableEntity, "file_refused", "Nothing was saved: a file was refused"
 		p.Cause, p.Fix = "A file was "+err.Error()+".", "Check the file on your computer with a virus scanner, or ask your teacher to collect it another way."
 	case errors.Is(err, course.ErrWrongType):
-		p.Title, p.Cause, p.Fix = "Not possible here", "This action does not apply to this type of activity.", "Go back to the activity."
+		p.Code, p.Title, p.Cause, p.Fix = "wrong_type", "Not possible here", "This action does not apply to this type of activity.", "Go back to the activity."
 	default:
 		return err
 	}

@@ -344,4 +344,9 @@ func TestWebProblemsInSpanish(t *testing.T) {
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.Body, "Elija un archivo de curso o una copia de seguridad de Moodle") {
 		t.Errorf("empty course import in Spanish: status %d:\n%s", res.StatusCode, res.Body)
 	}
+	// Exporting the questions of a page, which has none, is not possible there, in the reader's language.
+	res = w.inst.Get(t, es, fmt.Sprintf("/activities/%d/questions.gift", w.page.ID))
+	if !strings.Contains(res.Body, "No es posible aquí") || strings.Contains(res.Body, "Not possible here") {
+		t.Errorf("a page's question export in Spanish: status %d:\n%s", res.StatusCode, res.Body)
+	}
 }

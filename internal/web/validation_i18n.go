@@ -188,7 +188,7 @@ var domainProblems = []struct {
 	{"too_large", course.ErrFileTooLarge, "too_large"},
 	{"too_many_files", course.ErrTooManyFiles, "too_many_files"},
 	{"file_refused", course.ErrFileRefused, "file_refused"},
-	{"", course.ErrWrongType, "wrong_type"},
+	{"wrong_type", course.ErrWrongType, "wrong_type"},
 }
 
 // localizeDomain gives the problems courseProblem and publishProblem make the words of tr's language: a
@@ -200,9 +200,6 @@ func localizeDomain(tr *i18n.Printer, q *Problem) bool {
 	for _, d := range domainProblems {
 		if q.Code != d.code || q.Err == nil || !errors.Is(q.Err, d.err) {
 			continue
-		}
-		if d.code == "" && q.Title != "Not possible here" {
-			return false
 		}
 		key := "domain_problem." + d.key
 		q.Title, q.Cause, q.Fix = tr.T(key+".title"), tr.T(key+".cause"), tr.T(key+".fix")

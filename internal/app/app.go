@@ -116,7 +116,9 @@ func New(cfg config.Config, st *sqlstore.Store, log *slog.Logger) (*App, error) 
 	a := &App{Config: cfg, Store: st, Log: log}
 	a.Accounts = &account.Service{Store: st, Failures: st}
 	a.Users = &account.Admin{Store: st, Accounts: a.Accounts}
-	a.Site = site.NewService(st, nil)
+	// The settings follow the caches' TTL when one is set (the statement-budget test's long one keeps a refresh
+	// of the settings out of the launches it counts); otherwise their own 2 s.
+	a.Site = site.NewService(st, cfg.CacheTTL, nil)
 	gradeHook := &jobs.GradeHook{Store: st} // grade changes queue a sync (wireJobs)
 	a.Courses = &course.Service{Store: gradeHook, Users: st}
 	pub, err := publish.New(publish.Config{Store: st, Legacy: st, ToolProxies: st, Courses: a.Courses, Accounts: a.Accounts, Tx: st,

@@ -39,9 +39,10 @@ type Config struct {
 	// JWKSMinRefetch is the least time between two fetches of a platform's key set (zero: the lti default,
 	// 30 s). Not a flag: tests shorten it to see a platform's key rotation quickly.
 	JWKSMinRefetch time.Duration
-	// CacheTTL is how long an instance keeps registrations and published resources it read (zero: 3 s; a change
-	// made elsewhere applies within it). Not a flag: the statement-budget test lengthens it, so that a launch slowed
-	// by a busy machine does not see its cache expire between the warm-up and the launch it counts.
+	// CacheTTL is how long an instance keeps registrations and published resources it read (zero: 3 s), and the
+	// site settings (zero: 2 s); a change made elsewhere applies within it. Not a flag: the statement-budget test
+	// lengthens it, so that a launch slowed by a busy machine does not see a cache expire between the warm-up and
+	// the launch it counts (the settings' 2 s once put a 13th statement into a counted launch).
 	CacheTTL time.Duration
 
 	// MetricsAddr, when set, is a second listener with /metrics and /debug/pprof/ (keep it private).

@@ -45,12 +45,15 @@ type Service struct {
 	expires time.Time
 }
 
-// NewService builds the settings service.
-func NewService(s Store, now func() time.Time) *Service {
+// NewService builds the settings service; it keeps what it read for cacheFor (zero: 2 s).
+func NewService(s Store, cacheFor time.Duration, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: s, now: now, cacheFor: 2 * time.Second}
+	if cacheFor <= 0 {
+		cacheFor = 2 * time.Second
+	}
+	return &Service{store: s, now: now, cacheFor: cacheFor}
 }
 
 const (

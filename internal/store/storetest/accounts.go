@@ -64,7 +64,7 @@ func testUsers(t *testing.T, s Stores) {
 
 func testSettings(t *testing.T, s Stores) {
 	ctx := context.Background()
-	svc := site.NewService(s, nil)
+	svc := site.NewService(s, 0, nil)
 	v, err := svc.Get(ctx)
 	if err != nil || v != site.Defaults {
 		t.Fatalf("defaults: %+v, %v", v, err)
@@ -74,7 +74,7 @@ func testSettings(t *testing.T, s Stores) {
 		t.Fatal(err)
 	}
 	// A second service (another instance) reads what the first wrote.
-	if v, err := site.NewService(s, nil).Get(ctx); err != nil || v != want {
+	if v, err := site.NewService(s, 0, nil).Get(ctx); err != nil || v != want {
 		t.Fatalf("other instance sees %+v, %v; want %+v", v, err, want)
 	}
 }

@@ -103,30 +103,7 @@ func testAttemptsList(t *testing.T, s Stores) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.state)+"/"+tt.query, func(t *testing.T) {
-			var got []int64
-			for off := 0; ; off += 2 {
-				page, cnt, err := s.StudentsPage(ctx, c.ID, course.StudentFilter{Activity: quiz.ID, State: tt.state, Query: tt.query, Offset: off, Limit: 2})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if cnt != len(tt.want) {
-					t.Fatalf("counted %d, want %d", cnt, len(tt.want))
-				}
-				for _, e := range page {
-					got = append(got, e.UserID)
-				}
-				if len(page) < 2 {
-					break
-				}
-			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("listed %d, want %v", len(got), tt.want)
-			}
-			for i, w := range tt.want {
-				if got[i] != people[w].ID {
-					t.Fatalf("row %d is user %d, want %s", i, got[i], people[w].Username)
-				}
-			}
+			wantStudents(t, s, c.ID, course.StudentFilter{Activity: quiz.ID, State: tt.state, Query: tt.query}, people, tt.want)
 		})
 	}
 

@@ -98,30 +98,7 @@ func testSubmissionsList(t *testing.T, s Stores) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.state)+"/"+tt.query, func(t *testing.T) {
-			var got []int64
-			for off := 0; ; off += 2 {
-				page, cnt, err := s.StudentsPage(ctx, c.ID, course.StudentFilter{Activity: asg.ID, State: tt.state, Query: tt.query, Offset: off, Limit: 2})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if cnt != len(tt.want) {
-					t.Fatalf("counted %d, want %d", cnt, len(tt.want))
-				}
-				for _, e := range page {
-					got = append(got, e.UserID)
-				}
-				if len(page) < 2 {
-					break
-				}
-			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("listed %d, want %v", len(got), tt.want)
-			}
-			for i, w := range tt.want {
-				if got[i] != people[w].ID {
-					t.Fatalf("row %d is user %d, want %s", i, got[i], people[w].Username)
-				}
-			}
+			wantStudents(t, s, c.ID, course.StudentFilter{Activity: asg.ID, State: tt.state, Query: tt.query}, people, tt.want)
 		})
 	}
 
@@ -136,5 +113,35 @@ func testSubmissionsList(t *testing.T, s Stores) {
 	}
 	if none, err := s.SubmissionsOfUsers(ctx, asg.ID, []int64{}); err != nil || len(none) != 0 {
 		t.Fatalf("SubmissionsOfUsers of nobody: %v %v", err, none)
+	}
+}
+
+// wantStudents walks StudentsPage two rows at a time under filter f and checks that every page counts len(want)
+// and that the rows are people[want[0]], people[want[1]]…, in that order.
+func wantStudents(t *testing.T, s Stores, courseID int64, f course.StudentFilter, people []account.User, want []int) {
+	t.Helper()
+	var got []int64
+	for f.Offset, f.Limit = 0, 2; ; f.Offset += 2 {
+		page, cnt, err := s.StudentsPage(context.Background(), courseID, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cnt != len(want) {
+			t.Fatalf("counted %d, want %d", cnt, len(want))
+		}
+		for _, e := range page {
+			got = append(got, e.UserID)
+		}
+		if len(page) < 2 {
+			break
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("listed %d, want %v", len(got), want)
+	}
+	for i, w := range want {
+		if got[i] != people[w].ID {
+			t.Fatalf("row %d is user %d, want %s", i, got[i], people[w].Username)
+		}
 	}
 }

@@ -4,8 +4,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,18 +38,8 @@ func TestRefusalCodesTranslated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	langs := make([]string, 0, len(byLang))
-	for l := range byLang {
-		langs = append(langs, l)
-	}
-	sort.Strings(langs)
-	names := make([]string, 0, len(codes))
-	for c := range codes {
-		names = append(names, c)
-	}
-	sort.Strings(names)
-	for _, code := range names {
-		for _, lang := range langs {
+	for _, code := range slices.Sorted(maps.Keys(codes)) {
+		for _, lang := range slices.Sorted(maps.Keys(byLang)) {
 			for _, part := range []string{"title", "cause", "fix"} {
 				if _, ok := byLang[lang]["problem."+code+"."+part]; !ok {
 					t.Errorf("%s: refusal code %q (%s) has no %q", lang, code, codes[code], "problem."+code+"."+part)

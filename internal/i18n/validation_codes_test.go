@@ -3,7 +3,8 @@ package i18n
 import (
 	"go/ast"
 	"go/token"
-	"sort"
+	"maps"
+	"slices"
 	"testing"
 )
 
@@ -24,11 +25,7 @@ func TestValidationCodesTranslated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := make([]string, 0, len(codes))
-	for c := range codes {
-		names = append(names, c)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(codes))
 	for lang, cat := range byLang {
 		for _, code := range names {
 			if _, ok := cat["validation."+code]; !ok {
